@@ -1,0 +1,22 @@
+# Generate a C file that embeds schema/NNN_*.sql as lt_migrations[].
+# Usage: cmake -DSCHEMA_DIR=... -DOUT=... -P embed_schema.cmake
+file(GLOB files "${SCHEMA_DIR}/[0-9][0-9][0-9]_*.sql")
+list(SORT files)
+set(body "/* Generated from schema/ by cmake/embed_schema.cmake. Do not edit. */\n")
+string(APPEND body "#include \"migrations.h\"\n\nconst struct lt_migration lt_migrations[] = {\n")
+set(n 0)
+foreach(f IN LISTS files)
+	get_filename_component(name "${f}" NAME)
+	string(SUBSTRING "${name}" 0 3 num)
+	math(EXPR ver "${num}")
+	file(READ "${f}" sql HEX)
+	string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" sql "${sql}")
+	# Break the literal every 64 bytes to keep lines short.
+	string(REGEX REPLACE "((\\\\x[0-9a-f][0-9a-f]){64})" "\\1\"\n\t    \"" sql "${sql}")
+	string(APPEND body "\t{ ${ver}, \"${name}\",\n\t    \"${sql}\" },\n")
+	math(EXPR n "${n} + 1")
+endforeach()
+string(APPEND body "};\n\nconst int lt_nmigrations = ${n};\n")
+file(WRITE "${OUT}.tmp" "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")

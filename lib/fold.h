@@ -1,0 +1,101 @@
+/*
+ * fold.h - fold lattice messages into the SQLite model.
+ *
+ * A message is what arrived on NATS (or a replay line): subject, payload
+ * bytes and latticed's receive time.  lt_fold_msg() decodes it (ce.h),
+ * records it in `events` (or `rejected_events` when it is bad input) and
+ * applies the rules of the model to hosts, components, providers, links,
+ * configs and alerts, all inside the caller's transaction:
+ *
+ *	lt_fold_begin(f);  lt_fold_msg(f, ...) x N;  lt_fold_commit(f);
+ *
+ * Rules (docs/schema.md has the full list): duplicates by (source, id) are
+ * no-ops; an event older (by event time) than the newest change applied to
+ * its host never undoes it; a heartbeat is authoritative for its host's
+ * inventory; links and configs are lattice-wide.
+ *
+ * Time: received_ms is latticed's clock (the daemon's, or in a replay the
+ * event's own time).  Staleness is judged on received times only.
+ *
+ * Errors: bad input is not an error of lt_fold_msg(): it returns LT_OK with
+ * *outcome LT_OUT_REJECTED and err describing it (the row is already in
+ * rejected_events).  LT_ESTORE means the database failed: the caller rolls
+ * back the batch.
+ */
+#ifndef LT_FOLD_H
+#define LT_FOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ce.h"
+#include "err.h"
+
+struct lt_store;
+struct lt_fold;
+
+struct lt_fold_opts {
+	struct lt_limits limits;
+	const char	*default_lattice;  /* for messages without a subject
+					      (bare replay lines): "default" */
+	int64_t		 max_future_skew_ms; /* event times further ahead of
+					      received_ms are clamped to it
+					      (default 5 min) */
+};
+
+/* Fill opts with defaults. */
+void	lt_fold_opts_default(struct lt_fold_opts *opts);
+
+struct lt_msg {
+	const char	*subject;	/* NULL: default lattice */
+	const void	*data;
+	size_t		 len;
+	int64_t		 received_ms;
+};
+
+enum lt_outcome {
+	LT_OUT_APPLIED,		/* changed the model */
+	LT_OUT_UNCHANGED,	/* valid, nothing to change (same inventory) */
+	LT_OUT_SUPERSEDED,	/* older than what the model already holds */
+	LT_OUT_RECORDED,	/* kept in history only (unmodelled, failures,
+				   rpc notifications) */
+	LT_OUT_DUPLICATE,	/* same (source, id) already folded */
+	LT_OUT_REJECTED,	/* bad input, kept in rejected_events */
+};
+
+/* Running totals since lt_fold_new(), for logs and metrics. */
+struct lt_fold_stats {
+	uint64_t	 outcomes[LT_OUT_REJECTED + 1];
+	uint64_t	 batches;
+};
+
+/* st is borrowed and must outlive the fold.  opts is copied. */
+int	lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
+	    struct lt_fold **out, struct lt_err *err);
+void	lt_fold_free(struct lt_fold *f);
+/* Replace the options (SIGHUP).  */
+void	lt_fold_set_opts(struct lt_fold *f, const struct lt_fold_opts *opts);
+
+int	lt_fold_begin(struct lt_fold *f, struct lt_err *err);
+int	lt_fold_commit(struct lt_fold *f, struct lt_err *err);
+void	lt_fold_rollback(struct lt_fold *f);
+
+/* Fold one message.  outcome may be NULL. */
+int	lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
+	    enum lt_outcome *outcome, struct lt_err *err);
+
+/*
+ * Record a message that never reached the decoder (the daemon dropped it:
+ * inbox overflow, over max_payload before copying, ...) in rejected_events
+ * with the given error class and reason.  raw may be a prefix of the
+ * message; raw_size is the full size.
+ */
+int	lt_fold_reject(struct lt_fold *f, const char *subject,
+	    int64_t received_ms, int code, const char *reason,
+	    const void *raw, size_t rawlen, size_t raw_size,
+	    struct lt_err *err);
+
+const struct lt_fold_stats *lt_fold_stats(const struct lt_fold *f);
+const char *lt_outcome_name(enum lt_outcome o);
+
+#endif

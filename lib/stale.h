@@ -1,0 +1,42 @@
+/*
+ * stale.h - mark silent hosts stale.
+ *
+ * A host is silent when latticed has received neither a heartbeat nor a
+ * host_started from it for longer than its threshold: the configured
+ * threshold (default 70 s: two 30 s heartbeats plus 10 s), or, for a host
+ * whose learned heartbeat interval is longer than the default 30 s,
+ * 2 x interval + grace.  Only received times count (hosts' clocks drift).
+ *
+ * window_start_ms protects hosts from latticed's own outage: the daemon
+ * passes the time it (re)connected to NATS, and no host is judged silent
+ * for longer than now - window_start_ms.  A replay passes 0.
+ *
+ * lt_stale_sweep() runs inside the caller's transaction (lt_fold_begin /
+ * lt_fold_commit) so the status change and its alert commit together.
+ */
+#ifndef LT_STALE_H
+#define LT_STALE_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct lt_fold;
+
+struct lt_stale_opts {
+	int64_t	threshold_ms;		/* default 70000 */
+	int64_t	default_interval_ms;	/* default 30000 */
+	int64_t	grace_ms;		/* default 10000 */
+};
+
+void	lt_stale_opts_default(struct lt_stale_opts *opts);
+
+struct lt_stale_result {
+	int	marked;			/* hosts that went up -> stale */
+};
+
+int	lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
+	    int64_t now_ms, int64_t window_start_ms,
+	    struct lt_stale_result *res, struct lt_err *err);
+
+#endif

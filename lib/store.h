@@ -1,0 +1,41 @@
+/*
+ * store.h - the SQLite file: open, migrate, transactions, statements.
+ *
+ * The only module (with its migration table) that includes <sqlite3.h>.
+ * lt_store_open() opens or creates the file (mode 0640), sets WAL,
+ * synchronous=NORMAL, busy_timeout and foreign_keys, applies the embedded
+ * migrations from schema/ in order (each in its own transaction, tracked by
+ * PRAGMA user_version) and prepares every statement once.  A file from a
+ * newer schema, or one that is not a latticed database, is refused with
+ * LT_ESTORE and a clear message.
+ *
+ * One thread at a time uses a struct lt_store.
+ */
+#ifndef LT_STORE_H
+#define LT_STORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct lt_store;
+
+/* Schema version this build writes (the highest migration number). */
+int	lt_store_schema_version(void);
+
+/* Open (creating and migrating when needed).  Owns *out on LT_OK. */
+int	lt_store_open(const char *path, struct lt_store **out,
+	    struct lt_err *err);
+/* Open an existing file read-only, without migrating (for readers such as
+   latticectl).  Refuses a newer or foreign schema. */
+int	lt_store_open_readonly(const char *path, struct lt_store **out,
+	    struct lt_err *err);
+/* Finalize every statement and close.  NULL is fine. */
+void	lt_store_close(struct lt_store *st);
+
+/* Begin / commit / roll back one write transaction (BEGIN IMMEDIATE). */
+int	lt_store_begin(struct lt_store *st, struct lt_err *err);
+int	lt_store_commit(struct lt_store *st, struct lt_err *err);
+void	lt_store_rollback(struct lt_store *st);
+
+#endif
