@@ -1,0 +1,551 @@
+/*
+ * query.c - the database side of latticectl: open read-only, check, query.
+ *
+ * The only latticectl file that includes <sqlite3.h>.  Each command has one
+ * fixed statement; filters are bound parameters and a filter that was not
+ * given binds NULL, which its "(:x IS NULL OR ...)" term ignores, so no SQL
+ * is ever built from user input.  The connection is SQLITE_OPEN_READONLY
+ * with query_only on: latticectl never writes.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ctl.h"
+
+#ifndef LATTICECTL_SCHEMA_MAX
+#error "LATTICECTL_SCHEMA_MAX must be defined by the build"
+#endif
+
+#define HOST_MATCH(col)							\
+	"(:host IS NULL OR substr(" col ", 1, length(:host)) = :host)"
+#define HOST_STATUS(tbl)						\
+	"(:status IS NULL OR EXISTS (SELECT 1 FROM hosts h WHERE "	\
+	"h.lattice = " tbl ".lattice AND h.host_id = " tbl ".host_id "	\
+	"AND h.status = :status))"
+
+static const struct ctl_col host_cols[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "host_id", CTL_COL_TABLE },
+	{ "status", CTL_COL_TABLE },
+	{ "friendly_name", CTL_COL_TABLE },
+	{ "version", CTL_COL_TABLE },
+	{ "labels", CTL_COL_TABLE | CTL_COL_JSON },
+	{ "uptime_seconds", 0 },
+	{ "stop_reason", 0 },
+	{ "first_seen_ms", 0 },
+	{ "last_seen_ms", 0 },
+	{ "last_heartbeat_ms", 0 },
+	{ "heartbeat_interval_ms", 0 },
+	{ "status_changed_ms", 0 },
+	{ "state_ms", 0 },
+	{ "inventory_hash", 0 },
+	{ "first_seen_at", 0 },
+	{ "last_seen_at", CTL_COL_TABLE },
+	{ "last_heartbeat_at", 0 },
+	{ "status_changed_at", 0 },
+};
+
+static const struct ctl_col component_cols[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "host_id", CTL_COL_TABLE },
+	{ "component_id", CTL_COL_TABLE },
+	{ "image_ref", CTL_COL_TABLE },
+	{ "name", 0 },
+	{ "max_instances", CTL_COL_TABLE },
+	{ "revision", 0 },
+	{ "annotations", CTL_COL_JSON },
+	{ "updated_ms", 0 },
+	{ "updated_at", CTL_COL_TABLE },
+};
+
+static const struct ctl_col provider_cols[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "host_id", CTL_COL_TABLE },
+	{ "provider_id", CTL_COL_TABLE },
+	{ "link_name", CTL_COL_TABLE },
+	{ "image_ref", CTL_COL_TABLE },
+	{ "name", 0 },
+	{ "contract_id", 0 },
+	{ "revision", 0 },
+	{ "annotations", CTL_COL_JSON },
+	{ "health", CTL_COL_TABLE },
+	{ "health_checked_ms", 0 },
+	{ "updated_ms", 0 },
+	{ "health_checked_at", 0 },
+	{ "updated_at", CTL_COL_TABLE },
+};
+
+static const struct ctl_col link_cols[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "source_id", CTL_COL_TABLE },
+	{ "name", CTL_COL_TABLE },
+	{ "wit_namespace", CTL_COL_TABLE },
+	{ "wit_package", CTL_COL_TABLE },
+	{ "target", CTL_COL_TABLE },
+	{ "interfaces", CTL_COL_TABLE | CTL_COL_JSON },
+	{ "source_config", CTL_COL_JSON },
+	{ "target_config", CTL_COL_JSON },
+	{ "legacy_values", CTL_COL_JSON },
+	{ "updated_ms", 0 },
+	{ "updated_at", CTL_COL_TABLE },
+};
+
+static const struct ctl_col config_cols[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "config_name", CTL_COL_TABLE },
+	{ "legacy_keys", CTL_COL_TABLE | CTL_COL_JSON },
+	{ "updated_ms", 0 },
+	{ "updated_at", CTL_COL_TABLE },
+};
+
+static const struct ctl_col alert_cols[] = {
+	{ "alert_id", CTL_COL_TABLE },
+	{ "lattice", CTL_COL_TABLE },
+	{ "kind", CTL_COL_TABLE },
+	{ "severity", CTL_COL_TABLE },
+	{ "entity", CTL_COL_TABLE },
+	{ "host_id", 0 },
+	{ "summary", CTL_COL_TABLE },
+	{ "details", CTL_COL_JSON },
+	{ "fired_ms", 0 },
+	{ "resolved_ms", 0 },
+	{ "fired_at", CTL_COL_TABLE },
+	{ "resolved_at", CTL_COL_TABLE },
+};
+
+static const struct ctl_col event_cols[] = {
+	{ "seq", CTL_COL_TABLE },
+	{ "lattice", CTL_COL_TABLE },
+	{ "subject", 0 },
+	{ "type", CTL_COL_TABLE },
+	{ "source", 0 },
+	{ "id", 0 },
+	{ "host_id", CTL_COL_TABLE },
+	{ "time_ms", 0 },
+	{ "time_raw", 0 },
+	{ "received_ms", 0 },
+	{ "outcome", CTL_COL_TABLE },
+	{ "payload", CTL_COL_JSON },
+	{ "data", CTL_COL_JSON },
+	{ "time_at", 0 },
+	{ "received_at", CTL_COL_TABLE },
+};
+
+#define NCOLS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The statement table: one fixed statement per command. */
+static const struct cmd {
+	const char		*name;
+	int			 filters;
+	const struct ctl_col	*cols;
+	size_t			 ncols;
+	const char		*sql;
+} cmds[] = {
+	{ "hosts", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS | CTL_F_SINCE |
+	    CTL_F_LIMIT, host_cols, NCOLS(host_cols),
+	    "SELECT lattice, host_id, status, friendly_name, version, labels,"
+	    " uptime_seconds, stop_reason, first_seen_ms, last_seen_ms,"
+	    " last_heartbeat_ms, heartbeat_interval_ms, status_changed_ms,"
+	    " state_ms, inventory_hash, first_seen_at, last_seen_at,"
+	    " last_heartbeat_at, status_changed_at FROM hosts"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND " HOST_MATCH("host_id")
+	    " AND (:status IS NULL OR status = :status)"
+	    " AND (:since IS NULL OR last_seen_ms >= :since)"
+	    " ORDER BY lattice, host_id LIMIT :limit" },
+	{ "components", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS |
+	    CTL_F_SINCE | CTL_F_LIMIT, component_cols, NCOLS(component_cols),
+	    "SELECT lattice, host_id, component_id, image_ref, name,"
+	    " max_instances, revision, annotations, updated_ms, updated_at"
+	    " FROM components c"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND " HOST_MATCH("host_id") " AND " HOST_STATUS("c")
+	    " AND (:since IS NULL OR updated_ms >= :since)"
+	    " ORDER BY lattice, host_id, component_id LIMIT :limit" },
+	{ "providers", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS |
+	    CTL_F_SINCE | CTL_F_LIMIT, provider_cols, NCOLS(provider_cols),
+	    "SELECT lattice, host_id, provider_id, link_name, image_ref, name,"
+	    " contract_id, revision, annotations, health, health_checked_ms,"
+	    " updated_ms, health_checked_at, updated_at FROM providers p"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND " HOST_MATCH("host_id") " AND " HOST_STATUS("p")
+	    " AND (:since IS NULL OR updated_ms >= :since)"
+	    " ORDER BY lattice, host_id, provider_id, link_name"
+	    " LIMIT :limit" },
+	{ "links", CTL_F_LATTICE | CTL_F_SINCE | CTL_F_LIMIT, link_cols,
+	    NCOLS(link_cols),
+	    "SELECT lattice, source_id, name, wit_namespace, wit_package,"
+	    " target, interfaces, source_config, target_config,"
+	    " legacy_values, updated_ms, updated_at FROM links"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND (:since IS NULL OR updated_ms >= :since)"
+	    " ORDER BY lattice, source_id, name, wit_namespace, wit_package"
+	    " LIMIT :limit" },
+	{ "configs", CTL_F_LATTICE | CTL_F_SINCE | CTL_F_LIMIT, config_cols,
+	    NCOLS(config_cols),
+	    "SELECT lattice, config_name, legacy_keys, updated_ms, updated_at"
+	    " FROM configs"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND (:since IS NULL OR updated_ms >= :since)"
+	    " ORDER BY lattice, config_name LIMIT :limit" },
+	{ "alerts", CTL_F_LATTICE | CTL_F_HOST | CTL_F_SINCE | CTL_F_ALL |
+	    CTL_F_LIMIT, alert_cols, NCOLS(alert_cols),
+	    "SELECT alert_id, lattice, kind, severity, entity, host_id,"
+	    " summary, details, fired_ms, resolved_ms, fired_at, resolved_at"
+	    " FROM alerts"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND (:host IS NULL OR (host_id IS NOT NULL AND"
+	    " substr(host_id, 1, length(:host)) = :host))"
+	    " AND (:all OR resolved_ms IS NULL)"
+	    " AND (:since IS NULL OR fired_ms >= :since)"
+	    " ORDER BY fired_ms DESC, alert_id DESC LIMIT :limit" },
+	/* data is recomputed rather than read from the generated column: the
+	   -> operator always yields JSON text, and json_valid() keeps a
+	   malformed payload from failing the whole query. */
+	{ "events", CTL_F_LATTICE | CTL_F_HOST | CTL_F_SINCE | CTL_F_TYPE |
+	    CTL_F_LIMIT, event_cols, NCOLS(event_cols),
+	    "SELECT seq, lattice, subject, type, source, id, host_id, time_ms,"
+	    " time_raw, received_ms, outcome, payload,"
+	    " CASE WHEN json_valid(payload) THEN payload -> '$.data' END,"
+	    " time_at, received_at FROM events"
+	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
+	    " AND (:host IS NULL OR (host_id IS NOT NULL AND"
+	    " substr(host_id, 1, length(:host)) = :host))"
+	    " AND (:type IS NULL OR type = :type"
+	    " OR type = 'com.wasmcloud.lattice.' || :type)"
+	    " AND (:since IS NULL OR received_ms >= :since)"
+	    " ORDER BY seq DESC LIMIT :limit" },
+};
+
+#define NCMDS	NCOLS(cmds)
+
+struct ctl_db {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt;		/* the command's statement */
+	sqlite3_stmt	*version;	/* PRAGMA data_version */
+	const struct cmd *cmd;
+	char		*path;
+	int		 busy_ms;
+};
+
+/* Look a command up by name. */
+int
+ctl_cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Name command i. */
+const char *
+ctl_cmd_name(int cmd)
+{
+	return cmds[cmd].name;
+}
+
+/* Say which filters command i takes. */
+int
+ctl_cmd_filters(int cmd)
+{
+	return cmds[cmd].filters;
+}
+
+/* Report an SQLite failure on path in one line; returns CTL_EXIT_DB. */
+static int
+dberr(const struct ctl_db *d, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		fprintf(stderr, "latticectl: %s: database is locked "
+		    "(still busy after %d ms; is a writer holding an "
+		    "exclusive lock?)\n", d->path, d->busy_ms);
+		break;
+	case SQLITE_NOTADB:
+		fprintf(stderr, "latticectl: %s: not a latticed database "
+		    "(not an SQLite file)\n", d->path);
+		break;
+	default:
+		fprintf(stderr, "latticectl: %s: %s: %s\n", d->path, what,
+		    d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+		break;
+	}
+	return CTL_EXIT_DB;
+}
+
+/* Run a one-integer query (a pragma or a count). */
+static int
+scalar(struct ctl_db *d, const char *sql, int64_t *v)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		goto fail;
+	*v = sqlite3_column_int64(st, 0);
+	rc = SQLITE_OK;
+fail:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Open, check and prepare the database for command cmd. */
+int
+ctl_db_open(const char *path, int busy_ms, int cmd, struct ctl_db **out)
+{
+	struct ctl_db	*d;
+	struct stat	 sb;
+	int64_t		 uv, ntab;
+	int		 rc, ret = CTL_EXIT_DB;
+
+	*out = NULL;
+	/* SQLITE_OPEN_READONLY never creates, but say clearly why. */
+	if (stat(path, &sb) == -1) {
+		fprintf(stderr, "latticectl: %s: %s (set --db or "
+		    "LATTICED_DB)\n", path, errno == ENOENT ?
+		    "no such database" : strerror(errno));
+		return CTL_EXIT_DB;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "latticectl: %s: not a regular file\n", path);
+		return CTL_EXIT_DB;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->path = strdup(path)) == NULL) {
+		fputs("latticectl: out of memory\n", stderr);
+		free(d);
+		return CTL_EXIT_DB;
+	}
+	d->busy_ms = busy_ms;
+	d->cmd = &cmds[cmd];
+	rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		ret = dberr(d, rc, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(d->db, busy_ms);
+	sqlite3_exec(d->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+	if ((rc = scalar(d, "PRAGMA user_version", &uv)) != SQLITE_OK) {
+		ret = dberr(d, rc, "cannot read schema version");
+		goto fail;
+	}
+	if (uv > LATTICECTL_SCHEMA_MAX) {
+		fprintf(stderr, "latticectl: %s: schema version %lld is newer "
+		    "than this latticectl understands (%d); upgrade "
+		    "latticectl\n", path, (long long)uv, LATTICECTL_SCHEMA_MAX);
+		goto fail;
+	}
+	rc = scalar(d, "SELECT count(*) FROM sqlite_master WHERE type = "
+	    "'table' AND name IN ('hosts', 'events')", &ntab);
+	if (rc != SQLITE_OK) {
+		ret = dberr(d, rc, "cannot read schema");
+		goto fail;
+	}
+	if (ntab != 2) {
+		fprintf(stderr, "latticectl: %s: not a latticed database "
+		    "(no hosts/events tables)\n", path);
+		goto fail;
+	}
+	rc = sqlite3_prepare_v3(d->db, d->cmd->sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &d->stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(d->db, "PRAGMA data_version", -1,
+		    SQLITE_PREPARE_PERSISTENT, &d->version, NULL);
+	if (rc != SQLITE_OK) {
+		ret = dberr(d, rc, "unexpected schema");
+		goto fail;
+	}
+	if ((size_t)sqlite3_column_count(d->stmt) != d->cmd->ncols) {
+		fprintf(stderr, "latticectl: internal error: column table "
+		    "for %s does not match its statement\n", d->cmd->name);
+		goto fail;
+	}
+	*out = d;
+	return CTL_EXIT_OK;
+fail:
+	ctl_db_close(d);
+	return ret;
+}
+
+/* Finalize and close. */
+void
+ctl_db_close(struct ctl_db *d)
+{
+	if (d == NULL)
+		return;
+	sqlite3_finalize(d->stmt);
+	sqlite3_finalize(d->version);
+	sqlite3_close(d->db);
+	free(d->path);
+	free(d);
+}
+
+/* Bind text v (or NULL) to the named parameter, if the statement has it. */
+static int
+bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int	 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, name)) == 0)
+		return SQLITE_OK;
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Bind integer v (NULL when v < 0) to the named parameter. */
+static int
+bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int	 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, name)) == 0)
+		return SQLITE_OK;
+	if (v < 0)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_int64(st, i, v);
+}
+
+/* Append the current row of st to rows. */
+static int
+add_row(sqlite3_stmt *st, struct ctl_rows *rows)
+{
+	struct ctl_cell	*c, *n;
+	size_t		 i, cap;
+	const char	*t;
+
+	if (rows->nrows == rows->cap) {
+		cap = rows->cap ? rows->cap * 2 : 16;
+		n = reallocarray(rows->cells, cap * rows->ncols, sizeof(*n));
+		if (n == NULL)
+			return -1;
+		rows->cells = n;
+		rows->cap = cap;
+	}
+	c = &rows->cells[rows->nrows * rows->ncols];
+	memset(c, 0, rows->ncols * sizeof(*c));
+	rows->nrows++;
+	for (i = 0; i < rows->ncols; i++) {
+		switch (sqlite3_column_type(st, (int)i)) {
+		case SQLITE_NULL:
+			c[i].type = CTL_NULL;
+			continue;
+		case SQLITE_INTEGER:
+			c[i].type = CTL_INT;
+			break;
+		case SQLITE_FLOAT:
+			c[i].type = CTL_REAL;
+			break;
+		default:	/* text; a blob is shown as its bytes */
+			c[i].type = CTL_TEXT;
+			break;
+		}
+		t = (const char *)sqlite3_column_blob(st, (int)i);
+		c[i].len = (size_t)sqlite3_column_bytes(st, (int)i);
+		if ((c[i].text = malloc(c[i].len + 1)) == NULL)
+			return -1;
+		if (c[i].len)
+			memcpy(c[i].text, t, c[i].len);
+		c[i].text[c[i].len] = '\0';
+	}
+	return 0;
+}
+
+/* Run the command's statement into rows. */
+int
+ctl_db_query(struct ctl_db *d, const struct ctl_filter *f,
+    struct ctl_rows *rows, int *busy)
+{
+	sqlite3_stmt	*st = d->stmt;
+	int		 rc, ret = CTL_EXIT_DB;
+
+	*busy = 0;
+	ctl_rows_clear(rows);
+	rows->cols = d->cmd->cols;
+	rows->ncols = d->cmd->ncols;
+	if ((rc = bind_text(st, ":lattice", f->lattice)) != SQLITE_OK ||
+	    (rc = bind_text(st, ":host", f->host)) != SQLITE_OK ||
+	    (rc = bind_text(st, ":status", f->status)) != SQLITE_OK ||
+	    (rc = bind_text(st, ":type", f->type)) != SQLITE_OK ||
+	    (rc = bind_int(st, ":since", f->since_ms)) != SQLITE_OK ||
+	    (rc = bind_int(st, ":all", f->all)) != SQLITE_OK) {
+		ret = dberr(d, rc, "cannot bind");
+		goto fail;
+	}
+	/* LIMIT -1 is "no limit" in SQLite. */
+	rc = sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
+	    ":limit"), f->limit);
+	if (rc != SQLITE_OK) {
+		ret = dberr(d, rc, "cannot bind");
+		goto fail;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (add_row(st, rows) == -1) {
+			fputs("latticectl: out of memory\n", stderr);
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*busy = (rc & 0xff) == SQLITE_BUSY;
+		ret = dberr(d, rc, "query failed");
+		goto fail;
+	}
+	ret = CTL_EXIT_OK;
+fail:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+/* Stamp the database's state so a poll can tell it changed. */
+int
+ctl_db_stamp(struct ctl_db *d, uint64_t *stamp)
+{
+	struct stat	 sb;
+	char		 wal[4096];
+	uint64_t	 h = 1469598103934665603ULL;
+	int		 rc;
+
+	rc = sqlite3_step(d->version);
+	if (rc == SQLITE_ROW)
+		h = (h ^ (uint64_t)sqlite3_column_int64(d->version, 0)) *
+		    1099511628211ULL;
+	sqlite3_reset(d->version);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (stat(d->path, &sb) == 0)
+		h = ((h ^ (uint64_t)sb.st_size) * 1099511628211ULL ^
+		    (uint64_t)sb.st_mtim.tv_nsec ^
+		    (uint64_t)sb.st_mtim.tv_sec << 20) * 1099511628211ULL;
+	snprintf(wal, sizeof(wal), "%s-wal", d->path);
+	if (stat(wal, &sb) == 0)
+		h = ((h ^ (uint64_t)sb.st_size) * 1099511628211ULL ^
+		    (uint64_t)sb.st_mtim.tv_nsec ^
+		    (uint64_t)sb.st_mtim.tv_sec << 20) * 1099511628211ULL;
+	*stamp = h;
+	return 0;
+}
+
+/* Free the cells of rows. */
+void
+ctl_rows_clear(struct ctl_rows *rows)
+{
+	size_t	 i;
+
+	for (i = 0; i < rows->nrows * rows->ncols; i++)
+		free(rows->cells[i].text);
+	rows->nrows = 0;
+}
