@@ -1,0 +1,482 @@
+/*
+ * sink_command.c - deliver an alert by running a program.
+ *
+ * The program is spawned directly (posix_spawn, no shell) in its own
+ * process group, with the alert JSON on stdin, LATTICED_ALERT_* in its
+ * environment, stdout to /dev/null and stderr captured (its first bytes
+ * end up in the error message).  Nothing here blocks the loop:
+ *   - stdin is a non-blocking socketpair written on EV_WRITE (a socket so
+ *     send(MSG_NOSIGNAL) cannot raise SIGPIPE when the program does not
+ *     read its input);
+ *   - the exit is noticed through a pidfd (Linux >= 5.3) that becomes
+ *     readable when the child dies, then reaped with waitpid(pid, WNOHANG).
+ *     Where pidfd_open() fails we fall back to a 100 ms timer polling
+ *     waitpid(pid, WNOHANG).  SIGCHLD is deliberately not used: it is
+ *     process-wide and would steal or be stolen by other code's children;
+ *   - the timeout sends SIGTERM to the process group, then SIGKILL after
+ *     SINK_COMMAND_KILL_GRACE_MS.
+ */
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "sink_priv.h"
+
+extern char **environ;
+
+#define POLL_MS	100
+
+static void	exit_cb(evutil_socket_t, short, void *);
+
+/* Open a pidfd for pid, or -1 where the kernel has none. */
+static int
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return ((int)syscall(SYS_pidfd_open, pid, 0));
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return (-1);
+#endif
+}
+
+/* Append "NAME=value" to env at *n. */
+static int
+env_add(char **env, size_t *n, const char *name, const char *value)
+{
+	if (asprintf(&env[*n], "LATTICED_ALERT_%s=%s", name,
+	    value != NULL ? value : "") == -1) {
+		env[*n] = NULL;
+		return (-1);
+	}
+	(*n)++;
+	env[*n] = NULL;
+	return (0);
+}
+
+/* Build the child's environment: ours minus stale LATTICED_ALERT_*. */
+static char **
+build_env(const struct alert_msg *a)
+{
+	char **env, id[32], fired[32], resolved[32];
+	size_t i, n = 0, count;
+
+	for (count = 0; environ[count] != NULL; count++)
+		;
+	if ((env = calloc(count + 11, sizeof(*env))) == NULL)
+		return (NULL);
+	for (i = 0; i < count; i++) {
+		if (strncmp(environ[i], "LATTICED_ALERT_", 15) == 0)
+			continue;
+		if ((env[n] = strdup(environ[i])) == NULL)
+			goto fail;
+		n++;
+	}
+	snprintf(id, sizeof(id), "%" PRId64, a->alert_id);
+	sink_rfc3339(a->fired_ms, fired, sizeof(fired));
+	if (a->resolved_ms != 0)
+		sink_rfc3339(a->resolved_ms, resolved, sizeof(resolved));
+	else
+		resolved[0] = '\0';
+	if (env_add(env, &n, "ID", id) == -1 ||
+	    env_add(env, &n, "LATTICE", a->lattice) == -1 ||
+	    env_add(env, &n, "KIND", a->kind) == -1 ||
+	    env_add(env, &n, "SEVERITY", a->severity) == -1 ||
+	    env_add(env, &n, "ENTITY", a->entity) == -1 ||
+	    env_add(env, &n, "HOST_ID", a->host_id) == -1 ||
+	    env_add(env, &n, "SUMMARY", a->summary) == -1 ||
+	    env_add(env, &n, "STATE", sink_state(a)) == -1 ||
+	    env_add(env, &n, "FIRED_AT", fired) == -1 ||
+	    env_add(env, &n, "RESOLVED_AT", resolved) == -1)
+		goto fail;
+	return (env);
+fail:
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+	return (NULL);
+}
+
+/* Free what build_env() made. */
+static void
+env_free(char **env)
+{
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Make fd non-blocking. */
+static int
+set_nonblock(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return (-1);
+	return (fcntl(fd, F_SETFL, fl | O_NONBLOCK));
+}
+
+/* Drain captured output, keeping the first bytes only. */
+static int
+drain_output(struct delivery *d)
+{
+	char buf[4096];
+	ssize_t n;
+	size_t room;
+
+	for (;;) {
+		n = read(d->out_fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (0);
+		if (n <= 0)
+			return (-1);	/* EOF or error: stop watching */
+		room = sizeof(d->captured) - 1 - d->caplen;
+		if ((size_t)n < room)
+			room = (size_t)n;
+		memcpy(d->captured + d->caplen, buf, room);
+		d->caplen += room;
+		d->captured[d->caplen] = '\0';
+	}
+}
+
+/* Read the program's output as it comes. */
+static void
+output_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (drain_output(d) == -1) {
+		event_free(d->ev_out);
+		d->ev_out = NULL;
+		close(d->out_fd);
+		d->out_fd = -1;
+	}
+}
+
+/* Close the program's stdin (EOF for it). */
+static void
+close_input(struct delivery *d)
+{
+	if (d->ev_in != NULL) {
+		event_free(d->ev_in);
+		d->ev_in = NULL;
+	}
+	if (d->in_fd != -1) {
+		close(d->in_fd);
+		d->in_fd = -1;
+	}
+}
+
+/* Feed the alert JSON to the program's stdin. */
+static void
+input_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+	ssize_t n;
+
+	(void)what;
+	while (d->inoff < d->inlen) {
+		n = send(fd, d->input + d->inoff, d->inlen - d->inoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;		/* EV_PERSIST: called again */
+		if (n == -1) {
+			/* It stopped reading (EPIPE): its exit decides. */
+			break;
+		}
+		d->inoff += (size_t)n;
+	}
+	close_input(d);
+}
+
+/* Make the one-line error text from the captured output. */
+static const char *
+captured_line(struct delivery *d)
+{
+	char *nl;
+
+	while (d->caplen > 0 && (d->captured[d->caplen - 1] == '\n' ||
+	    d->captured[d->caplen - 1] == '\r'))
+		d->captured[--d->caplen] = '\0';
+	for (nl = d->captured; *nl != '\0'; nl++)
+		if (*nl == '\n' || *nl == '\r' || *nl == '\t')
+			*nl = ' ';
+	return (d->captured);
+}
+
+/* Reap the child if it is gone; finish the delivery then. */
+static int
+try_reap(struct delivery *d)
+{
+	const char *out;
+	pid_t r;
+	int status;
+
+	do
+		r = waitpid(d->pid, &status, WNOHANG);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return (0);
+	d->pid = -1;
+	d->sink->running--;
+	if (r == -1) {
+		delivery_finish(d, 0, "command: waitpid: %s", strerror(errno));
+		return (1);
+	}
+	if (d->out_fd != -1)
+		(void)drain_output(d);
+	out = captured_line(d);
+	if (d->term_sent)
+		delivery_finish(d, 0, "command timed out after %" PRId64
+		    " ms (killed by %s)", d->sink->timeout_ms,
+		    d->kill_sent ? "SIGKILL" : "SIGTERM");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		delivery_finish(d, 1, NULL);
+	else if (WIFEXITED(status))
+		delivery_finish(d, 0, "command exited %d%s%s",
+		    WEXITSTATUS(status), *out != '\0' ? ": " : "", out);
+	else if (WIFSIGNALED(status))
+		delivery_finish(d, 0, "command killed by signal %d%s%s",
+		    WTERMSIG(status), *out != '\0' ? ": " : "", out);
+	else
+		delivery_finish(d, 0, "command ended with status %d", status);
+	return (1);
+}
+
+/* The pidfd became readable, or the poll timer ticked. */
+static void
+exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+
+	(void)fd;
+	(void)what;
+	(void)try_reap(d);
+}
+
+/* Signal the child's whole process group. */
+static void
+kill_group(struct delivery *d, int sig)
+{
+	if (d->pid > 0 && kill(-d->pid, sig) == -1)
+		(void)kill(d->pid, sig);
+}
+
+/* The timeout passed: SIGTERM now, SIGKILL after the grace period. */
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (d->pid <= 0)
+		return;
+	if (!d->term_sent) {
+		d->term_sent = 1;
+		close_input(d);
+		kill_group(d, SIGTERM);
+		tv = sink_tv(SINK_COMMAND_KILL_GRACE_MS);
+		evtimer_add(d->ev_timeout, &tv);
+	} else if (!d->kill_sent) {
+		d->kill_sent = 1;
+		kill_group(d, SIGKILL);
+	}
+}
+
+/* Spawn the program for a. */
+int
+command_start(struct delivery *d, const struct alert_msg *a)
+{
+	struct sink *s = d->sink;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defs;
+	struct timeval tv;
+	char **env = NULL;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int fa_ok = 0, attr_ok = 0, rc;
+	pid_t pid;
+
+	if (s->running >= SINK_COMMAND_MAX_RUNNING) {
+		delivery_finish(d, 0, "command: %d already running",
+		    s->running);
+		return (0);
+	}
+	if ((d->input = sink_alert_json(a)) == NULL)
+		goto nomem;
+	d->inlen = strlen(d->input);
+	if ((env = build_env(a)) == NULL)
+		goto nomem;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) == -1 ||
+	    pipe2(out, O_CLOEXEC) == -1) {
+		delivery_finish(d, 0, "command: %s", strerror(errno));
+		goto out;
+	}
+	/* The child reads only; EOF on its stdin when we are done. */
+	(void)shutdown(in[1], SHUT_RD);
+	(void)shutdown(in[0], SHUT_WR);
+
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		goto spawnfail;
+	fa_ok = 1;
+	if ((rc = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) != 0 ||
+	    (rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+	    O_WRONLY, 0)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 2)) != 0)
+		goto spawnfail;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+	/* Leak none of the daemon's descriptors (sockets, the database). */
+	if ((rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0)
+		goto spawnfail;
+#endif
+	if ((rc = posix_spawnattr_init(&attr)) != 0)
+		goto spawnfail;
+	attr_ok = 1;
+	sigemptyset(&none);
+	sigemptyset(&defs);
+	sigaddset(&defs, SIGPIPE);
+	sigaddset(&defs, SIGTERM);
+	sigaddset(&defs, SIGINT);
+	sigaddset(&defs, SIGHUP);
+	sigaddset(&defs, SIGCHLD);
+	if ((rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	    (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
+	    (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
+	    (rc = posix_spawnattr_setsigdefault(&attr, &defs)) != 0)
+		goto spawnfail;
+	if ((rc = posix_spawn(&pid, s->argv[0], &fa, &attr, s->argv,
+	    env)) != 0)
+		goto spawnfail;
+	d->pid = pid;
+	s->running++;
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	d->in_fd = in[1];
+	d->out_fd = out[0];
+	in[1] = out[0] = -1;
+	if (set_nonblock(d->in_fd) == -1 || set_nonblock(d->out_fd) == -1)
+		goto evfail;
+
+	if ((d->pidfd = open_pidfd(pid)) != -1) {
+		d->ev_exit = event_new(s->base, d->pidfd, EV_READ | EV_PERSIST,
+		    exit_cb, d);
+		if (d->ev_exit == NULL || event_add(d->ev_exit, NULL) == -1)
+			goto evfail;
+	} else {
+		d->ev_exit = event_new(s->base, -1, EV_PERSIST, exit_cb, d);
+		tv = sink_tv(POLL_MS);
+		if (d->ev_exit == NULL || event_add(d->ev_exit, &tv) == -1)
+			goto evfail;
+	}
+	d->ev_in = event_new(s->base, d->in_fd, EV_WRITE | EV_PERSIST,
+	    input_cb, d);
+	d->ev_out = event_new(s->base, d->out_fd, EV_READ | EV_PERSIST,
+	    output_cb, d);
+	d->ev_timeout = evtimer_new(s->base, timeout_cb, d);
+	tv = sink_tv(s->timeout_ms);
+	if (d->ev_in == NULL || d->ev_out == NULL || d->ev_timeout == NULL ||
+	    event_add(d->ev_in, NULL) == -1 ||
+	    event_add(d->ev_out, NULL) == -1 ||
+	    evtimer_add(d->ev_timeout, &tv) == -1)
+		goto evfail;
+	goto out;
+
+spawnfail:
+	delivery_finish(d, 0, "command %s: %s", s->argv[0], strerror(rc));
+	goto out;
+evfail:
+	/* The child runs but we cannot watch it: stop it now. */
+	command_cancel(d);
+	delivery_finish(d, 0, "command: cannot watch the child");
+	goto out;
+nomem:
+	delivery_finish(d, 0, "command: out of memory");
+out:
+	if (attr_ok)
+		posix_spawnattr_destroy(&attr);
+	if (fa_ok)
+		posix_spawn_file_actions_destroy(&fa);
+	if (in[0] != -1)
+		close(in[0]);
+	if (in[1] != -1)
+		close(in[1]);
+	if (out[0] != -1)
+		close(out[0]);
+	if (out[1] != -1)
+		close(out[1]);
+	env_free(env);
+	return (0);
+}
+
+/* Kill a running child and reap it (shutdown or watch failure only). */
+void
+command_cancel(struct delivery *d)
+{
+	if (d->pid <= 0)
+		return;
+	kill_group(d, SIGKILL);
+	/* SIGKILL cannot be caught: this wait is short. */
+	while (waitpid(d->pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	d->pid = -1;
+	d->sink->running--;
+}
+
+/* Release the events and descriptors of a finished command. */
+void
+command_cleanup(struct delivery *d)
+{
+	close_input(d);
+	if (d->ev_out != NULL) {
+		event_free(d->ev_out);
+		d->ev_out = NULL;
+	}
+	if (d->out_fd != -1) {
+		close(d->out_fd);
+		d->out_fd = -1;
+	}
+	if (d->ev_exit != NULL) {
+		event_free(d->ev_exit);
+		d->ev_exit = NULL;
+	}
+	if (d->pidfd != -1) {
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+	if (d->ev_timeout != NULL) {
+		event_free(d->ev_timeout);
+		d->ev_timeout = NULL;
+	}
+	/* Finished before the child was reaped (cancelled): stop it. */
+	if (d->pid > 0)
+		command_cancel(d);
+}
