@@ -272,7 +272,8 @@ jcopy(FILE *fp, const char *s, size_t len)
 static void
 jvalue(FILE *fp, const struct ctl_cell *c, int flags)
 {
-	double	 d;
+	struct jp	 p;
+	double		 d;
 
 	switch (c->type) {
 	case CTL_NULL:
@@ -282,8 +283,14 @@ jvalue(FILE *fp, const struct ctl_cell *c, int flags)
 		fputs(c->text, fp);
 		break;
 	case CTL_REAL:
+		/* SQLite's own text is shortest; Inf and NaN are not JSON. */
+		p.s = (const unsigned char *)c->text;
+		p.n = c->len;
+		p.i = 0;
 		d = strtod(c->text, NULL);
-		if (isfinite(d))
+		if (number(&p) == 0 && p.i == p.n)
+			fputs(c->text, fp);
+		else if (isfinite(d))
 			fprintf(fp, "%.17g", d);
 		else
 			fputs("null", fp);

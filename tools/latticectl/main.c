@@ -246,7 +246,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	if (!(o->given & CTL_F_LIMIT) && strcmp(ctl_cmd_name(o->cmd),
 	    "events") == 0)
 		o->f.limit = DEFAULT_EV_LIM;
-	if (o->db == NULL && (o->db = getenv("LATTICED_DB")) == NULL)
+	if (o->db == NULL && ((o->db = getenv("LATTICED_DB")) == NULL ||
+	    *o->db == '\0'))
 		o->db = DEFAULT_DB;
 	return -1;
 }

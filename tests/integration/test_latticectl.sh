@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# latticectl against a fixture database: every command in table and JSON
+# form, the filters, hostile-string escaping, each error case (missing,
+# foreign, newer schema, locked), read-only-ness and --watch.
+set -euo pipefail
+
+SRC=${LATTICED_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${LATTICED_BUILD_DIR:-./build}
+CTL=${LATTICECTL_BIN:-$BUILD/tools/latticectl/latticectl}
+DATA=$SRC/tests/data/latticectl
+[ -x "$CTL" ] || { echo "FAIL: no latticectl at $CTL" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 CLI needed" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	exec 3>&- 2>/dev/null || true
+	chmod -R u+w "$TMP" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# Make a database from the public schema and the fixture.
+mkdb() {
+	sqlite3 "$1" < "$SRC/schema/001_init.sql"
+	sqlite3 "$1" < "$DATA/fixture.sql"
+}
+
+# expect NAME ARGS...: table output must equal $DATA/NAME.out.
+expect() {
+	local name=$1; shift
+	"$CTL" --db "$DB" "$@" > "$TMP/$name.got" ||
+	    fail "latticectl $* exited $?"
+	diff -u "$DATA/$name.out" "$TMP/$name.got" ||
+	    fail "latticectl $* differs from $name.out"
+	pass "table: $*"
+}
+
+# expect_err RC PATTERN ARGS...: exit status RC, stderr matching PATTERN.
+expect_err() {
+	local want=$1 pat=$2 rc=0; shift 2
+	"$CTL" "$@" > "$TMP/err.out" 2> "$TMP/err.err" || rc=$?
+	[ "$rc" -eq "$want" ] ||
+	    fail "latticectl $*: exit $rc, want $want ($(cat "$TMP/err.err"))"
+	grep -q -- "$pat" "$TMP/err.err" ||
+	    fail "latticectl $*: stderr lacks '$pat': $(cat "$TMP/err.err")"
+	[ ! -s "$TMP/err.out" ] || fail "latticectl $*: wrote to stdout"
+	pass "error $want: $*"
+}
+
+# rows ARGS...: number of table rows (without the header).
+rows() {
+	local n
+	n=$("$CTL" --db "$DB" "$@" | wc -l)
+	echo $((n - 1))
+}
+
+# wait_lines FILE N: wait up to 10 s for FILE to have N lines.
+wait_lines() {
+	local i
+	for i in $(seq 100); do
+		[ "$(wc -l < "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 never reached $2 lines: $(cat "$1")"
+}
+
+DB=$TMP/lattice.db
+mkdb "$DB"
+sqlite3 "$DB" 'PRAGMA journal_mode=WAL' > /dev/null
+chmod a-w "$DB"
+SUM=$(md5sum < "$DB")
+
+# --- every command as a table -------------------------------------------
+expect hosts hosts
+expect components components
+expect providers providers
+expect links links
+expect configs configs
+expect alerts alerts
+expect alerts-all alerts --all
+expect events events
+expect hosts-stale hosts --status stale
+
+# --- every command as JSON ----------------------------------------------
+for c in hosts components providers links configs alerts events; do
+	"$CTL" --db "$DB" --json $c > "$TMP/$c.json"
+done
+"$CTL" --db "$DB" --json alerts --all > "$TMP/alerts-all.json"
+python3 - "$TMP" "$DB" <<'EOF'
+import json, sqlite3, sys
+tmp, db = sys.argv[1], sys.argv[2]
+con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+def load(name):
+    raw = open("%s/%s.json" % (tmp, name), "rb").read()
+    assert raw.endswith(b"]\n") and raw.count(b"\n") == 1, name
+    assert not any(b < 0x20 for b in raw[:-1]), name + ": raw control"
+    return json.loads(raw.decode("utf-8"))
+def cols(table):
+    return [r[1] for r in con.execute("PRAGMA table_xinfo(%s)" % table)]
+tables = {"hosts": "hosts", "components": "components",
+    "providers": "providers", "links": "links", "configs": "configs",
+    "alerts": "alerts", "alerts-all": "alerts", "events": "events"}
+for name, table in tables.items():
+    d = load(name)
+    assert isinstance(d, list), name
+    for o in d:
+        assert list(o.keys()) == cols(table), (name, list(o.keys()))
+h = {o["host_id"]: o for o in load("hosts")}
+assert sorted(h) == ["NAUPHOST0001", "NBSTALEHOST2", "NCSTOPPED003",
+    "NDUPHOST0004"]
+up = h["NAUPHOST0001"]
+assert up["labels"] == {"evil": "\x1b[31mred\nline", "region": "eu-west"}
+assert up["last_seen_ms"] == 1764101627123
+assert up["last_seen_at"] == "2025-11-25T20:13:47.123Z"
+assert up["inventory_hash"] == 42 and up["stop_reason"] is None
+st = h["NBSTALEHOST2"]
+assert st["friendly_name"] == \
+    "old-moon-\x1b]0;pwned\x07\nx\x7f\x9b\u202e\ufffdend", st
+# Raw controls make the stored labels invalid JSON: kept as a string.
+assert st["labels"] == '{"note":"\x1b[2J\nsecond line"}'
+assert h["NCSTOPPED003"]["stop_reason"] == "shutdown"
+assert h["NDUPHOST0004"]["friendly_name"] is None
+c = load("components")
+assert [x["component_id"] for x in c] == ["http-hello", "kv-counter", "echo"]
+assert c[0]["annotations"] == {"wasmcloud.dev/appspec": "hello"}
+assert c[2]["max_instances"] == 10
+p = load("providers")
+assert [(x["provider_id"], x["health"]) for x in p] == \
+    [("httpserver", "passing"), ("kv-redis", "failing")]
+assert p[1]["contract_id"] == "wasmcloud:keyvalue" and p[0]["name"] == \
+    "HTTP Server"
+l = load("links")
+assert l[1]["interfaces"][-1] == "a-very-long-interface-name"
+assert l[0]["source_config"] == ["listen-config"]
+assert l[1]["legacy_values"] is None
+g = load("configs")
+assert [(x["config_name"], x["legacy_keys"]) for x in g] == \
+    [("listen-config", ["address"]), ("redis-url", None)]
+a = load("alerts")
+assert [x["alert_id"] for x in a] == [2] and a[0]["resolved_ms"] is None
+assert a[0]["details"] == {"last_seen_ms": 1764100000000,
+    "interval_ms": 30000}
+aa = load("alerts-all")
+assert [x["alert_id"] for x in aa] == [1, 2]
+assert aa[0]["resolved_at"] == "2025-11-25T20:08:20.000Z"
+e = load("events")
+assert [x["seq"] for x in e] == [6, 5, 4, 3, 2, 1]
+assert e[0]["data"] == "just a string"
+assert e[1]["data"] == [1, 2.5, True]
+assert e[1]["payload"] == {"data": [1, 2.5, True]}
+assert e[5]["data"] == {"labels": {"region": "eu-west"}}
+assert e[3]["host_id"] is None and e[3]["time_raw"] is None
+EOF
+pass "json: every command, every column, nested JSON columns"
+
+# --- hostile strings ------------------------------------------------------
+"$CTL" --db "$DB" hosts > "$TMP/hostile.txt"
+if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" \
+    "$TMP/hostile.txt"; then
+	fail "table output carries raw control characters"
+fi
+[ "$(wc -l < "$TMP/hostile.txt")" -eq 5 ] ||
+    fail "a newline in a value broke a table row"
+grep -qF 'old-moon-\x1b]0;pwned\x07\nx\x7f\x9b\u202e\xffend' \
+    "$TMP/hostile.txt" || fail "friendly_name not escaped as expected"
+grep -qF '{"note":"\x1b[2J\nsecond line"}' "$TMP/hostile.txt" ||
+    fail "label not escaped as expected"
+python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' \
+    < "$TMP/hostile.txt" || fail "table output is not UTF-8"
+pass "hostile strings escaped in tables"
+
+# --- filters ---------------------------------------------------------------
+[ "$(rows hosts --lattice prod)" -eq 2 ] || fail "--lattice prod"
+[ "$(rows hosts --lattice nope)" -eq 0 ] || fail "--lattice nope"
+[ "$(rows hosts --status up)" -eq 2 ] || fail "--status up"
+[ "$(rows hosts --status stopped)" -eq 1 ] || fail "--status stopped"
+[ "$(rows hosts --host NB)" -eq 1 ] || fail "--host prefix"
+[ "$(rows hosts --host NBSTALEHOST2)" -eq 1 ] || fail "--host exact"
+[ "$(rows hosts --host N)" -eq 4 ] || fail "--host N"
+[ "$(rows hosts --host '%')" -eq 0 ] || fail "--host is not a LIKE pattern"
+[ "$(rows hosts --host "N' OR 1=1 --")" -eq 0 ] || fail "--host injection"
+[ "$(rows components --status stale)" -eq 1 ] || fail "components --status"
+"$CTL" --db "$DB" components --status stale | grep -q kv-counter ||
+    fail "components --status stale lists kv-counter"
+[ "$(rows components --host NA --lattice default)" -eq 1 ] ||
+    fail "components --host"
+[ "$(rows providers --host ND)" -eq 1 ] || fail "providers --host"
+[ "$(rows providers --status stopped)" -eq 0 ] || fail "providers --status"
+[ "$(rows links --lattice prod)" -eq 1 ] || fail "links --lattice"
+[ "$(rows configs --lattice default)" -eq 1 ] || fail "configs --lattice"
+[ "$(rows alerts --all --host NC)" -eq 1 ] || fail "alerts --host"
+[ "$(rows alerts --lattice prod)" -eq 0 ] || fail "alerts: resolved hidden"
+[ "$(rows events --type host_heartbeat)" -eq 3 ] || fail "--type short"
+[ "$(rows events --type com.wasmcloud.lattice.host_stopped)" -eq 1 ] ||
+    fail "--type full"
+[ "$(rows events --type heartbeat)" -eq 0 ] || fail "--type is exact"
+[ "$(rows events --host NAUP)" -eq 2 ] || fail "events --host"
+[ "$(rows events --limit 2)" -eq 2 ] || fail "events --limit"
+"$CTL" --db "$DB" --json events --limit 2 | python3 -c '
+import json, sys; d = json.load(sys.stdin)
+assert [e["seq"] for e in d] == [6, 5], d'
+[ "$(rows hosts --limit 1)" -eq 1 ] || fail "hosts --limit"
+[ "$(rows hosts --since 1d)" -eq 0 ] || fail "--since on old fixture"
+pass "filters: lattice, host prefix, status, type, limit"
+
+# --since against the clock, and the default events limit of 50.
+DB2=$TMP/since.db
+mkdb "$DB2"
+sqlite3 "$DB2" "
+UPDATE hosts SET last_seen_ms = unixepoch() * 1000 - 60000
+    WHERE host_id = 'NDUPHOST0004';
+UPDATE components SET updated_ms = unixepoch() * 1000 WHERE
+    component_id = 'echo';
+UPDATE alerts SET fired_ms = unixepoch() * 1000 - 7200000 WHERE
+    alert_id = 2;
+WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n
+    WHERE i < 159)
+INSERT INTO events (seq, lattice, subject, type, source, id, host_id,
+    time_ms, received_ms, outcome, payload)
+SELECT i, 'default', 's', 'com.wasmcloud.lattice.host_heartbeat', 'src',
+    'bulk-' || i, 'NAUPHOST0001', unixepoch() * 1000,
+    unixepoch() * 1000 - (159 - i) * 1000, 'applied', '{}' FROM n;"
+DB=$DB2
+[ "$(rows hosts --since 10m)" -eq 1 ] || fail "hosts --since 10m"
+"$CTL" --db "$DB" hosts --since 10m | grep -q NDUPHOST0004 ||
+    fail "hosts --since lists the recent host"
+[ "$(rows hosts --since 30s)" -eq 0 ] || fail "hosts --since 30s"
+[ "$(rows components --since 1h)" -eq 1 ] || fail "components --since"
+[ "$(rows alerts --since 3h)" -eq 1 ] || fail "alerts --since 3h"
+[ "$(rows alerts --since 1h)" -eq 0 ] || fail "alerts --since 1h"
+[ "$(rows events)" -eq 50 ] || fail "events default limit 50"
+[ "$(rows events --limit 100)" -eq 66 ] || fail "events --limit 100"
+[ "$(rows events --since 10s)" -ge 9 ] && [ "$(rows events --since 10s)" \
+    -le 12 ] || fail "events --since 10s: $(rows events --since 10s)"
+"$CTL" --db "$DB" events --limit 1 | tail -n 1 | grep -q '^159 ' ||
+    fail "events newest first"
+pass "--since (s/m/h) and the events default limit"
+DB=$TMP/lattice.db
+
+# --- the database was never written ------------------------------------------
+[ "$(md5sum < "$DB")" = "$SUM" ] || fail "latticectl modified the database"
+pass "read-only: database file unchanged"
+
+# --- usage and database errors ---------------------------------------------------
+expect_err 2 'no command' --db "$DB"
+expect_err 2 'unknown command: frob' --db "$DB" frob
+expect_err 2 'unknown or incomplete option' --db "$DB" hosts --bogus
+expect_err 2 'bad --status' --db "$DB" hosts --status dead
+expect_err 2 'bad --since' --db "$DB" hosts --since 10x
+expect_err 2 'bad --limit' --db "$DB" events --limit -3
+expect_err 2 '--host does not apply to links' --db "$DB" links --host x
+expect_err 2 '--type does not apply to hosts' --db "$DB" hosts --type x
+expect_err 2 '--interval needs --watch' --db "$DB" hosts --interval 1s
+expect_err 2 'unexpected argument' --db "$DB" hosts extra
+expect_err 1 'no such database' --db "$TMP/missing.db" hosts
+[ ! -e "$TMP/missing.db" ] || fail "latticectl created a missing database"
+mkdir "$TMP/cwd"
+(cd "$TMP/cwd" && LATTICED_DB= expect_err 1 'lattice.db: no such database' hosts)
+[ ! -e "$TMP/cwd/lattice.db" ] || fail "latticectl created ./lattice.db"
+LATTICED_DB=$DB "$CTL" configs > "$TMP/env.out" || fail "LATTICED_DB"
+diff -q "$DATA/configs.out" "$TMP/env.out" > /dev/null ||
+    fail "LATTICED_DB not honoured"
+pass "LATTICED_DB is the default database"
+echo 'just some text, not sqlite at all' > "$TMP/text.db"
+expect_err 1 'not a latticed database' --db "$TMP/text.db" hosts
+sqlite3 "$TMP/other.db" 'CREATE TABLE notes (t TEXT)'
+expect_err 1 'not a latticed database (no hosts/events' \
+    --db "$TMP/other.db" hosts
+: > "$TMP/empty.db"
+expect_err 1 'not a latticed database' --db "$TMP/empty.db" hosts
+[ ! -s "$TMP/empty.db" ] || fail "latticectl wrote into an empty file"
+mkdb "$TMP/newer.db"
+sqlite3 "$TMP/newer.db" 'PRAGMA user_version = 99'
+expect_err 1 'schema version 99 is newer' --db "$TMP/newer.db" hosts
+
+# Locked: a writer holds an exclusive lock through a FIFO (no sleeps).
+mkdb "$TMP/locked.db"
+mkfifo "$TMP/lock.fifo"
+sqlite3 "$TMP/locked.db" < "$TMP/lock.fifo" > "$TMP/lock.out" &
+PIDS+=($!)
+exec 3> "$TMP/lock.fifo"
+echo "BEGIN EXCLUSIVE; SELECT 'holding';" >&3
+wait_lines "$TMP/lock.out" 1
+start=$(date +%s%N)
+expect_err 1 'database is locked' --db "$TMP/locked.db" --busy-timeout 300ms \
+    hosts
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$elapsed" -ge 250 ] || fail "gave up after ${elapsed} ms, before the timeout"
+[ "$elapsed" -lt 5000 ] || fail "took ${elapsed} ms despite a 300 ms timeout"
+# A lock released within the busy timeout is waited out.
+"$CTL" --db "$TMP/locked.db" --busy-timeout 10s hosts > "$TMP/wait.out" &
+waiter=$!
+sleep 0.5
+echo "COMMIT;" >&3
+exec 3>&-
+wait "$waiter" || fail "latticectl did not wait out a short lock"
+diff -q "$DATA/hosts.out" "$TMP/wait.out" > /dev/null ||
+    fail "output after waiting for the lock differs"
+pass "locked: clear error after --busy-timeout, short locks retried"
+
+# WAL: an exclusive-locking-mode writer also blocks us with a clear error.
+mkdb "$TMP/wal.db"
+sqlite3 "$TMP/wal.db" 'PRAGMA journal_mode=WAL' > /dev/null
+mkfifo "$TMP/wal.fifo"
+sqlite3 "$TMP/wal.db" < "$TMP/wal.fifo" > "$TMP/wal.out" &
+PIDS+=($!)
+exec 3> "$TMP/wal.fifo"
+echo "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;
+    UPDATE hosts SET version = version; SELECT 'holding';" >&3
+wait_lines "$TMP/wal.out" 2
+expect_err 1 'database is locked' --db "$TMP/wal.db" --busy-timeout 200ms \
+    events
+exec 3>&-
+
+# --- watch ---------------------------------------------------------------------
+DB=$TMP/watch.db
+mkdb "$DB"
+sqlite3 "$DB" 'PRAGMA journal_mode=WAL' > /dev/null
+"$CTL" --db "$DB" --json --watch --interval 200ms hosts --status stale \
+    > "$TMP/watch.json" 2> "$TMP/watch.err" &
+wpid=$!
+PIDS+=($wpid)
+wait_lines "$TMP/watch.json" 1
+# A change outside the filter prints nothing new ...
+sqlite3 "$DB" "UPDATE hosts SET version = '2.0.0'
+    WHERE host_id = 'NAUPHOST0001'"
+sleep 0.7
+[ "$(wc -l < "$TMP/watch.json")" -eq 1 ] ||
+    fail "watch printed an unchanged result again"
+# ... a change inside it prints a second array.
+sqlite3 "$DB" "UPDATE hosts SET status = 'stale'
+    WHERE host_id = 'NDUPHOST0004'"
+wait_lines "$TMP/watch.json" 2
+kill -INT "$wpid"
+rc=0
+wait "$wpid" || rc=$?
+[ "$rc" -eq 0 ] || fail "watch exited $rc on SIGINT"
+python3 - "$TMP/watch.json" <<'EOF'
+import json, sys
+arrays = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(arrays) == 2, arrays
+assert [h["host_id"] for h in arrays[0]] == ["NBSTALEHOST2"]
+assert [h["host_id"] for h in arrays[1]] == ["NBSTALEHOST2", "NDUPHOST0004"]
+EOF
+[ ! -s "$TMP/watch.err" ] || fail "watch wrote errors: $(cat "$TMP/watch.err")"
+pass "watch --json: one array per change, clean exit on SIGINT"
+
+# Table watch to a pipe: no ANSI clear-screen, redraws separated.
+"$CTL" --db "$DB" --watch --interval 200ms configs > "$TMP/watch.txt" &
+wpid=$!
+PIDS+=($wpid)
+wait_lines "$TMP/watch.txt" 3
+sqlite3 "$DB" "INSERT INTO configs (lattice, config_name, updated_ms)
+    VALUES ('prod', 'new-config', 1764101627000)"
+wait_lines "$TMP/watch.txt" 8
+kill -INT "$wpid"
+wait "$wpid" || fail "table watch exited non-zero on SIGINT"
+if grep -q "$(printf '\033')" "$TMP/watch.txt"; then
+	fail "watch cleared the screen on a pipe"
+fi
+grep -q new-config "$TMP/watch.txt" || fail "table watch missed the change"
+pass "watch table: redraw on change, no ANSI on a pipe"
+
+echo "all latticectl tests passed"
