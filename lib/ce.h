@@ -4,7 +4,7 @@
  * lt_ce_parse() validates the CloudEvents 1.0 envelope (id, source,
  * specversion "1.0" and type are required; time is optional) and, for every
  * type latticed models, the shape of data as real hosts send it: 1.x
- * component_* events, 0.82 actor_*/actors_* events, the OTP host's
+ * component_* events, 0.82 actor_* and actors_* events, the OTP host's
  * actor_started/actor_stopped, both heartbeat inventories, both linkdef
  * shapes and both config shapes.  Each shape is normalised into struct
  * lt_ce, so the fold never sees host generations or JSON.
