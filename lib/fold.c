@@ -1,0 +1,1364 @@
+/*
+ * fold.c - fold decoded lattice events into the SQLite model.
+ *
+ * Per message: check the subject, decode, drop duplicates by (source, id),
+ * apply the event's rule, then record it in `events` with its outcome, all
+ * in the caller's transaction.  Rules and the decisions behind them are in
+ * docs/schema.md; the short version is next to each function here.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ce.h"
+#include "fold.h"
+#include "fold_int.h"
+#include "store.h"
+#include "store_int.h"
+
+#define REJECT_RAW_MAX	(64 * 1024)	/* bytes of a bad message kept */
+#define MIN_GAP_MS	1000		/* heartbeat gaps below are noise */
+#define NOSTR		SIZE_MAX	/* arena offset of a NULL string */
+
+enum hstatus { HS_UP, HS_STALE, HS_STOPPED };
+
+static const char *const hstatus_name[] = { "up", "stale", "stopped" };
+
+/* A components row as the database holds it (heartbeat diffing). */
+struct crow {
+	size_t		 o_id, o_img, o_name, o_ann;
+	const char	*id, *img, *name, *ann;
+	int64_t		 max;
+	int64_t		 rev;
+	int		 has_rev;
+	int		 seen;
+};
+
+/* A providers row as the database holds it (heartbeat diffing). */
+struct prow {
+	size_t		 o_id, o_link, o_img, o_name, o_contract, o_ann;
+	const char	*id, *link, *img, *name, *contract, *ann;
+	int64_t		 rev;
+	int		 has_rev;
+	int		 seen;
+};
+
+struct lt_fold {
+	struct lt_store		*st;
+	struct lt_fold_opts	 opts;
+	char			*default_lattice;
+	struct lt_fold_stats	 stats;
+
+	/* Scratch, reused across messages. */
+	char			*arena;
+	size_t			 alen, acap;
+	struct crow		*crows;
+	size_t			 ncrows, ccap;
+	struct prow		*prows;
+	size_t			 nprows, pcap;
+	char			*subj;
+	size_t			 subjcap;
+};
+
+/* One message being folded. */
+struct ctx {
+	const struct lt_msg	*m;
+	struct lt_ce		*ev;
+	const char		*lattice;
+	int			 latlen;
+	const char		*subject;
+	int64_t			 recv;
+	int64_t			 evtime;
+	enum lt_outcome		 out;
+	int			 null_payload;
+};
+
+/* The host row while an event is applied to it. */
+struct host {
+	int		 exists;
+	enum hstatus	 status;
+	int64_t		 state_ms, first_seen, status_changed;
+	int64_t		 last_hb, interval, hash;
+	int		 has_hb, has_interval, has_hash;
+	int		 meta_changed;
+	int		 set_reason;
+	const char	*reason;
+	const char	*friendly_name, *version, *labels;
+	int64_t		 uptime;
+	int		 has_uptime;
+};
+
+/* Fill opts with the defaults. */
+void
+lt_fold_opts_default(struct lt_fold_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	lt_limits_default(&opts->limits);
+	opts->default_lattice = "default";
+	opts->max_future_skew_ms = 5 * 60 * 1000;
+}
+
+/* Name an outcome as the events table spells it. */
+const char *
+lt_outcome_name(enum lt_outcome o)
+{
+	switch (o) {
+	case LT_OUT_APPLIED:
+		return "applied";
+	case LT_OUT_UNCHANGED:
+		return "unchanged";
+	case LT_OUT_SUPERSEDED:
+		return "superseded";
+	case LT_OUT_RECORDED:
+		return "recorded";
+	case LT_OUT_DUPLICATE:
+		return "duplicate";
+	case LT_OUT_REJECTED:
+		return "rejected";
+	}
+	return "unknown";
+}
+
+/* Copy opts, owning a copy of the default lattice name. */
+static int
+set_opts(struct lt_fold *f, const struct lt_fold_opts *opts)
+{
+	const char *dl;
+	char *copy;
+
+	dl = opts->default_lattice != NULL && opts->default_lattice[0] !=
+	    '\0' ? opts->default_lattice : "default";
+	if ((copy = strdup(dl)) == NULL)
+		return LT_ENOMEM;
+	free(f->default_lattice);
+	f->opts = *opts;
+	f->default_lattice = copy;
+	f->opts.default_lattice = copy;
+	return LT_OK;
+}
+
+/* Create a fold writing to st. */
+int
+lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
+    struct lt_fold **out, struct lt_err *err)
+{
+	struct lt_fold_opts def;
+	struct lt_fold *f;
+
+	*out = NULL;
+	if (opts == NULL) {
+		lt_fold_opts_default(&def);
+		opts = &def;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    set_opts(f, opts) != LT_OK) {
+		free(f);
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+	}
+	f->st = st;
+	*out = f;
+	return LT_OK;
+}
+
+/* Free a fold.  NULL is fine. */
+void
+lt_fold_free(struct lt_fold *f)
+{
+	if (f == NULL)
+		return;
+	free(f->default_lattice);
+	free(f->arena);
+	free(f->crows);
+	free(f->prows);
+	free(f->subj);
+	free(f);
+}
+
+/* Replace the options; on allocation failure the old ones stay. */
+void
+lt_fold_set_opts(struct lt_fold *f, const struct lt_fold_opts *opts)
+{
+	(void)set_opts(f, opts);
+}
+
+/* The store of a fold, for lib/stale.c. */
+struct lt_store *
+lt_fold_store(struct lt_fold *f)
+{
+	return f->st;
+}
+
+/* Begin a batch. */
+int
+lt_fold_begin(struct lt_fold *f, struct lt_err *err)
+{
+	return lt_store_begin(f->st, err);
+}
+
+/* Commit a batch. */
+int
+lt_fold_commit(struct lt_fold *f, struct lt_err *err)
+{
+	int rc;
+
+	if ((rc = lt_store_commit(f->st, err)) == LT_OK)
+		f->stats.batches++;
+	return rc;
+}
+
+/* Roll back a batch. */
+void
+lt_fold_rollback(struct lt_fold *f)
+{
+	lt_store_rollback(f->st);
+}
+
+/* Running totals. */
+const struct lt_fold_stats *
+lt_fold_stats(const struct lt_fold *f)
+{
+	return &f->stats;
+}
+
+/* --- statement helpers --------------------------------------------- */
+
+/* Get a core statement. */
+static sqlite3_stmt *
+S(struct lt_fold *f, enum lt_stmt which)
+{
+	return f->st->stmt[which];
+}
+
+/* Bind text or NULL (the value outlives the step: SQLITE_STATIC). */
+static void
+bt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Bind an integer, or NULL when has is 0. */
+static void
+bi(sqlite3_stmt *s, int i, int64_t v, int has)
+{
+	if (has)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Bind ?1 lattice and ?2 host_id. */
+static void
+bhost(sqlite3_stmt *s, const struct ctx *c)
+{
+	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+	bt(s, 2, c->ev->host_id);
+}
+
+/* Step s to completion, reset it; *changes (may be NULL) gets the rows
+   written. */
+static int
+run(struct lt_fold *f, sqlite3_stmt *s, int *changes, struct lt_err *err)
+{
+	int rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE && changes != NULL)
+		*changes = sqlite3_changes(f->st->db);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(f->st, err, sqlite3_sql(s));
+	return LT_OK;
+}
+
+/* Step a single-row query; 1 row, 0 none, -1 error (s NOT reset on 1). */
+static int
+row(struct lt_fold *f, sqlite3_stmt *s, struct lt_err *err)
+{
+	int rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	lt_store_err(f->st, err, sqlite3_sql(s));
+	return -1;
+}
+
+/* --- subjects and rejects ------------------------------------------ */
+
+/* Find the lattice in wasmbus.evt.{lattice}[.x] or wasmbus.rpcevt.{l}. */
+static int
+subject_lattice(const char *subj, const char **lat, int *len)
+{
+	const char *p, *e;
+
+	if (strncmp(subj, "wasmbus.evt.", 12) == 0)
+		p = subj + 12;
+	else if (strncmp(subj, "wasmbus.rpcevt.", 15) == 0)
+		p = subj + 15;
+	else
+		return -1;
+	if ((e = strchr(p, '.')) == NULL)
+		e = p + strlen(p);
+	if (e == p || e - p > 1024 || strpbrk(subj, " \t\r\n*>") != NULL)
+		return -1;
+	/* An empty token later on ("a..b", trailing dot) is not a subject. */
+	if (strstr(p, "..") != NULL || subj[strlen(subj) - 1] == '.')
+		return -1;
+	*lat = p;
+	*len = (int)(e - p);
+	return 0;
+}
+
+/* Map a status code to rejected_events.error. */
+static const char *
+error_class(int code)
+{
+	switch (code) {
+	case LT_EPARSE:
+		return "parse";
+	case LT_EINVAL:
+		return "invalid";
+	case LT_ELIMIT:
+		return "limit";
+	case LT_EUNSUPPORTED:
+		return "unsupported";
+	default:
+		return "poison";
+	}
+}
+
+/* Insert one rejected_events row. */
+static int
+insert_reject(struct lt_fold *f, int64_t recv, const char *lat, int latlen,
+    const char *subject, int code, const char *reason, const char *field,
+    const void *raw, size_t rawlen, size_t raw_size, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_REJECT_INSERT);
+
+	if (rawlen > REJECT_RAW_MAX)
+		rawlen = REJECT_RAW_MAX;
+	sqlite3_bind_int64(s, 1, recv);
+	if (lat != NULL)
+		sqlite3_bind_text(s, 2, lat, latlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	bt(s, 3, subject);
+	bt(s, 4, reason != NULL && reason[0] != '\0' ? reason : "rejected");
+	bt(s, 5, error_class(code));
+	bt(s, 6, field != NULL && field[0] != '\0' ? field : NULL);
+	if (rawlen == 0 || raw == NULL)
+		sqlite3_bind_zeroblob(s, 7, 0);
+	else
+		sqlite3_bind_blob(s, 7, raw, (int)rawlen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, (int64_t)raw_size);
+	return run(f, s, NULL, err);
+}
+
+/* Record a message the daemon dropped before decoding. */
+int
+lt_fold_reject(struct lt_fold *f, const char *subject, int64_t received_ms,
+    int code, const char *reason, const void *raw, size_t rawlen,
+    size_t raw_size, struct lt_err *err)
+{
+	const char *lat = NULL;
+	int latlen = 0;
+	int rc;
+
+	if (subject == NULL) {
+		lat = f->default_lattice;
+		latlen = -1;
+	} else if (subject_lattice(subject, &lat, &latlen) != 0)
+		lat = NULL;
+	rc = insert_reject(f, received_ms, lat, latlen, subject, code, reason,
+	    NULL, raw, rawlen, raw_size, err);
+	if (rc == LT_OK)
+		f->stats.outcomes[LT_OUT_REJECTED]++;
+	return rc;
+}
+
+/* --- the host row -------------------------------------------------- */
+
+/* Whether the event's text v would change the column text col. */
+static int
+differs(const char *v, const unsigned char *col)
+{
+	return v != NULL && (col == NULL || strcmp(v, (const char *)col) != 0);
+}
+
+/* Load the host row of the event into h. */
+static int
+host_load(struct lt_fold *f, struct ctx *c, struct host *h,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_HOST_GET);
+	const unsigned char *st;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	bhost(s, c);
+	if ((r = row(f, s, err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
+	h->exists = 1;
+	st = sqlite3_column_text(s, 0);
+	h->status = st == NULL ? HS_UP : st[0] == 'u' ? HS_UP :
+	    st[2] == 'a' ? HS_STALE : HS_STOPPED;
+	h->state_ms = sqlite3_column_int64(s, 1);
+	if ((h->has_hb = sqlite3_column_type(s, 2) != SQLITE_NULL))
+		h->last_hb = sqlite3_column_int64(s, 2);
+	if ((h->has_interval = sqlite3_column_type(s, 3) != SQLITE_NULL))
+		h->interval = sqlite3_column_int64(s, 3);
+	if ((h->has_hash = sqlite3_column_type(s, 4) != SQLITE_NULL))
+		h->hash = sqlite3_column_int64(s, 4);
+	h->first_seen = sqlite3_column_int64(s, 5);
+	h->status_changed = sqlite3_column_int64(s, 6);
+	switch (c->ev->kind) {
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_HEARTBEAT:
+	case LT_K_HOST_STOPPED:
+	case LT_K_LABELS_CHANGED:
+		h->meta_changed =
+		    differs(c->ev->friendly_name, sqlite3_column_text(s, 7)) ||
+		    differs(c->ev->version, sqlite3_column_text(s, 8)) ||
+		    differs(c->ev->labels, sqlite3_column_text(s, 9));
+		break;
+	default:
+		break;
+	}
+	sqlite3_reset(s);
+	return LT_OK;
+}
+
+/* Create the host row (status up, first seen now, no heartbeat yet). */
+static int
+host_create(struct lt_fold *f, struct ctx *c, struct host *h,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_HOST_INSERT);
+
+	bhost(s, c);
+	sqlite3_bind_int64(s, 3, c->recv);
+	sqlite3_bind_int64(s, 4, c->evtime);
+	memset(h, 0, sizeof(*h));
+	h->exists = 1;
+	h->status = HS_UP;
+	h->first_seen = h->status_changed = c->recv;
+	h->state_ms = c->evtime;
+	return run(f, s, NULL, err);
+}
+
+/* Write h back to the host row. */
+static int
+host_store(struct lt_fold *f, struct ctx *c, struct host *h,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_HOST_UPDATE);
+
+	bhost(s, c);
+	bt(s, 3, hstatus_name[h->status]);
+	bt(s, 4, h->friendly_name);
+	bt(s, 5, h->version);
+	bt(s, 6, h->labels);
+	bi(s, 7, h->uptime, h->has_uptime);
+	sqlite3_bind_int(s, 8, h->set_reason);
+	bt(s, 9, h->reason);
+	sqlite3_bind_int64(s, 10, c->recv);
+	bi(s, 11, h->last_hb, h->has_hb);
+	bi(s, 12, h->interval, h->has_interval);
+	sqlite3_bind_int64(s, 13, h->status_changed);
+	sqlite3_bind_int64(s, 14, h->state_ms);
+	bi(s, 15, h->hash, h->has_hash);
+	return run(f, s, NULL, err);
+}
+
+/* Mark the host up (a heartbeat or host_started). */
+static void
+host_up(struct ctx *c, struct host *h, int *changed)
+{
+	if (h->status != HS_UP) {
+		h->status = HS_UP;
+		h->status_changed = c->recv;
+		*changed = 1;
+	}
+	h->set_reason = 1;	/* an up host has no stop reason */
+	h->reason = NULL;
+}
+
+/* Take the host's descriptive fields from the event. */
+static void
+host_meta(struct ctx *c, struct host *h, int *changed)
+{
+	h->friendly_name = c->ev->friendly_name;
+	h->version = c->ev->version;
+	h->labels = c->ev->labels;
+	if (c->ev->has_uptime) {
+		h->uptime = c->ev->uptime_seconds;
+		h->has_uptime = 1;
+	}
+	if (h->meta_changed)
+		*changed = 1;
+}
+
+/*
+ * Learn the heartbeat interval from the gap between two heartbeats
+ * received while the host was up.  Gaps under 1 s are ignored (bursts,
+ * host_started then the first heartbeat).  The first gap is taken as is;
+ * later the new gap replaces the interval unless it is over 4x the old one
+ * (a missed beat or an outage), in which case the smaller, old value stays.
+ * A gap shorter than the old interval is always taken (the smaller one).
+ */
+static void
+learn_interval(struct ctx *c, struct host *h)
+{
+	int64_t gap;
+
+	if (!h->has_hb || h->status != HS_UP)
+		return;
+	gap = c->recv - h->last_hb;
+	if (gap < MIN_GAP_MS)
+		return;
+	if (!h->has_interval || gap <= 4 * h->interval) {
+		h->interval = gap;
+		h->has_interval = 1;
+	}
+}
+
+/* Delete all components and providers of the host. */
+static int
+clear_inventory(struct lt_fold *f, struct ctx *c, int *changed,
+    struct lt_err *err)
+{
+	int n1 = 0, n2 = 0;
+
+	bhost(S(f, LT_ST_HOST_CLEAR_COMPS), c);
+	if (run(f, S(f, LT_ST_HOST_CLEAR_COMPS), &n1, err) != LT_OK)
+		return LT_ESTORE;
+	bhost(S(f, LT_ST_HOST_CLEAR_PROVS), c);
+	if (run(f, S(f, LT_ST_HOST_CLEAR_PROVS), &n2, err) != LT_OK)
+		return LT_ESTORE;
+	if (n1 + n2 > 0)
+		*changed = 1;
+	return LT_OK;
+}
+
+/* --- components and providers -------------------------------------- */
+
+/* Upsert one component with max_instances max. */
+static int
+comp_upsert(struct lt_fold *f, struct ctx *c, const struct lt_ce_component *e,
+    int64_t max, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_COMP_UPSERT);
+
+	bhost(s, c);
+	bt(s, 3, e->id);
+	bt(s, 4, e->image_ref);
+	bt(s, 5, e->name);
+	sqlite3_bind_int64(s, 6, max);
+	bi(s, 7, e->revision, e->has_revision);
+	bt(s, 8, e->annotations);
+	sqlite3_bind_int64(s, 9, c->evtime);
+	return run(f, s, NULL, err);
+}
+
+/* Delete one component; *n gets 1 when a row went. */
+static int
+comp_delete(struct lt_fold *f, struct ctx *c, const char *id, int *n,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_COMP_DELETE);
+
+	bhost(s, c);
+	bt(s, 3, id);
+	return run(f, s, n, err);
+}
+
+/* Upsert one provider. */
+static int
+prov_upsert(struct lt_fold *f, struct ctx *c, const struct lt_ce_provider *e,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_PROV_UPSERT);
+
+	bhost(s, c);
+	bt(s, 3, e->id);
+	bt(s, 4, e->link_name != NULL ? e->link_name : "default");
+	bt(s, 5, e->image_ref);
+	bt(s, 6, e->name);
+	bt(s, 7, e->contract_id);
+	bi(s, 8, e->revision, e->has_revision);
+	bt(s, 9, e->annotations);
+	sqlite3_bind_int64(s, 10, c->evtime);
+	return run(f, s, NULL, err);
+}
+
+/* Delete one provider; *n gets 1 when a row went. */
+static int
+prov_delete(struct lt_fold *f, struct ctx *c, const char *id,
+    const char *link, int *n, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_PROV_DELETE);
+
+	bhost(s, c);
+	bt(s, 3, id);
+	bt(s, 4, link != NULL ? link : "default");
+	return run(f, s, n, err);
+}
+
+/* Copy a column's text into the arena; return its offset or NOSTR. */
+static int
+arena_put(struct lt_fold *f, sqlite3_stmt *s, int col, size_t *off)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n;
+	char *na;
+
+	if (t == NULL) {
+		*off = NOSTR;
+		return 0;
+	}
+	n = (size_t)sqlite3_column_bytes(s, col) + 1;
+	if (f->alen + n > f->acap) {
+		size_t cap = f->acap ? f->acap : 4096;
+
+		while (cap < f->alen + n)
+			cap *= 2;
+		if ((na = realloc(f->arena, cap)) == NULL)
+			return -1;
+		f->arena = na;
+		f->acap = cap;
+	}
+	memcpy(f->arena + f->alen, t, n);
+	*off = f->alen;
+	f->alen += n;
+	return 0;
+}
+
+/* Resolve an arena offset. */
+static const char *
+arena_get(struct lt_fold *f, size_t off)
+{
+	return off == NOSTR ? NULL : f->arena + off;
+}
+
+/* Order components rows by id. */
+static int
+crow_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct crow *)a)->id,
+	    ((const struct crow *)b)->id);
+}
+
+/* Order providers rows by (id, link_name). */
+static int
+prow_cmp(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+	int r;
+
+	if ((r = strcmp(x->id, y->id)) != 0)
+		return r;
+	return strcmp(x->link, y->link);
+}
+
+/* Whether two nullable strings differ, NULL in the event meaning "keep". */
+static int
+sdiff(const char *ev, const char *db)
+{
+	return ev != NULL && (db == NULL || strcmp(ev, db) != 0);
+}
+
+/* Load the host's components and providers into the scratch arrays. */
+static int
+load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	f->alen = f->ncrows = f->nprows = 0;
+	s = S(f, LT_ST_COMP_LIST);
+	bhost(s, c);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct crow *r;
+
+		if (f->ncrows == f->ccap) {
+			size_t cap = f->ccap ? f->ccap * 2 : 64;
+			struct crow *n = reallocarray(f->crows, cap,
+			    sizeof(*n));
+
+			if (n == NULL)
+				goto nomem;
+			f->crows = n;
+			f->ccap = cap;
+		}
+		r = &f->crows[f->ncrows++];
+		memset(r, 0, sizeof(*r));
+		if (arena_put(f, s, 0, &r->o_id) || arena_put(f, s, 1,
+		    &r->o_img) || arena_put(f, s, 2, &r->o_name) ||
+		    arena_put(f, s, 5, &r->o_ann))
+			goto nomem;
+		r->max = sqlite3_column_int64(s, 3);
+		if ((r->has_rev = sqlite3_column_type(s, 4) != SQLITE_NULL))
+			r->rev = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(f->st, err, "list components");
+
+	s = S(f, LT_ST_PROV_LIST);
+	bhost(s, c);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct prow *r;
+
+		if (f->nprows == f->pcap) {
+			size_t cap = f->pcap ? f->pcap * 2 : 16;
+			struct prow *n = reallocarray(f->prows, cap,
+			    sizeof(*n));
+
+			if (n == NULL)
+				goto nomem;
+			f->prows = n;
+			f->pcap = cap;
+		}
+		r = &f->prows[f->nprows++];
+		memset(r, 0, sizeof(*r));
+		if (arena_put(f, s, 0, &r->o_id) || arena_put(f, s, 1,
+		    &r->o_link) || arena_put(f, s, 2, &r->o_img) ||
+		    arena_put(f, s, 3, &r->o_name) || arena_put(f, s, 4,
+		    &r->o_contract) || arena_put(f, s, 6, &r->o_ann))
+			goto nomem;
+		if ((r->has_rev = sqlite3_column_type(s, 5) != SQLITE_NULL))
+			r->rev = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(f->st, err, "list providers");
+
+	/* The arena no longer moves: resolve offsets, then sort. */
+	for (i = 0; i < f->ncrows; i++) {
+		struct crow *r = &f->crows[i];
+
+		r->id = arena_get(f, r->o_id);
+		r->img = arena_get(f, r->o_img);
+		r->name = arena_get(f, r->o_name);
+		r->ann = arena_get(f, r->o_ann);
+	}
+	for (i = 0; i < f->nprows; i++) {
+		struct prow *r = &f->prows[i];
+
+		r->id = arena_get(f, r->o_id);
+		r->link = arena_get(f, r->o_link);
+		r->img = arena_get(f, r->o_img);
+		r->name = arena_get(f, r->o_name);
+		r->contract = arena_get(f, r->o_contract);
+		r->ann = arena_get(f, r->o_ann);
+	}
+	qsort(f->crows, f->ncrows, sizeof(*f->crows), crow_cmp);
+	qsort(f->prows, f->nprows, sizeof(*f->prows), prow_cmp);
+	return LT_OK;
+nomem:
+	sqlite3_reset(s);
+	return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+}
+
+/*
+ * Make the host's components and providers equal to the heartbeat's
+ * inventory, writing only rows that differ and deleting only rows that are
+ * gone.  A component listed with 0 instances counts as absent.  Fields the
+ * heartbeat leaves out (NULL) keep what is known.
+ */
+static int
+apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
+    struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	struct crow key, *r;
+	struct prow pkey, *p;
+	size_t i;
+	int n;
+
+	if (load_inventory(f, c, err) != LT_OK)
+		return err != NULL ? err->code : LT_ESTORE;
+	for (i = 0; i < ev->ncomponents; i++) {
+		const struct lt_ce_component *e = &ev->components[i];
+
+		if (e->id == NULL || e->max_instances <= 0)
+			continue;
+		key.id = e->id;
+		r = bsearch(&key, f->crows, f->ncrows, sizeof(*r), crow_cmp);
+		if (r != NULL) {
+			r->seen = 1;
+			if (ev->comp_counts_only) {
+				sqlite3_stmt *s = S(f, LT_ST_COMP_SET_COUNT);
+
+				if (r->max == e->max_instances)
+					continue;
+				bhost(s, c);
+				bt(s, 3, e->id);
+				sqlite3_bind_int64(s, 4, e->max_instances);
+				sqlite3_bind_int64(s, 5, c->evtime);
+				if (run(f, s, NULL, err) != LT_OK)
+					return LT_ESTORE;
+				r->max = e->max_instances;
+				*changed = 1;
+				continue;
+			}
+			if (r->max == e->max_instances &&
+			    !sdiff(e->image_ref, r->img) &&
+			    !sdiff(e->name, r->name) &&
+			    !sdiff(e->annotations, r->ann) &&
+			    (!e->has_revision ||
+			    (r->has_rev && r->rev == e->revision)))
+				continue;
+			r->max = e->max_instances;
+		}
+		if (comp_upsert(f, c, e, e->max_instances, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	for (i = 0; i < f->ncrows; i++) {
+		if (f->crows[i].seen)
+			continue;
+		if (comp_delete(f, c, f->crows[i].id, &n, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	for (i = 0; i < ev->nproviders; i++) {
+		const struct lt_ce_provider *e = &ev->providers[i];
+
+		if (e->id == NULL)
+			continue;
+		pkey.id = e->id;
+		pkey.link = e->link_name != NULL ? e->link_name : "default";
+		p = bsearch(&pkey, f->prows, f->nprows, sizeof(*p), prow_cmp);
+		if (p != NULL) {
+			p->seen = 1;
+			if (!sdiff(e->image_ref, p->img) &&
+			    !sdiff(e->name, p->name) &&
+			    !sdiff(e->contract_id, p->contract) &&
+			    !sdiff(e->annotations, p->ann) &&
+			    (!e->has_revision ||
+			    (p->has_rev && p->rev == e->revision)))
+				continue;
+		}
+		if (prov_upsert(f, c, e, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	for (i = 0; i < f->nprows; i++) {
+		if (f->prows[i].seen)
+			continue;
+		if (prov_delete(f, c, f->prows[i].id, f->prows[i].link, &n,
+		    err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	return LT_OK;
+}
+
+/* Apply a component event (SET / ADD / META). */
+static int
+apply_component(struct lt_fold *f, struct ctx *c, int *changed,
+    struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	sqlite3_stmt *s;
+	int64_t cur = 0, n;
+	int r, k = 0;
+
+	switch (ev->comp_op) {
+	case LT_COMP_SET:
+		if (ev->comp_count <= 0) {
+			if (comp_delete(f, c, ev->component.id, &k, err))
+				return LT_ESTORE;
+			*changed = k > 0;
+			return LT_OK;
+		}
+		*changed = 1;
+		return comp_upsert(f, c, &ev->component, ev->comp_count, err);
+	case LT_COMP_ADD:
+		s = S(f, LT_ST_COMP_GET_COUNT);
+		bhost(s, c);
+		bt(s, 3, ev->component.id);
+		if ((r = row(f, s, err)) < 0)
+			return LT_ESTORE;
+		if (r == 1) {
+			cur = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+		}
+		n = cur + ev->comp_count;
+		if (n <= 0) {
+			if (r == 0)
+				return LT_OK;
+			*changed = 1;
+			return comp_delete(f, c, ev->component.id, &k, err);
+		}
+		*changed = 1;
+		return comp_upsert(f, c, &ev->component, n, err);
+	case LT_COMP_META:
+		s = S(f, LT_ST_COMP_META);
+		bhost(s, c);
+		bt(s, 3, ev->component.id);
+		bt(s, 4, ev->component.image_ref);
+		bt(s, 5, ev->component.annotations);
+		sqlite3_bind_int64(s, 6, c->evtime);
+		if (run(f, s, &k, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = k > 0;
+		return LT_OK;
+	}
+	return LT_OK;
+}
+
+/* Apply a provider health event: only rows that exist are touched. */
+static int
+apply_health(struct lt_fold *f, struct ctx *c, int *changed,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s;
+	int k = 0;
+
+	if (c->ev->health == LT_HEALTH_STATUS) {
+		s = S(f, LT_ST_PROV_HEALTH_TIME);
+		bhost(s, c);
+		bt(s, 3, c->ev->provider.id);
+		sqlite3_bind_int64(s, 4, c->evtime);
+	} else {
+		s = S(f, LT_ST_PROV_HEALTH);
+		bhost(s, c);
+		bt(s, 3, c->ev->provider.id);
+		bt(s, 4, c->ev->health == LT_HEALTH_PASSING ? "passing" :
+		    "failing");
+		sqlite3_bind_int64(s, 5, c->evtime);
+	}
+	if (run(f, s, &k, err) != LT_OK)
+		return LT_ESTORE;
+	*changed = k > 0;
+	return LT_OK;
+}
+
+/*
+ * Apply an event scoped to one host.  An event dated before the newest
+ * change already applied to the host (hosts.state_ms) is superseded.
+ */
+static int
+fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	struct host h;
+	int changed = 0, inv = 0, k = 0;
+
+	if (ev->host_id == NULL)
+		return lt_err_set(err, LT_EINVAL, "host_id",
+		    "event has no host");
+	if (host_load(f, c, &h, err) != LT_OK)
+		return LT_ESTORE;
+	if (h.exists && c->evtime < h.state_ms) {
+		c->out = LT_OUT_SUPERSEDED;
+		return LT_OK;
+	}
+	if (!h.exists) {
+		if (host_create(f, c, &h, err) != LT_OK)
+			return LT_ESTORE;
+		changed = 1;
+	}
+	if (c->evtime > h.state_ms)
+		h.state_ms = c->evtime;
+
+	switch (ev->kind) {
+	case LT_K_HOST_STARTED:
+		/* A (re)started host runs nothing yet. */
+		if (clear_inventory(f, c, &changed, err) != LT_OK)
+			return LT_ESTORE;
+		h.has_hash = 0;
+		host_up(c, &h, &changed);
+		host_meta(c, &h, &changed);
+		h.last_hb = c->recv;
+		h.has_hb = 1;
+		changed = 1;
+		break;
+	case LT_K_HOST_HEARTBEAT:
+		learn_interval(c, &h);
+		host_up(c, &h, &changed);
+		host_meta(c, &h, &changed);
+		h.last_hb = c->recv;
+		h.has_hb = 1;
+		if (ev->has_inventory && (!h.has_hash ||
+		    (uint64_t)h.hash != ev->inventory_hash)) {
+			if (apply_inventory(f, c, &changed, err) != LT_OK)
+				return err != NULL ? err->code : LT_ESTORE;
+			h.hash = (int64_t)ev->inventory_hash;
+			h.has_hash = 1;
+		}
+		break;
+	case LT_K_HOST_STOPPED:
+		if (h.status != HS_STOPPED) {
+			h.status = HS_STOPPED;
+			h.status_changed = c->recv;
+		}
+		h.set_reason = 1;
+		h.reason = ev->reason;
+		host_meta(c, &h, &changed);
+		if (clear_inventory(f, c, &changed, err) != LT_OK)
+			return LT_ESTORE;
+		h.has_hash = 0;
+		changed = 1;
+		break;
+	case LT_K_LABELS_CHANGED:
+		h.labels = ev->labels != NULL ? ev->labels : "{}";
+		if (h.meta_changed || ev->labels == NULL)
+			changed = 1;
+		break;
+	case LT_K_COMPONENT:
+		if (apply_component(f, c, &inv, err) != LT_OK)
+			return LT_ESTORE;
+		break;
+	case LT_K_PROVIDER_STARTED:
+		if (prov_upsert(f, c, &ev->provider, err) != LT_OK)
+			return LT_ESTORE;
+		inv = 1;
+		break;
+	case LT_K_PROVIDER_STOPPED:
+		if (prov_delete(f, c, ev->provider.id, ev->provider.link_name,
+		    &k, err) != LT_OK)
+			return LT_ESTORE;
+		inv = k > 0;
+		break;
+	case LT_K_PROVIDER_HEALTH:
+		if (apply_health(f, c, &changed, err) != LT_OK)
+			return LT_ESTORE;
+		break;
+	default:
+		break;
+	}
+	if (inv) {
+		/* The next heartbeat must diff for real. */
+		h.has_hash = 0;
+		changed = 1;
+	}
+	if (host_store(f, c, &h, err) != LT_OK)
+		return LT_ESTORE;
+	c->out = changed ? LT_OUT_APPLIED : LT_OUT_UNCHANGED;
+	return LT_OK;
+}
+
+/* Bind the five key columns of a link. */
+static void
+blink(sqlite3_stmt *s, const struct ctx *c)
+{
+	const struct lt_ce_link *l = &c->ev->link;
+
+	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+	bt(s, 2, l->source_id != NULL ? l->source_id : "");
+	bt(s, 3, l->name != NULL ? l->name : "default");
+	bt(s, 4, l->wit_namespace != NULL ? l->wit_namespace : "");
+	bt(s, 5, l->wit_package != NULL ? l->wit_package : "");
+}
+
+/*
+ * Links are lattice-wide.  links.updated_ms is the event time of the last
+ * set: an older set does not overwrite a newer one, and an older delete
+ * does not remove a newer set.  There are no tombstones: a set older than
+ * a delete that already removed the row recreates it.
+ */
+static int
+fold_link(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	const struct lt_ce_link *l = &c->ev->link;
+	sqlite3_stmt *s;
+	int k = 0, r;
+
+	if (c->ev->kind == LT_K_LINK_SET) {
+		s = S(f, LT_ST_LINK_UPSERT);
+		blink(s, c);
+		bt(s, 6, l->target);
+		bt(s, 7, l->interfaces);
+		bt(s, 8, l->source_config);
+		bt(s, 9, l->target_config);
+		bt(s, 10, l->legacy_values);
+		sqlite3_bind_int64(s, 11, c->evtime);
+		if (run(f, s, &k, err) != LT_OK)
+			return LT_ESTORE;
+		c->out = k > 0 ? LT_OUT_APPLIED : LT_OUT_SUPERSEDED;
+		return LT_OK;
+	}
+	s = S(f, LT_ST_LINK_DELETE);
+	blink(s, c);
+	sqlite3_bind_int64(s, 6, c->evtime);
+	if (run(f, s, &k, err) != LT_OK)
+		return LT_ESTORE;
+	if (k > 0) {
+		c->out = LT_OUT_APPLIED;
+		return LT_OK;
+	}
+	s = S(f, LT_ST_LINK_EXISTS);
+	blink(s, c);
+	if ((r = row(f, s, err)) < 0)
+		return LT_ESTORE;
+	if (r == 1)
+		sqlite3_reset(s);
+	c->out = r == 1 ? LT_OUT_SUPERSEDED : LT_OUT_UNCHANGED;
+	return LT_OK;
+}
+
+/*
+ * Configs are lattice-wide, keyed by name, with the same updated_ms rule
+ * as links.  Legacy (0.82) events name one key of an entity's config:
+ * legacy_keys holds the set of keys and the row goes with the last key.
+ */
+static int
+fold_config(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	sqlite3_stmt *s;
+	int k = 0, r;
+
+	if (ev->config_name == NULL)
+		return lt_err_set(err, LT_EINVAL, "data.config_name",
+		    "config event has no name");
+	if (ev->kind == LT_K_CONFIG_SET) {
+		if (ev->config_key != NULL) {
+			s = S(f, LT_ST_CONFIG_ADD_KEY);
+			sqlite3_bind_text(s, 1, c->lattice, c->latlen,
+			    SQLITE_STATIC);
+			bt(s, 2, ev->config_name);
+			bt(s, 3, ev->config_key);
+			sqlite3_bind_int64(s, 4, c->evtime);
+		} else {
+			s = S(f, LT_ST_CONFIG_SET);
+			sqlite3_bind_text(s, 1, c->lattice, c->latlen,
+			    SQLITE_STATIC);
+			bt(s, 2, ev->config_name);
+			sqlite3_bind_int64(s, 3, c->evtime);
+		}
+		if (run(f, s, &k, err) != LT_OK)
+			return LT_ESTORE;
+		c->out = k > 0 ? LT_OUT_APPLIED : LT_OUT_SUPERSEDED;
+		return LT_OK;
+	}
+	if (ev->config_key != NULL) {
+		s = S(f, LT_ST_CONFIG_DEL_KEY);
+		sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+		bt(s, 2, ev->config_name);
+		bt(s, 3, ev->config_key);
+		sqlite3_bind_int64(s, 4, c->evtime);
+		if (run(f, s, &k, err) != LT_OK)
+			return LT_ESTORE;
+		if (k > 0) {
+			s = S(f, LT_ST_CONFIG_DELETE_EMPTY);
+			sqlite3_bind_text(s, 1, c->lattice, c->latlen,
+			    SQLITE_STATIC);
+			bt(s, 2, ev->config_name);
+			if (run(f, s, NULL, err) != LT_OK)
+				return LT_ESTORE;
+			c->out = LT_OUT_APPLIED;
+			return LT_OK;
+		}
+		/* Not a legacy row: a key delete removes the whole config. */
+	}
+	s = S(f, LT_ST_CONFIG_DELETE);
+	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+	bt(s, 2, ev->config_name);
+	sqlite3_bind_int64(s, 3, c->evtime);
+	if (run(f, s, &k, err) != LT_OK)
+		return LT_ESTORE;
+	if (k > 0) {
+		c->out = LT_OUT_APPLIED;
+		return LT_OK;
+	}
+	s = S(f, LT_ST_CONFIG_EXISTS);
+	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+	bt(s, 2, ev->config_name);
+	if ((r = row(f, s, err)) < 0)
+		return LT_ESTORE;
+	if (r == 1)
+		sqlite3_reset(s);
+	c->out = r == 1 ? LT_OUT_SUPERSEDED : LT_OUT_UNCHANGED;
+	return LT_OK;
+}
+
+/* Build "wasmbus.evt.<lattice>.<name>" for a message without a subject. */
+static const char *
+make_subject(struct lt_fold *f, struct ctx *c)
+{
+	const char *name = c->ev->name != NULL ? c->ev->name : "unknown";
+	size_t need = 12 + strlen(c->lattice) + 1 + strlen(name) + 1;
+	char *p;
+
+	if (need > f->subjcap) {
+		if ((p = realloc(f->subj, need)) == NULL)
+			return NULL;
+		f->subj = p;
+		f->subjcap = need;
+	}
+	snprintf(f->subj, f->subjcap, "wasmbus.evt.%s.%s", c->lattice, name);
+	return f->subj;
+}
+
+/* Insert the events row with the outcome. */
+static int
+insert_event(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_EVENT_INSERT);
+	const struct lt_ce *ev = c->ev;
+
+	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
+	bt(s, 2, c->subject);
+	bt(s, 3, ev->type);
+	bt(s, 4, ev->source);
+	bt(s, 5, ev->id);
+	bt(s, 6, ev->host_id);
+	sqlite3_bind_int64(s, 7, c->evtime);
+	bt(s, 8, ev->time_ok ? NULL : ev->time_raw);
+	sqlite3_bind_int64(s, 9, c->recv);
+	bt(s, 10, lt_outcome_name(c->out));
+	if (c->null_payload)
+		sqlite3_bind_null(s, 11);
+	else
+		sqlite3_bind_text(s, 11, c->m->data, (int)c->m->len,
+		    SQLITE_STATIC);
+	return run(f, s, NULL, err);
+}
+
+/* Whether the event's (source, id) is already in events. */
+static int
+is_duplicate(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_EVENT_EXISTS);
+	int r;
+
+	bt(s, 1, c->ev->source);
+	bt(s, 2, c->ev->id);
+	if ((r = row(f, s, err)) == 1)
+		sqlite3_reset(s);
+	return r;
+}
+
+/* Record a bad message and report it through err. */
+static int
+reject(struct lt_fold *f, struct ctx *c, const struct lt_err *why,
+    enum lt_outcome *outcome, struct lt_err *err)
+{
+	const struct lt_msg *m = c->m;
+
+	if (insert_reject(f, m->received_ms, c->lattice, c->latlen,
+	    m->subject, why->code, why->msg, why->field, m->data, m->len,
+	    m->len, err) != LT_OK)
+		return LT_ESTORE;
+	if (err != NULL)
+		*err = *why;
+	f->stats.outcomes[LT_OUT_REJECTED]++;
+	if (outcome != NULL)
+		*outcome = LT_OUT_REJECTED;
+	return LT_OK;
+}
+
+/* Fold one message into the model, inside the caller's transaction. */
+int
+lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
+    enum lt_outcome *outcome, struct lt_err *err)
+{
+	struct lt_err why;
+	struct ctx c;
+	int rc;
+
+	lt_err_clear(err);
+	lt_err_clear(&why);
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.recv = m->received_ms;
+	if (m->subject == NULL) {
+		c.lattice = f->default_lattice;
+		c.latlen = -1;
+	} else if (subject_lattice(m->subject, &c.lattice, &c.latlen) != 0) {
+		lt_err_set(&why, LT_EINVAL, "subject", "subject is not a "
+		    "lattice event subject (wasmbus.evt.<lattice>...)");
+		c.lattice = NULL;
+		return reject(f, &c, &why, outcome, err);
+	}
+	rc = lt_ce_parse(m->data, m->len, &f->opts.limits, &c.ev, &why);
+	if (rc == LT_ENOMEM)
+		return lt_err_set(err, rc, "", "fold: out of memory");
+	if (rc != LT_OK) {
+		if (why.code == LT_OK)
+			why.code = rc;
+		return reject(f, &c, &why, outcome, err);
+	}
+
+	if ((rc = is_duplicate(f, &c, err)) != 0) {
+		lt_ce_free(c.ev);
+		if (rc < 0)
+			return LT_ESTORE;
+		f->stats.outcomes[LT_OUT_DUPLICATE]++;
+		if (outcome != NULL)
+			*outcome = LT_OUT_DUPLICATE;
+		return LT_OK;
+	}
+
+	c.subject = m->subject;
+	if (c.subject == NULL && (c.subject = make_subject(f, &c)) == NULL) {
+		rc = lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+		goto out;
+	}
+	c.evtime = c.ev->time_ok ? c.ev->time_ms : c.recv;
+	if (c.evtime > c.recv + f->opts.max_future_skew_ms)
+		c.evtime = c.recv + f->opts.max_future_skew_ms;
+
+	c.out = LT_OUT_RECORDED;
+	switch (c.ev->kind) {
+	case LT_K_RECORDED:
+		rc = LT_OK;
+		break;
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_STOPPED:
+	case LT_K_HOST_HEARTBEAT:
+	case LT_K_LABELS_CHANGED:
+	case LT_K_COMPONENT:
+	case LT_K_PROVIDER_STARTED:
+	case LT_K_PROVIDER_STOPPED:
+	case LT_K_PROVIDER_HEALTH:
+		rc = fold_hosted(f, &c, &why);
+		break;
+	case LT_K_LINK_SET:
+	case LT_K_LINK_DELETED:
+		rc = fold_link(f, &c, &why);
+		break;
+	case LT_K_CONFIG_SET:
+	case LT_K_CONFIG_DELETED:
+		rc = fold_config(f, &c, &why);
+		break;
+	default:
+		rc = LT_OK;
+		break;
+	}
+	if (rc == LT_EINVAL) {
+		/* A decoded event the model cannot place (no host id ...). */
+		lt_ce_free(c.ev);
+		c.ev = NULL;
+		return reject(f, &c, &why, outcome, err);
+	}
+	if (rc != LT_OK) {
+		if (err != NULL)
+			*err = why;
+		goto out;
+	}
+	c.null_payload = c.out == LT_OUT_UNCHANGED &&
+	    c.ev->kind == LT_K_HOST_HEARTBEAT;
+	if ((rc = insert_event(f, &c, err)) != LT_OK)
+		goto out;
+	f->stats.outcomes[c.out]++;
+	if (outcome != NULL)
+		*outcome = c.out;
+out:
+	lt_ce_free(c.ev);
+	return rc;
+}

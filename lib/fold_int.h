@@ -1,0 +1,13 @@
+/*
+ * fold_int.h - private to lib/fold*.c and lib/stale.c.
+ */
+#ifndef LT_FOLD_INT_H
+#define LT_FOLD_INT_H
+
+struct lt_fold;
+struct lt_store;
+
+/* The store a fold writes to (borrowed). */
+struct lt_store	*lt_fold_store(struct lt_fold *f);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * stale.c - mark hosts stale that have been silent for too long.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fold_int.h"
+#include "stale.h"
+#include "store_int.h"
+
+/* Fill opts with the documented defaults. */
+void
+lt_stale_opts_default(struct lt_stale_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->threshold_ms = 70000;
+	opts->default_interval_ms = 30000;
+	opts->grace_ms = 10000;
+}
+
+/*
+ * Mark 'up' hosts stale whose silence (now - last heartbeat or
+ * host_started; first_seen_ms for a host never heard from that way),
+ * counted from no earlier than window_start_ms, is over their threshold:
+ * threshold_ms, or for a learned interval longer than default_interval_ms
+ * the larger of threshold_ms and 2 x interval + grace_ms.
+ */
+int
+lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
+    int64_t now_ms, int64_t window_start_ms, struct lt_stale_result *res,
+    struct lt_err *err)
+{
+	struct lt_store *st = lt_fold_store(f);
+	struct lt_stale_opts def;
+	sqlite3_stmt *s = st->stmt[LT_ST_STALE_SWEEP];
+	int rc;
+
+	if (opts == NULL) {
+		lt_stale_opts_default(&def);
+		opts = &def;
+	}
+	if (res != NULL)
+		res->marked = 0;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, window_start_ms);
+	sqlite3_bind_int64(s, 3, opts->default_interval_ms);
+	sqlite3_bind_int64(s, 4, opts->threshold_ms);
+	sqlite3_bind_int64(s, 5, opts->grace_ms);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE && res != NULL)
+		res->marked = sqlite3_changes(st->db);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(st, err, "stale sweep");
+	return LT_OK;
+}

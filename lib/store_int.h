@@ -1,0 +1,75 @@
+/*
+ * store_int.h - inside struct lt_store, for lib/store*.c, lib/fold*.c and
+ * lib/stale.c only.  Includes <sqlite3.h>: never include it from a public
+ * header or from daemon/.
+ *
+ * The core statement table (enum lt_stmt + lt_store_sql[] in store.c) is
+ * prepared once by lt_store_open().  A later module with its own statements
+ * (lib/store_alerts.c, ...) keeps its own enum and SQL array and calls
+ * lt_store_prepare_table() / lt_store_finalize_table() with them.
+ */
+#ifndef LT_STORE_INT_H
+#define LT_STORE_INT_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+enum lt_stmt {
+	LT_ST_BEGIN,
+	LT_ST_COMMIT,
+	LT_ST_ROLLBACK,
+	LT_ST_EVENT_EXISTS,
+	LT_ST_EVENT_INSERT,
+	LT_ST_REJECT_INSERT,
+	LT_ST_HOST_GET,
+	LT_ST_HOST_INSERT,
+	LT_ST_HOST_UPDATE,
+	LT_ST_HOST_CLEAR_COMPS,
+	LT_ST_HOST_CLEAR_PROVS,
+	LT_ST_COMP_LIST,
+	LT_ST_COMP_GET_COUNT,
+	LT_ST_COMP_UPSERT,
+	LT_ST_COMP_SET_COUNT,
+	LT_ST_COMP_DELETE,
+	LT_ST_COMP_META,
+	LT_ST_PROV_LIST,
+	LT_ST_PROV_UPSERT,
+	LT_ST_PROV_DELETE,
+	LT_ST_PROV_HEALTH,
+	LT_ST_PROV_HEALTH_TIME,
+	LT_ST_LINK_UPSERT,
+	LT_ST_LINK_DELETE,
+	LT_ST_LINK_EXISTS,
+	LT_ST_CONFIG_SET,
+	LT_ST_CONFIG_ADD_KEY,
+	LT_ST_CONFIG_DEL_KEY,
+	LT_ST_CONFIG_DELETE,
+	LT_ST_CONFIG_DELETE_EMPTY,
+	LT_ST_CONFIG_EXISTS,
+	LT_ST_STALE_SWEEP,
+	LT_ST_COUNT
+};
+
+struct lt_store {
+	sqlite3		*db;
+	int		 readonly;
+	sqlite3_stmt	*stmt[LT_ST_COUNT];
+};
+
+/* The SQL of the core statement table, parallel to enum lt_stmt. */
+extern const char *const lt_store_sql[LT_ST_COUNT];
+
+/* Prepare n statements sql[i] into stmts[i] (persistent).  On failure
+   every statement already prepared is finalized and err names the index. */
+int	lt_store_prepare_table(struct lt_store *st, const char *const *sql,
+	    size_t n, sqlite3_stmt **stmts, struct lt_err *err);
+/* Finalize n statements; NULL entries are fine. */
+void	lt_store_finalize_table(sqlite3_stmt **stmts, size_t n);
+/* Fill err with LT_ESTORE and the connection's last error; return
+   LT_ESTORE. */
+int	lt_store_err(struct lt_store *st, struct lt_err *err, const char *what);
+
+#endif
