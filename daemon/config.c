@@ -1,0 +1,455 @@
+/*
+ * config.c - parse the latticed config file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT };
+
+struct key {
+	const char	*name;
+	enum ktype	 type;
+	size_t		 off;
+	size_t		 noff;		/* K_LIST: offset of the count */
+	int64_t		 min, max;	/* K_DUR, K_COUNT, K_INT */
+};
+
+#define O(f)	offsetof(struct config, f)
+static const struct key keys[] = {
+	{ "db", K_STR, O(db), 0, 0, 0 },
+	{ "nats_url", K_LIST, O(nats_url), O(nnats_url), 0, 0 },
+	{ "lattices", K_LIST, O(lattices), O(nlattices), 0, 0 },
+	{ "nats_user", K_STR, O(nats_user), 0, 0, 0 },
+	{ "nats_password", K_STR, O(nats_password), 0, 0, 0 },
+	{ "nats_token", K_STR, O(nats_token), 0, 0, 0 },
+	{ "nats_creds", K_FILE, O(nats_creds), 0, 0, 0 },
+	{ "nats_nkey", K_STR, O(nats_nkey), 0, 0, 0 },
+	{ "nats_nkey_seed", K_FILE, O(nats_nkey_seed), 0, 0, 0 },
+	{ "tls_ca", K_FILE, O(tls_ca), 0, 0, 0 },
+	{ "tls_cert", K_FILE, O(tls_cert), 0, 0, 0 },
+	{ "tls_key", K_FILE, O(tls_key), 0, 0, 0 },
+	{ "stale_threshold", K_DUR, O(stale_threshold_ms), 0, 100,
+	    INT64_C(86400000) * 365 },
+	{ "sweep_interval", K_DUR, O(sweep_interval_ms), 0, 10, 3600000 },
+	{ "batch_delay", K_DUR, O(batch_delay_ms), 0, 0, 10000 },
+	{ "reconnect_wait", K_DUR, O(reconnect_wait_ms), 0, 10, 600000 },
+	{ "batch_max", K_COUNT, O(batch_max), 0, 1, 1000000 },
+	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
+	{ "verbose", K_INT, O(verbose), 0, 0, 3 },
+};
+#undef O
+
+/* Add one error line. */
+static void __attribute__((format(printf, 2, 3)))
+adderr(struct config_errors *errs, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	if (errs->n == sizeof(errs->line) / sizeof(errs->line[0])) {
+		errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		errs->dropped++;
+	else
+		errs->line[errs->n++] = s;
+}
+
+/* Free the error lines. */
+void
+config_errors_clear(struct config_errors *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->line[i]);
+	memset(errs, 0, sizeof(*errs));
+}
+
+/* Parse a duration with a unit into milliseconds. */
+int64_t
+config_duration(const char *s)
+{
+	char		*end;
+	long long	 v;
+	int64_t		 mul;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -1;
+	if (v > INT64_MAX / mul)
+		return -1;
+	return v * mul;
+}
+
+/* Return the default config path. */
+const char *
+config_default_path(void)
+{
+	static char	 buf[PATH_MAX];
+	const char	*d = getenv("CONFIGURATION_DIRECTORY");
+
+	if (d != NULL && *d != '\0') {
+		/* systemd may pass several, colon-separated: take the first */
+		snprintf(buf, sizeof(buf), "%.*s/latticed.conf",
+		    (int)strcspn(d, ":"), d);
+		return buf;
+	}
+	return "/etc/latticed/latticed.conf";
+}
+
+/* Resolve a credential file name against $CREDENTIALS_DIRECTORY. */
+static char *
+credpath(const char *v)
+{
+	const char	*d = getenv("CREDENTIALS_DIRECTORY");
+	char		*s;
+
+	if (v[0] == '/' || d == NULL || *d == '\0')
+		return strdup(v);
+	if (asprintf(&s, "%s/%s", d, v) == -1)
+		return NULL;
+	return s;
+}
+
+/* Is s a valid NATS subject token for a lattice name (or "*")? */
+static int
+valid_lattice(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return 1;
+	if (*s == '\0' || strlen(s) > 200)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s == '.' || *s == '*' || *s == '>' ||
+		    isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Add the comma-separated items of v to a list key. */
+static int
+addlist(struct config *cf, const struct key *k, const char *v,
+    const char *where, struct config_errors *errs)
+{
+	char	**list = (char **)((char *)cf + k->off);
+	size_t	 *n = (size_t *)((char *)cf + k->noff);
+	char	 *dup, *p, *tok;
+	int	  rc = 0;
+
+	if ((dup = strdup(v)) == NULL)
+		return -1;
+	for (p = dup; (tok = strsep(&p, ",")) != NULL;) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		tok[strcspn(tok, " \t")] = '\0';
+		if (*tok == '\0')
+			continue;
+		if (k->off == offsetof(struct config, lattices) &&
+		    !valid_lattice(tok)) {
+			adderr(errs, "%s: invalid lattice name \"%s\"", where,
+			    tok);
+			rc = -1;
+			continue;
+		}
+		if (*n == CONFIG_MAX_LIST) {
+			adderr(errs, "%s: too many %s values (max %d)", where,
+			    k->name, CONFIG_MAX_LIST);
+			rc = -1;
+			break;
+		}
+		if ((list[*n] = strdup(tok)) == NULL) {
+			rc = -1;
+			break;
+		}
+		(*n)++;
+	}
+	free(dup);
+	return rc;
+}
+
+/* Free a list. */
+static void
+freelist(char **list, size_t *n)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++) {
+		free(list[i]);
+		list[i] = NULL;
+	}
+	*n = 0;
+}
+
+/* Set key k from value v; where is "file:line". */
+static int
+setkey(struct config *cf, const struct key *k, const char *v,
+    const char *where, int *seen_list, struct config_errors *errs)
+{
+	char	**sp = (char **)((char *)cf + k->off);
+	int64_t	  d;
+	char	 *end;
+	long long ll;
+
+	switch (k->type) {
+	case K_STR:
+	case K_FILE:
+		free(*sp);
+		*sp = k->type == K_FILE ? credpath(v) : strdup(v);
+		return *sp == NULL ? -1 : 0;
+	case K_LIST:
+		if (!*seen_list) {
+			/* the file replaces the default list */
+			freelist(sp, (size_t *)((char *)cf + k->noff));
+			*seen_list = 1;
+		}
+		return addlist(cf, k, v, where, errs);
+	case K_DUR:
+		if ((d = config_duration(v)) < 0) {
+			adderr(errs, "%s: %s: invalid duration \"%s\" (use "
+			    "e.g. 250ms, 30s, 5m)", where, k->name, v);
+			return -1;
+		}
+		if (d < k->min || d > k->max) {
+			adderr(errs, "%s: %s: %s out of range", where,
+			    k->name, v);
+			return -1;
+		}
+		*(int64_t *)((char *)cf + k->off) = d;
+		return 0;
+	case K_COUNT:
+	case K_INT:
+		errno = 0;
+		ll = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || ll < k->min ||
+		    ll > k->max) {
+			adderr(errs, "%s: %s: \"%s\" is not a number in "
+			    "%lld..%lld", where, k->name, v,
+			    (long long)k->min, (long long)k->max);
+			return -1;
+		}
+		if (k->type == K_COUNT)
+			*(size_t *)((char *)cf + k->off) = (size_t)ll;
+		else
+			*(int *)((char *)cf + k->off) = (int)ll;
+		return 0;
+	}
+	return -1;
+}
+
+/* Read the file into cf. */
+static int
+readfile(struct config *cf, const char *path, int must_exist,
+    struct config_errors *errs)
+{
+	FILE		*fp;
+	char		*line = NULL, *p, *key, *val, where[PATH_MAX + 32];
+	size_t		 cap = 0, i, nkeys = sizeof(keys) / sizeof(keys[0]);
+	ssize_t		 len;
+	int		 lineno = 0, rc = 0;
+	int		 seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	int		 seen_list[sizeof(keys) / sizeof(keys[0])] = { 0 };
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		adderr(errs, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		for (p = line + strlen(line); p > line &&
+		    isspace((unsigned char)p[-1]); p--)
+			p[-1] = '\0';
+		for (key = line; isspace((unsigned char)*key); key++)
+			;
+		if (*key == '\0')
+			continue;
+		val = key + strcspn(key, " \t");
+		if (*val != '\0')
+			*val++ = '\0';
+		while (isspace((unsigned char)*val))
+			val++;
+		if (val[0] == '"' && strlen(val) >= 2 &&
+		    val[strlen(val) - 1] == '"') {
+			val[strlen(val) - 1] = '\0';
+			val++;
+		}
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		if (i == nkeys) {
+			adderr(errs, "%s: unknown key \"%s\"", where, key);
+			rc = -1;
+			continue;
+		}
+		if (*val == '\0') {
+			adderr(errs, "%s: %s: missing value", where, key);
+			rc = -1;
+			continue;
+		}
+		if (seen[i] && keys[i].type != K_LIST) {
+			adderr(errs, "%s: %s: duplicate key (first on line "
+			    "%d)", where, key, seen[i]);
+			rc = -1;
+			continue;
+		}
+		seen[i] = lineno;
+		if (setkey(cf, &keys[i], val, where, &seen_list[i], errs)
+		    == -1)
+			rc = -1;
+	}
+	if (ferror(fp)) {
+		adderr(errs, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/* Check combinations that no single line shows. */
+static int
+crosscheck(struct config *cf, struct config_errors *errs)
+{
+	const char	*p = cf->path != NULL ? cf->path : "config";
+	int		 rc = 0;
+
+	if (cf->nats_nkey_seed != NULL && cf->nats_nkey == NULL) {
+		adderr(errs, "%s: nats_nkey_seed needs nats_nkey (the public "
+		    "key)", p);
+		rc = -1;
+	}
+	if ((cf->tls_cert == NULL) != (cf->tls_key == NULL)) {
+		adderr(errs, "%s: tls_cert and tls_key go together", p);
+		rc = -1;
+	}
+	if (cf->nats_password != NULL && cf->nats_user == NULL) {
+		adderr(errs, "%s: nats_password needs nats_user", p);
+		rc = -1;
+	}
+	if (cf->nnats_url == 0) {
+		adderr(errs, "%s: no nats_url", p);
+		rc = -1;
+	}
+	if (cf->nlattices == 0) {
+		adderr(errs, "%s: no lattices", p);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Load defaults, then the file, then flags. */
+int
+config_load(const char *path, int must_exist,
+    const struct config_flags *flags, struct config **out,
+    struct config_errors *errs)
+{
+	struct config	*cf;
+	const char	*sd;
+	size_t		 i;
+	int		 rc = 0;
+
+	*out = NULL;
+	if ((cf = calloc(1, sizeof(*cf))) == NULL)
+		return -1;
+	if ((sd = getenv("STATE_DIRECTORY")) != NULL && *sd != '\0') {
+		if (asprintf(&cf->db, "%.*s/latticed.db",
+		    (int)strcspn(sd, ":"), sd) == -1)
+			cf->db = NULL;
+	} else
+		cf->db = strdup("/var/lib/latticed/latticed.db");
+	cf->nats_url[cf->nnats_url++] = strdup("nats://127.0.0.1:4222");
+	cf->lattices[cf->nlattices++] = strdup("*");
+	cf->stale_threshold_ms = 70000;
+	cf->sweep_interval_ms = 5000;
+	cf->batch_delay_ms = 50;
+	cf->reconnect_wait_ms = 2000;
+	cf->batch_max = 1000;
+	cf->inbox_max = 100000;
+	if (cf->db == NULL || cf->nats_url[0] == NULL ||
+	    cf->lattices[0] == NULL)
+		goto fail;
+	if (path != NULL) {
+		if ((cf->path = strdup(path)) == NULL)
+			goto fail;
+		if (readfile(cf, path, must_exist, errs) == -1)
+			rc = -1;
+	}
+	if (flags != NULL) {
+		if (flags->db != NULL) {
+			free(cf->db);
+			if ((cf->db = strdup(flags->db)) == NULL)
+				goto fail;
+		}
+		if (flags->nnats_url > 0) {
+			freelist(cf->nats_url, &cf->nnats_url);
+			for (i = 0; i < flags->nnats_url; i++)
+				if (addlist(cf, &keys[1], flags->nats_url[i],
+				    "--nats", errs) == -1)
+					rc = -1;
+		}
+		cf->verbose += flags->verbose;
+	}
+	if (crosscheck(cf, errs) == -1)
+		rc = -1;
+	if (rc == -1)
+		goto fail;
+	*out = cf;
+	return 0;
+fail:
+	if (errs->n == 0)
+		adderr(errs, "%s: out of memory", path ? path : "config");
+	config_free(cf);
+	return -1;
+}
+
+/* Free a config. */
+void
+config_free(struct config *cf)
+{
+	if (cf == NULL)
+		return;
+	freelist(cf->nats_url, &cf->nnats_url);
+	freelist(cf->lattices, &cf->nlattices);
+	free(cf->path);
+	free(cf->db);
+	free(cf->nats_user);
+	free(cf->nats_password);
+	free(cf->nats_token);
+	free(cf->nats_creds);
+	free(cf->nats_nkey);
+	free(cf->nats_nkey_seed);
+	free(cf->tls_ca);
+	free(cf->tls_cert);
+	free(cf->tls_key);
+	free(cf);
+}

@@ -1,0 +1,74 @@
+/*
+ * config.h - latticed settings: defaults < config file < flags.
+ *
+ * The file holds `key value` lines; `#` starts a comment.  Every error is
+ * collected as "file:line: message" so a check (-n) or a reload (SIGHUP)
+ * reports them all at once.  Durations take a unit: 250ms, 30s, 5m, 1h.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_LIST	32
+
+struct config {
+	char	*path;			/* the file read, or NULL */
+	char	*db;
+	char	*nats_url[CONFIG_MAX_LIST];
+	size_t	 nnats_url;
+	char	*lattices[CONFIG_MAX_LIST];	/* "*" means all */
+	size_t	 nlattices;
+	char	*nats_user;
+	char	*nats_password;
+	char	*nats_token;
+	char	*nats_creds;		/* file */
+	char	*nats_nkey;		/* public key for nats_nkey_seed */
+	char	*nats_nkey_seed;	/* file */
+	char	*tls_ca;		/* file */
+	char	*tls_cert;		/* file */
+	char	*tls_key;		/* file */
+	int64_t	 stale_threshold_ms;
+	int64_t	 sweep_interval_ms;
+	int64_t	 batch_delay_ms;
+	int64_t	 reconnect_wait_ms;
+	size_t	 batch_max;
+	size_t	 inbox_max;
+	int	 verbose;
+};
+
+/* What the command line sets; it wins over the file. */
+struct config_flags {
+	const char	*db;
+	const char	*nats_url[CONFIG_MAX_LIST];
+	size_t		 nnats_url;
+	int		 verbose;	/* number of -v */
+};
+
+/* Error lines from a load, "file:line: message" each. */
+struct config_errors {
+	char	*line[64];
+	size_t	 n;
+	size_t	 dropped;
+};
+
+/*
+ * Build a config from defaults, the file at path (NULL: none; a missing
+ * file is an error only when must_exist) and flags.  Returns 0, or -1 with
+ * errs filled.  *out is a new config on 0 only.
+ */
+int	config_load(const char *path, int must_exist,
+	    const struct config_flags *flags, struct config **out,
+	    struct config_errors *errs);
+/* Free a config.  NULL is fine. */
+void	config_free(struct config *cf);
+/* Free the error lines. */
+void	config_errors_clear(struct config_errors *errs);
+/* Parse "250ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
+int64_t	config_duration(const char *s);
+/* The default config file: $CONFIGURATION_DIRECTORY/latticed.conf or
+   /etc/latticed/latticed.conf.  Static storage. */
+const char *config_default_path(void);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * daemon.c - the loop: drain the inbox in batches, sweep for silent hosts,
+ * pet the watchdog, handle signals.  Everything here runs on the loop
+ * thread; nats.c's threads only reach it through the inbox.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "fold.h"
+#include "inbox.h"
+#include "log.h"
+#include "natsconn.h"
+#include "notify.h"
+#include "stale.h"
+#include "store.h"
+
+#define STATUS_INTERVAL_MS	5000
+
+struct daemon {
+	struct event_base	 *base;
+	struct config		 *cf;
+	const struct config_flags *flags;
+	int			  must_exist;
+	struct inbox		 *inbox;
+	struct natsconn		 *nc;
+	struct lt_store		 *st;
+	struct lt_fold		 *fold;
+	struct lt_stale_opts	  stale;
+	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
+	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
+	int			  connected, ready, stopping, status;
+	int64_t			  window_start_ms;
+	uint64_t		  progress, progress_seen;
+	uint64_t		  folded, rejected, dropped, stale_marked;
+};
+
+/* Now in milliseconds since the epoch. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	tp;
+
+	clock_gettime(CLOCK_REALTIME, &tp);
+	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
+}
+
+/* Fill a timeval from milliseconds. */
+static struct timeval *
+ms_tv(int64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* Stop the loop with a failure status. */
+static void
+die(struct daemon *d, const char *what, const struct lt_err *err)
+{
+	log_warnx("%s: %s: %s", what, lt_strerror(err->code), err->msg);
+	d->status = 1;
+	event_base_loopexit(d->base, NULL);
+}
+
+/* Record dropped messages (inbox overflow) inside the open transaction. */
+static int
+record_overflow(struct daemon *d, struct lt_err *err)
+{
+	struct inbox_msg	*ovf, *m;
+	uint64_t		 dropped;
+	int			 rc = LT_OK;
+
+	ovf = inbox_take_overflow(d->inbox, &dropped);
+	if (dropped == 0)
+		return LT_OK;
+	d->dropped += dropped;
+	log_warnx_rl("overflow", "inbox: full (inbox_max %zu), dropped %llu "
+	    "messages", d->cf->inbox_max, (unsigned long long)dropped);
+	for (m = ovf; m != NULL && rc == LT_OK; m = m->next)
+		rc = lt_fold_reject(d->fold, m->subject, m->received_ms,
+		    LT_ELIMIT, "inbox overflow", m->data, m->len, m->size,
+		    err);
+	inbox_msg_free(ovf);
+	return rc;
+}
+
+/* Fold one batch (at most batch_max) in one transaction. */
+static int
+fold_batch(struct daemon *d)
+{
+	struct inbox_msg	*head, *m;
+	struct lt_msg		 lm;
+	struct lt_err		 err;
+	enum lt_outcome		 out;
+	size_t			 n;
+	int			 rc;
+
+	lt_err_clear(&err);
+	head = inbox_take(d->inbox, d->cf->batch_max, &n);
+	if ((rc = lt_fold_begin(d->fold, &err)) != LT_OK)
+		goto fail;
+	if ((rc = record_overflow(d, &err)) != LT_OK)
+		goto fail;
+	for (m = head; m != NULL; m = m->next) {
+		lm.subject = m->subject;
+		lm.data = m->data;
+		lm.len = m->len;
+		lm.received_ms = m->received_ms;
+		out = LT_OUT_APPLIED;
+		lt_err_clear(&err);
+		if ((rc = lt_fold_msg(d->fold, &lm, &out, &err)) != LT_OK)
+			goto fail;
+		if (out == LT_OUT_REJECTED) {
+			d->rejected++;
+			log_warnx_rl("reject", "event rejected: subject=%s "
+			    "%s: %s%s%s", m->subject, lt_strerror(err.code),
+			    err.msg, err.field[0] ? " field=" : "",
+			    err.field);
+		} else
+			log_debug("event %s: subject=%s",
+			    lt_outcome_name(out), m->subject);
+		d->folded++;
+	}
+	if ((rc = lt_fold_commit(d->fold, &err)) != LT_OK)
+		goto fail;
+	inbox_msg_free(head);
+	d->progress++;
+	return 0;
+fail:
+	lt_fold_rollback(d->fold);
+	inbox_msg_free(head);
+	die(d, "store", &err);
+	return -1;
+}
+
+/* Fold everything queued (shutdown, before a sweep). */
+static int
+fold_all(struct daemon *d)
+{
+	int64_t	oldest;
+
+	while (inbox_len(d->inbox, &oldest) > 0)
+		if (fold_batch(d) == -1)
+			return -1;
+	return 0;
+}
+
+/* Publish STATUS=. */
+static void
+status_update(struct daemon *d)
+{
+	notify_status("%s; %llu events folded, %llu rejected, %llu dropped; "
+	    "%llu hosts marked stale", d->connected ? "connected" :
+	    "disconnected", (unsigned long long)d->folded,
+	    (unsigned long long)d->rejected, (unsigned long long)d->dropped,
+	    (unsigned long long)d->stale_marked);
+}
+
+/* Act on connection notices posted by nats.c's threads. */
+static void
+handle_notices(struct daemon *d)
+{
+	struct inbox_notices	n;
+
+	if (!inbox_notices(d->inbox, &n))
+		return;
+	if (n.error[0] != '\0')
+		log_warnx_rl("nats-error", "%s", n.error);
+	switch (n.conn) {
+	case INBOX_CONN_UP:
+		if (!d->connected)
+			log_info("nats: connected");
+		d->connected = 1;
+		/* silence before this instant is our outage, not theirs */
+		d->window_start_ms = n.conn_ms;
+		status_update(d);
+		break;
+	case INBOX_CONN_DOWN:
+		if (d->connected)
+			log_warnx("nats: disconnected, reconnecting");
+		d->connected = 0;
+		status_update(d);
+		break;
+	case INBOX_CONN_CLOSED:
+		d->connected = 0;
+		if (!d->stopping) {
+			log_warnx("nats: connection closed");
+			d->status = 1;
+			event_base_loopexit(d->base, NULL);
+		}
+		break;
+	case INBOX_CONN_NONE:
+		break;
+	}
+	if (n.live && !d->ready) {
+		d->ready = 1;
+		notify_ready();
+		log_info("ready: subscriptions live on %zu lattice "
+		    "pattern(s)", d->cf->nlattices);
+		status_update(d);
+	}
+}
+
+/* Drain the inbox: one batch, then re-arm so timers get their turn. */
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv;
+	int64_t		 oldest, wait;
+	size_t		 n;
+
+	(void)fd;
+	(void)what;
+	handle_notices(d);
+	if (d->stopping)
+		return;
+	n = inbox_len(d->inbox, &oldest);
+	if (n == 0)
+		return;
+	if (n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
+		wait = oldest + d->cf->batch_delay_ms - now_ms();
+		if (wait > d->cf->batch_delay_ms)
+			wait = d->cf->batch_delay_ms;
+		if (wait > 0) {
+			if (!evtimer_pending(d->ev_delay, NULL))
+				evtimer_add(d->ev_delay, ms_tv(wait, &tv));
+			return;
+		}
+	}
+	if (fold_batch(d) == -1)
+		return;
+	if (inbox_len(d->inbox, NULL) > 0)
+		event_active(d->ev_wake, EV_READ, 0);
+}
+
+/* Mark silent hosts stale, in a transaction of its own. */
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct lt_stale_result	 res = { 0 };
+	struct lt_err		 err;
+	int64_t			 now;
+
+	(void)fd;
+	(void)what;
+	handle_notices(d);
+	d->progress++;
+	/* never blame hosts for our own outage */
+	if (!d->connected || d->stopping)
+		return;
+	/* what already arrived counts before judging silence */
+	if (fold_all(d) == -1)
+		return;
+	now = now_ms();
+	lt_err_clear(&err);
+	if (lt_fold_begin(d->fold, &err) != LT_OK)
+		goto fail;
+	if (lt_stale_sweep(d->fold, &d->stale, now, d->window_start_ms,
+	    &res, &err) != LT_OK) {
+		lt_fold_rollback(d->fold);
+		goto fail;
+	}
+	if (lt_fold_commit(d->fold, &err) != LT_OK) {
+		lt_fold_rollback(d->fold);
+		goto fail;
+	}
+	if (res.marked > 0) {
+		d->stale_marked += res.marked;
+		log_info("sweep: %d host(s) marked stale", res.marked);
+		status_update(d);
+	}
+	return;
+fail:
+	die(d, "sweep", &err);
+}
+
+/* Pet the watchdog only while the loop makes progress. */
+static void
+on_wdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->progress != d->progress_seen ||
+	    inbox_len(d->inbox, NULL) == 0)
+		notify_watchdog();
+	else
+		log_warnx("watchdog: no batch folded while messages wait");
+	d->progress_seen = d->progress;
+}
+
+/* Refresh STATUS= periodically. */
+static void
+on_status(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	status_update(arg);
+}
+
+/* Stop taking messages, fold what is queued, leave the loop. */
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	if (d->stopping)
+		return;
+	log_info("shutdown: signal %d", (int)sig);
+	d->stopping = 1;
+	notify_stopping();
+	natsconn_unsubscribe(d->nc);
+	inbox_close(d->inbox);
+	handle_notices(d);
+	if (fold_all(d) == 0) {
+		struct lt_err	 err;
+
+		/* drops that arrived with an empty queue */
+		lt_err_clear(&err);
+		if (lt_fold_begin(d->fold, &err) != LT_OK ||
+		    record_overflow(d, &err) != LT_OK ||
+		    lt_fold_commit(d->fold, &err) != LT_OK) {
+			lt_fold_rollback(d->fold);
+			die(d, "shutdown", &err);
+		}
+	}
+	log_info("shutdown: folded %llu messages (%llu rejected, %llu "
+	    "dropped)", (unsigned long long)d->folded,
+	    (unsigned long long)d->rejected, (unsigned long long)d->dropped);
+	event_base_loopexit(d->base, NULL);
+}
+
+/* Set the stale options from the config. */
+static void
+apply_stale(struct daemon *d)
+{
+	lt_stale_opts_default(&d->stale);
+	d->stale.threshold_ms = d->cf->stale_threshold_ms;
+}
+
+/* Say which settings need a restart. */
+static void
+warn_restart(const struct config *o, const struct config *n)
+{
+	size_t	i;
+	int	lists = o->nnats_url != n->nnats_url ||
+		    o->nlattices != n->nlattices;
+
+	for (i = 0; !lists && i < o->nnats_url; i++)
+		lists = strcmp(o->nats_url[i], n->nats_url[i]) != 0;
+	for (i = 0; !lists && i < o->nlattices; i++)
+		lists = strcmp(o->lattices[i], n->lattices[i]) != 0;
+	if (lists || strcmp(o->db, n->db) != 0)
+		log_warnx("reload: db, nats_url or lattices changed; "
+		    "restart latticed to apply");
+}
+
+/* Re-read the config; keep the old one when the new one is bad. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct config		*ncf;
+	struct config_errors	 errs = { 0 };
+	struct timeval		 tv;
+	size_t			 i;
+
+	(void)sig;
+	(void)what;
+	if (d->cf->path == NULL) {
+		log_info("reload: no config file");
+		return;
+	}
+	if (config_load(d->cf->path, d->must_exist, d->flags, &ncf,
+	    &errs) == -1) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.line[i]);
+		log_warnx("reload: %s has errors; keeping the old "
+		    "configuration", d->cf->path);
+		config_errors_clear(&errs);
+		return;
+	}
+	warn_restart(d->cf, ncf);
+	config_free(d->cf);
+	d->cf = ncf;
+	log_setverbose(d->cf->verbose);
+	apply_stale(d);
+	inbox_set_max(d->inbox, d->cf->inbox_max);
+	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
+	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
+	    "batch_max %zu batch_delay %lldms", d->cf->path,
+	    (long long)d->cf->stale_threshold_ms,
+	    (long long)d->cf->sweep_interval_ms, d->cf->batch_max,
+	    (long long)d->cf->batch_delay_ms);
+}
+
+/* Open the database and the fold. */
+static int
+open_store(struct daemon *d)
+{
+	struct lt_fold_opts	fo;
+	struct lt_err		err;
+
+	lt_err_clear(&err);
+	if (lt_store_open(d->cf->db, &d->st, &err) != LT_OK) {
+		log_warnx("db: %s: %s", d->cf->db, err.msg);
+		return -1;
+	}
+	lt_fold_opts_default(&fo);
+	if (lt_fold_new(d->st, &fo, &d->fold, &err) != LT_OK) {
+		log_warnx("db: %s: %s", d->cf->db, err.msg);
+		return -1;
+	}
+	log_info("db: %s open, schema version %d", d->cf->db,
+	    lt_store_schema_version());
+	return 0;
+}
+
+/* Create the loop's events. */
+static int
+setup_events(struct daemon *d)
+{
+	struct event_config	*ecf;
+	struct timeval		 tv;
+	uint64_t		 wd;
+
+	if ((ecf = event_config_new()) == NULL)
+		return -1;
+	/* after each callback, look at timers again: a busy inbox must
+	   never starve the sweep or the watchdog */
+	event_config_set_max_dispatch_interval(ecf, NULL, 1, 0);
+	d->base = event_base_new_with_config(ecf);
+	event_config_free(ecf);
+	if (d->base == NULL)
+		return -1;
+	d->ev_wake = event_new(d->base, -1, 0, on_wake, d);
+	d->ev_delay = evtimer_new(d->base, on_wake, d);
+	d->ev_sweep = event_new(d->base, -1, EV_PERSIST, on_sweep, d);
+	d->ev_status = event_new(d->base, -1, EV_PERSIST, on_status, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, on_term, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, on_term, d);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
+	if (d->ev_wake == NULL || d->ev_delay == NULL || d->ev_sweep == NULL ||
+	    d->ev_status == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_hup == NULL)
+		return -1;
+	evsignal_add(d->ev_term, NULL);
+	evsignal_add(d->ev_int, NULL);
+	evsignal_add(d->ev_hup, NULL);
+	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
+	evtimer_add(d->ev_status, ms_tv(STATUS_INTERVAL_MS, &tv));
+	if ((wd = notify_watchdog_usec()) > 0) {
+		d->ev_wdog = event_new(d->base, -1, EV_PERSIST, on_wdog, d);
+		if (d->ev_wdog == NULL)
+			return -1;
+		evtimer_add(d->ev_wdog, ms_tv((int64_t)(wd / 2000), &tv));
+		log_debug("watchdog: every %llums",
+		    (unsigned long long)(wd / 2000));
+	}
+	return 0;
+}
+
+/* Free every event. */
+static void
+free_events(struct daemon *d)
+{
+	struct event	*evs[] = { d->ev_wake, d->ev_delay, d->ev_sweep,
+	    d->ev_wdog, d->ev_status, d->ev_term, d->ev_int, d->ev_hup };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+}
+
+/* Run the daemon until a signal stops it. */
+int
+daemon_run(struct config *cf, const struct config_flags *flags,
+    int must_exist)
+{
+	struct daemon	d;
+	int		connected = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.cf = cf;
+	d.flags = flags;
+	d.must_exist = must_exist;
+	d.status = 1;
+	signal(SIGPIPE, SIG_IGN);
+	apply_stale(&d);
+	if (natsconn_init() == -1) {
+		log_warnx("nats: cannot initialise");
+		goto out;
+	}
+	if (open_store(&d) == -1)
+		goto out;
+	if (setup_events(&d) == -1) {
+		log_warnx("event: cannot set up the loop");
+		goto out;
+	}
+	if (inbox_new(cf->inbox_max, d.ev_wake, &d.inbox) == -1)
+		goto out;
+	d.window_start_ms = now_ms();
+	if (natsconn_open(d.base, cf, d.inbox, &d.nc, &connected) == -1)
+		goto out;
+	d.connected = connected;
+	if (connected)
+		log_info("nats: connected");
+	status_update(&d);
+	d.status = 0;
+	event_base_dispatch(d.base);
+out:
+	natsconn_close(d.nc);
+	natsconn_shutdown();
+	free_events(&d);
+	inbox_free(d.inbox);
+	lt_fold_free(d.fold);
+	lt_store_close(d.st);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	config_free(d.cf);
+	log_info("exiting with status %d", d.status);
+	return d.status;
+}

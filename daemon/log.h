@@ -1,0 +1,35 @@
+/*
+ * log.h - OpenBSD-style logging to stderr.
+ *
+ * Under systemd (JOURNAL_STREAM set, or stderr not a tty with
+ * INVOCATION_ID set) each line starts with a "<N>" syslog priority so
+ * journald keeps the level.  With -d each line starts with a timestamp.
+ * Safe to call from any thread.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+
+/* Set up logging: debug adds timestamps, verbose enables log_debug. */
+void	log_init(int debug, int verbose);
+/* Change the verbosity (SIGHUP). */
+void	log_setverbose(int verbose);
+int	log_getverbose(void);
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Warn at most a burst of 5, then one every 10 s, per key; what was
+ * suppressed is counted in the next line that gets through.
+ */
+void	log_warnx_rl(const char *key, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * natsconn.c - NATS via nats.c and its libevent adapter.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <nats/adapters/libevent.h>
+#pragma GCC diagnostic pop
+
+#include "config.h"
+#include "inbox.h"
+#include "log.h"
+#include "natsconn.h"
+
+#define MAX_SUBS	(CONFIG_MAX_LIST * 3)
+
+struct natsconn {
+	natsOptions		*opts;
+	natsConnection		*nc;
+	natsSubscription	*subs[MAX_SUBS];
+	int			 nsubs;
+	struct inbox		*inbox;
+	pthread_t		 probe;
+	int			 probe_started;
+	pthread_mutex_t		 mtx;
+	int			 stop;
+};
+
+/* Now in milliseconds since the epoch. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	tp;
+
+	clock_gettime(CLOCK_REALTIME, &tp);
+	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
+}
+
+/* Initialise the library. */
+int
+natsconn_init(void)
+{
+	natsLibevent_Init();
+	if (nats_Open(-1) != NATS_OK)
+		return -1;
+	return 0;
+}
+
+/* Release the library. */
+void
+natsconn_shutdown(void)
+{
+	nats_CloseAndWait(2000);
+}
+
+/* Copy a message into the inbox (nats.c thread). */
+static void
+on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
+{
+	struct natsconn	*nc = arg;
+	int64_t		 t = now_ms();
+
+	(void)c;
+	(void)sub;
+	inbox_push(nc->inbox, natsMsg_GetSubject(msg), natsMsg_GetData(msg),
+	    (size_t)natsMsg_GetDataLength(msg), t);
+	natsMsg_Destroy(msg);
+}
+
+/* Note a lost connection (nats.c thread). */
+static void
+on_disconnected(natsConnection *c, void *arg)
+{
+	struct natsconn	*nc = arg;
+
+	(void)c;
+	inbox_notice_conn(nc->inbox, INBOX_CONN_DOWN, now_ms());
+}
+
+/* Note a (re)connection (nats.c thread). */
+static void
+on_connected(natsConnection *c, void *arg)
+{
+	struct natsconn	*nc = arg;
+
+	(void)c;
+	inbox_notice_conn(nc->inbox, INBOX_CONN_UP, now_ms());
+}
+
+/* Note a closed connection (nats.c thread). */
+static void
+on_closed(natsConnection *c, void *arg)
+{
+	struct natsconn	*nc = arg;
+
+	(void)c;
+	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, now_ms());
+}
+
+/* Note an asynchronous error such as a slow consumer (nats.c thread). */
+static void
+on_error(natsConnection *c, natsSubscription *sub, natsStatus s, void *arg)
+{
+	struct natsconn	*nc = arg;
+	char		 buf[160];
+
+	(void)c;
+	snprintf(buf, sizeof(buf), "nats: %s%s%s", natsStatus_GetText(s),
+	    sub != NULL ? " on " : "",
+	    sub != NULL ? natsSubscription_GetSubject(sub) : "");
+	inbox_notice_error(nc->inbox, buf);
+}
+
+/* Is the probe told to stop? */
+static int
+probe_stopped(struct natsconn *nc)
+{
+	int	s;
+
+	pthread_mutex_lock(&nc->mtx);
+	s = nc->stop;
+	pthread_mutex_unlock(&nc->mtx);
+	return s;
+}
+
+/* Flush until the server has our subscriptions, then report live. */
+static void *
+probe_main(void *arg)
+{
+	struct natsconn	*nc = arg;
+	natsStatus	 s;
+
+	while (!probe_stopped(nc)) {
+		s = natsConnection_FlushTimeout(nc->nc, 1000);
+		if (s == NATS_OK) {
+			inbox_notice_live(nc->inbox);
+			break;
+		}
+		if (s == NATS_CONNECTION_CLOSED)
+			break;
+		if (s != NATS_TIMEOUT) {
+			struct timespec ts = { 0, 200 * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+/* Apply the config to nats.c options. */
+static natsStatus
+set_options(struct natsconn *nc, struct event_base *base,
+    const struct config *cf)
+{
+	natsOptions	*o = NULL;
+	natsStatus	 s;
+
+	if ((s = natsOptions_Create(&o)) != NATS_OK)
+		return s;
+	nc->opts = o;
+	s = natsOptions_SetServers(o, (const char **)cf->nats_url,
+	    (int)cf->nnats_url);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, "latticed");
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, cf->reconnect_wait_ms);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectJitter(o, 100, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected,
+		    nc);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, nc);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_connected, nc);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(o, on_closed, nc);
+	if (s == NATS_OK)
+		s = natsOptions_SetErrorHandler(o, on_error, nc);
+	if (s == NATS_OK && cf->nats_user != NULL)
+		s = natsOptions_SetUserInfo(o, cf->nats_user,
+		    cf->nats_password);
+	if (s == NATS_OK && cf->nats_token != NULL)
+		s = natsOptions_SetToken(o, cf->nats_token);
+	if (s == NATS_OK && cf->nats_creds != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(o, cf->nats_creds,
+		    NULL);
+	if (s == NATS_OK && cf->nats_nkey_seed != NULL)
+		s = natsOptions_SetNKeyFromSeed(o, cf->nats_nkey,
+		    cf->nats_nkey_seed);
+	if (s == NATS_OK && (cf->tls_ca != NULL || cf->tls_cert != NULL))
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK && cf->tls_ca != NULL)
+		s = natsOptions_LoadCATrustedCertificates(o, cf->tls_ca);
+	if (s == NATS_OK && cf->tls_cert != NULL)
+		s = natsOptions_LoadCertificatesChain(o, cf->tls_cert,
+		    cf->tls_key);
+	if (s == NATS_OK)
+		s = natsOptions_SetEventLoop(o, base, natsLibevent_Attach,
+		    natsLibevent_Read, natsLibevent_Write,
+		    natsLibevent_Detach);
+	return s;
+}
+
+/* Subscribe to one subject. */
+static natsStatus
+subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
+{
+	char		subj[300];
+	natsStatus	s;
+
+	snprintf(subj, sizeof(subj), fmt, lattice);
+	if (nc->nsubs == MAX_SUBS)
+		return NATS_ERR;
+	s = natsConnection_Subscribe(&nc->subs[nc->nsubs], nc->nc, subj,
+	    on_msg, nc);
+	if (s != NATS_OK)
+		return s;
+	/* the inbox is the bound that matters; let nats.c hold a lot */
+	natsSubscription_SetPendingLimits(nc->subs[nc->nsubs], 1000000,
+	    1024 * 1024 * 1024);
+	nc->nsubs++;
+	log_debug("nats: subscribed to %s", subj);
+	return NATS_OK;
+}
+
+/* Connect, subscribe and start the readiness probe. */
+int
+natsconn_open(struct event_base *base, const struct config *cf,
+    struct inbox *ib, struct natsconn **out, int *connected)
+{
+	struct natsconn	*nc;
+	natsStatus	 s;
+	size_t		 i;
+
+	*out = NULL;
+	if ((nc = calloc(1, sizeof(*nc))) == NULL)
+		return -1;
+	pthread_mutex_init(&nc->mtx, NULL);
+	nc->inbox = ib;
+	if ((s = set_options(nc, base, cf)) != NATS_OK) {
+		log_warnx("nats: options: %s: %s", natsStatus_GetText(s),
+		    nats_GetLastError(NULL));
+		goto fail;
+	}
+	s = natsConnection_Connect(&nc->nc, nc->opts);
+	if (s == NATS_NOT_YET_CONNECTED) {
+		log_warnx("nats: %s not reachable yet, retrying",
+		    cf->nats_url[0]);
+		*connected = 0;
+	} else if (s != NATS_OK) {
+		log_warnx("nats: connect: %s: %s", natsStatus_GetText(s),
+		    nats_GetLastError(NULL));
+		goto fail;
+	} else
+		*connected = 1;
+	for (i = 0; i < cf->nlattices; i++) {
+		s = subscribe(nc, "wasmbus.evt.%s.>", cf->lattices[i]);
+		if (s == NATS_OK)
+			s = subscribe(nc, "wasmbus.evt.%s", cf->lattices[i]);
+		if (s == NATS_OK)
+			s = subscribe(nc, "wasmbus.rpcevt.%s",
+			    cf->lattices[i]);
+		if (s != NATS_OK) {
+			log_warnx("nats: subscribe %s: %s", cf->lattices[i],
+			    natsStatus_GetText(s));
+			goto fail;
+		}
+	}
+	if (pthread_create(&nc->probe, NULL, probe_main, nc) != 0) {
+		log_warn("nats: probe thread");
+		goto fail;
+	}
+	nc->probe_started = 1;
+	*out = nc;
+	return 0;
+fail:
+	natsconn_close(nc);
+	return -1;
+}
+
+/* Stop taking messages. */
+void
+natsconn_unsubscribe(struct natsconn *nc)
+{
+	int	i;
+
+	if (nc == NULL)
+		return;
+	for (i = 0; i < nc->nsubs; i++) {
+		if (nc->subs[i] == NULL)
+			continue;
+		natsSubscription_Unsubscribe(nc->subs[i]);
+	}
+}
+
+/* Close the connection and free everything. */
+void
+natsconn_close(struct natsconn *nc)
+{
+	int	i;
+
+	if (nc == NULL)
+		return;
+	pthread_mutex_lock(&nc->mtx);
+	nc->stop = 1;
+	pthread_mutex_unlock(&nc->mtx);
+	if (nc->nc != NULL)
+		natsConnection_Close(nc->nc);
+	if (nc->probe_started)
+		pthread_join(nc->probe, NULL);
+	for (i = 0; i < nc->nsubs; i++)
+		natsSubscription_Destroy(nc->subs[i]);
+	natsConnection_Destroy(nc->nc);
+	natsOptions_Destroy(nc->opts);
+	pthread_mutex_destroy(&nc->mtx);
+	free(nc);
+}

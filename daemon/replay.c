@@ -1,0 +1,167 @@
+/*
+ * replay.c - fold a JSONL file (--replay): each line a bare CloudEvent or
+ * {"subject": "...", "event": {...}}.  cJSON is used only to unwrap the
+ * second form and read `time`; decoding proper is lib/'s job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "fold.h"
+#include "log.h"
+#include "replay.h"
+#include "stale.h"
+#include "store.h"
+#include "timeutil.h"
+
+#define REPLAY_BATCH	1000
+
+/*
+ * Split a line into subject and payload.  *payload is either line itself
+ * or a new string in *owned.  Reads the event's time into *time_ms.
+ */
+static void
+unwrap(const char *line, size_t len, char **subject, const char **payload,
+    size_t *plen, char **owned, int64_t *time_ms, int *time_ok)
+{
+	cJSON		*root, *ev, *subj, *t;
+
+	*subject = NULL;
+	*payload = line;
+	*plen = len;
+	*owned = NULL;
+	*time_ok = 0;
+	if ((root = cJSON_ParseWithLength(line, len)) == NULL)
+		return;
+	ev = root;
+	subj = cJSON_GetObjectItemCaseSensitive(root, "subject");
+	if (cJSON_IsObject(root) && cJSON_IsString(subj) &&
+	    cJSON_HasObjectItem(root, "event")) {
+		ev = cJSON_GetObjectItemCaseSensitive(root, "event");
+		*subject = strdup(subj->valuestring);
+		if ((*owned = cJSON_PrintUnformatted(ev)) != NULL) {
+			*payload = *owned;
+			*plen = strlen(*owned);
+		}
+	}
+	t = cJSON_IsObject(ev) ?
+	    cJSON_GetObjectItemCaseSensitive(ev, "time") : NULL;
+	if (cJSON_IsString(t) && lt_time_parse(t->valuestring,
+	    strlen(t->valuestring), time_ms) == 0)
+		*time_ok = 1;
+	cJSON_Delete(root);
+}
+
+/* Replay path into the database. */
+int
+replay_run(const struct config *cf, const char *path)
+{
+	struct lt_store		*st = NULL;
+	struct lt_fold		*f = NULL;
+	struct lt_fold_opts	 fo;
+	struct lt_stale_opts	 so;
+	struct lt_stale_result	 res = { 0 };
+	struct lt_err		 err;
+	struct lt_msg		 m;
+	enum lt_outcome		 out;
+	const struct lt_fold_stats *fs;
+	FILE			*fp;
+	char			*line = NULL, *subject, *owned;
+	const char		*payload;
+	size_t			 cap = 0, plen, inbatch = 0;
+	ssize_t			 len;
+	int64_t			 last_ms = 0, t;
+	unsigned long		 lines = 0;
+	int			 tok, status = 1, intx = 0;
+
+	lt_err_clear(&err);
+	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (fp == NULL) {
+		log_warn("replay: %s", path);
+		return 1;
+	}
+	if (lt_store_open(cf->db, &st, &err) != LT_OK)
+		goto fail;
+	lt_fold_opts_default(&fo);
+	if (lt_fold_new(st, &fo, &f, &err) != LT_OK)
+		goto fail;
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		lines++;
+		if (len == 0)
+			continue;
+		unwrap(line, (size_t)len, &subject, &payload, &plen, &owned,
+		    &t, &tok);
+		if (tok)
+			last_ms = t;
+		if (!intx) {
+			if (lt_fold_begin(f, &err) != LT_OK)
+				goto fail;
+			intx = 1;
+		}
+		m.subject = subject;
+		m.data = payload;
+		m.len = plen;
+		m.received_ms = last_ms;
+		lt_err_clear(&err);
+		if (lt_fold_msg(f, &m, &out, &err) != LT_OK) {
+			free(subject);
+			cJSON_free(owned);
+			goto fail;
+		}
+		if (out == LT_OUT_REJECTED)
+			log_debug("replay: line %lu rejected: %s", lines,
+			    err.msg);
+		free(subject);
+		cJSON_free(owned);
+		if (++inbatch == REPLAY_BATCH) {
+			if (lt_fold_commit(f, &err) != LT_OK)
+				goto fail;
+			intx = 0;
+			inbatch = 0;
+		}
+	}
+	if (ferror(fp)) {
+		log_warn("replay: %s", path);
+		goto fail;
+	}
+	if (!intx && lt_fold_begin(f, &err) != LT_OK)
+		goto fail;
+	intx = 1;
+	lt_stale_opts_default(&so);
+	so.threshold_ms = cf->stale_threshold_ms;
+	if (last_ms > 0 && lt_stale_sweep(f, &so, last_ms, 0, &res, &err)
+	    != LT_OK)
+		goto fail;
+	if (lt_fold_commit(f, &err) != LT_OK)
+		goto fail;
+	intx = 0;
+	fs = lt_fold_stats(f);
+	printf("replay: %lu lines: applied %llu, unchanged %llu, superseded "
+	    "%llu, recorded %llu, duplicate %llu, rejected %llu; %d host(s) "
+	    "marked stale\n", lines,
+	    (unsigned long long)fs->outcomes[LT_OUT_APPLIED],
+	    (unsigned long long)fs->outcomes[LT_OUT_UNCHANGED],
+	    (unsigned long long)fs->outcomes[LT_OUT_SUPERSEDED],
+	    (unsigned long long)fs->outcomes[LT_OUT_RECORDED],
+	    (unsigned long long)fs->outcomes[LT_OUT_DUPLICATE],
+	    (unsigned long long)fs->outcomes[LT_OUT_REJECTED], res.marked);
+	status = 0;
+	goto out;
+fail:
+	if (intx)
+		lt_fold_rollback(f);
+	log_warnx("replay: %s: %s", lt_strerror(err.code), err.msg);
+out:
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+	lt_fold_free(f);
+	lt_store_close(st);
+	return status;
+}
