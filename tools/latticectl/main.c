@@ -325,6 +325,7 @@ fail:
 	return ret;
 }
 
+/* Parse flags, open the database, then print once or watch. */
 int
 main(int argc, char *argv[])
 {
