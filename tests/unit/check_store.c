@@ -1,0 +1,313 @@
+/*
+ * check_store.c - lt_store_open: file mode, pragmas, migrations, refusals,
+ * the statement table.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "migrations.h"
+#include "store.h"
+#include "store_int.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+/* Make a fresh temporary directory per test. */
+static void
+setup(void)
+{
+	strcpy(tmpdir, "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/l.db", tmpdir);
+}
+
+/* Remove the temporary directory. */
+static void
+teardown(void)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", tmpdir);
+	(void)system(p);
+}
+
+/* Read one integer with raw SQLite. */
+static long long
+q_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Read one text value into buf with raw SQLite. */
+static const char *
+q_text(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+
+	buf[0] = '\0';
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return buf;
+}
+
+START_TEST(test_create_mode_and_pragmas)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	struct stat sb;
+	mode_t old;
+	char buf[32];
+
+	old = umask(0);		/* a permissive umask must not widen it */
+	ck_assert_int_eq(lt_store_open(dbpath, &st, &err), LT_OK);
+	umask(old);
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0640);
+	ck_assert_str_eq(q_text(st->db, "PRAGMA journal_mode", buf,
+	    sizeof(buf)), "wal");
+	ck_assert_int_eq(q_int(st->db, "PRAGMA synchronous"), 1);
+	ck_assert_int_eq(q_int(st->db, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(q_int(st->db, "PRAGMA user_version"),
+	    lt_store_schema_version());
+	ck_assert_int_eq(lt_store_schema_version(),
+	    lt_migrations[lt_nmigrations - 1].version);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name IN ('hosts','components','providers','links',"
+	    "'configs','events','rejected_events','alerts')"), 8);
+	lt_store_close(st);
+}
+END_TEST
+
+START_TEST(test_umask_strict)
+{
+	struct lt_store *st = NULL;
+	struct stat sb;
+	mode_t old;
+
+	old = umask(077);	/* fchmod gives 0640 regardless */
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	umask(old);
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0640);
+	lt_store_close(st);
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_data)
+{
+	struct lt_store *st = NULL;
+
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(sqlite3_exec(st->db, "INSERT INTO configs VALUES "
+	    "('l','c',NULL,1)", NULL, NULL, NULL), SQLITE_OK);
+	lt_store_close(st);
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM configs"), 1);
+	lt_store_close(st);
+	/* and read-only */
+	ck_assert_int_eq(lt_store_open_readonly(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM configs"), 1);
+	ck_assert_int_ne(sqlite3_exec(st->db, "DELETE FROM configs", NULL,
+	    NULL, NULL), SQLITE_OK);
+	lt_store_close(st);
+}
+END_TEST
+
+START_TEST(test_every_statement_prepares)
+{
+	struct lt_store *st = NULL;
+	sqlite3_stmt *tab[LT_ST_COUNT];
+	size_t i;
+
+	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
+	for (i = 0; i < LT_ST_COUNT; i++) {
+		ck_assert_msg(lt_store_sql[i] != NULL, "statement %zu", i);
+		ck_assert_ptr_nonnull(st->stmt[i]);
+	}
+	/* Explicitly, once more, through the helper later modules use. */
+	ck_assert_int_eq(lt_store_prepare_table(st, lt_store_sql,
+	    LT_ST_COUNT, tab, NULL), LT_OK);
+	for (i = 0; i < LT_ST_COUNT; i++)
+		ck_assert_ptr_nonnull(tab[i]);
+	lt_store_finalize_table(tab, LT_ST_COUNT);
+	for (i = 0; i < LT_ST_COUNT; i++)
+		ck_assert_ptr_null(tab[i]);
+	lt_store_close(st);
+}
+END_TEST
+
+START_TEST(test_transactions)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_store_begin(st, &err), LT_OK);
+	sqlite3_exec(st->db, "INSERT INTO configs VALUES ('l','a',NULL,1)",
+	    NULL, NULL, NULL);
+	lt_store_rollback(st);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM configs"), 0);
+	ck_assert_int_eq(lt_store_begin(st, &err), LT_OK);
+	sqlite3_exec(st->db, "INSERT INTO configs VALUES ('l','a',NULL,1)",
+	    NULL, NULL, NULL);
+	ck_assert_int_eq(lt_store_commit(st, &err), LT_OK);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM configs"), 1);
+	/* commit without begin is a store error, not a crash */
+	ck_assert_int_eq(lt_store_commit(st, &err), LT_ESTORE);
+	ck_assert_int_eq(err.code, LT_ESTORE);
+	lt_store_rollback(st);	/* no transaction: harmless */
+	lt_store_close(st);
+	lt_store_close(NULL);
+}
+END_TEST
+
+/* Create a raw SQLite file with sql in it. */
+static void
+raw_file(const char *sql)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+START_TEST(test_refuse_newer)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    lt_store_schema_version() + 1);
+	raw_file(sql);
+	ck_assert_int_eq(lt_store_open(dbpath, &st, &err), LT_ESTORE);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err.msg, "newer"));
+	ck_assert_int_eq(lt_store_open_readonly(dbpath, &st, &err),
+	    LT_ESTORE);
+}
+END_TEST
+
+START_TEST(test_refuse_foreign)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	sqlite3 *db;
+
+	raw_file("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
+	ck_assert_int_eq(lt_store_open(dbpath, &st, &err), LT_ESTORE);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a latticed database"));
+	/* it was not touched */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
+	ck_assert_int_eq(q_int(db, "PRAGMA user_version"), 0);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_refuse_not_sqlite)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(fp = fopen(dbpath, "w"));
+	fputs("this is not a database, just some text long enough to "
+	    "look like a header of a file and more and more and more\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(lt_store_open(dbpath, &st, &err), LT_ESTORE);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(err.code, LT_ESTORE);
+}
+END_TEST
+
+START_TEST(test_readonly_missing_or_empty)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+
+	ck_assert_int_eq(lt_store_open_readonly(dbpath, &st, &err),
+	    LT_ESTORE);
+	ck_assert_int_ne(access(dbpath, F_OK), 0);	/* not created */
+	raw_file("PRAGMA user_version = 0");
+	ck_assert_int_eq(lt_store_open_readonly(dbpath, &st, &err),
+	    LT_ESTORE);
+}
+END_TEST
+
+START_TEST(test_empty_file_is_ours)
+{
+	struct lt_store *st = NULL;
+	FILE *fp;
+
+	/* An empty (0-byte) file, as left by a crashed first start. */
+	ck_assert_ptr_nonnull(fp = fopen(dbpath, "w"));
+	fclose(fp);
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(q_int(st->db, "PRAGMA user_version"),
+	    lt_store_schema_version());
+	lt_store_close(st);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc;
+
+	tc = tcase_create("valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_create_mode_and_pragmas);
+	tcase_add_test(tc, test_umask_strict);
+	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_every_statement_prepares);
+	tcase_add_test(tc, test_transactions);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rejects");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_refuse_newer);
+	tcase_add_test(tc, test_refuse_foreign);
+	tcase_add_test(tc, test_refuse_not_sqlite);
+	tcase_add_test(tc, test_readonly_missing_or_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("edge");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_empty_file_is_ours);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
