@@ -1,0 +1,1317 @@
+/*
+ * ce.c - decode one wasmCloud CloudEvent (structured JSON) into plain C.
+ *
+ * The raw bytes are scanned once before cJSON sees them (size, UTF-8,
+ * nesting depth, NUL bytes and \u0000 escapes), so cJSON only ever parses
+ * text that is safe to hand out as C strings.  Every string the event
+ * exposes is copied into a per-event arena: lt_ce_free() releases the
+ * whole event with one pass over a short block list.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ce.h"
+#include "err.h"
+#include "timeutil.h"
+
+#define TYPE_PREFIX	"com.wasmcloud.lattice."
+#define TYPE_PREFIX_LEN	(sizeof(TYPE_PREFIX) - 1)
+#define ARENA_MIN	1024
+#define MAX_EXACT	9007199254740992.0	/* 2^53 */
+
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+struct blk {
+	struct blk	*next;
+	size_t		 cap;
+	size_t		 used;
+};
+
+/* The event and its arena: ev comes first so lt_ce_free() can cast. */
+struct ce_box {
+	struct lt_ce	 ev;
+	struct blk	*blocks;
+	struct blk	*inline_blk;
+};
+
+/* Decoder state for one lt_ce_parse() call. */
+struct dec {
+	struct ce_box		*box;
+	struct lt_ce		*ev;
+	const struct lt_limits	*lim;
+	struct lt_err		*err;
+};
+
+static const char default_link[] = "default";
+
+/* Fill lim with the documented defaults. */
+void
+lt_limits_default(struct lt_limits *lim)
+{
+	lim->max_payload = 16 * 1024 * 1024;
+	lim->max_depth = 32;
+	lim->max_string = 64 * 1024;
+	lim->max_items = 100000;
+	lim->max_pairs = 1024;
+	lim->max_instances = UINT32_MAX;
+	lim->max_uptime = 100LL * 366 * 24 * 3600;
+}
+
+/* Allocate n bytes (8-aligned) from the event's arena. */
+static void *
+arena_alloc(struct dec *D, size_t n)
+{
+	struct blk	*b = D->box->blocks;
+	size_t		 off, cap;
+	void		*p;
+
+	off = (b->used + 7) & ~(size_t)7;
+	if (off > b->cap || b->cap - off < n) {
+		cap = b->cap * 2;
+		if (cap < n)
+			cap = n;
+		if (cap < ARENA_MIN)
+			cap = ARENA_MIN;
+		if (cap > SIZE_MAX - sizeof(*b) - 8)
+			return NULL;
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = D->box->blocks;
+		D->box->blocks = b;
+		off = 0;
+	}
+	p = (char *)(b + 1) + off;
+	b->used = off + n;
+	return p;
+}
+
+/* Copy s[0..n) into the arena as a C string. */
+static const char *
+arena_strndup(struct dec *D, const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = arena_alloc(D, n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Format a field name into buf; a long name is cut short on purpose. */
+static void
+fieldname(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+}
+
+/* Record an error naming prefix.key (either may be NULL). */
+static int
+fail(struct dec *D, int code, const char *prefix, const char *key,
+    const char *msg)
+{
+	char	field[64];
+
+	if (prefix != NULL && key != NULL)
+		fieldname(field, sizeof(field), "%s.%s", prefix, key);
+	else
+		fieldname(field, sizeof(field), "%s",
+		    prefix != NULL ? prefix : key != NULL ? key : "");
+	return lt_err_set(D->err, code, field, "%s", msg);
+}
+
+/* Report an allocation failure. */
+static int
+nomem(struct dec *D)
+{
+	return lt_err_set(D->err, LT_ENOMEM, "", "out of memory");
+}
+
+/* Scan raw bytes: UTF-8, NULs, \u0000 escapes and nesting depth. */
+static int
+prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
+    struct lt_err *err)
+{
+	size_t		 i = 0, n, k;
+	uint32_t	 cp;
+	int		 depth = 0, instr = 0;
+	unsigned char	 c;
+
+	while (i < len) {
+		c = p[i];
+		if (c >= 0x80) {
+			if (c >= 0xc2 && c <= 0xdf) {
+				n = 1;
+				cp = c & 0x1f;
+			} else if (c >= 0xe0 && c <= 0xef) {
+				n = 2;
+				cp = c & 0x0f;
+			} else if (c >= 0xf0 && c <= 0xf4) {
+				n = 3;
+				cp = c & 0x07;
+			} else
+				goto badutf8;
+			if (len - i <= n)
+				goto badutf8;
+			for (k = 1; k <= n; k++) {
+				if ((p[i + k] & 0xc0) != 0x80)
+					goto badutf8;
+				cp = (cp << 6) | (p[i + k] & 0x3f);
+			}
+			if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+			    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+				goto badutf8;
+			i += n + 1;
+			continue;
+		}
+		if (c == '\0')
+			return lt_err_set(err, LT_EPARSE, "", "embedded nul byte");
+		if (instr) {
+			if (c == '\\') {
+				if (i + 5 < len && p[i + 1] == 'u' &&
+				    memcmp(p + i + 2, "0000", 4) == 0)
+					return lt_err_set(err, LT_EPARSE, "",
+					    "\\u0000 escape in a string");
+				if (i + 1 < len && p[i + 1] < 0x80)
+					i++;
+			} else if (c == '"')
+				instr = 0;
+		} else if (c == '"')
+			instr = 1;
+		else if (c == '{' || c == '[') {
+			if (++depth > lim->max_depth)
+				return lt_err_set(err, LT_ELIMIT, "",
+				    "json nested deeper than %d",
+				    lim->max_depth);
+		} else if (c == '}' || c == ']')
+			depth--;
+		i++;
+	}
+	return LT_OK;
+badutf8:
+	return lt_err_set(err, LT_EPARSE, "", "invalid utf-8 at byte %zu", i);
+}
+
+/* Return obj[key], or NULL when absent or JSON null. */
+static const cJSON *
+member(const cJSON *obj, const char *key)
+{
+	const cJSON	*it;
+
+	if (obj == NULL)
+		return NULL;
+	it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (it == NULL || cJSON_IsNull(it))
+		return NULL;
+	return it;
+}
+
+/* Copy the string item it (named prefix.key) into *out. */
+static int
+take_str(struct dec *D, const cJSON *it, const char *prefix, const char *key,
+    int required, const char **out)
+{
+	size_t	n;
+
+	*out = NULL;
+	if (it == NULL) {
+		if (required)
+			return fail(D, LT_EINVAL, prefix, key, "missing");
+		return LT_OK;
+	}
+	if (!cJSON_IsString(it) || it->valuestring == NULL)
+		return fail(D, LT_EINVAL, prefix, key, "not a string");
+	n = strlen(it->valuestring);
+	if (n > D->lim->max_string)
+		return fail(D, LT_ELIMIT, prefix, key, "string too long");
+	if (required && n == 0)
+		return fail(D, LT_EINVAL, prefix, key, "empty");
+	if ((*out = arena_strndup(D, it->valuestring, n)) == NULL)
+		return nomem(D);
+	return LT_OK;
+}
+
+/* Decode the optional (or required) string obj[key]. */
+static int
+get_str(struct dec *D, const cJSON *obj, const char *prefix, const char *key,
+    int required, const char **out)
+{
+	return take_str(D, member(obj, key), prefix, key, required, out);
+}
+
+/* Decode an integer item in [lo, hi]; over hi is LT_ELIMIT. */
+static int
+take_int(struct dec *D, const cJSON *it, const char *prefix, const char *key,
+    int64_t lo, int64_t hi, int64_t *out)
+{
+	double	v;
+
+	if (!cJSON_IsNumber(it))
+		return fail(D, LT_EINVAL, prefix, key, "not a number");
+	v = it->valuedouble;
+	if (v != v || v < -MAX_EXACT || v > MAX_EXACT) {
+		if (v > 0)
+			return fail(D, LT_ELIMIT, prefix, key, "too large");
+		return fail(D, LT_EINVAL, prefix, key, "out of range");
+	}
+	if ((double)(int64_t)v != v)
+		return fail(D, LT_EINVAL, prefix, key, "not an integer");
+	if ((int64_t)v < lo)
+		return fail(D, LT_EINVAL, prefix, key, "negative");
+	if ((int64_t)v > hi)
+		return fail(D, LT_ELIMIT, prefix, key, "too large");
+	*out = (int64_t)v;
+	return LT_OK;
+}
+
+/* Decode the optional integer obj[key]; *has says whether it was there. */
+static int
+get_int(struct dec *D, const cJSON *obj, const char *prefix, const char *key,
+    int64_t lo, int64_t hi, int64_t *out, int *has)
+{
+	const cJSON	*it = member(obj, key);
+	int		 rc;
+
+	if (has != NULL)
+		*has = 0;
+	if (it == NULL)
+		return LT_OK;
+	if ((rc = take_int(D, it, prefix, key, lo, hi, out)) != LT_OK)
+		return rc;
+	if (has != NULL)
+		*has = 1;
+	return LT_OK;
+}
+
+/* Return the length of s as a JSON string body. */
+static size_t
+esc_len(const char *s)
+{
+	size_t			 n = 0;
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' ||
+		    *p == '\n' || *p == '\r' || *p == '\t')
+			n += 2;
+		else if (*p < 0x20)
+			n += 6;
+		else
+			n++;
+	}
+	return n;
+}
+
+/* Write s as a quoted JSON string at o; return the end. */
+static char *
+esc_put(char *o, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+
+	*o++ = '"';
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+		case '\\':
+			*o++ = '\\';
+			*o++ = (char)*p;
+			break;
+		case '\b':
+			*o++ = '\\';
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = '\\';
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = '\\';
+			*o++ = 't';
+			break;
+		default:
+			if (*p < 0x20) {
+				memcpy(o, "\\u00", 4);
+				o[4] = hex[*p >> 4];
+				o[5] = hex[*p & 0xf];
+				o += 6;
+			} else
+				*o++ = (char)*p;
+		}
+	}
+	*o++ = '"';
+	return o;
+}
+
+/* Return 1 if an earlier sibling of it has the same key. */
+static int
+dup_key(const cJSON *first, const cJSON *it)
+{
+	for (; first != it; first = first->next)
+		if (strcmp(first->string, it->string) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Decode obj[key], an object of strings, into compact JSON text.  Duplicate
+ * keys keep the first value, as cJSON lookups do.
+ */
+static int
+get_strmap(struct dec *D, const cJSON *obj, const char *prefix,
+    const char *key, int required, const char **out)
+{
+	const cJSON	*m = member(obj, key), *it;
+	size_t		 n = 0, sz = 2, kl;
+	char		*buf, *o;
+
+	*out = NULL;
+	if (m == NULL) {
+		if (required)
+			return fail(D, LT_EINVAL, prefix, key, "missing");
+		return LT_OK;
+	}
+	if (!cJSON_IsObject(m))
+		return fail(D, LT_EINVAL, prefix, key, "not an object");
+	for (it = m->child; it != NULL; it = it->next) {
+		if (++n > D->lim->max_pairs)
+			return fail(D, LT_ELIMIT, prefix, key,
+			    "too many entries");
+		if (!cJSON_IsString(it) || it->valuestring == NULL)
+			return fail(D, LT_EINVAL, prefix, key,
+			    "value not a string");
+		kl = strlen(it->string);
+		if (kl > D->lim->max_string ||
+		    strlen(it->valuestring) > D->lim->max_string)
+			return fail(D, LT_ELIMIT, prefix, key,
+			    "string too long");
+		sz += esc_len(it->string) + esc_len(it->valuestring) + 6;
+	}
+	if ((buf = arena_alloc(D, sz + 1)) == NULL)
+		return nomem(D);
+	o = buf;
+	*o++ = '{';
+	for (it = m->child; it != NULL; it = it->next) {
+		if (n > 1 && dup_key(m->child, it))
+			continue;
+		if (o != buf + 1)
+			*o++ = ',';
+		o = esc_put(o, it->string);
+		*o++ = ':';
+		o = esc_put(o, it->valuestring);
+	}
+	*o++ = '}';
+	*o = '\0';
+	*out = buf;
+	return LT_OK;
+}
+
+/* Decode obj[key], an array of strings, into compact JSON text. */
+static int
+get_strarr(struct dec *D, const cJSON *obj, const char *prefix,
+    const char *key, const char **out)
+{
+	const cJSON	*a = member(obj, key), *it;
+	size_t		 n = 0, sz = 2;
+	char		*buf, *o;
+
+	*out = NULL;
+	if (a == NULL)
+		return LT_OK;
+	if (!cJSON_IsArray(a))
+		return fail(D, LT_EINVAL, prefix, key, "not an array");
+	for (it = a->child; it != NULL; it = it->next) {
+		if (++n > D->lim->max_items)
+			return fail(D, LT_ELIMIT, prefix, key,
+			    "too many entries");
+		if (!cJSON_IsString(it) || it->valuestring == NULL)
+			return fail(D, LT_EINVAL, prefix, key,
+			    "entry not a string");
+		if (strlen(it->valuestring) > D->lim->max_string)
+			return fail(D, LT_ELIMIT, prefix, key,
+			    "string too long");
+		sz += esc_len(it->valuestring) + 3;
+	}
+	if ((buf = arena_alloc(D, sz + 1)) == NULL)
+		return nomem(D);
+	o = buf;
+	*o++ = '[';
+	for (it = a->child; it != NULL; it = it->next) {
+		if (it != a->child)
+			*o++ = ',';
+		o = esc_put(o, it->valuestring);
+	}
+	*o++ = ']';
+	*o = '\0';
+	*out = buf;
+	return LT_OK;
+}
+
+/* Decode a revision: an integer number or a string holding one. */
+static int
+take_revision(struct dec *D, const cJSON *it, const char *prefix,
+    int64_t *rev, int *has)
+{
+	const char	*s;
+	char		*end;
+	long long	 v;
+	int		 rc;
+
+	*has = 0;
+	if (it == NULL)
+		return LT_OK;
+	if (cJSON_IsString(it)) {
+		s = it->valuestring;
+		if (s == NULL || *s == '\0' || strlen(s) > 20)
+			return fail(D, LT_EINVAL, prefix, "revision",
+			    "not an integer");
+		v = strtoll(s, &end, 10);
+		if (*end != '\0' || (v < 0 && s[0] != '-'))
+			return fail(D, LT_EINVAL, prefix, "revision",
+			    "not an integer");
+		*rev = v;
+		*has = 1;
+		return LT_OK;
+	}
+	rc = take_int(D, it, prefix, "revision", -(int64_t)MAX_EXACT,
+	    (int64_t)MAX_EXACT, rev);
+	if (rc == LT_OK)
+		*has = 1;
+	return rc;
+}
+
+/* Decode data.claims: the name and revision, the rest is ignored. */
+static int
+get_claims(struct dec *D, const cJSON *data, const char **name,
+    int64_t *rev, int *has_rev)
+{
+	const cJSON	*c = member(data, "claims");
+	int		 rc;
+
+	if (c == NULL)
+		return LT_OK;
+	if (!cJSON_IsObject(c))
+		return fail(D, LT_EINVAL, "data", "claims", "not an object");
+	if ((rc = get_str(D, c, "data.claims", "name", 0, name)) != LT_OK)
+		return rc;
+	return take_revision(D, member(c, "revision"), "data.claims", rev,
+	    has_rev);
+}
+
+/* Set ev->host_id from data.host_id, else the event source. */
+static int
+get_host(struct dec *D, const cJSON *data)
+{
+	int	rc;
+
+	if ((rc = get_str(D, data, "data", "host_id", 0,
+	    &D->ev->host_id)) != LT_OK)
+		return rc;
+	if (D->ev->host_id == NULL || D->ev->host_id[0] == '\0')
+		D->ev->host_id = D->ev->source;
+	return LT_OK;
+}
+
+/* Decode data.error of a failure event. */
+static int
+get_error(struct dec *D, const cJSON *data, enum lt_failure f)
+{
+	D->ev->kind = LT_K_RECORDED;
+	D->ev->failure = f;
+	return get_str(D, data, "data", "error", 0, &D->ev->error);
+}
+
+enum comp_mode {
+	CM_SCALED,		/* component_scaled, actor_scaled */
+	CM_SCALE_FAILED,	/* component_scale_failed, actor_scale_failed */
+	CM_STARTED_N,		/* 0.82 actors_started */
+	CM_STOPPED_N,		/* 0.82 actors_stopped */
+	CM_START_FAILED,	/* actors_start_failed, actor_start_failed */
+	CM_STARTED_1,		/* OTP actor_started */
+	CM_STOPPED_1,		/* OTP actor_stopped */
+};
+
+/* Decode a component/actor event. */
+static int
+dec_component(struct dec *D, const cJSON *data, int mode)
+{
+	struct lt_ce		*ev = D->ev;
+	struct lt_ce_component	*c = &ev->component;
+	const cJSON		*it;
+	int64_t			 lim = D->lim->max_instances, n = 0;
+	int			 rc, failed, has = 0;
+
+	failed = mode == CM_SCALE_FAILED || mode == CM_START_FAILED;
+	ev->kind = LT_K_COMPONENT;
+	if ((rc = get_host(D, data)) != LT_OK)
+		return rc;
+
+	/* The id: component_id (1.x), actor_id (1.0-alpha), public_key. */
+	ev->comp_op = LT_COMP_SET;
+	if (mode == CM_SCALED || mode == CM_SCALE_FAILED) {
+		if ((it = member(data, "component_id")) != NULL)
+			rc = take_str(D, it, "data", "component_id", 1, &c->id);
+		else if ((it = member(data, "actor_id")) != NULL)
+			rc = take_str(D, it, "data", "actor_id", 1, &c->id);
+		else {
+			ev->comp_op = LT_COMP_META;
+			rc = get_str(D, data, "data",
+			    member(data, "public_key") != NULL ? "public_key" :
+			    "component_id", !failed, &c->id);
+		}
+	} else
+		rc = get_str(D, data, "data", "public_key", !failed, &c->id);
+	if (rc != LT_OK)
+		return rc;
+
+	if ((rc = get_str(D, data, "data", "image_ref", 0,
+	    &c->image_ref)) != LT_OK)
+		return rc;
+	if (c->image_ref == NULL && (rc = get_str(D, data, "data",
+	    "actor_ref", 0, &c->image_ref)) != LT_OK)
+		return rc;
+	if ((rc = get_strmap(D, data, "data", "annotations", 0,
+	    &c->annotations)) != LT_OK)
+		return rc;
+	if ((rc = get_claims(D, data, &c->name, &c->revision,
+	    &c->has_revision)) != LT_OK)
+		return rc;
+
+	switch (mode) {
+	case CM_SCALED:
+	case CM_SCALE_FAILED:
+		rc = get_int(D, data, "data", "max_instances", 0, lim, &n,
+		    &has);
+		if (rc == LT_OK && !has && mode == CM_SCALED &&
+		    ev->comp_op == LT_COMP_SET)
+			rc = fail(D, LT_EINVAL, "data", "max_instances",
+			    "missing");
+		break;
+	case CM_STARTED_N:
+		ev->comp_op = LT_COMP_ADD;
+		rc = get_int(D, data, "data", "count", 0, lim, &n, &has);
+		if (rc == LT_OK && !has)
+			rc = fail(D, LT_EINVAL, "data", "count", "missing");
+		break;
+	case CM_STOPPED_N:
+		if ((rc = get_int(D, data, "data", "count", 0, lim, &n,
+		    NULL)) != LT_OK)
+			break;
+		rc = get_int(D, data, "data", "remaining", 0, lim, &n, &has);
+		if (rc == LT_OK && !has)
+			rc = fail(D, LT_EINVAL, "data", "remaining",
+			    "missing");
+		break;
+	case CM_START_FAILED:
+		rc = get_int(D, data, "data", "count", 0, lim, &n, NULL);
+		break;
+	case CM_STARTED_1:
+		ev->comp_op = LT_COMP_ADD;
+		n = 1;
+		break;
+	case CM_STOPPED_1:
+		ev->comp_op = LT_COMP_ADD;
+		n = -1;
+		break;
+	}
+	if (rc != LT_OK)
+		return rc;
+	ev->comp_count = n;
+	c->max_instances = n > 0 ? n : 0;
+	if (failed)
+		return get_error(D, data, LT_FAIL_COMPONENT_SCALE);
+	return LT_OK;
+}
+
+enum prov_mode {
+	PM_STARTED,
+	PM_STOPPED,
+	PM_START_FAILED,
+	PM_HEALTH_PASS,
+	PM_HEALTH_FAIL,
+	PM_HEALTH_STATUS,
+};
+
+/* Decode a provider id, link name and contract from obj into p. */
+static int
+prov_ident(struct dec *D, const cJSON *obj, const char *prefix, int required,
+    struct lt_ce_provider *p)
+{
+	int	rc;
+
+	if (member(obj, "provider_id") != NULL)
+		rc = get_str(D, obj, prefix, "provider_id", 1, &p->id);
+	else if (member(obj, "id") != NULL)
+		rc = get_str(D, obj, prefix, "id", 1, &p->id);
+	else
+		rc = get_str(D, obj, prefix, "public_key", required, &p->id);
+	if (rc != LT_OK)
+		return rc;
+	if ((rc = get_str(D, obj, prefix, "link_name", 0, &p->link_name)) !=
+	    LT_OK)
+		return rc;
+	if (p->link_name == NULL || p->link_name[0] == '\0')
+		p->link_name = default_link;
+	return get_str(D, obj, prefix, "contract_id", 0, &p->contract_id);
+}
+
+/* Decode a provider event. */
+static int
+dec_provider(struct dec *D, const cJSON *data, int mode)
+{
+	struct lt_ce		*ev = D->ev;
+	struct lt_ce_provider	*p = &ev->provider;
+	int			 rc;
+
+	if ((rc = get_host(D, data)) != LT_OK)
+		return rc;
+	if ((rc = prov_ident(D, data, "data", mode != PM_START_FAILED, p)) !=
+	    LT_OK)
+		return rc;
+	switch (mode) {
+	case PM_HEALTH_PASS:
+	case PM_HEALTH_FAIL:
+	case PM_HEALTH_STATUS:
+		ev->kind = LT_K_PROVIDER_HEALTH;
+		ev->health = mode == PM_HEALTH_PASS ? LT_HEALTH_PASSING :
+		    mode == PM_HEALTH_FAIL ? LT_HEALTH_FAILING :
+		    LT_HEALTH_STATUS;
+		return LT_OK;
+	default:
+		break;
+	}
+	if ((rc = get_str(D, data, "data", "image_ref", 0, &p->image_ref)) !=
+	    LT_OK)
+		return rc;
+	if (p->image_ref == NULL && (rc = get_str(D, data, "data",
+	    "provider_ref", 0, &p->image_ref)) != LT_OK)
+		return rc;
+	if ((rc = get_strmap(D, data, "data", "annotations", 0,
+	    &p->annotations)) != LT_OK)
+		return rc;
+	if ((rc = get_claims(D, data, &p->name, &p->revision,
+	    &p->has_revision)) != LT_OK)
+		return rc;
+	switch (mode) {
+	case PM_STARTED:
+		ev->kind = LT_K_PROVIDER_STARTED;
+		return LT_OK;
+	case PM_STOPPED:
+		ev->kind = LT_K_PROVIDER_STOPPED;
+		return get_str(D, data, "data", "reason", 0, &ev->reason);
+	default:
+		return get_error(D, data, LT_FAIL_PROVIDER_START);
+	}
+}
+
+/* Decode a link definition (1.x or 0.82 shape). */
+static int
+dec_link(struct dec *D, const cJSON *data, int kind)
+{
+	struct lt_ce_link	*l = &D->ev->link;
+	const char		*cid, *colon;
+	int			 rc, req = kind != LT_K_RECORDED;
+
+	D->ev->kind = kind;
+	if (member(data, "source_id") == NULL &&
+	    member(data, "actor_id") != NULL) {
+		/* 0.82: {id, actor_id, provider_id, link_name, contract_id,
+		   values}. */
+		if ((rc = get_str(D, data, "data", "actor_id", 1,
+		    &l->source_id)) != LT_OK ||
+		    (rc = get_str(D, data, "data", "provider_id", 0,
+		    &l->target)) != LT_OK ||
+		    (rc = get_str(D, data, "data", "link_name", req,
+		    &l->name)) != LT_OK ||
+		    (rc = get_str(D, data, "data", "contract_id", req,
+		    &cid)) != LT_OK ||
+		    (rc = get_strmap(D, data, "data", "values", 0,
+		    &l->legacy_values)) != LT_OK)
+			return rc;
+		if (cid != NULL) {
+			if ((colon = strchr(cid, ':')) == NULL) {
+				l->wit_namespace = cid;
+				l->wit_package = "";
+			} else {
+				l->wit_namespace = arena_strndup(D, cid,
+				    (size_t)(colon - cid));
+				l->wit_package = colon + 1;
+				if (l->wit_namespace == NULL)
+					return nomem(D);
+			}
+		}
+		return LT_OK;
+	}
+	if ((rc = get_str(D, data, "data", "source_id", req,
+	    &l->source_id)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "target", 0, &l->target)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "name", req, &l->name)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "wit_namespace", req,
+	    &l->wit_namespace)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "wit_package", req,
+	    &l->wit_package)) != LT_OK ||
+	    (rc = get_strarr(D, data, "data", "interfaces",
+	    &l->interfaces)) != LT_OK ||
+	    (rc = get_strarr(D, data, "data", "source_config",
+	    &l->source_config)) != LT_OK ||
+	    (rc = get_strarr(D, data, "data", "target_config",
+	    &l->target_config)) != LT_OK)
+		return rc;
+	return LT_OK;
+}
+
+/* Decode config_set/config_deleted (1.x config_name, 0.82 entity/key). */
+static int
+dec_config(struct dec *D, const cJSON *data, int kind)
+{
+	int	rc;
+
+	D->ev->kind = kind;
+	if (member(data, "config_name") == NULL &&
+	    member(data, "entity_id") != NULL) {
+		if ((rc = get_str(D, data, "data", "entity_id", 1,
+		    &D->ev->config_name)) != LT_OK)
+			return rc;
+		return get_str(D, data, "data", "key", 0, &D->ev->config_key);
+	}
+	return get_str(D, data, "data", "config_name", 1, &D->ev->config_name);
+}
+
+/* Decode the host fields shared by host_* and labels_changed. */
+static int
+dec_hostinfo(struct dec *D, const cJSON *data, int labels_required)
+{
+	struct lt_ce	*ev = D->ev;
+	int		 rc;
+
+	if ((rc = get_host(D, data)) != LT_OK ||
+	    (rc = get_strmap(D, data, "data", "labels", labels_required,
+	    &ev->labels)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "friendly_name", 0,
+	    &ev->friendly_name)) != LT_OK ||
+	    (rc = get_str(D, data, "data", "version", 0, &ev->version)) !=
+	    LT_OK ||
+	    (rc = get_str(D, data, "data", "reason", 0, &ev->reason)) !=
+	    LT_OK ||
+	    (rc = get_int(D, data, "data", "uptime_seconds", 0,
+	    D->lim->max_uptime, &ev->uptime_seconds, &ev->has_uptime)) !=
+	    LT_OK)
+		return rc;
+	return LT_OK;
+}
+
+/* Feed s (or a NULL marker) into an FNV-1a 64 hash. */
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+	if (s == NULL) {
+		h ^= 0xfe;
+		return h * FNV_PRIME;
+	}
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= FNV_PRIME;
+	}
+	h ^= 0xff;		/* never in UTF-8: separates fields */
+	return h * FNV_PRIME;
+}
+
+/* Feed an integer into an FNV-1a 64 hash. */
+static uint64_t
+fnv_int(uint64_t h, int64_t v)
+{
+	uint64_t	u = (uint64_t)v;
+	int		i;
+
+	for (i = 0; i < 8; i++) {
+		h ^= (u >> (i * 8)) & 0xff;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* Hash the normalised inventory of a heartbeat. */
+static uint64_t
+inventory_hash(const struct lt_ce *ev)
+{
+	const struct lt_ce_component	*c;
+	const struct lt_ce_provider	*p;
+	uint64_t			 h = FNV_OFFSET;
+	size_t				 i;
+
+	h = fnv_int(h, ev->comp_counts_only);
+	h = fnv_int(h, (int64_t)ev->ncomponents);
+	for (i = 0; i < ev->ncomponents; i++) {
+		c = &ev->components[i];
+		h = fnv_str(h, c->id);
+		h = fnv_str(h, c->image_ref);
+		h = fnv_str(h, c->name);
+		h = fnv_str(h, c->annotations);
+		h = fnv_int(h, c->max_instances);
+		h = fnv_int(h, c->has_revision ? c->revision : INT64_MIN);
+	}
+	h = fnv_int(h, (int64_t)ev->nproviders);
+	for (i = 0; i < ev->nproviders; i++) {
+		p = &ev->providers[i];
+		h = fnv_str(h, p->id);
+		h = fnv_str(h, p->link_name);
+		h = fnv_str(h, p->image_ref);
+		h = fnv_str(h, p->name);
+		h = fnv_str(h, p->contract_id);
+		h = fnv_str(h, p->annotations);
+		h = fnv_int(h, p->has_revision ? p->revision : INT64_MIN);
+	}
+	return h;
+}
+
+/* Allocate room for n items of size sz; checks the item limit. */
+static void *
+alloc_items(struct dec *D, size_t n, size_t sz, const char *key, int *rc)
+{
+	void	*p;
+
+	*rc = LT_OK;
+	if (n > D->lim->max_items) {
+		*rc = fail(D, LT_ELIMIT, "data", key, "too many items");
+		return NULL;
+	}
+	if (n == 0)
+		return NULL;
+	if ((p = arena_alloc(D, n * sz)) == NULL) {
+		*rc = nomem(D);
+		return NULL;
+	}
+	memset(p, 0, n * sz);
+	return p;
+}
+
+/* Decode one 1.x heartbeat component. */
+static int
+hb_component(struct dec *D, const cJSON *it, const char *pfx,
+    struct lt_ce_component *c)
+{
+	int	rc, has;
+
+	if (!cJSON_IsObject(it))
+		return fail(D, LT_EINVAL, pfx, NULL, "not an object");
+	if ((rc = get_str(D, it, pfx, "id", 1, &c->id)) != LT_OK ||
+	    (rc = get_str(D, it, pfx, "image_ref", 0, &c->image_ref)) !=
+	    LT_OK ||
+	    (rc = get_str(D, it, pfx, "name", 0, &c->name)) != LT_OK ||
+	    (rc = get_strmap(D, it, pfx, "annotations", 0,
+	    &c->annotations)) != LT_OK ||
+	    (rc = take_revision(D, member(it, "revision"), pfx, &c->revision,
+	    &c->has_revision)) != LT_OK ||
+	    (rc = get_int(D, it, pfx, "max_instances", 0,
+	    D->lim->max_instances, &c->max_instances, &has)) != LT_OK)
+		return rc;
+	if (!has)
+		c->max_instances = 1;	/* listed means running */
+	return LT_OK;
+}
+
+/* Decode one 0.82 heartbeat actor: instances fold into one component. */
+static int
+hb_actor(struct dec *D, const cJSON *it, const char *pfx,
+    struct lt_ce_component *c)
+{
+	const cJSON	*insts, *in;
+	char		 ipfx[64];
+	int64_t		 n, sum = 0;
+	size_t		 i = 0;
+	int		 rc, has;
+
+	if (!cJSON_IsObject(it))
+		return fail(D, LT_EINVAL, pfx, NULL, "not an object");
+	if ((rc = get_str(D, it, pfx, "id", 1, &c->id)) != LT_OK ||
+	    (rc = get_str(D, it, pfx, "image_ref", 0, &c->image_ref)) !=
+	    LT_OK ||
+	    (rc = get_str(D, it, pfx, "name", 0, &c->name)) != LT_OK)
+		return rc;
+	insts = member(it, "instances");
+	if (insts != NULL && !cJSON_IsArray(insts))
+		return fail(D, LT_EINVAL, pfx, "instances", "not an array");
+	for (in = insts != NULL ? insts->child : NULL; in != NULL;
+	    in = in->next, i++) {
+		fieldname(ipfx, sizeof(ipfx), "%s.instances[%zu]", pfx, i);
+		if (!cJSON_IsObject(in))
+			return fail(D, LT_EINVAL, ipfx, NULL, "not an object");
+		if ((rc = get_int(D, in, ipfx, "max_instances", 0,
+		    D->lim->max_instances, &n, &has)) != LT_OK)
+			return rc;
+		sum += has ? n : 1;
+		if (sum > D->lim->max_instances)
+			return fail(D, LT_ELIMIT, ipfx, "max_instances",
+			    "sum too large");
+		if (i == 0) {
+			if ((rc = get_strmap(D, in, ipfx, "annotations", 0,
+			    &c->annotations)) != LT_OK ||
+			    (rc = take_revision(D, member(in, "revision"),
+			    ipfx, &c->revision, &c->has_revision)) != LT_OK)
+				return rc;
+			if (c->image_ref == NULL && (rc = get_str(D, in, ipfx,
+			    "image_ref", 0, &c->image_ref)) != LT_OK)
+				return rc;
+		} else if ((rc = get_strmap(D, in, ipfx, "annotations", 0,
+		    &(const char *){ NULL })) != LT_OK)
+			return rc;
+	}
+	c->max_instances = sum;
+	return LT_OK;
+}
+
+/* Decode one heartbeat provider (1.x, 0.82 or OTP). */
+static int
+hb_provider(struct dec *D, const cJSON *it, const char *pfx,
+    struct lt_ce_provider *p)
+{
+	int	rc;
+
+	if (!cJSON_IsObject(it))
+		return fail(D, LT_EINVAL, pfx, NULL, "not an object");
+	if ((rc = prov_ident(D, it, pfx, 1, p)) != LT_OK ||
+	    (rc = get_str(D, it, pfx, "image_ref", 0, &p->image_ref)) !=
+	    LT_OK ||
+	    (rc = get_str(D, it, pfx, "name", 0, &p->name)) != LT_OK ||
+	    (rc = get_strmap(D, it, pfx, "annotations", 0,
+	    &p->annotations)) != LT_OK ||
+	    (rc = take_revision(D, member(it, "revision"), pfx, &p->revision,
+	    &p->has_revision)) != LT_OK)
+		return rc;
+	return LT_OK;
+}
+
+/* Decode host_heartbeat: host info and, when sent, the inventory. */
+static int
+dec_heartbeat(struct dec *D, const cJSON *data)
+{
+	struct lt_ce	*ev = D->ev;
+	const cJSON	*comps, *provs, *it;
+	const char	*key;
+	char		 pfx[64];
+	size_t		 i;
+	int		 rc, actors = 0;
+
+	ev->kind = LT_K_HOST_HEARTBEAT;
+	if ((rc = dec_hostinfo(D, data, 0)) != LT_OK)
+		return rc;
+	if ((comps = member(data, "components")) == NULL &&
+	    (comps = member(data, "actors")) != NULL)
+		actors = 1;
+	key = actors ? "actors" : "components";
+	provs = member(data, "providers");
+	ev->has_inventory = comps != NULL || provs != NULL;
+
+	if (comps != NULL && actors && cJSON_IsObject(comps)) {
+		/* OTP: {public_key: count}. */
+		ev->comp_counts_only = 1;
+		ev->ncomponents = (size_t)cJSON_GetArraySize(comps);
+		ev->components = alloc_items(D, ev->ncomponents,
+		    sizeof(*ev->components), key, &rc);
+		if (rc != LT_OK)
+			return rc;
+		for (it = comps->child, i = 0; it != NULL; it = it->next, i++) {
+			fieldname(pfx, sizeof(pfx), "data.actors.%.40s",
+			    it->string);
+			if (it->string[0] == '\0')
+				return fail(D, LT_EINVAL, "data.actors", NULL,
+				    "empty public key");
+			if (strlen(it->string) > D->lim->max_string)
+				return fail(D, LT_ELIMIT, "data.actors", NULL,
+				    "string too long");
+			if ((ev->components[i].id = arena_strndup(D,
+			    it->string, strlen(it->string))) == NULL)
+				return nomem(D);
+			if ((rc = take_int(D, it, pfx, NULL, 0,
+			    D->lim->max_instances,
+			    &ev->components[i].max_instances)) != LT_OK)
+				return rc;
+		}
+	} else if (comps != NULL) {
+		if (!cJSON_IsArray(comps))
+			return fail(D, LT_EINVAL, "data", key, "not an array");
+		ev->ncomponents = (size_t)cJSON_GetArraySize(comps);
+		ev->components = alloc_items(D, ev->ncomponents,
+		    sizeof(*ev->components), key, &rc);
+		if (rc != LT_OK)
+			return rc;
+		for (it = comps->child, i = 0; it != NULL; it = it->next, i++) {
+			fieldname(pfx, sizeof(pfx), "data.%s[%zu]", key, i);
+			rc = actors ? hb_actor(D, it, pfx, &ev->components[i]) :
+			    hb_component(D, it, pfx, &ev->components[i]);
+			if (rc != LT_OK)
+				return rc;
+		}
+	}
+	if (provs != NULL) {
+		if (!cJSON_IsArray(provs))
+			return fail(D, LT_EINVAL, "data", "providers",
+			    "not an array");
+		ev->nproviders = (size_t)cJSON_GetArraySize(provs);
+		ev->providers = alloc_items(D, ev->nproviders,
+		    sizeof(*ev->providers), "providers", &rc);
+		if (rc != LT_OK)
+			return rc;
+		for (it = provs->child, i = 0; it != NULL; it = it->next, i++) {
+			fieldname(pfx, sizeof(pfx), "data.providers[%zu]", i);
+			if ((rc = hb_provider(D, it, pfx,
+			    &ev->providers[i])) != LT_OK)
+				return rc;
+		}
+	}
+	ev->inventory_hash = inventory_hash(ev);
+	return LT_OK;
+}
+
+enum handler {
+	H_HOST_STARTED,
+	H_HOST_STOPPED,
+	H_HEARTBEAT,
+	H_LABELS,
+	H_COMPONENT,
+	H_PROVIDER,
+	H_LINK,
+	H_CONFIG,
+	H_RPC,
+};
+
+static const struct {
+	const char	*name;
+	enum handler	 h;
+	int		 arg;
+} types[] = {
+	{ "host_heartbeat", H_HEARTBEAT, 0 },
+	{ "component_scaled", H_COMPONENT, CM_SCALED },
+	{ "health_check_status", H_PROVIDER, PM_HEALTH_STATUS },
+	{ "health_check_passed", H_PROVIDER, PM_HEALTH_PASS },
+	{ "health_check_failed", H_PROVIDER, PM_HEALTH_FAIL },
+	{ "host_started", H_HOST_STARTED, 0 },
+	{ "host_stopped", H_HOST_STOPPED, 0 },
+	{ "labels_changed", H_LABELS, 0 },
+	{ "component_scale_failed", H_COMPONENT, CM_SCALE_FAILED },
+	{ "actor_scaled", H_COMPONENT, CM_SCALED },
+	{ "actor_scale_failed", H_COMPONENT, CM_SCALE_FAILED },
+	{ "actors_started", H_COMPONENT, CM_STARTED_N },
+	{ "actors_stopped", H_COMPONENT, CM_STOPPED_N },
+	{ "actors_start_failed", H_COMPONENT, CM_START_FAILED },
+	{ "actor_started", H_COMPONENT, CM_STARTED_1 },
+	{ "actor_stopped", H_COMPONENT, CM_STOPPED_1 },
+	{ "actor_start_failed", H_COMPONENT, CM_START_FAILED },
+	{ "provider_started", H_PROVIDER, PM_STARTED },
+	{ "provider_stopped", H_PROVIDER, PM_STOPPED },
+	{ "provider_start_failed", H_PROVIDER, PM_START_FAILED },
+	{ "linkdef_set", H_LINK, LT_K_LINK_SET },
+	{ "linkdef_deleted", H_LINK, LT_K_LINK_DELETED },
+	{ "linkdef_set_failed", H_LINK, LT_K_RECORDED },
+	{ "config_set", H_CONFIG, LT_K_CONFIG_SET },
+	{ "config_deleted", H_CONFIG, LT_K_CONFIG_DELETED },
+	{ "invocation_succeeded", H_RPC, LT_FAIL_NONE },
+	{ "invocation_failed", H_RPC, LT_FAIL_RPC },
+};
+
+/* Decode data for the modelled type at types[t]. */
+static int
+dec_data(struct dec *D, const cJSON *data, size_t t)
+{
+	struct lt_ce	*ev = D->ev;
+	const cJSON	*it;
+	int		 rc;
+
+	if (types[t].h == H_RPC) {
+		/* Any data: only the error and host are picked up. */
+		ev->kind = LT_K_RECORDED;
+		ev->failure = types[t].arg;
+		if (ev->failure == LT_FAIL_NONE)
+			return LT_OK;
+		ev->host_id = ev->source;
+		if (cJSON_IsObject(data) &&
+		    (it = member(data, "error")) != NULL &&
+		    cJSON_IsString(it) &&
+		    strlen(it->valuestring) <= D->lim->max_string &&
+		    (ev->error = arena_strndup(D, it->valuestring,
+		    strlen(it->valuestring))) == NULL)
+			return nomem(D);
+		return LT_OK;
+	}
+	if (data == NULL)
+		return fail(D, LT_EINVAL, "data", NULL, "missing");
+	if (!cJSON_IsObject(data))
+		return fail(D, LT_EINVAL, "data", NULL, "not an object");
+	switch (types[t].h) {
+	case H_HOST_STARTED:
+		ev->kind = LT_K_HOST_STARTED;
+		return dec_hostinfo(D, data, 0);
+	case H_HOST_STOPPED:
+		ev->kind = LT_K_HOST_STOPPED;
+		return dec_hostinfo(D, data, 0);
+	case H_LABELS:
+		ev->kind = LT_K_LABELS_CHANGED;
+		return dec_hostinfo(D, data, 1);
+	case H_HEARTBEAT:
+		return dec_heartbeat(D, data);
+	case H_COMPONENT:
+		return dec_component(D, data, types[t].arg);
+	case H_PROVIDER:
+		return dec_provider(D, data, types[t].arg);
+	case H_LINK:
+		if ((rc = dec_link(D, data, types[t].arg)) != LT_OK)
+			return rc;
+		if (types[t].arg == LT_K_RECORDED) {
+			if ((rc = get_host(D, data)) != LT_OK)
+				return rc;
+			return get_error(D, data, LT_FAIL_LINK_SET);
+		}
+		return LT_OK;
+	case H_CONFIG:
+		return dec_config(D, data, types[t].arg);
+	default:
+		break;
+	}
+	return LT_OK;
+}
+
+/* Decode the envelope and dispatch on the type. */
+static int
+dec_event(struct dec *D, const cJSON *root)
+{
+	struct lt_ce	*ev = D->ev;
+	const cJSON	*it;
+	size_t		 t;
+	int		 rc;
+
+	it = cJSON_GetObjectItemCaseSensitive(root, "specversion");
+	if (it == NULL)
+		return fail(D, LT_EINVAL, "specversion", NULL, "missing");
+	if (!cJSON_IsString(it) || strcmp(it->valuestring, "1.0") != 0)
+		return fail(D, LT_EINVAL, "specversion", NULL,
+		    "not \"1.0\"");
+	if ((rc = get_str(D, root, NULL, "id", 1, &ev->id)) != LT_OK ||
+	    (rc = get_str(D, root, NULL, "source", 1, &ev->source)) != LT_OK ||
+	    (rc = get_str(D, root, NULL, "type", 1, &ev->type)) != LT_OK)
+		return rc;
+	if ((rc = get_str(D, root, NULL, "time", 0, &ev->time_raw)) != LT_OK)
+		return rc;
+	if (ev->time_raw != NULL)
+		ev->time_ok = lt_time_parse(ev->time_raw,
+		    strlen(ev->time_raw), &ev->time_ms) == 0;
+
+	ev->kind = LT_K_RECORDED;
+	if (strncmp(ev->type, TYPE_PREFIX, TYPE_PREFIX_LEN) != 0) {
+		ev->name = ev->type;
+		return LT_OK;
+	}
+	ev->name = ev->type + TYPE_PREFIX_LEN;
+	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		if (strcmp(ev->name, types[t].name) == 0)
+			return dec_data(D, member(root, "data"), t);
+	return LT_OK;
+}
+
+/* Decode buf[0..len) into a new event. */
+int
+lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
+    struct lt_ce **out, struct lt_err *err)
+{
+	struct lt_limits	 deflim;
+	struct dec		 D;
+	struct ce_box		*box = NULL;
+	cJSON			*root = NULL;
+	const char		*end = NULL;
+	size_t			 cap;
+	int			 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	lt_err_clear(err);
+	if (buf == NULL || out == NULL)
+		return lt_err_set(err, LT_EINVAL, "", "no buffer");
+	if (lim == NULL) {
+		lt_limits_default(&deflim);
+		lim = &deflim;
+	}
+	if (len > lim->max_payload)
+		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
+		    len);
+	if ((rc = prescan((const unsigned char *)buf, len, lim, err)) != LT_OK)
+		return rc;
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root == NULL) {
+		rc = lt_err_set(err, LT_EPARSE, "", "not json");
+		goto fail;
+	}
+	for (; end != NULL && end < buf + len; end++)
+		if (*end != ' ' && *end != '\t' && *end != '\n' &&
+		    *end != '\r') {
+			rc = lt_err_set(err, LT_EPARSE, "",
+			    "trailing bytes after the json value");
+			goto fail;
+		}
+	if (!cJSON_IsObject(root)) {
+		rc = lt_err_set(err, LT_EINVAL, "", "not a json object");
+		goto fail;
+	}
+
+	/* One block holds the event and, usually, all of its strings. */
+	cap = len + ARENA_MIN;
+	if ((box = malloc(sizeof(*box) + sizeof(struct blk) + cap)) == NULL) {
+		rc = lt_err_set(err, LT_ENOMEM, "", "out of memory");
+		goto fail;
+	}
+	memset(box, 0, sizeof(*box));
+	box->inline_blk = (struct blk *)(box + 1);
+	box->inline_blk->next = NULL;
+	box->inline_blk->cap = cap;
+	box->inline_blk->used = 0;
+	box->blocks = box->inline_blk;
+
+	D.box = box;
+	D.ev = &box->ev;
+	D.lim = lim;
+	D.err = err;
+	if ((rc = dec_event(&D, root)) != LT_OK)
+		goto fail;
+	cJSON_Delete(root);
+	*out = &box->ev;
+	return LT_OK;
+fail:
+	lt_ce_free(box != NULL ? &box->ev : NULL);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* Free an event from lt_ce_parse(). */
+void
+lt_ce_free(struct lt_ce *ev)
+{
+	struct ce_box	*box = (struct ce_box *)ev;
+	struct blk	*b, *next;
+
+	if (ev == NULL)
+		return;
+	for (b = box->blocks; b != NULL; b = next) {
+		next = b->next;
+		if (b != box->inline_blk)
+			free(b);
+	}
+	free(box);
+}
