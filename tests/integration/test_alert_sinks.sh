@@ -171,6 +171,48 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ "$ms" -ge 2400 ] && [ "$ms" -lt 5000 ] || fail "SIGKILL after $ms ms"
 pass "command sink: SIGKILL after the grace period ($ms ms)"
 
+# ---- contrib/alert-command-example.sh -------------------------------------
+EX=$SRC/contrib/alert-command-example.sh
+"$ST" --sink command --id 5 --cmd "$EX" file "$TMP/alerts.jsonl" \
+    >/dev/null 2>&1 || fail "example script, file mode"
+"$ST" --sink command --id 5 --resolve --cmd "$EX" file "$TMP/alerts.jsonl" \
+    >/dev/null 2>&1 || fail "example script, file mode (resolved)"
+python3 -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["alert_id"], r["state"]) for r in rows] == [(5, "firing"), (5, "resolved")], rows' \
+    "$TMP/alerts.jsonl" || fail "example script wrote: $(cat "$TMP/alerts.jsonl")"
+# Webhook mode against a one-shot HTTP server that records the body.
+HPORT=$(free_port)
+python3 - "$HPORT" "$TMP/hook" <<'EOF' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[2], "w") as f:
+            f.write(self.path + " " + self.headers["X-Latticed-Alert"] +
+                    " " + body.decode())
+        self.send_response(500 if self.path == "/fail" else 204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+PIDS+=($!)
+for _ in $(seq 50); do
+	(echo > "/dev/tcp/127.0.0.1/$HPORT") 2>/dev/null && break
+	sleep 0.1
+done
+out=$("$ST" --sink command --id 6 --cmd "$EX" webhook \
+    "http://127.0.0.1:$HPORT/hook" 2>/dev/null) || fail "webhook: $out"
+grep -q '^/hook 6-firing {"alert_id":6,' "$TMP/hook" ||
+    fail "webhook got: $(cat "$TMP/hook")"
+rc=0
+out=$("$ST" --sink command --cmd "$EX" webhook \
+    "http://127.0.0.1:$HPORT/fail" 2>/dev/null) || rc=$?
+[ "$rc" = 1 ] && grep -q '^error: command exited 22: .*500' <<<"$out" ||
+    fail "webhook 500 not an error: rc=$rc $out"
+pass "contrib/alert-command-example.sh: file and webhook modes"
+
 # ---- nats sink ------------------------------------------------------------
 command -v nats-server >/dev/null || fail "nats-server needed"
 NPORT=$(free_port)
