@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Helpers for the latticed integration tests.
+
+evgen.py ev TYPE LATTICE HOST [N] [FORM] [START]
+    Print N JSONL lines {"subject", "event"} for ltpub.  FORM is
+    suffixed (wasmbus.evt.L.TYPE, default), bare (wasmbus.evt.L) or rpc
+    (wasmbus.rpcevt.L).  Ids are unique per call; time is now.
+evgen.py notify-listen SOCKET OUT
+    Bind a unix datagram socket and append every datagram to OUT, one
+    line each (NOTIFY_SOCKET stand-in).
+evgen.py port
+    Print a free TCP port on 127.0.0.1.
+"""
+import datetime
+import json
+import os
+import socket
+import sys
+import uuid
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def data_for(typ, host, i):
+    if typ == "host_heartbeat":
+        return {"host_id": host, "friendly_name": "h-" + host[-4:],
+                "labels": {"hostcore.os": "linux"}, "version": "1.9.2",
+                "uptime_human": "1m", "uptime_seconds": 60 + i,
+                "issuer": "CISSUER", "components": [], "providers": []}
+    if typ == "host_started":
+        return {"host_id": host, "labels": {"hostcore.os": "linux"},
+                "friendly_name": "h-" + host[-4:], "version": "1.9.2"}
+    if typ == "host_stopped":
+        return {"host_id": host, "labels": {}, "reason": "test"}
+    if typ == "component_scaled":
+        return {"host_id": host, "component_id": "comp-%d" % i,
+                "image_ref": "ghcr.io/x/comp:%d" % i, "max_instances": 1,
+                "annotations": {}, "public_key": "MPUB", "claims": {}}
+    return {"host_id": host, "error": "boom"}
+
+
+def ev(args):
+    typ, lattice, host = args[0], args[1], args[2]
+    n = int(args[3]) if len(args) > 3 else 1
+    form = args[4] if len(args) > 4 else "suffixed"
+    start = int(args[5]) if len(args) > 5 else 0
+    if form == "suffixed":
+        subject = "wasmbus.evt.%s.%s" % (lattice, typ)
+    elif form == "bare":
+        subject = "wasmbus.evt.%s" % lattice
+    else:
+        subject = "wasmbus.rpcevt.%s" % lattice
+    for i in range(start, start + n):
+        e = {"specversion": "1.0", "id": str(uuid.uuid4()),
+             "source": host, "type": "com.wasmcloud.lattice." + typ,
+             "datacontenttype": "application/json", "time": now(),
+             "data": data_for(typ, host, i)}
+        print(json.dumps({"subject": subject, "event": e}))
+
+
+def notify_listen(path, out):
+    if os.path.exists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    with open(out, "a") as f:
+        while True:
+            data = s.recv(65536)
+            for line in data.decode(errors="replace").splitlines():
+                f.write(line + "\n")
+            f.flush()
+
+
+def port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "ev":
+        ev(sys.argv[2:])
+    elif cmd == "notify-listen":
+        notify_listen(sys.argv[2], sys.argv[3])
+    elif cmd == "port":
+        port()
+    else:
+        sys.exit("unknown command " + cmd)

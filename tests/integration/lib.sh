@@ -1,0 +1,159 @@
+# lib.sh - shared helpers for the latticed integration tests.
+#
+# Source it from a test_*.sh (set -euo pipefail first).  Every process
+# started through these helpers is killed on exit; the scratch directory is
+# removed unless KEEP=1.
+#
+# Environment (set by ctest): LATTICED_BIN, LATTICED_BUILD_DIR,
+# LATTICED_SOURCE_DIR.
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+: "${LATTICED_SOURCE_DIR:=$(cd "$HERE/../.." && pwd)}"
+: "${LATTICED_BUILD_DIR:=$LATTICED_SOURCE_DIR/build}"
+: "${LATTICED_BIN:=$LATTICED_BUILD_DIR/daemon/latticed}"
+: "${LTPUB_BIN:=$LATTICED_BUILD_DIR/tools/ltpub/ltpub}"
+EVGEN="$HERE/evgen.py"
+PY="$(command -v python3)"
+
+T="$(mktemp -d /tmp/lt-integ.XXXXXX)"
+PIDS=()
+NATS_PID=
+LATTICED_PID=
+NOTIFY_PID=
+
+# Kill everything we started and remove the scratch directory.
+lt_cleanup() {
+	local rc=$? p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$rc" -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
+		echo "scratch kept in $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap lt_cleanup EXIT
+
+# Fail the test with a message and the tail of the logs.
+fail() {
+	echo "FAIL: $*" >&2
+	local f
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "--- $f" >&2
+		tail -n 30 "$f" >&2
+	done
+	exit 1
+}
+
+ok() { echo "ok: $*"; }
+
+# Require the tools the tests need; fail clearly rather than skip.
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || fail "missing tool: $c"
+	done
+}
+need nats-server sqlite3 python3 openssl
+[ -x "$LATTICED_BIN" ] || fail "latticed not built: $LATTICED_BIN"
+[ -x "$LTPUB_BIN" ] || fail "ltpub not built: $LTPUB_BIN"
+
+free_port() { "$PY" "$EVGEN" port; }
+
+# wait_for SECONDS CMD...: poll CMD every 100ms until it succeeds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_nats PORT [args...]: nats-server on 127.0.0.1:PORT.
+start_nats() {
+	local port=$1
+	shift
+	nats-server -a 127.0.0.1 -p "$port" "$@" >>"$T/nats.log" 2>&1 &
+	NATS_PID=$!
+	PIDS+=("$NATS_PID")
+	wait_for 10 port_open "$port" || fail "nats-server did not start"
+}
+
+# Stop the nats-server started last.
+stop_nats() {
+	kill -TERM "$NATS_PID" 2>/dev/null || true
+	wait "$NATS_PID" 2>/dev/null || true
+}
+
+# start_notify: listen on $T/notify.sock, datagrams to $T/notify.out.
+start_notify() {
+	: >"$T/notify.out"
+	"$PY" "$EVGEN" notify-listen "$T/notify.sock" "$T/notify.out" &
+	NOTIFY_PID=$!
+	PIDS+=("$NOTIFY_PID")
+	wait_for 5 test -S "$T/notify.sock" || fail "notify listener"
+}
+
+# start_latticed ARGS...: run latticed in the foreground (-d) with
+# NOTIFY_SOCKET set when a listener runs; log in $T/latticed.log.
+start_latticed() {
+	local env=()
+	if [ -n "$NOTIFY_PID" ]; then
+		env+=("NOTIFY_SOCKET=$T/notify.sock")
+	fi
+	env "${env[@]}" ${LATTICED_ENV:-} "$LATTICED_BIN" -d "$@" \
+	    >>"$T/latticed.log" 2>&1 &
+	LATTICED_PID=$!
+	PIDS+=("$LATTICED_PID")
+}
+
+# stop_latticed [SIG]: signal latticed and return its exit status.
+stop_latticed() {
+	local rc=0
+	kill -"${1:-TERM}" "$LATTICED_PID"
+	wait "$LATTICED_PID" || rc=$?
+	return "$rc"
+}
+
+# Wait for READY=1 on the notify socket.
+wait_ready() {
+	wait_for "${1:-15}" grep -qx 'READY=1' "$T/notify.out" ||
+	    fail "no READY=1"
+}
+
+# Wait for a line matching a regex in latticed's log.
+wait_log() {
+	wait_for "${2:-10}" grep -qE "$1" "$T/latticed.log" ||
+	    fail "log never matched: $1"
+}
+
+# q SQL: one query against the test database.
+q() { sqlite3 -batch -noheader "$DB" "$@"; }
+
+# wait_q SECONDS SQL EXPECTED: poll until the query prints EXPECTED.
+q_is() { [ "$(q "$1" 2>/dev/null)" = "$2" ]; }
+wait_q() {
+	wait_for "$1" q_is "$2" "$3" ||
+	    fail "query '$2' gave '$(q "$2" 2>&1)', want '$3'"
+}
+
+# ev TYPE LATTICE HOST [N] [FORM]: JSONL for ltpub.
+ev() { "$PY" "$EVGEN" ev "$@"; }
+
+# pub [ltpub args...]: publish stdin to the test server.
+pub() {
+	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" - \
+	    2>>"$T/ltpub.log" || fail "ltpub failed"
+}
