@@ -1,0 +1,835 @@
+/*
+ * check_fold.c - the fold rules, through lt_fold_msg with JSON messages and
+ * a fake clock, against an in-memory database.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fold.h"
+#include "stale.h"
+#include "store.h"
+#include "store_int.h"
+#include "timeutil.h"
+
+#define BASE	INT64_C(1717236000000)	/* 2024-06-01T10:00:00Z */
+#define SUBJ	"wasmbus.evt.prod"
+
+static struct lt_store *st;
+static struct lt_fold *fd;
+static int seq;
+
+/* Open a fresh in-memory store and fold. */
+static void
+setup(void)
+{
+	struct lt_fold_opts o;
+
+	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
+	lt_fold_opts_default(&o);
+	ck_assert_int_eq(lt_fold_new(st, &o, &fd, NULL), LT_OK);
+	seq = 0;
+}
+
+/* Close them. */
+static void
+teardown(void)
+{
+	lt_fold_free(fd);
+	lt_store_close(st);
+}
+
+/* Fold one raw message in its own transaction; return the outcome. */
+static enum lt_outcome
+fold_raw(const char *subject, const char *json, size_t len, int64_t recv,
+    struct lt_err *err)
+{
+	struct lt_msg m = { subject, json, len, recv };
+	enum lt_outcome out = (enum lt_outcome)-1;
+	struct lt_err e;
+
+	if (err == NULL)
+		err = &e;
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, &out, err), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	return out;
+}
+
+/*
+ * Fold a CloudEvent of type name from host src, dated BASE + t_ms
+ * (t_ms < 0: no time), received at BASE + recv_ms, with data.
+ */
+static enum lt_outcome
+ev(const char *id, const char *name, const char *src, int64_t t_ms,
+    int64_t recv_ms, const char *data)
+{
+	char tb[LT_TIME_BUFSZ], idb[32], timef[64] = "";
+	char subj[128], *buf;
+	size_t cap = strlen(data) + 1024;
+	enum lt_outcome out;
+
+	if (id == NULL) {
+		snprintf(idb, sizeof(idb), "ev-%d", ++seq);
+		id = idb;
+	}
+	if (t_ms >= 0)
+		snprintf(timef, sizeof(timef), "\"time\":\"%s\",",
+		    lt_time_format(BASE + t_ms, tb));
+	ck_assert_ptr_nonnull(buf = malloc(cap));
+	snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":\"%s\","
+	    "\"source\":\"%s\",\"type\":\"com.wasmcloud.lattice.%s\",%s"
+	    "\"datacontenttype\":\"application/json\",\"data\":%s}",
+	    id, src, name, timef, data);
+	snprintf(subj, sizeof(subj), SUBJ ".%s", name);
+	out = fold_raw(subj, buf, strlen(buf), BASE + recv_ms, NULL);
+	free(buf);
+	return out;
+}
+
+/* Query one integer (-999 when no row or NULL). */
+static int64_t
+qi(const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3_stmt *s;
+	int64_t v = -999;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Query one text value ("<null>" when NULL, "<none>" when no row). */
+static const char *
+qs(const char *fmt, ...)
+{
+	static char out[4096];
+	char sql[1024];
+	sqlite3_stmt *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(out, sizeof(out), "%s", sqlite3_column_type(s, 0) ==
+		    SQLITE_NULL ? "<null>" : (const char *)
+		    sqlite3_column_text(s, 0));
+	else
+		snprintf(out, sizeof(out), "<none>");
+	sqlite3_finalize(s);
+	return out;
+}
+
+#define HB1(comps, provs) "{\"host_id\":\"NH1\",\"friendly_name\":\"a-1\"," \
+	"\"version\":\"1.0.4\",\"labels\":{\"zone\":\"a\"},"		\
+	"\"uptime_seconds\":10,\"issuer\":\"CX\",\"uptime_human\":\"10s\"," \
+	"\"components\":[" comps "],\"providers\":[" provs "]}"
+#define COMP(id, n) "{\"id\":\"" id "\",\"image_ref\":\"ghcr.io/x/" id \
+	":1\",\"name\":\"" id "\",\"annotations\":{},\"max_instances\":" #n \
+	",\"revision\":0}"
+#define PROV(id) "{\"id\":\"" id "\",\"image_ref\":\"ghcr.io/p/" id \
+	":1\",\"name\":\"" id "\",\"annotations\":{},\"revision\":0}"
+#define STARTED "{\"host_id\":\"NH1\",\"labels\":{\"zone\":\"a\"}," \
+	"\"friendly_name\":\"a-1\",\"version\":\"1.0.4\"}"
+
+/* --- valid ---------------------------------------------------------- */
+
+START_TEST(test_host_started)
+{
+	ck_assert_int_eq(ev(NULL, "host_started", "NH1", 0, 5, STARTED),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT status FROM hosts WHERE host_id='NH1'"),
+	    "up");
+	ck_assert_str_eq(qs("SELECT lattice FROM hosts"), "prod");
+	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"), BASE + 5);
+	ck_assert_int_eq(qi("SELECT first_seen_ms FROM hosts"), BASE + 5);
+	ck_assert_int_eq(qi("SELECT state_ms FROM hosts"), BASE);
+	ck_assert_str_eq(qs("SELECT labels FROM hosts"), "{\"zone\":\"a\"}");
+	ck_assert_str_eq(qs("SELECT friendly_name FROM hosts"), "a-1");
+	ck_assert_str_eq(qs("SELECT outcome||' '||lattice||' '||subject||' '"
+	    "||type||' '||host_id FROM events"), "applied prod "
+	    "wasmbus.evt.prod.host_started com.wasmcloud.lattice.host_started"
+	    " NH1");
+	ck_assert_str_eq(qs("SELECT json_extract(payload, '$.data.host_id') "
+	    "FROM events"), "NH1");
+	ck_assert_str_eq(qs("SELECT time_raw FROM events"), "<null>");
+}
+END_TEST
+
+START_TEST(test_heartbeat_inventory)
+{
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 0, 0,
+	    HB1(COMP("c1", 2) "," COMP("c2", 1), PROV("p1"))),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 2);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='c1'"), 2);
+	ck_assert_str_eq(qs("SELECT image_ref FROM components WHERE "
+	    "component_id='c2'"), "ghcr.io/x/c2:1");
+	ck_assert_str_eq(qs("SELECT provider_id||'/'||link_name||'/'||health "
+	    "FROM providers"), "p1/default/unknown");
+	ck_assert_int_eq(qi("SELECT uptime_seconds FROM hosts"), 10);
+	ck_assert_int_ne(qi("SELECT inventory_hash FROM hosts"), -999);
+
+	/* same inventory later: unchanged, no inventory row written, NULL
+	   payload, but the host row moves on */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 30000, 30000,
+	    HB1(COMP("c1", 2) "," COMP("c2", 1), PROV("p1"))),
+	    LT_OUT_UNCHANGED);
+	ck_assert_int_eq(qi("SELECT max(updated_ms) FROM components"), BASE);
+	ck_assert_int_eq(qi("SELECT updated_ms FROM providers"), BASE);
+	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"),
+	    BASE + 30000);
+	ck_assert_str_eq(qs("SELECT payload FROM events WHERE outcome="
+	    "'unchanged'"), "<null>");
+
+	/* one change, one removal, one addition: only those rows written */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 60000, 60000,
+	    HB1(COMP("c1", 3) "," COMP("c3", 1), PROV("p1"))),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 2);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='c1'"), 3);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE "
+	    "component_id='c2'"), 0);
+	ck_assert_int_eq(qi("SELECT updated_ms FROM components WHERE "
+	    "component_id='c3'"), BASE + 60000);
+	ck_assert_int_eq(qi("SELECT updated_ms FROM providers"), BASE);
+	ck_assert_str_eq(qs("SELECT payload IS NOT NULL FROM events ORDER "
+	    "BY seq DESC LIMIT 1"), "1");
+
+	/* providers gone, zero-instance component counts as absent */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 90000, 90000,
+	    HB1(COMP("c1", 3) "," COMP("c3", 0), "")), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM providers"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 1);
+}
+END_TEST
+
+START_TEST(test_heartbeat_big_one_change)
+{
+	static char comps[600000], data[620000];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < 3000; i++)
+		off += snprintf(comps + off, sizeof(comps) - off,
+		    "%s{\"id\":\"c%d\",\"image_ref\":\"r/c%d:1\",\"name\":"
+		    "\"c%d\",\"annotations\":{},\"max_instances\":1,"
+		    "\"revision\":0}", i ? "," : "", i, i, i);
+	snprintf(data, sizeof(data), "{\"host_id\":\"NH1\",\"labels\":{},"
+	    "\"uptime_seconds\":1,\"components\":[%s],\"providers\":[]}",
+	    comps);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 0, 0, data),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 3000);
+	/* change c1234 only */
+	{
+		char *p = strstr(data, "\"c1234\",\"annotations\":{},"
+		    "\"max_instances\":1");
+
+		ck_assert_ptr_nonnull(p);
+		p = strstr(p, "\"max_instances\":1") + 16;
+		*p = '7';
+	}
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 30000, 30000,
+	    data), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE "
+	    "updated_ms = %" PRId64, BASE + 30000), 1);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='c1234'"), 7);
+}
+END_TEST
+
+START_TEST(test_interval_learning)
+{
+	const char *hb = "{\"host_id\":\"NH1\",\"uptime_seconds\":1}";
+
+	ev(NULL, "host_heartbeat", "NH1", 0, 0, hb);
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), -999);
+	ev(NULL, "host_heartbeat", "NH1", 500, 500, hb);	/* < 1 s */
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), -999);
+	ev(NULL, "host_heartbeat", "NH1", 30500, 30500, hb);
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 30000);
+	ev(NULL, "host_heartbeat", "NH1", 90500, 90500, hb);	/* 2x */
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 60000);
+	ev(NULL, "host_heartbeat", "NH1", 400500, 400500, hb); /* > 4x */
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 60000);
+	ev(NULL, "host_heartbeat", "NH1", 410500, 410500, hb); /* smaller */
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 10000);
+	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"),
+	    BASE + 410500);
+}
+END_TEST
+
+START_TEST(test_host_stopped)
+{
+	ev(NULL, "host_started", "NH1", 0, 0, STARTED);
+	ev(NULL, "host_heartbeat", "NH1", 1000, 1000,
+	    HB1(COMP("c1", 1), PROV("p1")));
+	ev(NULL, "linkdef_set", "NH1", 1500, 1500, "{\"source_id\":\"c1\","
+	    "\"target\":\"p1\",\"name\":\"default\",\"wit_namespace\":\"wasi\","
+	    "\"wit_package\":\"http\",\"interfaces\":[\"incoming-handler\"],"
+	    "\"source_config\":[],\"target_config\":[]}");
+	ck_assert_int_eq(ev(NULL, "host_stopped", "NH1", 2000, 2000,
+	    "{\"host_id\":\"NH1\",\"labels\":{\"zone\":\"a\"},\"reason\":"
+	    "\"stop\"}"), LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT status||' '||stop_reason FROM hosts"),
+	    "stopped stop");
+	ck_assert_int_eq(qi("SELECT status_changed_ms FROM hosts"),
+	    BASE + 2000);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM providers"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM links"), 1);
+
+	/* a late heartbeat dated before the stop never brings it back */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 1900, 2100,
+	    HB1(COMP("c1", 1), PROV("p1"))), LT_OUT_SUPERSEDED);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "stopped");
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 0);
+	ck_assert_str_eq(qs("SELECT outcome FROM events ORDER BY seq DESC "
+	    "LIMIT 1"), "superseded");
+	/* nor does a stale component event */
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 1950, 2200,
+	    "{\"host_id\":\"NH1\",\"component_id\":\"c9\",\"image_ref\":\"r\","
+	    "\"max_instances\":2,\"annotations\":{}}"), LT_OUT_SUPERSEDED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 0);
+}
+END_TEST
+
+START_TEST(test_component_set)
+{
+	const char *fmt = "{\"host_id\":\"NH1\",\"component_id\":\"c1\","
+	    "\"image_ref\":\"r/c1:%d\",\"max_instances\":%d,\"annotations\":"
+	    "{\"k\":\"v\"}}";
+	char d[512];
+
+	snprintf(d, sizeof(d), fmt, 1, 4);
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 0, 0, d),
+	    LT_OUT_APPLIED);
+	/* unknown host created, no heartbeat time */
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "up");
+	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"), -999);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 4);
+	ck_assert_str_eq(qs("SELECT annotations FROM components"),
+	    "{\"k\":\"v\"}");
+	snprintf(d, sizeof(d), fmt, 2, 6);
+	ev(NULL, "component_scaled", "NH1", 10, 10, d);
+	ck_assert_str_eq(qs("SELECT max_instances||' '||image_ref FROM "
+	    "components"), "6 r/c1:2");
+	snprintf(d, sizeof(d), fmt, 2, 0);
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 20, 20, d),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 0);
+	/* scaling a missing component to 0 changes nothing */
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 30, 30, d),
+	    LT_OUT_UNCHANGED);
+}
+END_TEST
+
+START_TEST(test_component_legacy_add)
+{
+	/* 0.82 actors_started / actors_stopped: ADD with count */
+	const char *st1 = "{\"public_key\":\"MA1\",\"image_ref\":\"r/a:1\","
+	    "\"annotations\":{},\"host_id\":\"NH1\",\"claims\":{},"
+	    "\"count\":3}";
+	const char *sp1 = "{\"public_key\":\"MA1\",\"annotations\":{},"
+	    "\"host_id\":\"NH1\",\"count\":2,\"remaining\":1,"
+	    "\"image_ref\":\"r/a:1\"}";
+	const char *sp2 = "{\"public_key\":\"MA1\",\"annotations\":{},"
+	    "\"host_id\":\"NH1\",\"count\":1,\"remaining\":0,"
+	    "\"image_ref\":\"r/a:1\"}";
+
+	ck_assert_int_eq(ev(NULL, "actors_started", "NH1", 0, 0, st1),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='MA1'"), 3);
+	ev(NULL, "actors_started", "NH1", 10, 10, st1);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 6);
+	ev(NULL, "actors_stopped", "NH1", 20, 20, sp1);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 1);
+	ev(NULL, "actors_stopped", "NH1", 30, 30, sp2);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 0);
+}
+END_TEST
+
+START_TEST(test_providers_and_health)
+{
+	const char *ps = "{\"host_id\":\"NH1\",\"image_ref\":\"r/kv:1\","
+	    "\"provider_id\":\"kv\",\"annotations\":{}}";
+	const char *hp = "{\"host_id\":\"NH1\",\"provider_id\":\"kv\"}";
+
+	ck_assert_int_eq(ev(NULL, "provider_started", "NH1", 0, 0, ps),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT health FROM providers"), "unknown");
+	ck_assert_int_eq(ev(NULL, "health_check_passed", "NH1", 10, 10, hp),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT health FROM providers"), "passing");
+	ck_assert_int_eq(qi("SELECT health_checked_ms FROM providers"),
+	    BASE + 10);
+	ev(NULL, "health_check_failed", "NH1", 20, 20, hp);
+	ck_assert_str_eq(qs("SELECT health FROM providers"), "failing");
+	ev(NULL, "health_check_status", "NH1", 30, 30, hp);
+	ck_assert_str_eq(qs("SELECT health FROM providers"), "failing");
+	ck_assert_int_eq(qi("SELECT health_checked_ms FROM providers"),
+	    BASE + 30);
+	/* a heartbeat listing the provider keeps its health */
+	ev(NULL, "host_heartbeat", "NH1", 40, 40, HB1("", PROV("kv")));
+	ck_assert_str_eq(qs("SELECT health FROM providers"), "failing");
+	ck_assert_int_eq(ev(NULL, "provider_stopped", "NH1", 50, 50,
+	    "{\"host_id\":\"NH1\",\"provider_id\":\"kv\",\"annotations\":{},"
+	    "\"reason\":\"stop\"}"), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM providers"), 0);
+	/* the next identical heartbeat must re-add it (hash invalidated) */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 60, 60,
+	    HB1("", PROV("kv"))), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM providers"), 1);
+}
+END_TEST
+
+#define LINK(t) "{\"source_id\":\"c1\",\"target\":\"" t "\",\"name\":" \
+	"\"default\",\"wit_namespace\":\"wasi\",\"wit_package\":\"http\"," \
+	"\"interfaces\":[\"incoming-handler\"],\"source_config\":[]," \
+	"\"target_config\":[]}"
+#define LINKDEL "{\"source_id\":\"c1\",\"name\":\"default\"," \
+	"\"wit_namespace\":\"wasi\",\"wit_package\":\"http\"}"
+
+START_TEST(test_links)
+{
+	ck_assert_int_eq(ev(NULL, "linkdef_set", "NH1", 100, 100, LINK("p1")),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT target||' '||interfaces FROM links"),
+	    "p1 [\"incoming-handler\"]");
+	ck_assert_int_eq(qi("SELECT count(*) FROM hosts"), 0);
+	/* an older set does not overwrite a newer one */
+	ck_assert_int_eq(ev(NULL, "linkdef_set", "NH2", 50, 150, LINK("p0")),
+	    LT_OUT_SUPERSEDED);
+	ck_assert_str_eq(qs("SELECT target FROM links"), "p1");
+	ck_assert_int_eq(ev(NULL, "linkdef_set", "NH2", 200, 200, LINK("p2")),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT target FROM links"), "p2");
+	/* an older delete does not remove a newer set */
+	ck_assert_int_eq(ev(NULL, "linkdef_deleted", "NH1", 150, 250,
+	    LINKDEL), LT_OUT_SUPERSEDED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM links"), 1);
+	ck_assert_int_eq(ev(NULL, "linkdef_deleted", "NH1", 300, 300,
+	    LINKDEL), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM links"), 0);
+	ck_assert_int_eq(ev(NULL, "linkdef_deleted", "NH1", 400, 400,
+	    LINKDEL), LT_OUT_UNCHANGED);
+}
+END_TEST
+
+START_TEST(test_configs)
+{
+	ck_assert_int_eq(ev(NULL, "config_set", "NH1", 0, 0,
+	    "{\"config_name\":\"cfg\"}"), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT updated_ms FROM configs"), BASE);
+	ck_assert_int_eq(ev(NULL, "config_deleted", "NH1", -1 + 0, 10,
+	    "{\"config_name\":\"other\"}"), LT_OUT_UNCHANGED);
+	ck_assert_int_eq(ev(NULL, "config_deleted", "NH1", 20, 20,
+	    "{\"config_name\":\"cfg\"}"), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM configs"), 0);
+}
+END_TEST
+
+START_TEST(test_labels_changed)
+{
+	ev(NULL, "host_started", "NH1", 0, 0, STARTED);
+	ck_assert_int_eq(ev(NULL, "labels_changed", "NH1", 10, 10,
+	    "{\"host_id\":\"NH1\",\"labels\":{\"zone\":\"b\",\"gpu\":\"1\"}}"),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT json_extract(labels,'$.zone')||"
+	    "json_extract(labels,'$.gpu') FROM hosts"), "b1");
+	ck_assert_int_eq(qi("SELECT (SELECT count(*) FROM json_each(labels))"
+	    " FROM hosts"), 2);
+	/* labels_changed for an unknown host creates it */
+	ev(NULL, "labels_changed", "NH9", 10, 10,
+	    "{\"host_id\":\"NH9\",\"labels\":{}}");
+	ck_assert_str_eq(qs("SELECT status FROM hosts WHERE host_id='NH9'"),
+	    "up");
+}
+END_TEST
+
+START_TEST(test_recorded_and_null_subject)
+{
+	struct lt_msg m;
+	enum lt_outcome out;
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"f1\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.component_scale_failed\","
+	    "\"time\":\"2024-06-01T10:00:00Z\",\"data\":{\"host_id\":\"NH1\","
+	    "\"component_id\":\"c1\",\"image_ref\":\"r\",\"max_instances\":1,"
+	    "\"annotations\":{},\"error\":\"boom\"}}";
+
+	m.subject = NULL;
+	m.data = j;
+	m.len = strlen(j);
+	m.received_ms = BASE;
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, &out, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_int_eq(out, LT_OUT_RECORDED);
+	ck_assert_str_eq(qs("SELECT lattice||' '||subject||' '||outcome FROM "
+	    "events"), "default wasmbus.evt.default.component_scale_failed "
+	    "recorded");
+	ck_assert_int_eq(qi("SELECT count(*) FROM hosts"), 0);
+	ck_assert_int_eq(lt_fold_stats(fd)->outcomes[LT_OUT_RECORDED], 1);
+}
+END_TEST
+
+/* --- rejects -------------------------------------------------------- */
+
+/* Fold bad input and check the rejected row; then a good event works. */
+static void
+expect_reject(const char *subject, const char *json, size_t len,
+    const char *class, const char *field)
+{
+	struct lt_err err;
+	int64_t before = qi("SELECT count(*) FROM rejected_events");
+
+	ck_assert_int_eq(fold_raw(subject, json, len, BASE + 1, &err),
+	    LT_OUT_REJECTED);
+	ck_assert_int_ne(err.code, LT_OK);
+	ck_assert_int_eq(qi("SELECT count(*) FROM rejected_events"),
+	    before + 1);
+	ck_assert_str_eq(qs("SELECT error FROM rejected_events ORDER BY seq "
+	    "DESC LIMIT 1"), class);
+	if (field != NULL)
+		ck_assert_str_eq(qs("SELECT field FROM rejected_events ORDER BY"
+		    " seq DESC LIMIT 1"), field);
+	ck_assert_int_eq(qi("SELECT raw_size FROM rejected_events ORDER BY "
+	    "seq DESC LIMIT 1"), (int64_t)len);
+	ck_assert_int_eq(qi("SELECT count(*) FROM events"), 0);
+	/* the next message is fine */
+	ck_assert_int_eq(ev(NULL, "config_set", "NH1", 0, 0,
+	    "{\"config_name\":\"ok\"}"), LT_OUT_APPLIED);
+	sqlite3_exec(st->db, "DELETE FROM events; DELETE FROM configs", NULL,
+	    NULL, NULL);
+}
+
+START_TEST(test_reject_parse)
+{
+	expect_reject(SUBJ ".x", "{not json", 9, "parse", NULL);
+	ck_assert_str_eq(qs("SELECT lattice||' '||CAST(raw AS TEXT) FROM "
+	    "rejected_events"), "prod {not json");
+	ck_assert_str_eq(qs("SELECT typeof(raw) FROM rejected_events"),
+	    "blob");
+}
+END_TEST
+
+START_TEST(test_reject_invalid)
+{
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.component_scaled\","
+	    "\"data\":{\"host_id\":\"NH1\",\"component_id\":\"c1\","
+	    "\"max_instances\":\"three\"}}";
+
+	expect_reject(SUBJ ".component_scaled", j, strlen(j), "invalid",
+	    NULL);
+	/* missing id */
+	j = "{\"specversion\":\"1.0\",\"source\":\"NH1\",\"type\":\"a\"}";
+	expect_reject(SUBJ, j, strlen(j), "invalid", NULL);
+}
+END_TEST
+
+START_TEST(test_reject_subject)
+{
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","
+	    "\"data\":{\"config_name\":\"c\"}}";
+
+	expect_reject("foo.bar", j, strlen(j), "invalid", "subject");
+	ck_assert_str_eq(qs("SELECT lattice FROM rejected_events"), "<null>");
+	expect_reject("wasmbus.evt.", j, strlen(j), "invalid", "subject");
+	expect_reject("wasmbus.evt..x", j, strlen(j), "invalid", "subject");
+}
+END_TEST
+
+START_TEST(test_reject_limit_truncates_raw)
+{
+	struct lt_fold_opts o;
+	static char big[200000];
+	size_t n;
+
+	lt_fold_opts_default(&o);
+	o.limits.max_payload = 100000;
+	lt_fold_set_opts(fd, &o);
+	n = (size_t)snprintf(big, sizeof(big), "{\"specversion\":\"1.0\","
+	    "\"id\":\"big\",\"source\":\"NH1\",\"type\":\"com.wasmcloud."
+	    "lattice.config_set\",\"data\":{\"config_name\":\"");
+	memset(big + n, 'a', 150000);
+	n += 150000;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\"}}");
+	expect_reject(SUBJ, big, n, "limit", NULL);
+	ck_assert_int_eq(qi("SELECT length(raw) FROM rejected_events"),
+	    65536);
+	ck_assert_int_eq(qi("SELECT raw_size FROM rejected_events"),
+	    (int64_t)n);
+}
+END_TEST
+
+START_TEST(test_reject_api)
+{
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_reject(fd, SUBJ ".host_heartbeat", BASE,
+	    LT_ELIMIT, "inbox full", "abc", 3, 1000, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_str_eq(qs("SELECT lattice||' '||error||' '||reason||' '||"
+	    "raw_size FROM rejected_events"), "prod limit inbox full 1000");
+}
+END_TEST
+
+/* --- edge ----------------------------------------------------------- */
+
+START_TEST(test_duplicates)
+{
+	ck_assert_int_eq(ev("same", "component_scaled", "NH1", 0, 0,
+	    "{\"host_id\":\"NH1\",\"component_id\":\"c1\",\"image_ref\":\"r\","
+	    "\"max_instances\":2,\"annotations\":{}}"), LT_OUT_APPLIED);
+	ck_assert_int_eq(ev("same", "component_scaled", "NH1", 10, 10,
+	    "{\"host_id\":\"NH1\",\"component_id\":\"c1\",\"image_ref\":\"r\","
+	    "\"max_instances\":9,\"annotations\":{}}"), LT_OUT_DUPLICATE);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 2);
+	ck_assert_int_eq(qi("SELECT count(*) FROM events"), 1);
+	ck_assert_int_eq(lt_fold_stats(fd)->outcomes[LT_OUT_DUPLICATE], 1);
+	/* same id from another source is another event */
+	ck_assert_int_eq(ev("same", "config_set", "NH2", 20, 20,
+	    "{\"config_name\":\"c\"}"), LT_OUT_APPLIED);
+}
+END_TEST
+
+START_TEST(test_duplicate_in_one_batch)
+{
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"d\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","
+	    "\"data\":{\"config_name\":\"c\"}}";
+	struct lt_msg m = { SUBJ, j, strlen(j), BASE };
+	enum lt_outcome o1, o2;
+
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, &o1, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, &o2, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_int_eq(o1, LT_OUT_APPLIED);
+	ck_assert_int_eq(o2, LT_OUT_DUPLICATE);
+}
+END_TEST
+
+START_TEST(test_reorder_component)
+{
+	const char *d4 = "{\"host_id\":\"NH1\",\"component_id\":\"c1\","
+	    "\"image_ref\":\"r\",\"max_instances\":4,\"annotations\":{}}";
+	const char *d2 = "{\"host_id\":\"NH1\",\"component_id\":\"c1\","
+	    "\"image_ref\":\"r\",\"max_instances\":2,\"annotations\":{}}";
+
+	ev(NULL, "component_scaled", "NH1", 1000, 1000, d4);
+	/* older scale arrives late: superseded */
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 500, 1100, d2),
+	    LT_OUT_SUPERSEDED);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 4);
+	ck_assert_int_eq(qi("SELECT state_ms FROM hosts"), BASE + 1000);
+	ck_assert_str_eq(qs("SELECT outcome FROM events WHERE time_ms=%"
+	    PRId64, BASE + 500), "superseded");
+}
+END_TEST
+
+START_TEST(test_time_missing_future_and_bad)
+{
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"t1\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.host_heartbeat\","
+	    "\"time\":\"2023-06-13T01:12:88.856590Z\","
+	    "\"data\":{\"host_id\":\"NH1\",\"uptime_seconds\":1}}";
+
+	/* unparseable time: received time used, raw kept */
+	ck_assert_int_eq(fold_raw(SUBJ, j, strlen(j), BASE, NULL),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT time_ms FROM events"), BASE);
+	ck_assert_str_eq(qs("SELECT time_raw FROM events"),
+	    "2023-06-13T01:12:88.856590Z");
+	/* missing time */
+	ev(NULL, "host_heartbeat", "NH2", -1, 10,
+	    "{\"host_id\":\"NH2\",\"uptime_seconds\":1}");
+	ck_assert_int_eq(qi("SELECT time_ms FROM events WHERE host_id='NH2'"),
+	    BASE + 10);
+	/* a day in the future: clamped to received + 5 min */
+	ev(NULL, "host_heartbeat", "NH3", 86400000, 20,
+	    "{\"host_id\":\"NH3\",\"uptime_seconds\":1}");
+	ck_assert_int_eq(qi("SELECT state_ms FROM hosts WHERE host_id='NH3'"),
+	    BASE + 20 + 300000);
+}
+END_TEST
+
+START_TEST(test_stale_and_back)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	const char *hb = "{\"host_id\":\"NH1\",\"uptime_seconds\":1}";
+
+	lt_stale_opts_default(&so);
+	ev(NULL, "host_heartbeat", "NH1", 0, 0, hb);
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 70000, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 0);		/* not over 70 s */
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 70001, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 90000, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 0);		/* once */
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "stale");
+	ck_assert_int_eq(qi("SELECT status_changed_ms FROM hosts"),
+	    BASE + 70001);
+	/* a heartbeat brings it back, without learning the outage gap */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 100000, 100000,
+	    hb), LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "up");
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), -999);
+}
+END_TEST
+
+START_TEST(test_stale_window_and_interval)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	const char *h1 = "{\"host_id\":\"NH1\",\"uptime_seconds\":1}";
+	const char *h2 = "{\"host_id\":\"NH2\",\"uptime_seconds\":1}";
+
+	lt_stale_opts_default(&so);
+	/* NH1 beats every 60 s: threshold 2*60+10 = 130 s */
+	ev(NULL, "host_heartbeat", "NH1", 0, 0, h1);
+	ev(NULL, "host_heartbeat", "NH1", 60000, 60000, h1);
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts WHERE "
+	    "host_id='NH1'"), 60000);
+	/* NH2 only known from a component event: judged by first_seen */
+	ev(NULL, "component_scaled", "NH2", 60000, 60000,
+	    "{\"host_id\":\"NH2\",\"component_id\":\"c\",\"image_ref\":\"r\","
+	    "\"max_instances\":1,\"annotations\":{}}");
+	(void)h2;
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	/* window: latticed reconnected at +150 s, now +200 s: nobody has
+	   been silent for more than 50 s as far as we know */
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 200000, BASE + 150000,
+	    &r, NULL), LT_OK);
+	ck_assert_int_eq(r.marked, 0);
+	/* at +140 s without window: NH2 (80 s) stale, NH1 (80 s < 130) not */
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 140000, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_str_eq(qs("SELECT status FROM hosts WHERE host_id='NH2'"),
+	    "stale");
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 190001, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_str_eq(qs("SELECT status FROM hosts WHERE host_id='NH1'"),
+	    "stale");
+	/* stopped hosts are never marked */
+	ev(NULL, "host_stopped", "NH1", 300000, 300000,
+	    "{\"host_id\":\"NH1\",\"labels\":{},\"reason\":\"stop\"}");
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 999000, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.marked, 0);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+}
+END_TEST
+
+START_TEST(test_store_error)
+{
+	struct lt_msg m;
+	struct lt_err err;
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"e\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","
+	    "\"data\":{\"config_name\":\"c\"}}";
+
+	sqlite3_exec(st->db, "CREATE TRIGGER boom BEFORE INSERT ON configs "
+	    "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END", NULL, NULL,
+	    NULL);
+	m.subject = SUBJ;
+	m.data = j;
+	m.len = strlen(j);
+	m.received_ms = BASE;
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, NULL, &err), LT_ESTORE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "disk on fire"));
+	lt_fold_rollback(fd);
+	ck_assert_int_eq(qi("SELECT count(*) FROM events"), 0);
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+fold_suite(void)
+{
+	Suite *s = suite_create("fold");
+	TCase *tc;
+
+	tc = tcase_create("valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_host_started);
+	tcase_add_test(tc, test_heartbeat_inventory);
+	tcase_add_test(tc, test_heartbeat_big_one_change);
+	tcase_add_test(tc, test_interval_learning);
+	tcase_add_test(tc, test_host_stopped);
+	tcase_add_test(tc, test_component_set);
+	tcase_add_test(tc, test_component_legacy_add);
+	tcase_add_test(tc, test_providers_and_health);
+	tcase_add_test(tc, test_links);
+	tcase_add_test(tc, test_configs);
+	tcase_add_test(tc, test_labels_changed);
+	tcase_add_test(tc, test_recorded_and_null_subject);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rejects");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_reject_parse);
+	tcase_add_test(tc, test_reject_invalid);
+	tcase_add_test(tc, test_reject_subject);
+	tcase_add_test(tc, test_reject_limit_truncates_raw);
+	tcase_add_test(tc, test_reject_api);
+	tcase_add_test(tc, test_store_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("edge");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_duplicate_in_one_batch);
+	tcase_add_test(tc, test_reorder_component);
+	tcase_add_test(tc, test_time_missing_future_and_bad);
+	tcase_add_test(tc, test_stale_and_back);
+	tcase_add_test(tc, test_stale_window_and_interval);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(fold_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
