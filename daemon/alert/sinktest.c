@@ -4,14 +4,19 @@
  * exit 0 or 1.  Used by tests/integration/test_alert_sinks.sh.
  *
  *   alert-sinktest --sink log
- *   alert-sinktest --sink command --cmd /path/script [--timeout 2s]
+ *   alert-sinktest --sink command [--timeout 2s] --cmd /path/script [ARG...]
  *   alert-sinktest --sink nats --nats URL [--subject S] [--sub SUBJ]
  *   alert-sinktest --sink alertmanager --url http://127.0.0.1:PORT
  *   common: [--resolve] [--lattice L] [--id N] [--host H] [--json]
+ *           [--count N] [--free-after DUR]
  *
  * --sub subscribes to SUBJ before publishing and prints the message it
  * receives (exit 1 when none arrives within 5 s or it is not the alert's
  * CloudEvent).  --json prints the alert as the command sink would see it.
+ * --count N delivers N alerts at once (ids from --id, entities HOST-0...);
+ * every one must succeed.  --free-after frees the sink with deliveries in
+ * flight, which must then each end once ("sink closed").  --cmd takes the
+ * rest of the command line as the program and its arguments.
  */
 #include <sys/time.h>
 
@@ -29,11 +34,19 @@
 
 #include "sink.h"
 
-struct result {
-	int	 called;
-	int	 ok;
-	char	 error[256];
-	struct event_base *base;
+#define MAX_COUNT	64
+
+struct run {
+	struct event_base	*base;
+	struct sink		*sink;
+	int			 outstanding;
+};
+
+struct slot {
+	struct run	*run;
+	int		 called;
+	int		 ok;
+	char		 error[256];
 };
 
 /* Say how to run the program and exit. */
@@ -43,7 +56,8 @@ usage(void)
 	fprintf(stderr, "usage: alert-sinktest --sink log|command|nats|"
 	    "alertmanager [--cmd PATH [ARG...]] [--timeout DUR]\n"
 	    "\t[--nats URL] [--subject S] [--sub SUBJ] [--url URL]\n"
-	    "\t[--resolve] [--lattice L] [--id N] [--host H] [--json]\n");
+	    "\t[--resolve] [--lattice L] [--id N] [--host H] [--json]\n"
+	    "\t[--count N] [--free-after DUR]\n");
 	exit(2);
 }
 
@@ -61,17 +75,30 @@ print_log(int priority, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* Record the sink's verdict and stop the loop. */
+/* Record the sink's verdict; stop the loop after the last one. */
 static void
 on_done(void *arg, int ok, const char *error)
 {
-	struct result *r = arg;
+	struct slot *sl = arg;
 
-	r->called++;
-	r->ok = ok;
+	sl->called++;
+	sl->ok = ok;
 	if (error != NULL)
-		snprintf(r->error, sizeof(r->error), "%s", error);
-	event_base_loopexit(r->base, NULL);
+		snprintf(sl->error, sizeof(sl->error), "%s", error);
+	if (--sl->run->outstanding == 0)
+		event_base_loopexit(sl->run->base, NULL);
+}
+
+/* Free the sink while deliveries are in flight (--free-after). */
+static void
+free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *run = arg;
+
+	(void)fd;
+	(void)what;
+	sink_free(run->sink);
+	run->sink = NULL;
 }
 
 /* Parse "10s", "500ms", "2m" or plain milliseconds. */
@@ -132,12 +159,19 @@ main(int argc, char *argv[])
 		{ "id", required_argument, NULL, 'i' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'N' },
+		{ "free-after", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sink_config cfg;
 	struct alert_msg a;
-	struct result r;
-	struct sink *s = NULL;
+	struct run run;
+	struct slot slots[MAX_COUNT];
+	struct event *ev_free = NULL;
+	char hostbuf[MAX_COUNT][64];
+	const char *host;
+	int64_t free_after = -1, first_id;
+	int count = 1, i, bad;
 	struct timeval now, guard;
 	natsConnection *nc = NULL;
 	natsSubscription *sub = NULL;
@@ -149,7 +183,8 @@ main(int argc, char *argv[])
 	int64_t now_ms;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&r, 0, sizeof(r));
+	memset(&run, 0, sizeof(run));
+	memset(slots, 0, sizeof(slots));
 	gettimeofday(&now, NULL);
 	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
 	memset(&a, 0, sizeof(a));
@@ -202,6 +237,15 @@ main(int argc, char *argv[])
 		case 'j':
 			printjson = 1;
 			break;
+		case 'N':
+			count = atoi(optarg);
+			if (count < 1 || count > MAX_COUNT)
+				usage();
+			break;
+		case 'F':
+			if ((free_after = parse_duration(optarg)) < 0)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -224,7 +268,7 @@ main(int argc, char *argv[])
 	cfg.logfn = print_log;
 	cfg.generator_url = "http://latticed.invalid/alerts";
 
-	if ((r.base = event_base_new()) == NULL) {
+	if ((run.base = event_base_new()) == NULL) {
 		printf("error: event_base_new\n");
 		return (1);
 	}
@@ -245,33 +289,69 @@ main(int argc, char *argv[])
 		}
 		cfg.nc = nc;
 	}
-	if (sink_new(r.base, &cfg, &s, cause, sizeof(cause)) == -1) {
+	if (sink_new(run.base, &cfg, &run.sink, cause, sizeof(cause)) == -1) {
 		printf("error: %s\n", cause);
 		goto out;
 	}
-	fprintf(stderr, "sink=%s repost_ms=%" PRId64 "\n", sink_name(s),
-	    sink_wants_repost(s));
-	if (sink_deliver(s, &a, on_done, &r) == -1) {
-		printf("error: sink_deliver refused the alert\n");
-		goto out;
+	fprintf(stderr, "sink=%s repost_ms=%" PRId64 "\n",
+	    sink_name(run.sink), sink_wants_repost(run.sink));
+	/* --count N: N alerts in flight at once, one entity each. */
+	host = a.host_id;
+	first_id = a.alert_id;
+	for (i = 0; i < count; i++) {
+		if (count > 1)
+			snprintf(hostbuf[i], sizeof(hostbuf[i]), "%s-%d",
+			    host != NULL ? host : "entity", i);
+		else
+			snprintf(hostbuf[i], sizeof(hostbuf[i]), "%s",
+			    host != NULL ? host : "unknown");
+		a.entity = hostbuf[i];
+		if (host != NULL)
+			a.host_id = hostbuf[i];
+		a.alert_id = first_id + i;
+		slots[i].run = &run;
+		run.outstanding++;
+		if (sink_deliver(run.sink, &a, on_done, &slots[i]) == -1) {
+			printf("error: sink_deliver refused the alert\n");
+			goto out;
+		}
+		if (slots[i].called != 0) {
+			printf("error: done called inside sink_deliver\n");
+			goto out;
+		}
 	}
-	if (r.called != 0) {
-		printf("error: done called from inside sink_deliver\n");
-		goto out;
+	/* The alert is borrowed: the sink must have copied what it keeps. */
+	for (i = 0; i < count; i++)
+		memset(hostbuf[i], 'X', sizeof(hostbuf[i]) - 1);
+	a.alert_id = first_id;
+	if (free_after >= 0) {
+		struct timeval tv;
+
+		tv.tv_sec = free_after / 1000;
+		tv.tv_usec = (free_after % 1000) * 1000;
+		if ((ev_free = evtimer_new(run.base, free_cb, &run)) == NULL ||
+		    evtimer_add(ev_free, &tv) == -1) {
+			printf("error: evtimer\n");
+			goto out;
+		}
 	}
 	/* A guard so a broken sink cannot hang the test. */
 	guard.tv_sec = 60;
 	guard.tv_usec = 0;
-	event_base_loopexit(r.base, &guard);
-	event_base_dispatch(r.base);
-	if (r.called != 1) {
-		printf("error: done called %d times\n", r.called);
-		goto out;
+	event_base_loopexit(run.base, &guard);
+	event_base_dispatch(run.base);
+	for (i = bad = 0; i < count; i++) {
+		if (slots[i].called != 1) {
+			printf("error: done called %d times\n",
+			    slots[i].called);
+			bad = 1;
+		} else if (!slots[i].ok) {
+			printf("error: %s\n", slots[i].error);
+			bad = 1;
+		}
 	}
-	if (!r.ok) {
-		printf("error: %s\n", r.error);
+	if (bad)
 		goto out;
-	}
 	if (sub != NULL) {
 		if ((st = natsSubscription_NextMsg(&msg, sub, 5000)) !=
 		    NATS_OK) {
@@ -291,11 +371,13 @@ main(int argc, char *argv[])
 	rc = 0;
 out:
 	fflush(stdout);
-	sink_free(s);
+	sink_free(run.sink);
+	if (ev_free != NULL)
+		event_free(ev_free);
 	natsMsg_Destroy(msg);
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(nc);
-	event_base_free(r.base);
+	event_base_free(run.base);
 	nats_Close();
 	return (rc);
 }

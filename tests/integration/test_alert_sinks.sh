@@ -171,6 +171,33 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ "$ms" -ge 2400 ] && [ "$ms" -lt 5000 ] || fail "SIGKILL after $ms ms"
 pass "command sink: SIGKILL after the grace period ($ms ms)"
 
+# Concurrency: 8 at once run, the 9th and 10th fail fast (and are retried
+# by the outbox); each done is called exactly once (alert-sinktest checks).
+out=$("$ST" --sink command --count 8 --cmd "$DATA/no-stdin.sh" 2>/dev/null) ||
+    fail "8 concurrent commands: $out"
+rc=0
+out=$("$ST" --sink command --count 10 --cmd "$DATA/no-stdin.sh" 2>/dev/null) ||
+    rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c '^error: command: 8 already running$' <<<"$out")" = 2 ] ||
+    fail "10 concurrent commands: rc=$rc $out"
+pass "command sink: at most 8 running at once"
+
+# sink_free() with a command in flight: done once with "sink closed", the
+# child's process group killed, no wait for the timeout.
+rm -f "$CAPTURE_DIR/child.pid"
+rc=0
+start=$(date +%s%N)
+out=$("$ST" --sink command --free-after 300ms --cmd "$DATA/hang.sh" \
+    2>/dev/null) || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$rc" = 1 ] && grep -qx 'error: sink closed' <<<"$out" ||
+    fail "free in flight: rc=$rc $out"
+[ "$ms" -lt 2000 ] || fail "free in flight took $ms ms"
+child=$(cat "$CAPTURE_DIR/child.pid")
+state=$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null || true)
+[ -z "$state" ] || [ "$state" = Z ] || fail "child $child survived sink_free"
+pass "command sink: sink_free kills and reaps what is in flight"
+
 # ---- contrib/alert-command-example.sh -------------------------------------
 EX=$SRC/contrib/alert-command-example.sh
 "$ST" --sink command --id 5 --cmd "$EX" file "$TMP/alerts.jsonl" \
@@ -315,6 +342,17 @@ out=$("$ST" --sink alertmanager --url "http://localhost:$APORT/" --resolve \
 check_am resolved || fail "alertmanager still shows the resolved alert"
 pass "alertmanager sink: resolved alert ended"
 
+# Three alerts in flight at once on three connections.
+out=$("$ST" --sink alertmanager --url "$AURL" --lattice burst --id 100 \
+    --count 3 2>/dev/null) || fail "alertmanager burst: $out"
+curl -sf "$AURL/api/v2/alerts" > "$TMP/am.json"
+python3 -c 'import json, sys
+got = sorted(a["labels"]["entity"] for a in json.load(open(sys.argv[1]))
+             if a["labels"].get("lattice") == "burst")
+assert got == ["NBTESTHOSTSTALE0001-%d" % i for i in range(3)], got' \
+    "$TMP/am.json" || fail "alertmanager burst: $(cat "$TMP/am.json")"
+pass "alertmanager sink: concurrent deliveries"
+
 rc=0
 out=$("$ST" --sink alertmanager --url "$AURL/nope" 2>/dev/null) || rc=$?
 [ "$rc" = 1 ] && grep -q '^error: alertmanager 127.0.0.1:[0-9]*: http 404' <<<"$out" ||
@@ -349,6 +387,12 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ "$rc" = 1 ] && grep -q 'timed out' <<<"$out" ||
     fail "silent server: rc=$rc $out"
 [ "$ms" -lt 4000 ] || fail "silent server took $ms ms"
+# sink_free() with requests in flight: each ends once, at once.
+rc=0
+out=$("$ST" --sink alertmanager --count 3 --free-after 300ms \
+    --url "http://127.0.0.1:$SPORT" 2>/dev/null) || rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c '^error: sink closed$' <<<"$out")" = 3 ] ||
+    fail "alertmanager free in flight: rc=$rc $out"
 pass "alertmanager sink: 404, refused, https, timeout are errors"
 
 echo "all alert sink checks passed"
