@@ -511,9 +511,11 @@ host_meta(struct ctx *c, struct host *h, int *changed)
  * Learn the heartbeat interval from the gap between two heartbeats
  * received while the host was up.  Gaps under 1 s are ignored (bursts,
  * host_started then the first heartbeat).  The first gap is taken as is;
- * later the new gap replaces the interval unless it is over 4x the old one
- * (a missed beat or an outage), in which case the smaller, old value stays.
- * A gap shorter than the old interval is always taken (the smaller one).
+ * later a gap up to 4x the old interval replaces it (shorter gaps always:
+ * the smaller wins).  A gap over 4x (a missed beat, an outage, or a first
+ * "interval" measured from host_started) only doubles the old value, so one
+ * long gap cannot inflate the threshold much, yet a wrong small first value
+ * heals within a few beats.
  */
 static void
 learn_interval(struct ctx *c, struct host *h)
@@ -525,10 +527,11 @@ learn_interval(struct ctx *c, struct host *h)
 	gap = c->recv - h->last_hb;
 	if (gap < MIN_GAP_MS)
 		return;
-	if (!h->has_interval || gap <= 4 * h->interval) {
+	if (!h->has_interval || gap <= 4 * h->interval)
 		h->interval = gap;
-		h->has_interval = 1;
-	}
+	else
+		h->interval *= 2;
+	h->has_interval = 1;
 }
 
 /* Delete all components and providers of the host. */

@@ -271,7 +271,7 @@ START_TEST(test_interval_learning)
 	ev(NULL, "host_heartbeat", "NH1", 90500, 90500, hb);	/* 2x */
 	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 60000);
 	ev(NULL, "host_heartbeat", "NH1", 400500, 400500, hb); /* > 4x */
-	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 60000);
+	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 120000);
 	ev(NULL, "host_heartbeat", "NH1", 410500, 410500, hb); /* smaller */
 	ck_assert_int_eq(qi("SELECT heartbeat_interval_ms FROM hosts"), 10000);
 	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"),
