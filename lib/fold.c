@@ -765,8 +765,10 @@ load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		r->contract = arena_get(f, r->o_contract);
 		r->ann = arena_get(f, r->o_ann);
 	}
-	qsort(f->crows, f->ncrows, sizeof(*f->crows), crow_cmp);
-	qsort(f->prows, f->nprows, sizeof(*f->prows), prow_cmp);
+	if (f->ncrows > 1)
+		qsort(f->crows, f->ncrows, sizeof(*f->crows), crow_cmp);
+	if (f->nprows > 1)
+		qsort(f->prows, f->nprows, sizeof(*f->prows), prow_cmp);
 	return LT_OK;
 nomem:
 	sqlite3_reset(s);
@@ -797,7 +799,8 @@ apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
 		if (e->id == NULL || e->max_instances <= 0)
 			continue;
 		key.id = e->id;
-		r = bsearch(&key, f->crows, f->ncrows, sizeof(*r), crow_cmp);
+		r = f->ncrows == 0 ? NULL : bsearch(&key, f->crows,
+		    f->ncrows, sizeof(*r), crow_cmp);
 		if (r != NULL) {
 			r->seen = 1;
 			if (ev->comp_counts_only) {
@@ -842,7 +845,8 @@ apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
 			continue;
 		pkey.id = e->id;
 		pkey.link = e->link_name != NULL ? e->link_name : "default";
-		p = bsearch(&pkey, f->prows, f->nprows, sizeof(*p), prow_cmp);
+		p = f->nprows == 0 ? NULL : bsearch(&pkey, f->prows,
+		    f->nprows, sizeof(*p), prow_cmp);
 		if (p != NULL) {
 			p->seen = 1;
 			if (!sdiff(e->image_ref, p->img) &&
