@@ -133,6 +133,9 @@ struct lt_ce {
 	const char	*time_raw;	/* `time` as sent, NULL when absent */
 	int64_t		 time_ms;	/* valid only when time_ok */
 	int		 time_ok;	/* 0: missing or unparseable */
+	const char	*data;		/* the `data` member exactly as sent
+					   (JSON text), NULL when absent */
+	size_t		 data_len;
 
 	enum lt_kind	 kind;
 	enum lt_failure	 failure;	/* with LT_K_RECORDED */

@@ -73,7 +73,7 @@ struct ctx {
 	int64_t			 recv;
 	int64_t			 evtime;
 	enum lt_outcome		 out;
-	int			 null_payload;
+	int			 no_data;
 };
 
 /* The host row while an event is applied to it. */
@@ -1228,10 +1228,10 @@ insert_event(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	bt(s, 8, ev->time_ok ? NULL : ev->time_raw);
 	sqlite3_bind_int64(s, 9, c->recv);
 	bt(s, 10, lt_outcome_name(c->out));
-	if (c->null_payload)
+	if (c->no_data || ev->data == NULL)
 		sqlite3_bind_null(s, 11);
 	else
-		sqlite3_bind_text(s, 11, c->m->data, (int)c->m->len,
+		sqlite3_bind_text(s, 11, ev->data, (int)ev->data_len,
 		    SQLITE_STATIC);
 	return run(f, s, NULL, err);
 }
@@ -1358,7 +1358,7 @@ lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 			*err = why;
 		goto out;
 	}
-	c.null_payload = c.out == LT_OUT_UNCHANGED &&
+	c.no_data = c.out == LT_OUT_UNCHANGED &&
 	    c.ev->kind == LT_K_HOST_HEARTBEAT;
 	if ((rc = insert_event(f, &c, err)) != LT_OK)
 		goto out;

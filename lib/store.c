@@ -27,7 +27,7 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    "SELECT 1 FROM events WHERE source = ?1 AND id = ?2",
 	[LT_ST_EVENT_INSERT] =
 	    "INSERT INTO events (lattice, subject, type, source, id, host_id,"
-	    " time_ms, time_raw, received_ms, outcome, payload)"
+	    " time_ms, time_raw, received_ms, outcome, data)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[LT_ST_REJECT_INSERT] =
 	    "INSERT INTO rejected_events (received_ms, lattice, subject,"

@@ -139,9 +139,7 @@ CREATE TABLE events (
 	outcome			TEXT NOT NULL
 				CHECK (outcome IN ('applied', 'unchanged',
 				'superseded', 'recorded')),
-	payload			TEXT,
-	data			ANY GENERATED ALWAYS AS (
-				json_extract(payload, '$.data')) VIRTUAL,
+	data			TEXT,
 	time_at			TEXT GENERATED ALWAYS AS (strftime(
 				'%Y-%m-%dT%H:%M:%fZ', time_ms / 1000.0,
 				'unixepoch')) VIRTUAL,

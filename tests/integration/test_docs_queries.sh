@@ -53,13 +53,13 @@ VALUES ('default', 'kv-counter-component', 'default', 'wasi', 'keyvalue',
     'kvredis', '["atomics","store"]', '["kv-counter-kvredis-config"]',
     1735689610000);
 INSERT INTO events (lattice, subject, type, source, id, host_id, time_ms,
-    received_ms, outcome, payload)
+    received_ms, outcome, data)
 VALUES ('default', 'wasmbus.evt.default.component_scale_failed',
     'com.wasmcloud.lattice.component_scale_failed',
     'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'e1',
     'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     1735689620000, 1735689620000, 'recorded',
-    '{"data":{"error":"no such image"}}');
+    '{"error":"no such image"}');
 INSERT INTO rejected_events (received_ms, lattice, subject, reason, error,
     raw, raw_size)
 VALUES (1735689620000, 'default', 'wasmbus.evt.default.x', 'not JSON',

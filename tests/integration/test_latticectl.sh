@@ -156,7 +156,6 @@ e = load("events")
 assert [x["seq"] for x in e] == [6, 5, 4, 3, 2, 1]
 assert e[0]["data"] == "just a string"
 assert e[1]["data"] == [1, 2.5, True]
-assert e[1]["payload"] == {"data": [1, 2.5, True]}
 assert e[5]["data"] == {"labels": {"region": "eu-west"}}
 assert e[3]["host_id"] is None and e[3]["time_raw"] is None
 EOF
@@ -225,7 +224,7 @@ UPDATE alerts SET fired_ms = unixepoch() * 1000 - 7200000 WHERE
 WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n
     WHERE i < 159)
 INSERT INTO events (seq, lattice, subject, type, source, id, host_id,
-    time_ms, received_ms, outcome, payload)
+    time_ms, received_ms, outcome, data)
 SELECT i, 'default', 's', 'com.wasmcloud.lattice.host_heartbeat', 'src',
     'bulk-' || i, 'NAUPHOST0001', unixepoch() * 1000,
     unixepoch() * 1000 - (159 - i) * 1000, 'applied', '{}' FROM n;"

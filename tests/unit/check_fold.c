@@ -167,7 +167,7 @@ START_TEST(test_host_started)
 	    "||type||' '||host_id FROM events"), "applied prod "
 	    "wasmbus.evt.prod.host_started com.wasmcloud.lattice.host_started"
 	    " NH1");
-	ck_assert_str_eq(qs("SELECT json_extract(payload, '$.data.host_id') "
+	ck_assert_str_eq(qs("SELECT json_extract(data, '$.host_id') "
 	    "FROM events"), "NH1");
 	ck_assert_str_eq(qs("SELECT time_raw FROM events"), "<null>");
 }
@@ -197,7 +197,7 @@ START_TEST(test_heartbeat_inventory)
 	ck_assert_int_eq(qi("SELECT updated_ms FROM providers"), BASE);
 	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"),
 	    BASE + 30000);
-	ck_assert_str_eq(qs("SELECT payload FROM events WHERE outcome="
+	ck_assert_str_eq(qs("SELECT data FROM events WHERE outcome="
 	    "'unchanged'"), "<null>");
 
 	/* one change, one removal, one addition: only those rows written */
@@ -212,7 +212,7 @@ START_TEST(test_heartbeat_inventory)
 	ck_assert_int_eq(qi("SELECT updated_ms FROM components WHERE "
 	    "component_id='c3'"), BASE + 60000);
 	ck_assert_int_eq(qi("SELECT updated_ms FROM providers"), BASE);
-	ck_assert_str_eq(qs("SELECT payload IS NOT NULL FROM events ORDER "
+	ck_assert_str_eq(qs("SELECT data IS NOT NULL FROM events ORDER "
 	    "BY seq DESC LIMIT 1"), "1");
 
 	/* providers gone, zero-instance component counts as absent */

@@ -141,7 +141,7 @@ START_TEST(test_story)
 	dump(st->db, "configs", "SELECT lattice, config_name, legacy_keys, "
 	    "updated_at FROM configs ORDER BY 1, 2", mf);
 	dump(st->db, "events", "SELECT seq, lattice, subject, type, source, "
-	    "id, host_id, time_at, received_at, outcome, payload IS NULL "
+	    "id, host_id, time_at, received_at, outcome, data IS NULL "
 	    "FROM events ORDER BY seq", mf);
 	dump(st->db, "rejected_events", "SELECT received_at, lattice, "
 	    "subject, error, field, raw_size, length(raw) FROM rejected_events"

@@ -4,7 +4,7 @@
  * Every column is a key.  Integers are numbers, NULL is null, text is a
  * string escaped per RFC 8259 (controls, DEL and C1 as \u00NN; bytes that
  * are not UTF-8 become U+FFFD).  Columns that hold JSON (labels,
- * annotations, interfaces, payload, ...) are nested as JSON values when
+ * annotations, interfaces, data, ...) are nested as JSON values when
  * their text is strict, valid JSON, and printed as strings otherwise, so
  * the output is always valid JSON.
  */

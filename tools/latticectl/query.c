@@ -130,7 +130,6 @@ static const struct ctl_col event_cols[] = {
 	{ "time_raw", 0 },
 	{ "received_ms", 0 },
 	{ "outcome", CTL_COL_TABLE },
-	{ "payload", CTL_COL_JSON },
 	{ "data", CTL_COL_JSON },
 	{ "time_at", 0 },
 	{ "received_at", CTL_COL_TABLE },
@@ -204,14 +203,12 @@ static const struct cmd {
 	    " AND (:all OR resolved_ms IS NULL)"
 	    " AND (:since IS NULL OR fired_ms >= :since)"
 	    " ORDER BY fired_ms DESC, alert_id DESC LIMIT :limit" },
-	/* data is recomputed rather than read from the generated column: the
-	   -> operator always yields JSON text, and json_valid() keeps a
-	   malformed payload from failing the whole query. */
+	/* data is the event's data member exactly as received (JSON text);
+	   the JSON printer nests it when it is valid JSON. */
 	{ "events", CTL_F_LATTICE | CTL_F_HOST | CTL_F_SINCE | CTL_F_TYPE |
 	    CTL_F_LIMIT, event_cols, NCOLS(event_cols),
 	    "SELECT seq, lattice, subject, type, source, id, host_id, time_ms,"
-	    " time_raw, received_ms, outcome, payload,"
-	    " CASE WHEN json_valid(payload) THEN payload -> '$.data' END,"
+	    " time_raw, received_ms, outcome, data,"
 	    " time_at, received_at FROM events"
 	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
 	    " AND (:host IS NULL OR (host_id IS NOT NULL AND"

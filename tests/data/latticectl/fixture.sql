@@ -62,32 +62,32 @@ INSERT INTO configs (lattice, config_name, legacy_keys, updated_ms) VALUES
 ('prod', 'redis-url', NULL, 1764101505000);
 
 INSERT INTO events (seq, lattice, subject, type, source, id, host_id,
-    time_ms, time_raw, received_ms, outcome, payload) VALUES
+    time_ms, time_raw, received_ms, outcome, data) VALUES
 (1, 'default', 'wasmbus.evt.default.host_started',
     'com.wasmcloud.lattice.host_started', 'NAUPHOST0001', 'ev-1',
     'NAUPHOST0001', 1764098027123, '2025-11-25T19:13:47.123Z',
     1764098027200, 'applied',
-    '{"specversion":"1.0","data":{"labels":{"region":"eu-west"}}}'),
+    '{"labels":{"region":"eu-west"}}'),
 (2, 'default', 'wasmbus.evt.default.host_heartbeat',
     'com.wasmcloud.lattice.host_heartbeat', 'NBSTALEHOST2', 'ev-2',
     'NBSTALEHOST2', 1764100000000, '2025-11-25T19:46:40Z', 1764100000050,
-    'applied', '{"data":{"uptime_seconds":120}}'),
+    'applied', '{"uptime_seconds":120}'),
 (3, 'default', 'wasmbus.evt.default.config_set',
     'com.wasmcloud.lattice.config_set', 'NAUPHOST0001', 'ev-3', NULL,
     1764100050000, NULL, 1764100050010, 'applied',
-    '{"data":{"config_name":"listen-config"}}'),
+    '{"config_name":"listen-config"}'),
 (4, 'prod', 'wasmbus.evt.prod.host_stopped',
     'com.wasmcloud.lattice.host_stopped', 'NCSTOPPED003', 'ev-4',
     'NCSTOPPED003', 1764101000000, NULL, 1764101000020, 'applied',
-    '{"data":{"reason":"shutdown"}}'),
+    '{"reason":"shutdown"}'),
 (5, 'prod', 'wasmbus.evt.prod.host_heartbeat',
     'com.wasmcloud.lattice.host_heartbeat', 'NDUPHOST0004', 'ev-5',
     'NDUPHOST0004', 1764101627000, NULL, 1764101627010, 'unchanged',
-    '{"data":[1,2.5,true]}'),
+    '[1,2.5,true]'),
 (6, 'default', 'wasmbus.evt.default.host_heartbeat',
     'com.wasmcloud.lattice.host_heartbeat', 'NAUPHOST0001', 'ev-6',
     'NAUPHOST0001', 1764101627123, NULL, 1764101627130, 'superseded',
-    '{"data":"just a string"}');
+    '"just a string"');
 
 INSERT INTO alerts (alert_id, lattice, kind, severity, entity, host_id,
     summary, details, fired_ms, resolved_ms) VALUES
