@@ -523,7 +523,6 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	event_base_dispatch(d.base);
 out:
 	natsconn_close(d.nc);
-	natsconn_shutdown();
 	free_events(&d);
 	inbox_free(d.inbox);
 	lt_fold_free(d.fold);

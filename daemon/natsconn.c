@@ -28,7 +28,9 @@ struct natsconn {
 	pthread_t		 probe;
 	int			 probe_started;
 	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;
 	int			 stop;
+	int			 closed;
 };
 
 /* Now in milliseconds since the epoch. */
@@ -49,13 +51,6 @@ natsconn_init(void)
 	if (nats_Open(-1) != NATS_OK)
 		return -1;
 	return 0;
-}
-
-/* Release the library. */
-void
-natsconn_shutdown(void)
-{
-	nats_CloseAndWait(2000);
 }
 
 /* Copy a message into the inbox (nats.c thread). */
@@ -100,6 +95,11 @@ on_closed(natsConnection *c, void *arg)
 
 	(void)c;
 	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, now_ms());
+	/* last callback: natsconn_close() waits for it before freeing */
+	pthread_mutex_lock(&nc->mtx);
+	nc->closed = 1;
+	pthread_cond_signal(&nc->cond);
+	pthread_mutex_unlock(&nc->mtx);
 }
 
 /* Note an asynchronous error such as a slow consumer (nats.c thread). */
@@ -244,6 +244,7 @@ natsconn_open(struct event_base *base, const struct config *cf,
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		return -1;
 	pthread_mutex_init(&nc->mtx, NULL);
+	pthread_cond_init(&nc->cond, NULL);
 	nc->inbox = ib;
 	if ((s = set_options(nc, base, cf)) != NATS_OK) {
 		log_warnx("nats: options: %s: %s", natsStatus_GetText(s),
@@ -301,25 +302,42 @@ natsconn_unsubscribe(struct natsconn *nc)
 	}
 }
 
-/* Close the connection and free everything. */
+/*
+ * Close the connection and free everything.  nats.c calls back from its
+ * own threads after natsConnection_Close() returns, so wait for the closed
+ * callback and for the library's threads before freeing what they use.
+ */
 void
 natsconn_close(struct natsconn *nc)
 {
-	int	i;
+	struct timespec	 until;
+	int		 i;
 
-	if (nc == NULL)
+	if (nc == NULL) {
+		nats_CloseAndWait(2000);
 		return;
+	}
 	pthread_mutex_lock(&nc->mtx);
 	nc->stop = 1;
 	pthread_mutex_unlock(&nc->mtx);
-	if (nc->nc != NULL)
+	if (nc->nc != NULL) {
 		natsConnection_Close(nc->nc);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 3;
+		pthread_mutex_lock(&nc->mtx);
+		while (!nc->closed && pthread_cond_timedwait(&nc->cond,
+		    &nc->mtx, &until) == 0)
+			;
+		pthread_mutex_unlock(&nc->mtx);
+	}
 	if (nc->probe_started)
 		pthread_join(nc->probe, NULL);
 	for (i = 0; i < nc->nsubs; i++)
 		natsSubscription_Destroy(nc->subs[i]);
 	natsConnection_Destroy(nc->nc);
 	natsOptions_Destroy(nc->opts);
+	nats_CloseAndWait(2000);
+	pthread_cond_destroy(&nc->cond);
 	pthread_mutex_destroy(&nc->mtx);
 	free(nc);
 }

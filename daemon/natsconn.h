@@ -24,9 +24,8 @@ int	natsconn_open(struct event_base *base, const struct config *cf,
 	    struct inbox *ib, struct natsconn **out, int *connected);
 /* Stop taking messages (unsubscribe every subscription). */
 void	natsconn_unsubscribe(struct natsconn *nc);
-/* Close, join the probe and free.  NULL is fine. */
+/* Close, join the probe, release nats.c and free.  NULL still releases
+   nats.c. */
 void	natsconn_close(struct natsconn *nc);
-/* Release nats.c. */
-void	natsconn_shutdown(void);
 
 #endif
