@@ -85,3 +85,22 @@ sleep 0.5
 [ "$(q "select count(*) from rejected_events")" = 0 ] || fail "unexpected rejects"
 stop_latticed TERM || fail "exit status"
 ok "lattices filter"
+
+# inbox overflow: a 1-message inbox held for a 2s batch delay drops the
+# rest, and the drops are recorded as rejected rows, not lost silently
+DB="$T/c.db"
+: >"$T/notify.out"
+cat >"$T/c.conf" <<CONF
+db $DB
+nats_url nats://127.0.0.1:$PORT
+inbox_max 1
+batch_delay 2s
+CONF
+start_latticed -f "$T/c.conf"
+wait_ready
+ev host_heartbeat ovf NOVF 20 | pub
+wait_q 6 "select count(*) from rejected_events where reason='inbox overflow' and error='limit'" 19
+[ "$(q "select count(*) from events where lattice='ovf'")" = 1 ] || fail "overflow: kept event"
+wait_log 'inbox: full \(inbox_max 1\), dropped'
+stop_latticed TERM || fail "exit status"
+ok "inbox overflow counted, logged and recorded"
