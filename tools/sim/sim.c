@@ -1428,6 +1428,7 @@ teardown(struct sim *s)
 	free(s->line.p);
 }
 
+/* Parse flags, build the lattice, run the story or the flood. */
 int
 main(int argc, char **argv)
 {
