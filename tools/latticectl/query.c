@@ -305,7 +305,7 @@ ctl_db_open(const char *path, int busy_ms, int cmd, struct ctl_db **out)
 {
 	struct ctl_db	*d;
 	struct stat	 sb;
-	int64_t		 uv, ntab;
+	int64_t		 uv = 0, ntab = 0;
 	int		 rc, ret = CTL_EXIT_DB;
 
 	*out = NULL;
