@@ -139,69 +139,362 @@ nomem(struct dec *D)
 	return lt_err_set(D->err, LT_ENOMEM, "", "out of memory");
 }
 
-/* Scan raw bytes: UTF-8, NULs, \u0000 escapes and nesting depth. */
-static int
-prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
-    struct lt_err *err)
-{
-	size_t		 i = 0, n, k;
-	uint32_t	 cp;
-	int		 depth = 0, instr = 0;
-	unsigned char	 c;
+/*
+ * The raw scan is a strict RFC 8259 validator: cJSON is lenient (leading
+ * zeros, "+1", raw control characters, any byte <= 0x20 as white space),
+ * but the fold stores the payload where SQLite's json_valid() must accept
+ * it.  One pass also checks UTF-8, NULs, \u0000 escapes and the nesting
+ * depth, and finds the raw text of the top-level "data" member.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
 
-	while (i < len) {
+struct scan {
+	const unsigned char	*p;
+	size_t			 len;
+	size_t			 i;
+	struct lt_err		*err;
+};
+
+/* Return nonzero if any of the 8 bytes at p is < 0x20, '"', '\\', >= 0x80. */
+static inline uint64_t
+str_word_special(const unsigned char *p)
+{
+	uint64_t	w, q, b, c;
+
+	memcpy(&w, p, sizeof(w));
+	q = w ^ (ONES * '"');
+	b = w ^ (ONES * '\\');
+	c = w & (ONES * 0xe0);		/* zero byte iff the byte < 0x20 */
+	return (w | ((c - ONES) & ~c) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b)) & HIGHS;
+}
+
+/* Check one UTF-8 sequence at p[i]; return its length or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t len, size_t i)
+{
+	size_t		n, k;
+	uint32_t	cp;
+	unsigned char	c = p[i];
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (len - i <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((p[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i + k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/* Report a syntax error at the scan position. */
+static int
+scan_fail(struct scan *S, const char *what)
+{
+	return lt_err_set(S->err, LT_EPARSE, "", "%s at byte %zu", what, S->i);
+}
+
+/* Skip RFC 8259 white space. */
+static void
+scan_ws(struct scan *S)
+{
+	while (S->i < S->len && (S->p[S->i] == ' ' || S->p[S->i] == '\n' ||
+	    S->p[S->i] == '\r' || S->p[S->i] == '\t'))
+		S->i++;
+}
+
+/* Return 1 if c is a hex digit. */
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/* Scan a string at p[i] == '"'. */
+static int
+scan_string(struct scan *S)
+{
+	const unsigned char	*p = S->p;
+	size_t			 len = S->len, i = S->i + 1, n, k;
+	unsigned char		 c;
+
+	for (;;) {
+		while (len - i >= 8 && !str_word_special(p + i))
+			i += 8;
+		if (i >= len) {
+			S->i = i;
+			return scan_fail(S, "unterminated string");
+		}
 		c = p[i];
+		if (c == '"') {
+			S->i = i + 1;
+			return LT_OK;
+		}
 		if (c >= 0x80) {
-			if (c >= 0xc2 && c <= 0xdf) {
-				n = 1;
-				cp = c & 0x1f;
-			} else if (c >= 0xe0 && c <= 0xef) {
-				n = 2;
-				cp = c & 0x0f;
-			} else if (c >= 0xf0 && c <= 0xf4) {
-				n = 3;
-				cp = c & 0x07;
-			} else
-				goto badutf8;
-			if (len - i <= n)
-				goto badutf8;
-			for (k = 1; k <= n; k++) {
-				if ((p[i + k] & 0xc0) != 0x80)
-					goto badutf8;
-				cp = (cp << 6) | (p[i + k] & 0x3f);
+			if ((n = utf8_seq(p, len, i)) == 0) {
+				S->i = i;
+				return scan_fail(S, "invalid utf-8");
 			}
-			if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-			    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-				goto badutf8;
-			i += n + 1;
+			i += n;
 			continue;
 		}
-		if (c == '\0')
-			return lt_err_set(err, LT_EPARSE, "", "embedded nul byte");
-		if (instr) {
-			if (c == '\\') {
-				if (i + 5 < len && p[i + 1] == 'u' &&
-				    memcmp(p + i + 2, "0000", 4) == 0)
-					return lt_err_set(err, LT_EPARSE, "",
-					    "\\u0000 escape in a string");
-				if (i + 1 < len && p[i + 1] < 0x80)
-					i++;
-			} else if (c == '"')
-				instr = 0;
-		} else if (c == '"')
-			instr = 1;
-		else if (c == '{' || c == '[') {
-			if (++depth > lim->max_depth)
-				return lt_err_set(err, LT_ELIMIT, "",
-				    "json nested deeper than %d",
-				    lim->max_depth);
-		} else if (c == '}' || c == ']')
-			depth--;
-		i++;
+		if (c < 0x20) {
+			S->i = i;
+			return scan_fail(S, c == 0 ? "nul byte" :
+			    "control character in a string");
+		}
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		if (++i >= len)
+			break;
+		switch (p[i]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			i++;
+			break;
+		case 'u':
+			if (len - i < 5)
+				goto bad_escape;
+			for (k = 1; k <= 4; k++)
+				if (!is_hex(p[i + k]))
+					goto bad_escape;
+			if (memcmp(p + i + 1, "0000", 4) == 0) {
+				S->i = i;
+				return scan_fail(S, "\\u0000 escape");
+			}
+			i += 5;
+			break;
+		default:
+			goto bad_escape;
+		}
 	}
+bad_escape:
+	S->i = i;
+	return scan_fail(S, "bad escape");
+}
+
+/* Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+scan_number(struct scan *S)
+{
+	const unsigned char	*p = S->p;
+	size_t			 len = S->len, i = S->i, d;
+
+	if (i < len && p[i] == '-')
+		i++;
+	if (i < len && p[i] == '0')
+		i++;
+	else {
+		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	if (i < len && p[i] == '.') {
+		for (d = ++i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < len && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	S->i = i;
 	return LT_OK;
-badutf8:
-	return lt_err_set(err, LT_EPARSE, "", "invalid utf-8 at byte %zu", i);
+bad:
+	S->i = i;
+	return scan_fail(S, "bad number");
+}
+
+/* Scan the literal word at p[i]. */
+static int
+scan_word(struct scan *S, const char *w, size_t n)
+{
+	if (S->len - S->i < n || memcmp(S->p + S->i, w, n) != 0)
+		return scan_fail(S, "unexpected character");
+	S->i += n;
+	return LT_OK;
+}
+
+enum scan_state {
+	SS_VALUE,		/* a value is due */
+	SS_VALUE_OR_CLOSE,	/* after '[' */
+	SS_KEY_OR_CLOSE,	/* after '{' */
+	SS_KEY,			/* after ',' in an object */
+	SS_COLON,		/* after a key */
+	SS_AFTER,		/* after a value */
+};
+
+/*
+ * Validate buf as one RFC 8259 JSON text no deeper than lim->max_depth.
+ * Sets *data_off and *data_len to the raw top-level "data" value (the first
+ * one, as cJSON lookups take), *data_len = 0 when there is none.
+ */
+static int
+prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
+    struct lt_err *err, size_t *data_off, size_t *data_len)
+{
+	struct scan		 S = { p, len, 0, err };
+	unsigned char		 small[64], *stack = small;
+	size_t			 depth = 0, cap = sizeof(small), key = 0;
+	enum scan_state		 st = SS_VALUE;
+	int			 rc = LT_OK, in_data = 0, found = 0;
+	unsigned char		 c;
+
+	*data_off = *data_len = 0;
+	for (;;) {
+		scan_ws(&S);
+		if (S.i >= len)
+			break;
+		c = p[S.i];
+		switch (st) {
+		case SS_VALUE_OR_CLOSE:
+			if (c == ']') {
+				depth--;
+				S.i++;
+				st = SS_AFTER;
+				break;
+			}
+			/* FALLTHROUGH */
+		case SS_VALUE:
+			if (c == '{' || c == '[') {
+				if (lim->max_depth < 0 ||
+				    depth >= (size_t)lim->max_depth) {
+					rc = lt_err_set(err, LT_ELIMIT, "",
+					    "json nested deeper than %d",
+					    lim->max_depth);
+					goto done;
+				}
+				if (depth == cap) {
+					unsigned char *ns;
+
+					ns = malloc(cap * 2);
+					if (ns == NULL) {
+						rc = lt_err_set(err, LT_ENOMEM,
+						    "", "out of memory");
+						goto done;
+					}
+					memcpy(ns, stack, cap);
+					if (stack != small)
+						free(stack);
+					stack = ns;
+					cap *= 2;
+				}
+				stack[depth++] = c;
+				S.i++;
+				st = c == '{' ? SS_KEY_OR_CLOSE :
+				    SS_VALUE_OR_CLOSE;
+				break;
+			}
+			if (c == '"')
+				rc = scan_string(&S);
+			else if (c == '-' || (c >= '0' && c <= '9'))
+				rc = scan_number(&S);
+			else if (c == 't')
+				rc = scan_word(&S, "true", 4);
+			else if (c == 'f')
+				rc = scan_word(&S, "false", 5);
+			else if (c == 'n')
+				rc = scan_word(&S, "null", 4);
+			else
+				rc = scan_fail(&S, c == 0 ? "nul byte" :
+				    "unexpected character");
+			if (rc != LT_OK)
+				goto done;
+			st = SS_AFTER;
+			break;
+		case SS_KEY_OR_CLOSE:
+			if (c == '}') {
+				depth--;
+				S.i++;
+				st = SS_AFTER;
+				break;
+			}
+			/* FALLTHROUGH */
+		case SS_KEY:
+			if (c != '"') {
+				rc = scan_fail(&S, "expected a key");
+				goto done;
+			}
+			key = S.i;
+			if ((rc = scan_string(&S)) != LT_OK)
+				goto done;
+			if (depth == 1 && !found && S.i - key == 6 &&
+			    memcmp(p + key, "\"data\"", 6) == 0)
+				in_data = 1;
+			st = SS_COLON;
+			break;
+		case SS_COLON:
+			if (c != ':') {
+				rc = scan_fail(&S, "expected ':'");
+				goto done;
+			}
+			S.i++;
+			if (in_data && depth == 1) {
+				scan_ws(&S);
+				*data_off = S.i;
+			}
+			st = SS_VALUE;
+			break;
+		case SS_AFTER:
+			if (depth == 0) {
+				rc = scan_fail(&S, "trailing bytes");
+				goto done;
+			}
+			if (c == ',') {
+				st = stack[depth - 1] == '{' ? SS_KEY :
+				    SS_VALUE;
+				S.i++;
+			} else if ((c == '}' && stack[depth - 1] == '{') ||
+			    (c == ']' && stack[depth - 1] == '[')) {
+				depth--;
+				S.i++;
+			} else {
+				rc = scan_fail(&S, "expected ',' or a close");
+				goto done;
+			}
+			break;
+		}
+		/* The "data" value ends when a value completes at depth 1. */
+		if (in_data && st == SS_AFTER && depth == 1) {
+			*data_len = S.i - *data_off;
+			in_data = 0;
+			found = 1;
+		}
+	}
+	if (st != SS_AFTER || depth != 0)
+		rc = scan_fail(&S, len == 0 ? "empty message" :
+		    "truncated json");
+done:
+	if (stack != small)
+		free(stack);
+	if (rc != LT_OK)
+		*data_off = *data_len = 0;
+	return rc;
 }
 
 /* Return obj[key], or NULL when absent or JSON null. */
@@ -1237,7 +1530,7 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	struct ce_box		*box = NULL;
 	cJSON			*root = NULL;
 	const char		*end = NULL;
-	size_t			 cap;
+	size_t			 cap, off, n;
 	int			 rc;
 
 	if (out != NULL)
@@ -1252,7 +1545,8 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	if (len > lim->max_payload)
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
-	if ((rc = prescan((const unsigned char *)buf, len, lim, err)) != LT_OK)
+	if ((rc = prescan((const unsigned char *)buf, len, lim, err, &off,
+	    &n)) != LT_OK)
 		return rc;
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root == NULL) {
@@ -1290,6 +1584,13 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	D.err = err;
 	if ((rc = dec_event(&D, root)) != LT_OK)
 		goto fail;
+	if (n > 0) {
+		if ((box->ev.data = arena_strndup(&D, buf + off, n)) == NULL) {
+			rc = nomem(&D);
+			goto fail;
+		}
+		box->ev.data_len = n;
+	}
 	cJSON_Delete(root);
 	*out = &box->ev;
 	return LT_OK;

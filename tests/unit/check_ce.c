@@ -651,6 +651,28 @@ static const struct {
 	{ "{\"specversion\":\"1.0\"", LT_EPARSE, "" },
 	{ EV("config_set", "{\"config_name\":\"c\"}") "x", LT_EPARSE, "" },
 	{ "[1,2]", LT_EINVAL, "" },
+	/* Strict RFC 8259: what cJSON forgives, SQLite's json_valid() does
+	   not, and the fold stores the payload there. */
+	{ EV("refmap_set", "{\"a\":01}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":+1}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":.5}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":1.}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":1e}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":-}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":tru}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":\"\t\"}"), LT_EPARSE, "" },
+	{ EV("config_set", "{\"config_name\":\"a\x18" "b\"}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":\"\\x\"}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":\"\\u12g4\"}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":1,}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "[1,]"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\" 1}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{1:2}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":1]"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{\"a\":\x01 1}"), LT_EPARSE, "" },
+	{ EV("refmap_set", "{}") "{}", LT_EPARSE, "" },
+	{ "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\","
+	    "\"type\":\"t\"", LT_EPARSE, "" },
 	{ "\"str\"", LT_EINVAL, "" },
 	{ "{\"specversion\":\"1.0\",\"id\":\"a\\u0000b\",\"source\":\"s\","
 	    "\"type\":\"t\"}", LT_EPARSE, "" },
@@ -1037,6 +1059,62 @@ START_TEST(duplicate_keys)
 }
 END_TEST
 
+/* data is kept as the raw text sent, the first member when repeated. */
+START_TEST(raw_data)
+{
+	const char	*s = "{\"data\" :\t{ \"config_name\" : \"c\" } ,"
+	    "\"specversion\":\"1.0\",\"id\":\"i\",\"source\":\"s\","
+	    "\"type\":\"com.wasmcloud.lattice.config_set\","
+	    "\"x\":{\"data\":1},\"data\":[2]}";
+	const char	*nodata = "{\"specversion\":\"1.0\",\"id\":\"i\","
+	    "\"source\":\"s\",\"type\":\"x.y\",\"x\":{\"data\":1}}";
+	const char	*scalar = "{\"specversion\":\"1.0\",\"id\":\"i\","
+	    "\"source\":\"s\",\"type\":\"x.y\",\"data\":-1.5e3 }";
+	struct lt_ce	*ev;
+	struct lt_err	 err;
+
+	ck_assert_int_eq(parse_str(s, &ev, &err), LT_OK);
+	ck_assert_int_eq(ev->data_len, strlen("{ \"config_name\" : \"c\" }"));
+	ck_assert_str_eq(ev->data, "{ \"config_name\" : \"c\" }");
+	ck_assert_str_eq(ev->config_name, "c");
+	lt_ce_free(ev);
+	ck_assert_int_eq(parse_str(nodata, &ev, &err), LT_OK);
+	ck_null(ev->data);
+	ck_assert_int_eq(ev->data_len, 0);
+	lt_ce_free(ev);
+	ck_assert_int_eq(parse_str(scalar, &ev, &err), LT_OK);
+	ck_assert_str_eq(ev->data, "-1.5e3");
+	lt_ce_free(ev);
+	ev = load("v1_linkdef_set.json");
+	ck_assert_str_eq(ev->data, "{\"source_id\":\"http-server\","
+	    "\"target\":\"echo\",\"name\":\"default\",\"wit_namespace\":"
+	    "\"wasi\",\"wit_package\":\"http\",\"interfaces\":"
+	    "[\"incoming-handler\"],\"source_config\":[\"default-http\"],"
+	    "\"target_config\":[]}");
+	lt_ce_free(ev);
+}
+END_TEST
+
+/* Every valid RFC 8259 number form is accepted. */
+START_TEST(json_numbers)
+{
+	static const char *const nums[] = { "0", "-0", "1", "-12", "0.5",
+	    "-0.5e10", "1E+2", "1e-2", "123456789012345678901234567890" };
+	char		 buf[256];
+	struct lt_ce	*ev;
+	struct lt_err	 err;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		snprintf(buf, sizeof(buf), EV("refmap_set", "{\"n\":[%s]}"),
+		    nums[i]);
+		ck_assert_msg(parse_str(buf, &ev, &err) == LT_OK, "%s: %s",
+		    nums[i], err.msg);
+		lt_ce_free(ev);
+	}
+}
+END_TEST
+
 /* Big inventories spill over the first arena block and free cleanly. */
 START_TEST(big_heartbeat)
 {
@@ -1130,6 +1208,8 @@ main(void)
 	tcase_add_test(edge, inventory_hash);
 	tcase_add_test(edge, duplicate_keys);
 	tcase_add_test(edge, big_heartbeat);
+	tcase_add_test(edge, raw_data);
+	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, rej);
