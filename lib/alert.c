@@ -1,0 +1,740 @@
+/*
+ * alert.c - fire and resolve alerts from the fold and the stale sweep.
+ *
+ * Every fire is an INSERT that does nothing when the same (lattice, kind,
+ * entity) is already active (the unique partial index alerts_one_active),
+ * every resolve an UPDATE of the active row only: both are idempotent, so
+ * repeating a sweep or an event changes nothing.  The alerts' delivery is
+ * queued by triggers (schema/002_alert_outbox.sql).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "alert.h"
+#include "ce.h"
+#include "store_int.h"
+#include "timeutil.h"
+
+#define SUMMARY_ERROR_MAX	300	/* bytes of an error in a summary */
+
+enum alert_stmt {
+	AS_FIRE,
+	AS_RESOLVE,
+	AS_RESOLVE_PROV_GONE,
+	AS_RESOLVE_SILENT,
+	AS_HOST_INFO,
+	AS_SWEEP_LATTICES,
+	AS_SWEEP_HOSTS,
+	AS_COUNT
+};
+
+static const char *const alert_sql[AS_COUNT] = {
+	[AS_FIRE] =
+	    "INSERT INTO alerts (lattice, kind, severity, entity, host_id,"
+	    " summary, details, fired_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT DO NOTHING",
+	[AS_RESOLVE] =
+	    "UPDATE alerts SET resolved_ms = MAX(?4, fired_ms)"
+	    " WHERE lattice = ?1 AND kind = ?2 AND entity = ?3"
+	    " AND resolved_ms IS NULL",
+	/* provider_unhealthy of providers no longer on the host */
+	[AS_RESOLVE_PROV_GONE] =
+	    "UPDATE alerts SET resolved_ms = MAX(?3, fired_ms)"
+	    " WHERE lattice = ?1 AND host_id = ?2"
+	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM providers p"
+	    " WHERE p.lattice = alerts.lattice AND p.host_id = alerts.host_id"
+	    " AND p.provider_id = json_extract(alerts.details,"
+	    " '$.provider_id'))",
+	/* lattice_silent once none of its hosts is stale any more */
+	[AS_RESOLVE_SILENT] =
+	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms)"
+	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
+	    " AND resolved_ms IS NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
+	    " AND h.host_id = j.value WHERE h.status = 'stale')",
+	[AS_HOST_INFO] =
+	    "SELECT friendly_name FROM hosts WHERE lattice = ?1"
+	    " AND host_id = ?2",
+	[AS_SWEEP_LATTICES] =
+	    "SELECT lattice, SUM(status = 'stale' AND status_changed_ms = ?1),"
+	    " SUM(status = 'up') FROM hosts WHERE status IN ('up', 'stale')"
+	    " GROUP BY lattice"
+	    " HAVING SUM(status = 'stale' AND status_changed_ms = ?1) > 0",
+	[AS_SWEEP_HOSTS] =
+	    "SELECT host_id, friendly_name, last_heartbeat_ms, first_seen_ms"
+	    " FROM hosts WHERE lattice = ?1 AND status = 'stale'"
+	    " AND status_changed_ms = ?2 ORDER BY host_id",
+};
+
+struct lt_alert {
+	struct lt_store	*st;
+	sqlite3_stmt	*stmt[AS_COUNT];
+};
+
+/* A growable string. */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+/* One alert to fire. */
+struct fire {
+	const char	*lattice;
+	int		 latlen;
+	const char	*kind;
+	const char	*severity;
+	const char	*entity;
+	const char	*host_id;
+	const char	*summary;
+	const char	*details;
+	int64_t		 now_ms;
+};
+
+/* Prepare the statement table. */
+int
+lt_alert_new(struct lt_store *st, struct lt_alert **out, struct lt_err *err)
+{
+	struct lt_alert *a;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+	a->st = st;
+	if (lt_store_prepare_table(st, alert_sql, AS_COUNT, a->stmt, err) !=
+	    LT_OK) {
+		free(a);
+		return LT_ESTORE;
+	}
+	*out = a;
+	return LT_OK;
+}
+
+/* Finalize the statements and free. */
+void
+lt_alert_free(struct lt_alert *a)
+{
+	if (a == NULL)
+		return;
+	lt_store_finalize_table(a->stmt, AS_COUNT);
+	free(a);
+}
+
+/* --- strings -------------------------------------------------------- */
+
+/* Make room for n more bytes plus a NUL. */
+static int
+sb_grow(struct sbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return -1;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* Append n bytes of s. */
+static void
+sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	if (sb_grow(b, n) != 0)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Append a formatted string. */
+static void __attribute__((format(printf, 2, 3)))
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sb_grow(b, (size_t)n) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Append s (NULL: "null") as a JSON string. */
+static void
+sb_json(struct sbuf *b, const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL) {
+		sb_addn(b, "null", 4);
+		return;
+	}
+	sb_addn(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			sb_addn(b, "\\", 1);
+			sb_addn(b, (const char *)p, 1);
+		} else if (*p < 0x20)
+			sb_printf(b, "\\u%04x", *p);
+		else
+			sb_addn(b, (const char *)p, 1);
+	}
+	sb_addn(b, "\"", 1);
+}
+
+/* Append "key":value-as-JSON-string, with a leading comma unless first. */
+static void
+sb_kv(struct sbuf *b, const char *key, const char *val)
+{
+	sb_addn(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
+	sb_json(b, key);
+	sb_addn(b, ":", 1);
+	sb_json(b, val);
+}
+
+/* Append at most max bytes of s for one summary line, on a UTF-8
+   boundary, control characters as blanks. */
+static void
+sb_line(struct sbuf *b, const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20)
+			sb_addn(b, " ", 1);
+		else
+			sb_addn(b, s + i, 1);
+	}
+	if (n < strlen(s))
+		sb_addn(b, "...", 3);
+}
+
+/* Reset b for reuse. */
+static void
+sb_reset(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+/* --- statements ----------------------------------------------------- */
+
+/* Bind text or NULL (the value outlives the step). */
+static void
+bt(sqlite3_stmt *s, int i, const char *v, int len)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, len, SQLITE_STATIC);
+}
+
+/* Step s to completion and reset it; *changes (may be NULL) gets the
+   rows written. */
+static int
+run(struct lt_alert *a, sqlite3_stmt *s, int *changes, struct lt_err *err)
+{
+	int rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE && changes != NULL)
+		*changes = sqlite3_changes(a->st->db);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(a->st, err, "alert");
+	return LT_OK;
+}
+
+/* Fire one alert unless the same one is active; *fired gets 1 if new. */
+static int
+fire(struct lt_alert *a, const struct fire *x, int *fired,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_FIRE];
+	int n = 0;
+
+	bt(s, 1, x->lattice, x->latlen);
+	bt(s, 2, x->kind, -1);
+	bt(s, 3, x->severity, -1);
+	bt(s, 4, x->entity, -1);
+	bt(s, 5, x->host_id, -1);
+	bt(s, 6, x->summary, -1);
+	bt(s, 7, x->details != NULL ? x->details : "{}", -1);
+	sqlite3_bind_int64(s, 8, x->now_ms);
+	if (run(a, s, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (fired != NULL)
+		*fired = n;
+	return LT_OK;
+}
+
+/* Resolve the active (lattice, kind, entity) alert, if any. */
+static int
+resolve(struct lt_alert *a, const struct lt_alert_event *e,
+    const char *kind, const char *entity, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_RESOLVE];
+
+	bt(s, 1, e->lattice, e->latlen);
+	bt(s, 2, kind, -1);
+	bt(s, 3, entity, -1);
+	sqlite3_bind_int64(s, 4, e->now_ms);
+	return run(a, s, NULL, err);
+}
+
+/* Resolve the lattice's lattice_silent once none of its hosts is stale. */
+static int
+resolve_silent(struct lt_alert *a, const struct lt_alert_event *e,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_RESOLVE_SILENT];
+
+	bt(s, 1, e->lattice, e->latlen);
+	sqlite3_bind_int64(s, 2, e->now_ms);
+	return run(a, s, NULL, err);
+}
+
+/* Resolve provider_unhealthy alerts of providers gone from the host. */
+static int
+resolve_prov_gone(struct lt_alert *a, const struct lt_alert_event *e,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_RESOLVE_PROV_GONE];
+
+	bt(s, 1, e->lattice, e->latlen);
+	bt(s, 2, e->ev->host_id, -1);
+	sqlite3_bind_int64(s, 3, e->now_ms);
+	return run(a, s, NULL, err);
+}
+
+/* Append "host ID" or "host ID (friendly name)" for the event's host. */
+static int
+host_words(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *b, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_HOST_INFO];
+	const unsigned char *name;
+	int rc;
+
+	sb_printf(b, "host %s", e->ev->host_id);
+	bt(s, 1, e->lattice, e->latlen);
+	bt(s, 2, e->ev->host_id, -1);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && (name = sqlite3_column_text(s, 0)) != NULL &&
+	    name[0] != '\0') {
+		sb_addn(b, " (", 2);
+		sb_line(b, (const char *)name, 128);
+		sb_addn(b, ")", 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return lt_store_err(a->st, err, "alert host");
+	return LT_OK;
+}
+
+/* --- the fold's rules ----------------------------------------------- */
+
+/* The host rules: stop, recovery, restart. */
+static int
+on_host(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+	struct fire x;
+
+	if (e->host_was == LT_AH_STALE && e->host_is != LT_AH_STALE) {
+		/* Back up (the host_recovered resolution) or stopped. */
+		if (resolve(a, e, "host_stale", ev->host_id, err) != LT_OK ||
+		    resolve_silent(a, e, err) != LT_OK)
+			return LT_ESTORE;
+	}
+	if (e->host_was == LT_AH_STOPPED && e->host_is == LT_AH_UP &&
+	    resolve(a, e, "host_stopped", ev->host_id, err) != LT_OK)
+		return LT_ESTORE;
+	if (e->host_is == LT_AH_STOPPED && e->host_was != LT_AH_STOPPED) {
+		if (host_words(a, e, sum, err) != LT_OK)
+			return LT_ESTORE;
+		sb_addn(sum, " stopped: ", 10);
+		sb_line(sum, ev->reason != NULL && ev->reason[0] != '\0' ?
+		    ev->reason : "no reason given", SUMMARY_ERROR_MAX);
+		sb_addn(det, "{", 1);
+		sb_kv(det, "reason", ev->reason);
+		sb_addn(det, "}", 1);
+		memset(&x, 0, sizeof(x));
+		x.lattice = e->lattice;
+		x.latlen = e->latlen;
+		x.kind = "host_stopped";
+		x.severity = "warning";
+		x.entity = x.host_id = ev->host_id;
+		x.summary = sum->p;
+		x.details = det->p;
+		x.now_ms = e->now_ms;
+		if (sum->oom || det->oom)
+			return lt_err_set(err, LT_ENOMEM, "", "alert: out of "
+			    "memory");
+		if (fire(a, &x, NULL, err) != LT_OK)
+			return LT_ESTORE;
+	}
+	return LT_OK;
+}
+
+/* Build "<a>/<b>" into b. */
+static void
+pair(struct sbuf *b, const char *x, const char *y)
+{
+	sb_printf(b, "%s/%s", x != NULL ? x : "", y != NULL ? y : "");
+}
+
+/* The entity of a link: "source/name/namespace:package". */
+static void
+link_entity(struct sbuf *b, const struct lt_ce *ev)
+{
+	const struct lt_ce_link *l = &ev->link;
+
+	sb_printf(b, "%s/%s/%s:%s", l->source_id != NULL ? l->source_id : "",
+	    l->name != NULL ? l->name : "default",
+	    l->wit_namespace != NULL ? l->wit_namespace : "",
+	    l->wit_package != NULL ? l->wit_package : "");
+}
+
+/* A *_failed event: fire its warning. */
+static int
+on_failure(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent,
+    struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+	const char *error = ev->error != NULL && ev->error[0] != '\0' ?
+	    ev->error : "no error given";
+	struct fire x;
+
+	memset(&x, 0, sizeof(x));
+	sb_addn(det, "{", 1);
+	switch (ev->failure) {
+	case LT_FAIL_COMPONENT_SCALE:
+		if (ev->host_id == NULL || ev->component.id == NULL)
+			return LT_OK;
+		x.kind = "component_scale_failed";
+		pair(ent, ev->host_id, ev->component.id);
+		sb_printf(sum, "component %s failed to scale on host %s: ",
+		    ev->component.id, ev->host_id);
+		sb_kv(det, "component_id", ev->component.id);
+		sb_kv(det, "image_ref", ev->component.image_ref);
+		break;
+	case LT_FAIL_PROVIDER_START:
+		if (ev->host_id == NULL || ev->provider.id == NULL)
+			return LT_OK;
+		x.kind = "provider_start_failed";
+		pair(ent, ev->host_id, ev->provider.id);
+		sb_printf(sum, "provider %s failed to start on host %s: ",
+		    ev->provider.id, ev->host_id);
+		sb_kv(det, "provider_id", ev->provider.id);
+		sb_kv(det, "image_ref", ev->provider.image_ref);
+		break;
+	case LT_FAIL_LINK_SET:
+		if (ev->link.source_id == NULL)
+			return LT_OK;
+		x.kind = "linkdef_set_failed";
+		link_entity(ent, ev);
+		sb_printf(sum, "link %s could not be set: ", ent->p);
+		sb_kv(det, "source_id", ev->link.source_id);
+		sb_kv(det, "target", ev->link.target);
+		sb_kv(det, "name", ev->link.name != NULL ? ev->link.name :
+		    "default");
+		sb_kv(det, "wit_namespace", ev->link.wit_namespace);
+		sb_kv(det, "wit_package", ev->link.wit_package);
+		break;
+	default:
+		return LT_OK;	/* invocation_failed: history only */
+	}
+	sb_line(sum, error, SUMMARY_ERROR_MAX);
+	sb_kv(det, "error", ev->error);
+	sb_addn(det, "}", 1);
+	if (sum->oom || det->oom || ent->oom)
+		return lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+	x.lattice = e->lattice;
+	x.latlen = e->latlen;
+	x.severity = "warning";
+	x.entity = ent->p;
+	x.host_id = ev->host_id;
+	x.summary = sum->p;
+	x.details = det->p;
+	x.now_ms = e->now_ms;
+	return fire(a, &x, NULL, err);
+}
+
+/* A health event: failing fires provider_unhealthy, passing resolves. */
+static int
+on_health(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent,
+    struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+	struct fire x;
+
+	if (ev->provider.id == NULL || ev->host_id == NULL)
+		return LT_OK;
+	pair(ent, ev->host_id, ev->provider.id);
+	if (ent->oom)
+		return lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+	if (ev->health == LT_HEALTH_PASSING)
+		return resolve(a, e, "provider_unhealthy", ent->p, err);
+	if (ev->health != LT_HEALTH_FAILING)
+		return LT_OK;
+	sb_printf(sum, "provider %s failed its health check on ",
+	    ev->provider.id);
+	if (host_words(a, e, sum, err) != LT_OK)
+		return LT_ESTORE;
+	sb_addn(det, "{", 1);
+	sb_kv(det, "provider_id", ev->provider.id);
+	sb_addn(det, "}", 1);
+	if (sum->oom || det->oom)
+		return lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+	memset(&x, 0, sizeof(x));
+	x.lattice = e->lattice;
+	x.latlen = e->latlen;
+	x.kind = "provider_unhealthy";
+	x.severity = "warning";
+	x.entity = ent->p;
+	x.host_id = ev->host_id;
+	x.summary = sum->p;
+	x.details = det->p;
+	x.now_ms = e->now_ms;
+	return fire(a, &x, NULL, err);
+}
+
+/* Fire and resolve what an applied event implies. */
+int
+lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
+    struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+	struct sbuf sum = { 0 }, det = { 0 }, ent = { 0 };
+	int rc = LT_OK;
+
+	switch (ev->kind) {
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_HEARTBEAT:
+	case LT_K_HOST_STOPPED:
+		if (ev->host_id == NULL)
+			break;
+		if ((rc = on_host(a, e, &sum, &det, err)) != LT_OK)
+			break;
+		/* Providers may be gone (stop, restart, new inventory). */
+		rc = resolve_prov_gone(a, e, err);
+		break;
+	case LT_K_PROVIDER_STOPPED:
+		if (ev->host_id != NULL)
+			rc = resolve_prov_gone(a, e, err);
+		break;
+	case LT_K_PROVIDER_HEALTH:
+		rc = on_health(a, e, &sum, &det, &ent, err);
+		break;
+	case LT_K_COMPONENT:
+		if (ev->host_id == NULL || ev->component.id == NULL)
+			break;
+		pair(&ent, ev->host_id, ev->component.id);
+		if (!ent.oom)
+			rc = resolve(a, e, "component_scale_failed", ent.p,
+			    err);
+		break;
+	case LT_K_PROVIDER_STARTED:
+		if (ev->host_id == NULL || ev->provider.id == NULL)
+			break;
+		pair(&ent, ev->host_id, ev->provider.id);
+		if (!ent.oom)
+			rc = resolve(a, e, "provider_start_failed", ent.p,
+			    err);
+		break;
+	case LT_K_LINK_SET:
+		if (ev->link.source_id == NULL)
+			break;
+		link_entity(&ent, ev);
+		if (!ent.oom)
+			rc = resolve(a, e, "linkdef_set_failed", ent.p, err);
+		break;
+	case LT_K_RECORDED:
+		if (ev->failure != LT_FAIL_NONE)
+			rc = on_failure(a, e, &sum, &det, &ent, err);
+		break;
+	default:
+		break;
+	}
+	if (rc == LT_OK && (ent.oom || sum.oom || det.oom))
+		rc = lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+	free(sum.p);
+	free(det.p);
+	free(ent.p);
+	return rc;
+}
+
+/* --- the sweep ------------------------------------------------------ */
+
+/* Fire host_stale for each host of lattice that went stale at now_ms, or
+   with mass set one lattice_silent naming them all. */
+static int
+sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
+    int mass, int64_t nsilent, int64_t nup, struct lt_alert_sweep *res,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_SWEEP_HOSTS];
+	struct sbuf sum = { 0 }, det = { 0 };
+	char tb[LT_TIME_BUFSZ];
+	struct fire x;
+	int rc, first = 1, fired, ret = LT_OK;
+
+	memset(&x, 0, sizeof(x));
+	x.lattice = lattice;
+	x.latlen = -1;
+	x.severity = "critical";
+	x.now_ms = now_ms;
+	if (mass)
+		sb_addn(&det, "{\"host_ids\":[", 13);
+	bt(s, 1, lattice, -1);
+	sqlite3_bind_int64(s, 2, now_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+		int has_hb = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		int64_t last = has_hb ? sqlite3_column_int64(s, 2) :
+		    sqlite3_column_int64(s, 3);
+
+		if (id == NULL)
+			continue;
+		if (mass) {
+			if (!first)
+				sb_addn(&det, ",", 1);
+			sb_json(&det, id);
+			first = 0;
+			continue;
+		}
+		sb_reset(&sum);
+		sb_reset(&det);
+		sb_printf(&sum, "host %s", id);
+		if (name != NULL && name[0] != '\0') {
+			sb_addn(&sum, " (", 2);
+			sb_line(&sum, name, 128);
+			sb_addn(&sum, ")", 1);
+		}
+		sb_printf(&sum, " silent for %" PRId64 "s (%s %s)",
+		    (now_ms - last) / 1000, has_hb ? "last heartbeat" :
+		    "no heartbeat since first seen", lt_time_format(last, tb));
+		sb_printf(&det, "{\"%s\":%" PRId64 ",\"silent_ms\":%" PRId64
+		    "}", has_hb ? "last_heartbeat_ms" : "first_seen_ms", last,
+		    now_ms - last);
+		if (sum.oom || det.oom) {
+			ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of "
+			    "memory");
+			goto out;
+		}
+		x.kind = "host_stale";
+		x.entity = x.host_id = id;
+		x.summary = sum.p;
+		x.details = det.p;
+		if ((ret = fire(a, &x, &fired, err)) != LT_OK)
+			goto out;
+		if (res != NULL)
+			res->host_stale += fired;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = lt_store_err(a->st, err, "alert sweep hosts");
+		goto out;
+	}
+	if (mass) {
+		sb_printf(&det, "],\"up_before\":%" PRId64 "}", nsilent + nup);
+		sb_printf(&sum, "lattice %s: %" PRId64 " of %" PRId64
+		    " hosts went silent at once (NATS or network trouble?)",
+		    lattice, nsilent, nsilent + nup);
+		if (sum.oom || det.oom) {
+			ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of "
+			    "memory");
+			goto out;
+		}
+		x.kind = "lattice_silent";
+		x.entity = lattice;
+		x.host_id = NULL;
+		x.summary = sum.p;
+		x.details = det.p;
+		sqlite3_reset(s);
+		if ((ret = fire(a, &x, &fired, err)) != LT_OK)
+			goto out;
+		if (res != NULL)
+			res->lattice_silent += fired;
+	}
+out:
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	free(sum.p);
+	free(det.p);
+	return ret;
+}
+
+/* Fire the alerts of the hosts one sweep marked stale. */
+int
+lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms, int min_hosts,
+    double fraction, struct lt_alert_sweep *res, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_SWEEP_LATTICES];
+	int rc, ret = LT_OK;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (fraction < 0)
+		fraction = 0;
+	if (fraction > 1)
+		fraction = 1;
+	sqlite3_bind_int64(s, 1, now_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *lat = (const char *)sqlite3_column_text(s, 0);
+		int64_t nsilent = sqlite3_column_int64(s, 1);
+		int64_t nup = sqlite3_column_int64(s, 2);
+		int mass;
+
+		if (lat == NULL)
+			continue;
+		/* Of the hosts that were up before this sweep. */
+		mass = min_hosts > 0 && nsilent >= min_hosts &&
+		    (double)nsilent >= fraction * (double)(nsilent + nup);
+		if ((ret = sweep_lattice(a, lat, now_ms, mass, nsilent, nup,
+		    res, err)) != LT_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = lt_store_err(a->st, err, "alert sweep");
+out:
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}

@@ -1,0 +1,79 @@
+/*
+ * alert.h - the alert model: which state changes fire or resolve alerts.
+ *
+ * Alerts are rows of the `alerts` table (schema/001_init.sql), written in
+ * the same transaction as the state change that causes them, so a crash
+ * can neither lose nor invent one.  The fold (lt_fold_msg) and the stale
+ * sweep (lt_stale_sweep) call in here; nothing else needs to.  The unique
+ * index alerts_one_active makes every fire idempotent: at most one active
+ * alert per (lattice, kind, entity), so repeated sweeps, repeated failing
+ * health checks and duplicate events add nothing.  Every change is queued
+ * for delivery by triggers (schema/002_alert_outbox.sql; see outbox.h).
+ *
+ * Kinds, severities, entities and resolutions are in docs/alerting.md.
+ * Times are latticed's clock: the message's received time, the sweep's now.
+ *
+ * One thread at a time uses a struct lt_alert, inside the caller's write
+ * transaction.
+ */
+#ifndef LT_ALERT_H
+#define LT_ALERT_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct lt_ce;
+struct lt_store;
+struct lt_alert;
+
+/* A host's status before and after an event, for the host rules. */
+enum lt_alert_host {
+	LT_AH_NONE = 0,		/* no host row (or not a host event) */
+	LT_AH_UP,
+	LT_AH_STALE,
+	LT_AH_STOPPED,
+};
+
+/* An event the fold applied (never a duplicate or a superseded one). */
+struct lt_alert_event {
+	const char		*lattice;
+	int			 latlen;	/* bytes of lattice, -1: NUL-
+						   terminated */
+	const struct lt_ce	*ev;		/* borrowed */
+	int64_t			 now_ms;	/* received time */
+	enum lt_alert_host	 host_was;	/* host events only */
+	enum lt_alert_host	 host_is;
+};
+
+/* Prepare the alert statements on st (borrowed; must outlive *out). */
+int	lt_alert_new(struct lt_store *st, struct lt_alert **out,
+	    struct lt_err *err);
+/* Finalize and free.  NULL is fine. */
+void	lt_alert_free(struct lt_alert *a);
+
+/*
+ * Fire and resolve what the applied event e implies: host_stopped,
+ * host_stale / lattice_silent resolutions, provider_unhealthy and the
+ * *_failed kinds.  LT_ESTORE when the database failed.
+ */
+int	lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
+	    struct lt_err *err);
+
+/* What one sweep's alerts did. */
+struct lt_alert_sweep {
+	int	host_stale;		/* host_stale alerts fired */
+	int	lattice_silent;		/* lattice_silent alerts fired */
+};
+
+/*
+ * After a stale sweep at now_ms marked hosts stale (status 'stale',
+ * status_changed_ms = now_ms): per lattice, when at least min_hosts and at
+ * least fraction of the hosts that were up went silent in this sweep, fire
+ * one lattice_silent alert naming them; else one host_stale per host.
+ * min_hosts <= 0 turns lattice_silent off.  res may be NULL.
+ */
+int	lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms, int min_hosts,
+	    double fraction, struct lt_alert_sweep *res, struct lt_err *err);
+
+#endif
