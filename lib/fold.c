@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "alert.h"
 #include "ce.h"
 #include "fold.h"
 #include "fold_int.h"
@@ -51,6 +52,7 @@ struct lt_fold {
 	struct lt_fold_opts	 opts;
 	char			*default_lattice;
 	struct lt_fold_stats	 stats;
+	struct lt_alert		*alerts;	/* alert.h statements */
 
 	/* Scratch, reused across messages. */
 	char			*arena;
@@ -74,6 +76,7 @@ struct ctx {
 	int64_t			 evtime;
 	enum lt_outcome		 out;
 	int			 no_data;
+	enum lt_alert_host	 host_was, host_is; /* for alert.h */
 };
 
 /* The host row while an event is applied to it. */
@@ -159,6 +162,11 @@ lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
 		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
 	}
 	f->st = st;
+	if (lt_alert_new(st, &f->alerts, err) != LT_OK) {
+		free(f->default_lattice);
+		free(f);
+		return LT_ESTORE;
+	}
 	*out = f;
 	return LT_OK;
 }
@@ -169,6 +177,7 @@ lt_fold_free(struct lt_fold *f)
 {
 	if (f == NULL)
 		return;
+	lt_alert_free(f->alerts);
 	free(f->default_lattice);
 	free(f->arena);
 	free(f->crows);
@@ -189,6 +198,13 @@ struct lt_store *
 lt_fold_store(struct lt_fold *f)
 {
 	return f->st;
+}
+
+/* The alert statements of a fold, for lib/stale.c. */
+struct lt_alert *
+lt_fold_alerts(struct lt_fold *f)
+{
+	return f->alerts;
 }
 
 /* Begin a batch. */
@@ -973,6 +989,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		c->out = LT_OUT_SUPERSEDED;
 		return LT_OK;
 	}
+	c->host_was = !h.exists ? LT_AH_NONE : h.status == HS_UP ? LT_AH_UP :
+	    h.status == HS_STALE ? LT_AH_STALE : LT_AH_STOPPED;
 	if (!h.exists) {
 		if (host_create(f, c, &h, err) != LT_OK)
 			return LT_ESTORE;
@@ -1054,6 +1072,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	}
 	if (host_store(f, c, &h, err) != LT_OK)
 		return LT_ESTORE;
+	c->host_is = h.status == HS_UP ? LT_AH_UP : h.status == HS_STALE ?
+	    LT_AH_STALE : LT_AH_STOPPED;
 	c->out = changed ? LT_OUT_APPLIED : LT_OUT_UNCHANGED;
 	return LT_OK;
 }
@@ -1269,6 +1289,22 @@ reject(struct lt_fold *f, struct ctx *c, const struct lt_err *why,
 	return LT_OK;
 }
 
+/* Fire and resolve the alerts an applied event implies (alert.h). */
+static int
+alert_hook(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	struct lt_alert_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.lattice = c->lattice;
+	e.latlen = c->latlen;
+	e.ev = c->ev;
+	e.now_ms = c->recv;
+	e.host_was = c->host_was;
+	e.host_is = c->host_is;
+	return lt_alert_on_event(f->alerts, &e, err);
+}
+
 /* Fold one message into the model, inside the caller's transaction. */
 int
 lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
@@ -1358,6 +1394,9 @@ lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 			*err = why;
 		goto out;
 	}
+	if (c.out != LT_OUT_SUPERSEDED &&
+	    (rc = alert_hook(f, &c, err)) != LT_OK)
+		goto out;
 	c.no_data = c.out == LT_OUT_UNCHANGED &&
 	    c.ev->kind == LT_K_HOST_HEARTBEAT;
 	if ((rc = insert_event(f, &c, err)) != LT_OK)

@@ -4,10 +4,13 @@
 #ifndef LT_FOLD_INT_H
 #define LT_FOLD_INT_H
 
+struct lt_alert;
 struct lt_fold;
 struct lt_store;
 
 /* The store a fold writes to (borrowed). */
 struct lt_store	*lt_fold_store(struct lt_fold *f);
+/* The alert statements a fold writes with (borrowed; alert.h). */
+struct lt_alert	*lt_fold_alerts(struct lt_fold *f);
 
 #endif

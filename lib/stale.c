@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "alert.h"
 #include "fold_int.h"
 #include "stale.h"
 #include "store_int.h"
@@ -18,6 +19,8 @@ lt_stale_opts_default(struct lt_stale_opts *opts)
 	opts->threshold_ms = 70000;
 	opts->default_interval_ms = 30000;
 	opts->grace_ms = 10000;
+	opts->mass_silence_min_hosts = 3;
+	opts->mass_silence_fraction = 0.5;
 }
 
 /*
@@ -34,25 +37,39 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 {
 	struct lt_store *st = lt_fold_store(f);
 	struct lt_stale_opts def;
+	struct lt_alert_sweep as;
 	sqlite3_stmt *s = st->stmt[LT_ST_STALE_SWEEP];
-	int rc;
+	int rc, n = 0;
 
 	if (opts == NULL) {
 		lt_stale_opts_default(&def);
 		opts = &def;
 	}
 	if (res != NULL)
-		res->marked = 0;
+		memset(res, 0, sizeof(*res));
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, window_start_ms);
 	sqlite3_bind_int64(s, 3, opts->default_interval_ms);
 	sqlite3_bind_int64(s, 4, opts->threshold_ms);
 	sqlite3_bind_int64(s, 5, opts->grace_ms);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE && res != NULL)
-		res->marked = sqlite3_changes(st->db);
+	if (rc == SQLITE_DONE)
+		n = sqlite3_changes(st->db);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return lt_store_err(st, err, "stale sweep");
+	if (res != NULL)
+		res->marked = n;
+	if (n == 0)
+		return LT_OK;
+	/* Their alerts, in the same transaction. */
+	if ((rc = lt_alert_on_sweep(lt_fold_alerts(f), now_ms,
+	    opts->mass_silence_min_hosts, opts->mass_silence_fraction, &as,
+	    err)) != LT_OK)
+		return rc;
+	if (res != NULL) {
+		res->host_stale = as.host_stale;
+		res->lattice_silent = as.lattice_silent;
+	}
 	return LT_OK;
 }

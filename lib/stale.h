@@ -12,7 +12,8 @@
  * for longer than now - window_start_ms.  A replay passes 0.
  *
  * lt_stale_sweep() runs inside the caller's transaction (lt_fold_begin /
- * lt_fold_commit) so the status change and its alert commit together.
+ * lt_fold_commit) so the status change and its alert commit together
+ * (alert.h: host_stale, or lattice_silent on mass silence).
  */
 #ifndef LT_STALE_H
 #define LT_STALE_H
@@ -27,12 +28,21 @@ struct lt_stale_opts {
 	int64_t	threshold_ms;		/* default 70000 */
 	int64_t	default_interval_ms;	/* default 30000 */
 	int64_t	grace_ms;		/* default 10000 */
+	/* Mass silence: when in one sweep at least mass_silence_min_hosts
+	   and at least mass_silence_fraction of a lattice's up hosts go
+	   silent, one lattice_silent alert names them instead of one
+	   host_stale per host (they are still marked stale).  0 hosts
+	   turns it off. */
+	int	mass_silence_min_hosts;	/* default 3 */
+	double	mass_silence_fraction;	/* default 0.5 */
 };
 
 void	lt_stale_opts_default(struct lt_stale_opts *opts);
 
 struct lt_stale_result {
 	int	marked;			/* hosts that went up -> stale */
+	int	host_stale;		/* host_stale alerts fired */
+	int	lattice_silent;		/* lattice_silent alerts fired */
 };
 
 int	lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
