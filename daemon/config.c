@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT };
+enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64 };
 
 struct key {
 	const char	*name;
@@ -43,6 +43,16 @@ static const struct key keys[] = {
 	{ "batch_max", K_COUNT, O(batch_max), 0, 1, 1000000 },
 	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
 	{ "verbose", K_INT, O(verbose), 0, 0, 3 },
+	{ "limit_max_payload", K_SIZE, O(limits.max_payload), 0, 1024,
+	    INT64_C(1) << 30 },
+	{ "limit_max_depth", K_INT, O(limits.max_depth), 0, 2, 1000 },
+	{ "limit_max_string", K_SIZE, O(limits.max_string), 0, 64,
+	    INT64_C(1) << 30 },
+	{ "limit_max_items", K_COUNT, O(limits.max_items), 0, 1, 100000000 },
+	{ "limit_max_pairs", K_COUNT, O(limits.max_pairs), 0, 1, 100000000 },
+	{ "limit_max_instances", K_I64, O(limits.max_instances), 0, 1,
+	    INT64_MAX },
+	{ "limit_max_uptime", K_I64, O(limits.max_uptime), 0, 1, INT64_MAX },
 };
 #undef O
 
@@ -206,6 +216,22 @@ freelist(char **list, size_t *n)
 	*n = 0;
 }
 
+/* Multiplier of a size unit (k, M, G: powers of 1024); 0 if none. */
+static long long
+sizeunit(char c)
+{
+	switch (c) {
+	case 'k':
+	case 'K':
+		return 1024;
+	case 'M':
+		return 1024 * 1024;
+	case 'G':
+		return 1024 * 1024 * 1024;
+	}
+	return 0;
+}
+
 /* Set key k from value v; where is "file:line". */
 static int
 setkey(struct config *cf, const struct key *k, const char *v,
@@ -214,7 +240,7 @@ setkey(struct config *cf, const struct key *k, const char *v,
 	char	**sp = (char **)((char *)cf + k->off);
 	int64_t	  d;
 	char	 *end;
-	long long ll;
+	long long ll, mul;
 
 	switch (k->type) {
 	case K_STR:
@@ -244,8 +270,16 @@ setkey(struct config *cf, const struct key *k, const char *v,
 		return 0;
 	case K_COUNT:
 	case K_INT:
+	case K_SIZE:
+	case K_I64:
 		errno = 0;
 		ll = strtoll(v, &end, 10);
+		if (k->type == K_SIZE && errno == 0 && end != v &&
+		    end[0] != '\0' && end[1] == '\0' &&
+		    (mul = sizeunit(*end)) > 0) {
+			ll = ll > LLONG_MAX / mul ? LLONG_MAX : ll * mul;
+			end++;
+		}
 		if (errno != 0 || end == v || *end != '\0' || ll < k->min ||
 		    ll > k->max) {
 			adderr(errs, "%s: %s: \"%s\" is not a number in "
@@ -253,8 +287,10 @@ setkey(struct config *cf, const struct key *k, const char *v,
 			    (long long)k->min, (long long)k->max);
 			return -1;
 		}
-		if (k->type == K_COUNT)
+		if (k->type == K_COUNT || k->type == K_SIZE)
 			*(size_t *)((char *)cf + k->off) = (size_t)ll;
+		else if (k->type == K_I64)
+			*(int64_t *)((char *)cf + k->off) = ll;
 		else
 			*(int *)((char *)cf + k->off) = (int)ll;
 		return 0;
@@ -395,6 +431,7 @@ config_load(const char *path, int must_exist,
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
 	cf->inbox_max = 100000;
+	lt_limits_default(&cf->limits);
 	if (cf->db == NULL || cf->nats_url[0] == NULL ||
 	    cf->lattices[0] == NULL)
 		goto fail;

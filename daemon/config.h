@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ce.h"
+
 #define CONFIG_MAX_LIST	32
 
 struct config {
@@ -35,6 +37,7 @@ struct config {
 	int64_t	 reconnect_wait_ms;
 	size_t	 batch_max;
 	size_t	 inbox_max;
+	struct lt_limits limits;	/* limit_* keys */
 	int	 verbose;
 };
 

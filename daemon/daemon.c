@@ -367,6 +367,17 @@ warn_restart(const struct config *o, const struct config *n)
 		    "restart latticed to apply");
 }
 
+/* Hand the limit_* keys to the fold (SIGHUP). */
+static void
+apply_limits(struct daemon *d)
+{
+	struct lt_fold_opts	fo;
+
+	lt_fold_opts_default(&fo);
+	fo.limits = d->cf->limits;
+	lt_fold_set_opts(d->fold, &fo);
+}
+
 /* Re-read the config; keep the old one when the new one is bad. */
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
@@ -398,6 +409,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	log_setverbose(d->cf->verbose);
 	apply_stale(d);
 	inbox_set_max(d->inbox, d->cf->inbox_max);
+	apply_limits(d);
 	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
 	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
 	    "batch_max %zu batch_delay %lldms", d->cf->path,
@@ -419,6 +431,7 @@ open_store(struct daemon *d)
 		return -1;
 	}
 	lt_fold_opts_default(&fo);
+	fo.limits = d->cf->limits;
 	if (lt_fold_new(d->st, &fo, &d->fold, &err) != LT_OK) {
 		log_warnx("db: %s: %s", d->cf->db, err.msg);
 		return -1;

@@ -86,6 +86,7 @@ replay_run(const struct config *cf, const char *path)
 	if (lt_store_open(cf->db, &st, &err) != LT_OK)
 		goto fail;
 	lt_fold_opts_default(&fo);
+	fo.limits = cf->limits;
 	if (lt_fold_new(st, &fo, &f, &err) != LT_OK)
 		goto fail;
 	while ((len = getline(&line, &cap, fp)) != -1) {
