@@ -2,6 +2,7 @@
  * check_ce.c - the CloudEvent decoder: every real host shape, every reject
  * class, limits and edge cases.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1115,6 +1116,56 @@ START_TEST(json_numbers)
 }
 END_TEST
 
+/* Every fixture decodes, twice the same, and keeps its data text. */
+START_TEST(all_fixtures)
+{
+	char		 dir[512];
+	DIR		*d;
+	struct dirent	*de;
+	struct lt_ce	*a, *b;
+	int		 n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/events", TEST_DATA_DIR);
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strstr(de->d_name, ".json") == NULL)
+			continue;
+		a = load(de->d_name);
+		b = load(de->d_name);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_str_eq(a->id, b->id);
+		ck_assert(a->inventory_hash == b->inventory_hash);
+		ck_assert_ptr_nonnull(a->data);
+		ck_assert_int_eq(strlen(a->data), a->data_len);
+		ck_assert(a->data[0] == '{');
+		lt_ce_free(a);
+		lt_ce_free(b);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 50);
+}
+END_TEST
+
+/* The spec page's "+00:00Z" time keeps the event, not the instant. */
+START_TEST(spec_bad_time)
+{
+	const char	*s = "{\"specversion\":\"1.0\",\"id\":\"i\","
+	    "\"source\":\"" H1 "\",\"type\":"
+	    "\"com.wasmcloud.lattice.host_stopped\",\"time\":"
+	    "\"2023-06-13T00:00:00+00:00Z\",\"data\":{\"host_id\":\"" H1
+	    "\",\"labels\":{\"key\":\"value\"},\"reason\":\"stop\"}}";
+	struct lt_ce	*ev;
+	struct lt_err	 err;
+
+	ck_assert_int_eq(parse_str(s, &ev, &err), LT_OK);
+	ck_assert_int_eq(ev->kind, LT_K_HOST_STOPPED);
+	ck_assert_int_eq(ev->time_ok, 0);
+	ck_assert_str_eq(ev->time_raw, "2023-06-13T00:00:00+00:00Z");
+	lt_ce_free(ev);
+}
+END_TEST
+
 /* Big inventories spill over the first arena block and free cleanly. */
 START_TEST(big_heartbeat)
 {
@@ -1209,6 +1260,8 @@ main(void)
 	tcase_add_test(edge, duplicate_keys);
 	tcase_add_test(edge, big_heartbeat);
 	tcase_add_test(edge, raw_data);
+	tcase_add_test(valid, all_fixtures);
+	tcase_add_test(edge, spec_bad_time);
 	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
 	suite_add_tcase(s, valid);
