@@ -165,7 +165,7 @@ str_word_special(const unsigned char *p)
 	memcpy(&w, p, sizeof(w));
 	q = w ^ (ONES * '"');
 	b = w ^ (ONES * '\\');
-	c = w & (ONES * 0xe0);		/* zero byte iff the byte < 0x20 */
+	c = w & (ONES * 0xe0);	/* a zero byte iff that byte < 0x20 */
 	return (w | ((c - ONES) & ~c) | ((q - ONES) & ~q) |
 	    ((b - ONES) & ~b)) & HIGHS;
 }

@@ -18,8 +18,10 @@
 #define HOTP	"NDZYGCF3YPQYQ3NBJQ6QTY2OVO7XRWZTRIJLHXXM2DSGZMPTLCNGYEZA"
 #define ACTOR	"MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
 #define PROV	"VAG3QITQQ2ODAOWB5TTQSDJ53XK3SHBEIFNK4AYJ5RKAX2UNSCAPHA5M"
-#define ANN	"{\"wasmcloud.dev/appspec\":\"echo\",\"wasmcloud.dev/scaler\":\"x\"}"
-#define LABELS	"{\"hostcore.os\":\"linux\",\"hostcore.arch\":\"x86_64\"," \
+#define ANN	"{\"wasmcloud.dev/appspec\":\"echo\"," \
+		"\"wasmcloud.dev/scaler\":\"x\"}"
+#define LABELS	"{\"hostcore.os\":\"linux\"," \
+		"\"hostcore.arch\":\"x86_64\"," \
 		"\"zone\":\"eu-1\"}"
 
 /* Envelope around a data object for inline cases. */
@@ -809,7 +811,8 @@ static const struct {
 
 START_TEST(reject_table)
 {
-	struct lt_ce	*ev = (struct lt_ce *)&lim;	/* must be reset */
+	/* Non-NULL on purpose: a failed parse must reset it. */
+	struct lt_ce	*ev = (struct lt_ce *)&lim;
 	struct lt_err	 err;
 	int		 rc;
 
@@ -827,7 +830,8 @@ END_TEST
 
 START_TEST(reject_raw_nul)
 {
-	static const char	 s[] = EV("config_set", "{\"config_name\":\"c\"}");
+	static const char	 s[] = EV("config_set",
+	    "{\"config_name\":\"c\"}");
 	char			 buf[sizeof(s)];
 	struct lt_ce		*ev;
 	struct lt_err		 err;
@@ -931,7 +935,8 @@ END_TEST
 /* Escaped backslash before u0000 is text, not a NUL escape. */
 START_TEST(escaped_backslash_u0000)
 {
-	const char	*s = EV("config_set", "{\"config_name\":\"a\\\\u0000\"}");
+	const char	*s = EV("config_set",
+	    "{\"config_name\":\"a\\\\u0000\"}");
 	struct lt_ce	*ev;
 	struct lt_err	 err;
 
