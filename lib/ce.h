@@ -15,7 +15,7 @@
  * JSON-valued fields (labels, annotations, interfaces, ...) are compact JSON
  * text.  A NULL string means "absent in the event".
  *
- * Errors: LT_EPARSE (not JSON, invalid UTF-8, embedded NUL), LT_EINVAL
+ * Errors: LT_EPARSE (not strict RFC 8259 JSON, invalid UTF-8, NUL), LT_EINVAL
  * (envelope or data of the wrong shape or type), LT_ELIMIT (over a
  * struct lt_limits bound).  err->field names the offending member
  * ("data.max_instances", "specversion", ...).  A valid CloudEvent of a type
