@@ -21,6 +21,10 @@
  * hold valid JSON, every folded message left exactly one row in events or
  * rejected_events, a rollback left no trace, and every generated column can
  * be read.  A broken invariant is an abort().
+ *
+ * FUZZ_SKIP_NONJSON=1 skips messages SQLite's json_valid() rejects
+ * (known bug: lt_ce_parse accepts them and the events INSERT then fails);
+ * use it only to hunt past that bug.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memmem */
@@ -67,6 +71,9 @@ static struct lt_fold	*fold;
 static uint64_t		 ninputs;	/* since the last reset */
 static uint64_t		 reset_every = 256;
 static int64_t		 clock_ms;
+static int		 skip_nonjson;
+static sqlite3		*jdb;		/* json_valid() for skip_nonjson */
+static sqlite3_stmt	*jvalid;
 static uint64_t		 want_events;	/* committed rows expected */
 static uint64_t		 want_rejected;
 
@@ -183,7 +190,7 @@ check_db(int heavy)
 	CHECK(query_int("SELECT count(*) FROM alerts WHERE "
 	    "NOT json_valid(details)") == 0);
 	CHECK(query_int("SELECT count(*) FROM events WHERE "
-	    "payload IS NOT NULL AND NOT json_valid(payload)") == 0);
+	    "data IS NOT NULL AND NOT json_valid(data)") == 0);
 	/* Components and providers only on known hosts (the FK says so
 	   too, but only when foreign_keys was really on). */
 	CHECK(query_int("SELECT count(*) FROM components c WHERE NOT EXISTS "
@@ -194,8 +201,7 @@ check_db(int heavy)
 	    "h.host_id = p.host_id)") == 0);
 	if (!heavy)
 		return;
-	/* Every column, generated ones included, can be read: a payload
-	   SQLite cannot parse makes events.data fail here. */
+	/* Every column, generated ones included, can be read. */
 	for (i = 0; i < NTABLES; i++) {
 		snprintf(sql, sizeof(sql), "SELECT * FROM %s", tables[i]);
 		(void)rows_of(sql);
@@ -270,6 +276,17 @@ fold_one(uint8_t sel, const uint8_t *msg, size_t len, int64_t now_ms)
 		}
 		return LT_OUT_REJECTED;
 	}
+	if (skip_nonjson) {
+		int ok;
+
+		CHECK(sqlite3_bind_text(jvalid, 1, (const char *)msg,
+		    (int)len, SQLITE_STATIC) == SQLITE_OK);
+		CHECK(sqlite3_step(jvalid) == SQLITE_ROW);
+		ok = sqlite3_column_int(jvalid, 0);
+		sqlite3_reset(jvalid);
+		if (!ok)
+			return LT_OUT_DUPLICATE;	/* leaves no row */
+	}
 	m.subject = subject_for(sel, msg, len, subj, sizeof(subj));
 	m.data = msg;
 	m.len = len;
@@ -299,6 +316,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (e != NULL && atoi(e) > 0)
 		reset_every = (uint64_t)atoi(e);
+	e = getenv("FUZZ_SKIP_NONJSON");
+	if (e != NULL && atoi(e) > 0) {
+		skip_nonjson = 1;
+		CHECK(sqlite3_open(":memory:", &jdb) == SQLITE_OK);
+		CHECK(sqlite3_prepare_v2(jdb, "SELECT json_valid(?1)", -1,
+		    &jvalid, NULL) == SQLITE_OK);
+	}
 	open_db();
 	return 0;
 }
