@@ -11,7 +11,8 @@
 
 #include "config.h"
 
-enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64 };
+enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
+    K_BOOL };
 
 struct key {
 	const char	*name;
@@ -43,6 +44,26 @@ static const struct key keys[] = {
 	{ "batch_max", K_COUNT, O(batch_max), 0, 1, 1000000 },
 	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
 	{ "verbose", K_INT, O(verbose), 0, 0, 3 },
+	{ "jetstream", K_BOOL, O(jetstream), 0, 0, 1 },
+	{ "js_stream", K_STR, O(js_stream), 0, 0, 0 },
+	{ "js_durable", K_STR, O(js_durable), 0, 0, 0 },
+	{ "js_mode", K_STR, O(js_mode), 0, 0, 0 },
+	{ "js_max_age", K_DUR, O(js_max_age_ms), 0, 1000,
+	    INT64_C(86400000) * 3650 },
+	{ "js_max_deliver", K_INT, O(js_max_deliver), 0, 1, 1000 },
+	{ "resync_gather", K_DUR, O(resync_gather_ms), 0, 100, 60000 },
+	{ "history_max_age", K_DUR, O(history_max_age_ms), 0, 0,
+	    INT64_C(86400000) * 36500 },
+	{ "history_max_rows", K_I64, O(history_max_rows), 0, 0,
+	    INT64_C(1) << 40 },
+	{ "rejected_max_age", K_DUR, O(rejected_max_age_ms), 0, 0,
+	    INT64_C(86400000) * 36500 },
+	{ "rejected_max_rows", K_I64, O(rejected_max_rows), 0, 0,
+	    INT64_C(1) << 40 },
+	{ "retention_interval", K_DUR, O(retention_interval_ms), 0, 10,
+	    86400000 },
+	{ "checkpoint_interval", K_DUR, O(checkpoint_interval_ms), 0, 0,
+	    86400000 },
 	{ "limit_max_payload", K_SIZE, O(limits.max_payload), 0, 1024,
 	    INT64_C(1) << 30 },
 	{ "limit_max_depth", K_INT, O(limits.max_depth), 0, 2, 1000 },
@@ -110,6 +131,10 @@ config_duration(const char *s)
 		mul = 60000;
 	else if (strcmp(end, "h") == 0)
 		mul = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400000;
+	else if (*end == '\0' && v == 0)
+		mul = 1;	/* a bare 0: "off" for the keys that allow it */
 	else
 		return -1;
 	if (v > INT64_MAX / mul)
@@ -258,7 +283,7 @@ setkey(struct config *cf, const struct key *k, const char *v,
 	case K_DUR:
 		if ((d = config_duration(v)) < 0) {
 			adderr(errs, "%s: %s: invalid duration \"%s\" (use "
-			    "e.g. 250ms, 30s, 5m)", where, k->name, v);
+			    "e.g. 250ms, 30s, 5m, 7d)", where, k->name, v);
 			return -1;
 		}
 		if (d < k->min || d > k->max) {
@@ -267,6 +292,17 @@ setkey(struct config *cf, const struct key *k, const char *v,
 			return -1;
 		}
 		*(int64_t *)((char *)cf + k->off) = d;
+		return 0;
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			*(int *)((char *)cf + k->off) = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			*(int *)((char *)cf + k->off) = 0;
+		else {
+			adderr(errs, "%s: %s: \"%s\" is not yes or no", where,
+			    k->name, v);
+			return -1;
+		}
 		return 0;
 	case K_COUNT:
 	case K_INT:
@@ -400,6 +436,18 @@ crosscheck(struct config *cf, struct config_errors *errs)
 		adderr(errs, "%s: no lattices", p);
 		rc = -1;
 	}
+	if (strcmp(cf->js_mode, "source") != 0 &&
+	    strcmp(cf->js_mode, "attach") != 0) {
+		adderr(errs, "%s: js_mode: \"%s\" is not source or attach", p,
+		    cf->js_mode);
+		rc = -1;
+	}
+	if (strpbrk(cf->js_durable, ".*> \t") != NULL ||
+	    strpbrk(cf->js_stream, ".*> \t") != NULL) {
+		adderr(errs, "%s: js_stream and js_durable cannot contain "
+		    "'.', '*', '>' or blanks", p);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -432,6 +480,21 @@ config_load(const char *path, int must_exist,
 	cf->batch_max = 1000;
 	cf->inbox_max = 100000;
 	lt_limits_default(&cf->limits);
+	cf->js_stream = strdup("latticed_events");
+	cf->js_durable = strdup("latticed");
+	cf->js_mode = strdup("source");
+	cf->js_max_age_ms = INT64_C(86400000);
+	cf->js_max_deliver = 5;
+	cf->resync_gather_ms = 2000;
+	cf->history_max_age_ms = INT64_C(7) * 86400000;
+	cf->history_max_rows = 10000000;
+	cf->rejected_max_age_ms = INT64_C(30) * 86400000;
+	cf->rejected_max_rows = 100000;
+	cf->retention_interval_ms = 10000;
+	cf->checkpoint_interval_ms = 60000;
+	if (cf->js_stream == NULL || cf->js_durable == NULL ||
+	    cf->js_mode == NULL)
+		goto fail;
 	if (cf->db == NULL || cf->nats_url[0] == NULL ||
 	    cf->lattices[0] == NULL)
 		goto fail;
@@ -488,5 +551,8 @@ config_free(struct config *cf)
 	free(cf->tls_ca);
 	free(cf->tls_cert);
 	free(cf->tls_key);
+	free(cf->js_stream);
+	free(cf->js_durable);
+	free(cf->js_mode);
 	free(cf);
 }

@@ -3,7 +3,7 @@
  *
  * The file holds `key value` lines; `#` starts a comment.  Every error is
  * collected as "file:line: message" so a check (-n) or a reload (SIGHUP)
- * reports them all at once.  Durations take a unit: 250ms, 30s, 5m, 1h.
+ * reports them all at once.  Durations take a unit: 250ms, 30s, 5m, 1h, 7d.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -39,6 +39,19 @@ struct config {
 	size_t	 inbox_max;
 	struct lt_limits limits;	/* limit_* keys */
 	int	 verbose;
+	int	 jetstream;		/* consume through a durable consumer */
+	char	*js_stream;		/* latticed's own stream */
+	char	*js_durable;		/* durable consumer name */
+	char	*js_mode;		/* "source" or "attach" */
+	int64_t	 js_max_age_ms;		/* retention of latticed's stream */
+	int	 js_max_deliver;	/* tries before a message is poison */
+	int64_t	 resync_gather_ms;	/* how long to gather ping replies */
+	int64_t	 history_max_age_ms;	/* events retention, 0: no limit */
+	int64_t	 history_max_rows;	/* 0: no limit */
+	int64_t	 rejected_max_age_ms;	/* rejected_events, 0: no limit */
+	int64_t	 rejected_max_rows;	/* 0: no limit */
+	int64_t	 retention_interval_ms;	/* between prune passes */
+	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
 };
 
 /* What the command line sets; it wins over the file. */
@@ -68,7 +81,8 @@ int	config_load(const char *path, int must_exist,
 void	config_free(struct config *cf);
 /* Free the error lines. */
 void	config_errors_clear(struct config_errors *errs);
-/* Parse "250ms", "30s", "5m", "1h" into milliseconds; -1 when invalid. */
+/* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
+   milliseconds; -1 when invalid. */
 int64_t	config_duration(const char *s);
 /* The default config file: $CONFIGURATION_DIRECTORY/latticed.conf or
    /etc/latticed/latticed.conf.  Static storage. */

@@ -17,6 +17,7 @@
 #include "fold.h"
 #include "inbox.h"
 #include "log.h"
+#include "maint.h"
 #include "natsconn.h"
 #include "notify.h"
 #include "stale.h"
@@ -34,6 +35,7 @@ struct daemon {
 	struct lt_store		 *st;
 	struct lt_fold		 *fold;
 	struct lt_stale_opts	  stale;
+	struct maint		 *maint;	/* retention, checkpoints */
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
 	int			  connected, ready, stopping, status;
@@ -385,6 +387,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	struct daemon		*d = arg;
 	struct config		*ncf;
 	struct config_errors	 errs = { 0 };
+	struct maint_opts	 mo;
 	struct timeval		 tv;
 	size_t			 i;
 
@@ -409,6 +412,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	log_setverbose(d->cf->verbose);
 	apply_stale(d);
 	inbox_set_max(d->inbox, d->cf->inbox_max);
+	maint_opts_config(d->cf, &mo);
+	maint_set_opts(d->maint, &mo);
 	apply_limits(d);
 	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
 	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
@@ -503,8 +508,9 @@ int
 daemon_run(struct config *cf, const struct config_flags *flags,
     int must_exist)
 {
-	struct daemon	d;
-	int		connected = 0;
+	struct daemon		d;
+	struct maint_opts	mo;
+	int			connected = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.cf = cf;
@@ -523,6 +529,9 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		log_warnx("event: cannot set up the loop");
 		goto out;
 	}
+	maint_opts_config(cf, &mo);
+	if (maint_start(d.base, d.st, cf->db, &mo, &d.maint) == -1)
+		goto out;
 	if (inbox_new(cf->inbox_max, d.ev_wake, &d.inbox) == -1)
 		goto out;
 	d.window_start_ms = now_ms();
@@ -538,6 +547,7 @@ out:
 	natsconn_close(d.nc);
 	free_events(&d);
 	inbox_free(d.inbox);
+	maint_stop(d.maint);
 	lt_fold_free(d.fold);
 	lt_store_close(d.st);
 	if (d.base != NULL)

@@ -1,0 +1,285 @@
+/*
+ * maint.c - the maintenance timer: prune the history in small batches,
+ * checkpoint the WAL, PRAGMA optimize.  Runs on the loop thread, so it
+ * never interleaves with a fold transaction.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "maint.h"
+#include "prune.h"
+#include "store.h"
+
+#define MAINT_BATCH		1000		/* rows per table per pass */
+#define MAINT_BACKLOG_MS	50		/* re-arm while batches fill */
+#define MAINT_TRUNCATE_MS	(3600 * 1000)	/* truncate at most hourly */
+#define MAINT_WAL_MAX		(INT64_C(64) << 20)	/* ... or past this */
+#define MAINT_OPTIMIZE_MS	(4 * 3600 * 1000)
+
+struct maint {
+	struct event_base	*base;
+	struct lt_store		*st;
+	struct lt_prune		*pr;
+	struct event		*ev;
+	char			*wal;		/* the -wal file */
+	struct maint_opts	 o;
+	int64_t			 last_ckpt, last_trunc, last_opt; /* mono */
+	uint64_t		 pruned[LT_PRUNE_NTABLES];
+	uint64_t		 drain[LT_PRUNE_NTABLES]; /* this backlog */
+};
+
+/* Wall clock in milliseconds since the epoch (the received_ms clock). */
+static int64_t
+wall_ms(void)
+{
+	struct timespec	tp;
+
+	clock_gettime(CLOCK_REALTIME, &tp);
+	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
+}
+
+/* Monotonic milliseconds, for intervals. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	tp;
+
+	clock_gettime(CLOCK_MONOTONIC, &tp);
+	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
+}
+
+/* Fill the defaults. */
+void
+maint_opts_default(struct maint_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->history_max_age_ms = INT64_C(7) * 86400000;
+	o->history_max_rows = 10000000;
+	o->rejected_max_age_ms = INT64_C(30) * 86400000;
+	o->rejected_max_rows = 100000;
+	o->interval_ms = 10000;
+	o->checkpoint_interval_ms = 60000;
+	o->batch = MAINT_BATCH;
+}
+
+/* Take the retention keys of a config. */
+void
+maint_opts_config(const struct config *cf, struct maint_opts *o)
+{
+	maint_opts_default(o);
+	o->history_max_age_ms = cf->history_max_age_ms;
+	o->history_max_rows = cf->history_max_rows;
+	o->rejected_max_age_ms = cf->rejected_max_age_ms;
+	o->rejected_max_rows = cf->rejected_max_rows;
+	o->interval_ms = cf->retention_interval_ms;
+	o->checkpoint_interval_ms = cf->checkpoint_interval_ms;
+}
+
+/* Arm the timer in ms. */
+static void
+arm(struct maint *m, int64_t ms)
+{
+	struct timeval	tv;
+
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(m->ev, &tv);
+}
+
+/* Size of the -wal file, 0 when missing or unknown. */
+static int64_t
+wal_size(const struct maint *m)
+{
+	struct stat	sb;
+
+	if (m->wal == NULL || stat(m->wal, &sb) == -1)
+		return 0;
+	return (int64_t)sb.st_size;
+}
+
+/* Prune one batch of one table; return whether a full batch went. */
+static int
+prune_one(struct maint *m, enum lt_prune_table t, int64_t max_age_ms,
+    int64_t max_rows, int64_t now)
+{
+	struct lt_err	err;
+	int64_t		cutoff = 0;
+	int		n = 0;
+
+	if (max_age_ms == 0 && max_rows == 0)
+		return 0;
+	if (max_age_ms > 0)
+		cutoff = now - max_age_ms > 0 ? now - max_age_ms : 1;
+	lt_err_clear(&err);
+	if (lt_prune(m->pr, t, cutoff, max_rows, m->o.batch, &n, &err) !=
+	    LT_OK) {
+		log_warnx_rl("retention", "retention: %s: %s: %s",
+		    lt_prune_table_name(t), lt_strerror(err.code), err.msg);
+		return 0;
+	}
+	m->pruned[t] += (uint64_t)n;
+	m->drain[t] += (uint64_t)n;
+	if (n > 0)
+		log_debug("retention: %s: pruned %d rows",
+		    lt_prune_table_name(t), n);
+	return n == m->o.batch;
+}
+
+/* Checkpoint when due: passive, or truncating when due or the WAL is big. */
+static void
+checkpoint(struct maint *m, int64_t mono)
+{
+	struct lt_checkpoint	res;
+	struct lt_err		err;
+	int64_t			size;
+	int			trunc;
+
+	if (m->o.checkpoint_interval_ms == 0 ||
+	    mono - m->last_ckpt < m->o.checkpoint_interval_ms)
+		return;
+	m->last_ckpt = mono;
+	size = wal_size(m);
+	trunc = mono - m->last_trunc >= MAINT_TRUNCATE_MS ||
+	    size > MAINT_WAL_MAX;
+	lt_err_clear(&err);
+	if (lt_store_checkpoint(m->st, trunc, &res, &err) != LT_OK) {
+		log_warnx_rl("checkpoint", "checkpoint: %s", err.msg);
+		return;
+	}
+	if (trunc && !res.busy)
+		m->last_trunc = mono;
+	log_debug("checkpoint: %s, wal %lld bytes, %d of %d frames%s",
+	    trunc ? "truncate" : "passive", (long long)size,
+	    res.done_frames, res.wal_frames, res.busy ? ", readers busy" : "");
+	if (trunc && res.busy && size > MAINT_WAL_MAX)
+		log_warnx_rl("checkpoint", "checkpoint: wal is %lld bytes and "
+		    "a reader keeps it from being truncated", (long long)size);
+}
+
+/* One maintenance pass; re-arm quickly while a backlog remains. */
+static void
+on_maint(evutil_socket_t fd, short what, void *arg)
+{
+	struct maint	*m = arg;
+	int64_t		 now = wall_ms(), mono = mono_ms(), next;
+	int		 more = 0;
+
+	(void)fd;
+	(void)what;
+	more |= prune_one(m, LT_PRUNE_EVENTS, m->o.history_max_age_ms,
+	    m->o.history_max_rows, now);
+	more |= prune_one(m, LT_PRUNE_REJECTED, m->o.rejected_max_age_ms,
+	    m->o.rejected_max_rows, now);
+	if (!more && (m->drain[0] > 0 || m->drain[1] > 0)) {
+		log_info("retention: pruned %llu events and %llu rejected "
+		    "rows", (unsigned long long)m->drain[LT_PRUNE_EVENTS],
+		    (unsigned long long)m->drain[LT_PRUNE_REJECTED]);
+		memset(m->drain, 0, sizeof(m->drain));
+	}
+	checkpoint(m, mono);
+	if (mono - m->last_opt >= MAINT_OPTIMIZE_MS) {
+		struct lt_err	err;
+
+		m->last_opt = mono;
+		lt_err_clear(&err);
+		if (lt_store_optimize(m->st, &err) != LT_OK)
+			log_warnx_rl("optimize", "optimize: %s", err.msg);
+	}
+	next = more ? MAINT_BACKLOG_MS : m->o.interval_ms;
+	if (m->o.checkpoint_interval_ms > 0 && m->o.checkpoint_interval_ms -
+	    (mono_ms() - m->last_ckpt) < next)
+		next = m->o.checkpoint_interval_ms - (mono_ms() - m->last_ckpt);
+	arm(m, next);
+}
+
+/* Prepare and arm. */
+int
+maint_start(struct event_base *base, struct lt_store *st, const char *db,
+    const struct maint_opts *o, struct maint **out)
+{
+	struct maint	*m;
+	struct lt_err	 err;
+	int64_t		 mono = mono_ms();
+
+	*out = NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warnx("retention: out of memory");
+		return -1;
+	}
+	m->base = base;
+	m->st = st;
+	m->o = *o;
+	if (m->o.batch < 1)
+		m->o.batch = MAINT_BATCH;
+	m->last_ckpt = m->last_opt = mono;
+	/* the first truncate may come at the first checkpoint */
+	m->last_trunc = mono - MAINT_TRUNCATE_MS;
+	if (db != NULL && asprintf(&m->wal, "%s-wal", db) == -1)
+		m->wal = NULL;
+	lt_err_clear(&err);
+	if (lt_prune_new(st, &m->pr, &err) != LT_OK) {
+		log_warnx("retention: %s", err.msg);
+		goto fail;
+	}
+	if ((m->ev = evtimer_new(base, on_maint, m)) == NULL) {
+		log_warnx("retention: cannot create the timer");
+		goto fail;
+	}
+	/* a first pass soon: a backlog from before a restart drains now */
+	arm(m, m->o.interval_ms < 1000 ? m->o.interval_ms : 1000);
+	*out = m;
+	return 0;
+fail:
+	lt_prune_free(m->pr);
+	free(m->wal);
+	free(m);
+	return -1;
+}
+
+/* Take new settings; run a pass soon. */
+void
+maint_set_opts(struct maint *m, const struct maint_opts *o)
+{
+	if (m == NULL)
+		return;
+	m->o = *o;
+	if (m->o.batch < 1)
+		m->o.batch = MAINT_BATCH;
+	arm(m, MAINT_BACKLOG_MS);
+}
+
+/* Report the rows pruned so far. */
+void
+maint_pruned(const struct maint *m, uint64_t *events, uint64_t *rejected)
+{
+	*events = m != NULL ? m->pruned[LT_PRUNE_EVENTS] : 0;
+	*rejected = m != NULL ? m->pruned[LT_PRUNE_REJECTED] : 0;
+}
+
+/* Optimize, disarm, free. */
+void
+maint_stop(struct maint *m)
+{
+	struct lt_err	err;
+
+	if (m == NULL)
+		return;
+	lt_err_clear(&err);
+	if (lt_store_optimize(m->st, &err) != LT_OK)
+		log_warnx("optimize: %s", err.msg);
+	if (m->ev != NULL)
+		event_free(m->ev);
+	lt_prune_free(m->pr);
+	free(m->wal);
+	free(m);
+}

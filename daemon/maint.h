@@ -1,0 +1,51 @@
+/*
+ * maint.h - the maintenance timer: history retention, WAL checkpoints and
+ * PRAGMA optimize, on the loop thread between fold batches.
+ *
+ * Every retention_interval the timer deletes ONE batch of the oldest rows
+ * over the limits from events and from rejected_events, each in its own
+ * short transaction; while a batch came back full it re-arms after 50 ms,
+ * so a backlog drains without holding the write lock long enough to delay
+ * the fold.  Every checkpoint_interval it runs a passive WAL checkpoint; at
+ * most hourly, or when the -wal file grew past 64 MiB, a truncating one.
+ * PRAGMA optimize runs every 4 hours and at maint_stop().
+ */
+#ifndef MAINT_H
+#define MAINT_H
+
+#include <stdint.h>
+
+struct config;
+struct event_base;
+struct lt_store;
+struct maint;
+
+/* Limits and intervals; 0 turns a limit (or the checkpoints) off. */
+struct maint_opts {
+	int64_t	history_max_age_ms;
+	int64_t	history_max_rows;
+	int64_t	rejected_max_age_ms;
+	int64_t	rejected_max_rows;
+	int64_t	interval_ms;		/* between prune passes, > 0 */
+	int64_t	checkpoint_interval_ms;
+	int	batch;			/* rows per table per pass, > 0 */
+};
+
+/* Fill the defaults: 7d / 10M events, 30d / 100k rejected, 10s, 60s. */
+void	maint_opts_default(struct maint_opts *o);
+/* Take the retention keys of a config. */
+void	maint_opts_config(const struct config *cf, struct maint_opts *o);
+/* Prepare on st (borrowed) and arm the timer on base.  db is the file's
+   path (its "-wal" is watched).  Returns 0 or -1 (logged). */
+int	maint_start(struct event_base *base, struct lt_store *st,
+	    const char *db, const struct maint_opts *o, struct maint **out);
+/* Apply new settings (SIGHUP); the next pass runs soon. */
+void	maint_set_opts(struct maint *m, const struct maint_opts *o);
+/* Rows pruned so far from events and from rejected_events. */
+void	maint_pruned(const struct maint *m, uint64_t *events,
+	    uint64_t *rejected);
+/* PRAGMA optimize, then disarm and free; before lt_store_close().
+   NULL is fine. */
+void	maint_stop(struct maint *m);
+
+#endif
