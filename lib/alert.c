@@ -429,6 +429,32 @@ link_entity(struct sbuf *b, const struct lt_ce *ev)
 	    l->wit_package != NULL ? l->wit_package : "");
 }
 
+/* The id a failure names: the component's or provider's id, or for old
+   hosts that send only a reference, the image reference. */
+#define ID(c)	((c)->id != NULL ? (c)->id : (c)->image_ref)
+
+/* Resolve kind for entities host/id and host/image_ref (a failure of an
+   old host may have named the image only). */
+static int
+resolve_both(struct lt_alert *a, const struct lt_alert_event *e,
+    const char *kind, const char *id, const char *image_ref,
+    struct sbuf *ent, struct lt_err *err)
+{
+	if (id != NULL) {
+		sb_reset(ent);
+		pair(ent, e->ev->host_id, id);
+		if (ent->oom || resolve(a, e, kind, ent->p, err) != LT_OK)
+			return LT_ESTORE;
+	}
+	if (image_ref != NULL) {
+		sb_reset(ent);
+		pair(ent, e->ev->host_id, image_ref);
+		if (ent->oom || resolve(a, e, kind, ent->p, err) != LT_OK)
+			return LT_ESTORE;
+	}
+	return LT_OK;
+}
+
 /* A *_failed event: fire its warning. */
 static int
 on_failure(struct lt_alert *a, const struct lt_alert_event *e,
@@ -438,28 +464,29 @@ on_failure(struct lt_alert *a, const struct lt_alert_event *e,
 	const struct lt_ce *ev = e->ev;
 	const char *error = ev->error != NULL && ev->error[0] != '\0' ?
 	    ev->error : "no error given";
+	const char *id;
 	struct fire x;
 
 	memset(&x, 0, sizeof(x));
 	sb_addn(det, "{", 1);
 	switch (ev->failure) {
 	case LT_FAIL_COMPONENT_SCALE:
-		if (ev->host_id == NULL || ev->component.id == NULL)
+		if (ev->host_id == NULL || (id = ID(&ev->component)) == NULL)
 			return LT_OK;
 		x.kind = "component_scale_failed";
-		pair(ent, ev->host_id, ev->component.id);
+		pair(ent, ev->host_id, id);
 		sb_printf(sum, "component %s failed to scale on host %s: ",
-		    ev->component.id, ev->host_id);
+		    id, ev->host_id);
 		sb_kv(det, "component_id", ev->component.id);
 		sb_kv(det, "image_ref", ev->component.image_ref);
 		break;
 	case LT_FAIL_PROVIDER_START:
-		if (ev->host_id == NULL || ev->provider.id == NULL)
+		if (ev->host_id == NULL || (id = ID(&ev->provider)) == NULL)
 			return LT_OK;
 		x.kind = "provider_start_failed";
-		pair(ent, ev->host_id, ev->provider.id);
+		pair(ent, ev->host_id, id);
 		sb_printf(sum, "provider %s failed to start on host %s: ",
-		    ev->provider.id, ev->host_id);
+		    id, ev->host_id);
 		sb_kv(det, "provider_id", ev->provider.id);
 		sb_kv(det, "image_ref", ev->provider.image_ref);
 		break;
@@ -563,19 +590,15 @@ lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
 		rc = on_health(a, e, &sum, &det, &ent, err);
 		break;
 	case LT_K_COMPONENT:
-		if (ev->host_id == NULL || ev->component.id == NULL)
-			break;
-		pair(&ent, ev->host_id, ev->component.id);
-		if (!ent.oom)
-			rc = resolve(a, e, "component_scale_failed", ent.p,
+		if (ev->host_id != NULL)
+			rc = resolve_both(a, e, "component_scale_failed",
+			    ev->component.id, ev->component.image_ref, &ent,
 			    err);
 		break;
 	case LT_K_PROVIDER_STARTED:
-		if (ev->host_id == NULL || ev->provider.id == NULL)
-			break;
-		pair(&ent, ev->host_id, ev->provider.id);
-		if (!ent.oom)
-			rc = resolve(a, e, "provider_start_failed", ent.p,
+		if (ev->host_id != NULL)
+			rc = resolve_both(a, e, "provider_start_failed",
+			    ev->provider.id, ev->provider.image_ref, &ent,
 			    err);
 		break;
 	case LT_K_LINK_SET:

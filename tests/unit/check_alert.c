@@ -1,0 +1,980 @@
+/*
+ * check_alert.c - the alert model (lib/alert.c through the fold and the
+ * stale sweep) and the delivery outbox (lib/outbox.c), with a fake clock
+ * against an in-memory or temp-file database.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "fold.h"
+#include "outbox.h"
+#include "stale.h"
+#include "store.h"
+#include "store_int.h"
+#include "timeutil.h"
+
+#define BASE	INT64_C(1717236000000)	/* 2024-06-01T10:00:00Z */
+#define SUBJ	"wasmbus.evt.prod"
+#define EVDIR	TEST_DATA_DIR "/events"
+#define MODEL	TEST_DATA_DIR "/alert_model"
+
+static struct lt_store *st;
+static struct lt_fold *fd;
+static int seq;
+
+/* Open a fresh in-memory store and fold. */
+static void
+setup(void)
+{
+	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st, NULL, &fd, NULL), LT_OK);
+	seq = 0;
+}
+
+/* Close them. */
+static void
+teardown(void)
+{
+	lt_fold_free(fd);
+	lt_store_close(st);
+}
+
+/* Fold one raw message on subject in its own transaction. */
+static enum lt_outcome
+fold_raw(const char *subject, const char *json, int64_t recv)
+{
+	struct lt_msg m = { subject, json, strlen(json), recv };
+	enum lt_outcome out = (enum lt_outcome)-1;
+	struct lt_err e;
+
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_msg(lt_fold_msg(fd, &m, &out, &e) == LT_OK, "%s", e.msg);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	return out;
+}
+
+/* Fold a CloudEvent name from src on lattice lat, dated and received at
+   BASE + t_ms; id NULL: a fresh one. */
+static enum lt_outcome
+evl(const char *lat, const char *id, const char *name, const char *src,
+    int64_t t_ms, const char *data)
+{
+	char tb[LT_TIME_BUFSZ], idb[32], subj[128], *buf;
+	size_t cap = strlen(data) + 1024;
+	enum lt_outcome out;
+
+	if (id == NULL) {
+		snprintf(idb, sizeof(idb), "ev-%d", ++seq);
+		id = idb;
+	}
+	ck_assert_ptr_nonnull(buf = malloc(cap));
+	snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":\"%s\","
+	    "\"source\":\"%s\",\"type\":\"com.wasmcloud.lattice.%s\","
+	    "\"time\":\"%s\",\"data\":%s}", id, src, name,
+	    lt_time_format(BASE + t_ms, tb), data);
+	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lat, name);
+	out = fold_raw(subj, buf, BASE + t_ms);
+	free(buf);
+	return out;
+}
+
+/* evl() on lattice prod. */
+static enum lt_outcome
+ev(const char *id, const char *name, const char *src, int64_t t_ms,
+    const char *data)
+{
+	return evl("prod", id, name, src, t_ms, data);
+}
+
+/* Fold a file of tests/data/events, received at BASE + t_ms. */
+static enum lt_outcome
+ev_file(const char *file, int64_t t_ms)
+{
+	char path[512], buf[8192];
+	enum lt_outcome out;
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", EVDIR, file);
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	out = fold_raw(SUBJ ".x", buf, BASE + t_ms);
+	return out;
+}
+
+/* Query one integer (-999 when no row or NULL). */
+static int64_t
+qi(const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3_stmt *s;
+	int64_t v = -999;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Query one text value ("<null>" when NULL, "<none>" when no row). */
+static const char *
+qs(const char *fmt, ...)
+{
+	static char out[4096];
+	char sql[2048];
+	sqlite3_stmt *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(out, sizeof(out), "%s", sqlite3_column_type(s, 0) ==
+		    SQLITE_NULL ? "<null>" : (const char *)
+		    sqlite3_column_text(s, 0));
+	else
+		snprintf(out, sizeof(out), "<none>");
+	sqlite3_finalize(s);
+	return out;
+}
+
+/* One stale sweep at BASE + t_ms in its own transaction. */
+static struct lt_stale_result
+sweep(const struct lt_stale_opts *so, int64_t t_ms)
+{
+	struct lt_stale_result r;
+
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_stale_sweep(fd, so, BASE + t_ms, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	return r;
+}
+
+/* host_started of host id (friendly name "<id>-name") at t_ms. */
+static void
+started(const char *lat, const char *id, int64_t t_ms)
+{
+	char data[256];
+
+	snprintf(data, sizeof(data), "{\"host_id\":\"%s\",\"friendly_name\":"
+	    "\"%s-name\",\"labels\":{},\"version\":\"1.0.4\"}", id, id);
+	ck_assert_int_eq(evl(lat, NULL, "host_started", id, t_ms, data),
+	    LT_OUT_APPLIED);
+}
+
+/* A bare heartbeat of host id at t_ms. */
+static enum lt_outcome
+beat(const char *lat, const char *id, int64_t t_ms)
+{
+	char data[128];
+
+	snprintf(data, sizeof(data), "{\"host_id\":\"%s\","
+	    "\"uptime_seconds\":1}", id);
+	return evl(lat, NULL, "host_heartbeat", id, t_ms, data);
+}
+
+#define NALERTS(kind) qi("SELECT count(*) FROM alerts WHERE kind = '%s'", kind)
+#define NACTIVE(kind) qi("SELECT count(*) FROM active_alerts WHERE kind = " \
+	"'%s'", kind)
+
+/* --- host_stopped ----------------------------------------------------- */
+
+START_TEST(test_host_stopped)
+{
+	started("prod", "NH1", 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 0);
+	ck_assert_int_eq(ev(NULL, "host_stopped", "NH1", 1000,
+	    "{\"host_id\":\"NH1\",\"labels\":{},\"reason\":\"drain\"}"),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(NACTIVE("host_stopped"), 1);
+	ck_assert_str_eq(qs("SELECT severity || '|' || entity || '|' || "
+	    "host_id || '|' || summary || '|' || details || '|' || "
+	    "fired_at FROM alerts"), "warning|NH1|NH1|host NH1 (NH1-name) "
+	    "stopped: drain|{\"reason\":\"drain\"}|"
+	    "2024-06-01T10:00:01.000Z");
+	/* a 1.x stop without a reason, again: still one alert */
+	ev(NULL, "host_stopped", "NH1", 2000, "{\"labels\":{}}");
+	ck_assert_int_eq(NALERTS("host_stopped"), 1);
+	/* the same host id comes back: resolved */
+	started("prod", "NH1", 3000);
+	ck_assert_int_eq(NACTIVE("host_stopped"), 0);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts"), BASE + 3000);
+	/* a stop without reason words it so */
+	ev(NULL, "host_stopped", "NH1", 4000, "{\"labels\":{}}");
+	ck_assert_int_eq(NALERTS("host_stopped"), 2);
+	ck_assert_str_eq(qs("SELECT summary FROM active_alerts"),
+	    "host NH1 (NH1-name) stopped: no reason given");
+	/* a heartbeat also brings it up and resolves */
+	beat("prod", "NH1", 5000);
+	ck_assert_int_eq(NACTIVE("host_stopped"), 0);
+}
+END_TEST
+
+START_TEST(test_host_stopped_real_event)
+{
+	ck_assert_int_eq(ev_file("v1_host_started.json", 0), LT_OUT_APPLIED);
+	ck_assert_int_eq(ev_file("v1_host_stopped.json", 1000),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT summary FROM active_alerts"),
+	    "host NCQDNJWGAISVBPU4VF45AKDTOTU6NI74WZFNW73ZR7K7NJ72AV7PUDHP "
+	    "(wild-field-1234) stopped: no reason given");
+	/* the same message again (a redelivery) does nothing */
+	ck_assert_int_eq(ev_file("v1_host_stopped.json", 2000),
+	    LT_OUT_DUPLICATE);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes"), 1);
+}
+END_TEST
+
+/* --- host_stale ------------------------------------------------------- */
+
+START_TEST(test_host_stale_once)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	int64_t t;
+
+	lt_stale_opts_default(&so);
+	started("prod", "NH1", 0);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(r.lattice_silent, 0);
+	ck_assert_str_eq(qs("SELECT severity || '|' || entity || '|' || "
+	    "host_id || '|' || summary || '|' || details FROM alerts"),
+	    "critical|NH1|NH1|host NH1 (NH1-name) silent for 75s (last "
+	    "heartbeat 2024-06-01T10:00:00.000Z)|"
+	    "{\"last_heartbeat_ms\":1717236000000,\"silent_ms\":75000}");
+	/* an hour of sweeps: still one alert */
+	for (t = 80000; t < 3600000; t += 5000) {
+		r = sweep(&so, t);
+		ck_assert_int_eq(r.host_stale, 0);
+	}
+	ck_assert_int_eq(NALERTS("host_stale"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes"), 1);
+	/* a superseded heartbeat (dated before the host's newest change)
+	   does not resolve it */
+	ck_assert_int_eq(evl("prod", NULL, "host_heartbeat", "NH1", -1000,
+	    "{\"host_id\":\"NH1\"}"), LT_OUT_SUPERSEDED);
+	ck_assert_int_eq(NACTIVE("host_stale"), 1);
+	/* host_recovered: the heartbeat resolves it, once */
+	ck_assert_int_eq(beat("prod", "NH1", 3600000), LT_OUT_APPLIED);
+	ck_assert_int_eq(NACTIVE("host_stale"), 0);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts"),
+	    BASE + 3600000);
+	beat("prod", "NH1", 3630000);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes WHERE "
+	    "transition = 'resolved'"), 1);
+	/* silent again: a new alert */
+	r = sweep(&so, 3630000 + 71000);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(NALERTS("host_stale"), 2);
+	ck_assert_int_eq(NACTIVE("host_stale"), 1);
+	/* host_started also brings it back */
+	started("prod", "NH1", 3800000);
+	ck_assert_int_eq(NACTIVE("host_stale"), 0);
+}
+END_TEST
+
+START_TEST(test_stale_then_stopped)
+{
+	struct lt_stale_opts so;
+
+	lt_stale_opts_default(&so);
+	started("prod", "NH1", 0);
+	sweep(&so, 71000);
+	ck_assert_int_eq(NACTIVE("host_stale"), 1);
+	ev(NULL, "host_stopped", "NH1", 80000, "{\"reason\":\"bye\"}");
+	ck_assert_int_eq(NACTIVE("host_stale"), 0);
+	ck_assert_int_eq(NACTIVE("host_stopped"), 1);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "stopped");
+	/* a stopped host is never swept */
+	sweep(&so, 500000);
+	ck_assert_int_eq(NALERTS("host_stale"), 1);
+}
+END_TEST
+
+START_TEST(test_stale_no_heartbeat_ever)
+{
+	struct lt_stale_opts so;
+
+	lt_stale_opts_default(&so);
+	/* a host known only from a component event */
+	ev(NULL, "component_scaled", "NH9", 0, "{\"host_id\":\"NH9\","
+	    "\"component_id\":\"c\",\"image_ref\":\"r\",\"max_instances\":1,"
+	    "\"annotations\":{}}");
+	sweep(&so, 90000);
+	ck_assert_str_eq(qs("SELECT summary FROM alerts"), "host NH9 silent "
+	    "for 90s (no heartbeat since first seen "
+	    "2024-06-01T10:00:00.000Z)");
+	ck_assert_int_eq(qi("SELECT json_extract(details, '$.first_seen_ms') "
+	    "FROM alerts"), BASE);
+}
+END_TEST
+
+/* --- lattice_silent (no storm) ----------------------------------------- */
+
+/* Start n hosts H0..H<n-1> in lat at t 0; hosts below keep beat on. */
+static void
+hosts(const char *lat, int n)
+{
+	char id[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%d", lat, i);
+		started(lat, id, 0);
+	}
+}
+
+START_TEST(test_mass_silence)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+
+	lt_stale_opts_default(&so);
+	ck_assert_int_eq(so.mass_silence_min_hosts, 3);
+	ck_assert(so.mass_silence_fraction == 0.5);
+	hosts("prod", 6);
+	hosts("edge", 6);
+	/* prod0 keeps beating: 5 of 6 go silent together */
+	beat("prod", "prod0", 40000);
+	/* in edge only edge0 goes silent: 1 of 6 */
+	beat("edge", "edge1", 40000);
+	beat("edge", "edge2", 40000);
+	beat("edge", "edge3", 40000);
+	beat("edge", "edge4", 40000);
+	beat("edge", "edge5", 40000);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 6);
+	ck_assert_int_eq(r.lattice_silent, 1);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM hosts WHERE status = "
+	    "'stale'"), 6);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE lattice = "
+	    "'prod' AND kind = 'host_stale'"), 0);
+	ck_assert_str_eq(qs("SELECT severity || '|' || entity || '|' || "
+	    "coalesce(host_id, '-') || '|' || summary || '|' || details "
+	    "FROM alerts WHERE kind = 'lattice_silent'"),
+	    "critical|prod|-|lattice prod: 5 of 6 hosts went silent at once "
+	    "(NATS or network trouble?)|{\"host_ids\":[\"prod1\",\"prod2\","
+	    "\"prod3\",\"prod4\",\"prod5\"],\"up_before\":6}");
+	ck_assert_str_eq(qs("SELECT entity FROM alerts WHERE lattice = "
+	    "'edge'"), "edge0");
+	/* later sweeps add nothing */
+	r = sweep(&so, 100000);
+	ck_assert_int_eq(r.marked, 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 2);
+	/* resolved only when none of the five is stale: back up or gone */
+	beat("prod", "prod1", 210000);
+	beat("prod", "prod2", 210000);
+	beat("prod", "prod3", 210000);
+	ck_assert_int_eq(NACTIVE("lattice_silent"), 1);
+	ev(NULL, "host_stopped", "prod4", 220000, "{\"reason\":\"x\"}");
+	ck_assert_int_eq(NACTIVE("lattice_silent"), 1);
+	/* no host_stale was ever fired for them, so none resolves */
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE lattice = "
+	    "'prod' AND kind = 'host_stale'"), 0);
+	beat("prod", "prod5", 230000);
+	ck_assert_int_eq(NACTIVE("lattice_silent"), 0);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts WHERE kind = "
+	    "'lattice_silent'"), BASE + 230000);
+	/* edge's host_stale is untouched by prod */
+	ck_assert_int_eq(qi("SELECT count(*) FROM active_alerts WHERE "
+	    "lattice = 'edge'"), 1);
+}
+END_TEST
+
+/* Table: n up hosts, k go silent in one sweep -> which alerts. */
+static const struct {
+	int	n, k, min_hosts;
+	double	fraction;
+	int	want_silent, want_stale;
+} mass_cases[] = {
+	{ 6, 5, 3, 0.5, 1, 0 },
+	{ 6, 1, 3, 0.5, 0, 1 },
+	{ 6, 3, 3, 0.5, 1, 0 },		/* exactly half and min */
+	{ 7, 3, 3, 0.5, 0, 3 },		/* under half */
+	{ 3, 2, 3, 0.5, 0, 2 },		/* under min hosts */
+	{ 3, 3, 3, 0.5, 1, 0 },		/* all */
+	{ 10, 4, 3, 0.4, 1, 0 },	/* configured fraction */
+	{ 10, 4, 5, 0.4, 0, 4 },	/* configured min hosts */
+	{ 6, 6, 0, 0.5, 0, 6 },		/* 0: turned off */
+};
+
+START_TEST(test_mass_silence_table)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	char id[16];
+	int i;
+
+	lt_stale_opts_default(&so);
+	so.mass_silence_min_hosts = mass_cases[_i].min_hosts;
+	so.mass_silence_fraction = mass_cases[_i].fraction;
+	hosts("prod", mass_cases[_i].n);
+	for (i = mass_cases[_i].k; i < mass_cases[_i].n; i++) {
+		snprintf(id, sizeof(id), "prod%d", i);
+		beat("prod", id, 40000);
+	}
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, mass_cases[_i].k);
+	ck_assert_int_eq(r.lattice_silent, mass_cases[_i].want_silent);
+	ck_assert_int_eq(r.host_stale, mass_cases[_i].want_stale);
+	ck_assert_int_eq(NALERTS("lattice_silent"),
+	    mass_cases[_i].want_silent);
+	ck_assert_int_eq(NALERTS("host_stale"), mass_cases[_i].want_stale);
+}
+END_TEST
+
+/* --- provider_unhealthy ------------------------------------------------ */
+
+#define PSTART "{\"host_id\":\"NH1\",\"image_ref\":\"r/kv:1\"," \
+	"\"provider_id\":\"kv\",\"annotations\":{}}"
+#define HEALTH "{\"host_id\":\"NH1\",\"provider_id\":\"kv\"}"
+
+START_TEST(test_provider_unhealthy)
+{
+	started("prod", "NH1", 0);
+	ev(NULL, "provider_started", "NH1", 1000, PSTART);
+	ev(NULL, "health_check_passed", "NH1", 2000, HEALTH);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 0);
+	ev(NULL, "health_check_failed", "NH1", 3000, HEALTH);
+	ck_assert_str_eq(qs("SELECT severity || '|' || entity || '|' || "
+	    "host_id || '|' || summary || '|' || details FROM alerts"),
+	    "warning|NH1/kv|NH1|provider kv failed its health check on host "
+	    "NH1 (NH1-name)|{\"provider_id\":\"kv\"}");
+	/* failing -> failing and status refreshes add nothing */
+	ev(NULL, "health_check_failed", "NH1", 4000, HEALTH);
+	ev(NULL, "health_check_status", "NH1", 4500, HEALTH);
+	ev(NULL, "health_check_failed", "NH1", 5000, HEALTH);
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 1);
+	/* a heartbeat listing the provider keeps it */
+	ev(NULL, "host_heartbeat", "NH1", 5500, "{\"host_id\":\"NH1\","
+	    "\"components\":[],\"providers\":[{\"id\":\"kv\","
+	    "\"image_ref\":\"r/kv:1\",\"annotations\":{}}]}");
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	ev(NULL, "health_check_passed", "NH1", 6000, HEALTH);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 0);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts"), BASE + 6000);
+	/* fails again: a new alert; provider_stopped resolves it */
+	ev(NULL, "health_check_failed", "NH1", 7000, HEALTH);
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 2);
+	ev(NULL, "provider_stopped", "NH1", 8000, "{\"host_id\":\"NH1\","
+	    "\"provider_id\":\"kv\",\"annotations\":{},\"reason\":\"x\"}");
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 0);
+	/* and host_stopped resolves it too */
+	ev(NULL, "provider_started", "NH1", 9000, PSTART);
+	ev(NULL, "health_check_failed", "NH1", 10000, HEALTH);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	ev(NULL, "host_stopped", "NH1", 11000, "{\"reason\":\"x\"}");
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 0);
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 3);
+}
+END_TEST
+
+START_TEST(test_provider_unhealthy_superseded)
+{
+	started("prod", "NH1", 0);
+	ev(NULL, "provider_started", "NH1", 1000, PSTART);
+	ev(NULL, "health_check_failed", "NH1", 5000, HEALTH);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	/* an older passed check arriving late resolves nothing */
+	ck_assert_int_eq(ev(NULL, "health_check_passed", "NH1", 4000, HEALTH),
+	    LT_OUT_SUPERSEDED);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	/* a duplicate of the passed check that will come later */
+	ck_assert_int_eq(ev("p1", "health_check_passed", "NH1", 6000, HEALTH),
+	    LT_OUT_APPLIED);
+	ev(NULL, "health_check_failed", "NH1", 7000, HEALTH);
+	ck_assert_int_eq(ev("p1", "health_check_passed", "NH1", 8000, HEALTH),
+	    LT_OUT_DUPLICATE);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+}
+END_TEST
+
+/* --- the *_failed kinds ----------------------------------------------- */
+
+#define H1 "NCQDNJWGAISVBPU4VF45AKDTOTU6NI74WZFNW73ZR7K7NJ72AV7PUDHP"
+
+/* A failure file, the alert it fires, and the success file resolving it. */
+static const struct {
+	const char	*failed, *kind, *entity, *summary, *ok;
+} fail_cases[] = {
+	{ "v1_component_scale_failed.json", "component_scale_failed",
+	  H1 "/echo", "component echo failed to scale on host " H1
+	  ": failed to fetch component: 404 not found",
+	  "v1_component_scaled.json" },
+	{ "v1_provider_start_failed.json", "provider_start_failed",
+	  H1 "/nope", "provider nope failed to start on host " H1
+	  ": failed to fetch provider", NULL },
+	{ "v1_linkdef_set_failed.json", "linkdef_set_failed",
+	  "http-server/default/wasi:http", "link http-server/default/"
+	  "wasi:http could not be set: link target does not exist",
+	  "v1_linkdef_set.json" },
+	{ "v082_actors_start_failed.json", "component_scale_failed", NULL,
+	  NULL, NULL },
+	{ "otp_actor_start_failed.json", "component_scale_failed",
+	  "NDZYGCF3YPQYQ3NBJQ6QTY2OVO7XRWZTRIJLHXXM2DSGZMPTLCNGYEZA/"
+	  "wasmcloud.azurecr.io/nope:0.1.0", "component wasmcloud.azurecr.io/"
+	  "nope:0.1.0 failed to scale on host NDZYGCF3YPQYQ3NBJQ6QTY2OVO7XRWZ"
+	  "TRIJLHXXM2DSGZMPTLCNGYEZA: not found", NULL },
+	{ "v082_provider_start_failed.json", "provider_start_failed", NULL,
+	  NULL, NULL },
+};
+
+START_TEST(test_failures)
+{
+	ck_assert_int_eq(ev_file(fail_cases[_i].failed, 0), LT_OUT_RECORDED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 1);
+	ck_assert_str_eq(qs("SELECT kind || '|' || severity FROM alerts"),
+	    qs("SELECT '%s|warning'", fail_cases[_i].kind));
+	ck_assert_str_eq(qs("SELECT json_valid(details) AND "
+	    "json_extract(details, '$.error') IS NOT NULL FROM alerts"), "1");
+	if (fail_cases[_i].entity != NULL) {
+		ck_assert_str_eq(qs("SELECT entity FROM alerts"),
+		    fail_cases[_i].entity);
+		ck_assert_str_eq(qs("SELECT summary FROM alerts"),
+		    fail_cases[_i].summary);
+	}
+	/* the same event again: a duplicate */
+	ck_assert_int_eq(ev_file(fail_cases[_i].failed, 1000),
+	    LT_OUT_DUPLICATE);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 1);
+	if (fail_cases[_i].ok != NULL) {
+		ck_assert_int_eq(ev_file(fail_cases[_i].ok, 2000),
+		    LT_OUT_APPLIED);
+		ck_assert_int_eq(qi("SELECT count(*) FROM active_alerts"), 0);
+		ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts"),
+		    BASE + 2000);
+	}
+}
+END_TEST
+
+START_TEST(test_failure_resolution_by_entity)
+{
+	const char *pf = "{\"host_id\":\"NH1\",\"provider_id\":\"p1\","
+	    "\"provider_ref\":\"r\",\"error\":\"boom\"}";
+
+	ev(NULL, "provider_start_failed", "NH1", 0, pf);
+	ev(NULL, "provider_start_failed", "NH1", 1000, pf);
+	ck_assert_int_eq(NALERTS("provider_start_failed"), 1);
+	/* another provider, another host: not this alert */
+	ev(NULL, "provider_started", "NH1", 2000, "{\"host_id\":\"NH1\","
+	    "\"image_ref\":\"r\",\"provider_id\":\"p2\",\"annotations\":{}}");
+	ev(NULL, "provider_started", "NH2", 2000, "{\"host_id\":\"NH2\","
+	    "\"image_ref\":\"r\",\"provider_id\":\"p1\",\"annotations\":{}}");
+	ck_assert_int_eq(NACTIVE("provider_start_failed"), 1);
+	ev(NULL, "provider_started", "NH1", 3000, "{\"host_id\":\"NH1\","
+	    "\"image_ref\":\"r\",\"provider_id\":\"p1\",\"annotations\":{}}");
+	ck_assert_int_eq(NACTIVE("provider_start_failed"), 0);
+	/* a long error is cut in the summary, kept whole in details */
+	{
+		char data[2048], big[1001];
+
+		memset(big, 'e', 1000);
+		big[1000] = '\0';
+		snprintf(data, sizeof(data), "{\"host_id\":\"NH1\","
+		    "\"component_id\":\"c\",\"image_ref\":\"r\","
+		    "\"max_instances\":1,\"annotations\":{},"
+		    "\"error\":\"%s\\n\\\"quoted\\\"\"}", big);
+		ck_assert_int_eq(ev(NULL, "component_scale_failed", "NH1",
+		    4000, data), LT_OUT_RECORDED);
+		ck_assert_int_lt(qi("SELECT length(summary) FROM alerts "
+		    "WHERE kind = 'component_scale_failed'"), 400);
+		ck_assert_int_eq(qi("SELECT length(json_extract(details, "
+		    "'$.error')) FROM alerts WHERE kind = "
+		    "'component_scale_failed'"), 1009);
+	}
+	/* invocation_failed is history only */
+	fold_raw("wasmbus.rpcevt.prod", "{\"specversion\":\"1.0\",\"id\":"
+	    "\"r1\",\"source\":\"NH1\",\"type\":\"com.wasmcloud.lattice."
+	    "invocation_failed\",\"data\":{\"error\":\"x\"}}", BASE + 5000);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 2);
+}
+END_TEST
+
+/* --- transactions ----------------------------------------------------- */
+
+START_TEST(test_rollback_loses_nothing_invents_nothing)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+
+	lt_stale_opts_default(&so);
+	started("prod", "NH1", 0);
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_stale_sweep(fd, &so, BASE + 80000, 0, &r, NULL),
+	    LT_OK);
+	ck_assert_int_eq(r.host_stale, 1);
+	lt_fold_rollback(fd);
+	/* neither the status nor the alert nor its queued change */
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "up");
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes"), 0);
+	r = sweep(&so, 80000);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes"), 1);
+}
+END_TEST
+
+/* --- outbox ----------------------------------------------------------- */
+
+static const char *const sinks2[] = { "log", "alertmanager" };
+
+/* Run enqueue in a transaction; return rows queued. */
+static size_t
+enqueue(struct lt_outbox *ob, const char *const *s, size_t n, int64_t now)
+{
+	size_t q = 99;
+
+	ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_enqueue_pending(ob, s, n, now, &q, NULL),
+	    LT_OK);
+	ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
+	return q;
+}
+
+START_TEST(test_outbox_enqueue_next_done)
+{
+	struct lt_outbox *ob;
+	struct lt_delivery d[8];
+	struct lt_stale_opts so;
+	size_t n;
+
+	lt_stale_opts_default(&so);
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	started("prod", "NH1", 0);
+	sweep(&so, 80000);
+	ck_assert_uint_eq(enqueue(ob, sinks2, 2, BASE + 80000), 2);
+	ck_assert_uint_eq(enqueue(ob, sinks2, 2, BASE + 80001), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_deliveries"), 2);
+	/* not due before its time */
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 79999, 0, 8, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 80000, 0, 8, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(d[0].kind, "host_stale");
+	ck_assert_str_eq(d[0].severity, "critical");
+	ck_assert_str_eq(d[0].entity, "NH1");
+	ck_assert_str_eq(d[0].host_id, "NH1");
+	ck_assert_str_eq(d[0].lattice, "prod");
+	ck_assert_int_eq(d[0].transition, LT_TR_FIRING);
+	ck_assert_int_eq(d[0].resolved_ms, 0);
+	ck_assert_int_eq(d[0].fired_ms, BASE + 80000);
+	ck_assert_int_eq(d[0].attempts, 0);
+	ck_assert(strcmp(d[0].sink, d[1].sink) != 0);
+	ck_assert_ptr_nonnull(strstr(d[0].details, "last_heartbeat_ms"));
+	/* max is honoured */
+	lt_delivery_clear(d, n);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 80000, 0, 1, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 1);
+	lt_delivery_clear(d, n);
+	ck_assert_ptr_null(d[0].sink);
+
+	/* the host recovers: a resolved change per sink, not due while the
+	   firing one to that sink is pending */
+	beat("prod", "NH1", 90000);
+	ck_assert_uint_eq(enqueue(ob, sinks2, 2, BASE + 90000), 2);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 90000, 0, 8, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(d[0].transition, LT_TR_FIRING);
+	ck_assert_int_eq(d[1].transition, LT_TR_FIRING);
+	ck_assert_int_eq(d[0].resolved_ms, 0);	/* as it was when fired */
+	ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_done(ob, d[0].alert_id, "log",
+	    LT_TR_FIRING, BASE + 90001, NULL), LT_OK);
+	ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
+	lt_delivery_clear(d, n);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 90002, 0, 8, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(d[0].transition, LT_TR_FIRING);
+	ck_assert_str_eq(d[0].sink, "alertmanager");
+	ck_assert_int_eq(d[1].transition, LT_TR_RESOLVED);
+	ck_assert_str_eq(d[1].sink, "log");
+	ck_assert_int_eq(d[1].resolved_ms, BASE + 90000);
+	lt_delivery_clear(d, n);
+	ck_assert_int_eq(qi("SELECT delivered_ms FROM alert_deliveries "
+	    "WHERE sink = 'log' AND transition = 'firing'"), BASE + 90001);
+	ck_assert_str_eq(qs("SELECT delivered_at FROM alert_deliveries "
+	    "WHERE sink = 'log' AND transition = 'firing'"),
+	    "2024-06-01T10:01:30.001Z");
+	/* done twice, or for an unknown row, is harmless */
+	ck_assert_int_eq(lt_outbox_done(ob, 9999, "log", LT_TR_FIRING,
+	    BASE, NULL), LT_OK);
+	/* bad input */
+	ck_assert_int_eq(lt_outbox_done(ob, 1, NULL, LT_TR_FIRING, BASE,
+	    NULL), LT_EINVAL);
+	{
+		const char *bad[] = { "log", "" };
+
+		ck_assert_int_eq(lt_outbox_enqueue_pending(ob, bad, 2, BASE,
+		    NULL, NULL), LT_EINVAL);
+	}
+	lt_outbox_free(ob);
+}
+END_TEST
+
+START_TEST(test_outbox_backoff)
+{
+	static const int64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000,
+	    64000, 128000, 256000, 300000, 300000, 300000 };
+	struct lt_outbox *ob;
+	struct lt_delivery d[4];
+	struct lt_stale_opts so;
+	const char *one[] = { "command" };
+	int64_t now;
+	size_t n, i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_int_eq(lt_outbox_backoff_ms((int)i, 0), want[i]);
+	ck_assert_int_eq(lt_outbox_backoff_ms(3, 0.5), 8000 + 1000);
+	ck_assert_int_eq(lt_outbox_backoff_ms(30, 0.999), 300000 + 74925);
+	ck_assert_int_eq(lt_outbox_backoff_ms(-5, -1), 1000);
+	ck_assert_int_eq(lt_outbox_backoff_ms(0, 7), 1250);	/* clamped */
+
+	lt_stale_opts_default(&so);
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	started("prod", "NH1", 0);
+	sweep(&so, 80000);
+	now = BASE + 80000;
+	enqueue(ob, one, 1, now);
+	for (i = 0; i < 11; i++) {
+		ck_assert_int_eq(lt_outbox_next(ob, now, 0, 4, d, &n, NULL),
+		    LT_OK);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(d[0].attempts, (int)i);
+		ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
+		ck_assert_int_eq(lt_outbox_failed(ob, d[0].alert_id,
+		    "command", LT_TR_FIRING, "exit 1", now, 0, NULL), LT_OK);
+		ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
+		lt_delivery_clear(d, n);
+		ck_assert_int_eq(qi("SELECT next_attempt_ms FROM "
+		    "alert_deliveries"), now + want[i]);
+		/* not due a millisecond early */
+		ck_assert_int_eq(lt_outbox_next(ob, now + want[i] - 1, 0, 4,
+		    d, &n, NULL), LT_OK);
+		ck_assert_uint_eq(n, 0);
+		now += want[i];
+	}
+	ck_assert_str_eq(qs("SELECT attempts || '|' || last_error FROM "
+	    "alert_deliveries"), "11|exit 1");
+	/* failed after done changes nothing */
+	ck_assert_int_eq(lt_outbox_done(ob, 1, "command", LT_TR_FIRING, now,
+	    NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_failed(ob, 1, "command", LT_TR_FIRING,
+	    "late", now, 0, NULL), LT_OK);
+	ck_assert_str_eq(qs("SELECT attempts || '|' || last_error FROM "
+	    "alert_deliveries"), "11|exit 1");
+	ck_assert_int_eq(lt_outbox_next(ob, now + 10000000, 0, 4, d, &n,
+	    NULL), LT_OK);
+	ck_assert_uint_eq(n, 0);
+	lt_outbox_free(ob);
+}
+END_TEST
+
+START_TEST(test_outbox_lease_repost_prune)
+{
+	struct lt_outbox *ob;
+	struct lt_delivery d[4];
+	const char *am[] = { "alertmanager" };
+	size_t n, k;
+
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	started("prod", "NH1", 0);
+	ev(NULL, "host_stopped", "NH1", 1000, "{\"reason\":\"x\"}");
+	enqueue(ob, am, 1, BASE + 1000);
+	ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 1000, 30000, 4, d, &n,
+	    NULL), LT_OK);
+	ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
+	ck_assert_uint_eq(n, 1);
+	lt_delivery_clear(d, n);
+	/* leased: not handed out again until the lease runs out */
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 1000, 0, 4, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 31000, 0, 4, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 1);
+	lt_delivery_clear(d, n);
+	/* nothing to repost before the firing is delivered */
+	ck_assert_int_eq(lt_outbox_active_for_repost(ob, "alertmanager", 4,
+	    d, &n, NULL), LT_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(lt_outbox_done(ob, 1, "alertmanager", LT_TR_FIRING,
+	    BASE + 2000, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_active_for_repost(ob, "alertmanager", 4,
+	    d, &n, NULL), LT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].kind, "host_stopped");
+	ck_assert_str_eq(d[0].sink, "alertmanager");
+	ck_assert_int_eq(d[0].transition, LT_TR_FIRING);
+	lt_delivery_clear(d, n);
+	ck_assert_int_eq(lt_outbox_active_for_repost(ob, "log", 4, d, &n,
+	    NULL), LT_OK);
+	ck_assert_uint_eq(n, 0);
+	/* resolved: no longer reposted */
+	started("prod", "NH1", 3000);
+	ck_assert_int_eq(lt_outbox_active_for_repost(ob, "alertmanager", 4,
+	    d, &n, NULL), LT_OK);
+	ck_assert_uint_eq(n, 0);
+	/* prune drops delivered rows only */
+	enqueue(ob, am, 1, BASE + 3000);
+	ck_assert_int_eq(lt_outbox_prune(ob, BASE + 10000, &k, NULL), LT_OK);
+	ck_assert_uint_eq(k, 1);
+	ck_assert_str_eq(qs("SELECT transition FROM alert_deliveries"),
+	    "resolved");
+	lt_outbox_free(ob);
+}
+END_TEST
+
+START_TEST(test_outbox_restart)
+{
+	char path[] = "/tmp/check_alert_XXXXXX";
+	struct lt_outbox *ob;
+	struct lt_delivery d[4];
+	const char *one[] = { "nats" };
+	struct lt_stale_opts so;
+	size_t n;
+	int fdesc;
+
+	lt_fold_free(fd);
+	lt_store_close(st);
+	ck_assert_int_ge(fdesc = mkstemp(path), 0);
+	close(fdesc);
+	unlink(path);
+	ck_assert_int_eq(lt_store_open(path, &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st, NULL, &fd, NULL), LT_OK);
+	lt_stale_opts_default(&so);
+	started("prod", "NH1", 0);
+	/* the alert commits, then latticed dies before enqueueing */
+	sweep(&so, 80000);
+	lt_fold_free(fd);
+	lt_store_close(st);
+
+	ck_assert_int_eq(lt_store_open(path, &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st, NULL, &fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	ck_assert_uint_eq(enqueue(ob, one, 1, BASE + 90000), 1);
+	/* ... and dies again before delivering */
+	lt_outbox_free(ob);
+	lt_fold_free(fd);
+	lt_store_close(st);
+
+	ck_assert_int_eq(lt_store_open(path, &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st, NULL, &fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	ck_assert_uint_eq(enqueue(ob, one, 1, BASE + 95000), 0);
+	ck_assert_int_eq(lt_outbox_next(ob, BASE + 95000, 0, 4, d, &n, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(d[0].kind, "host_stale");
+	ck_assert_str_eq(d[0].sink, "nats");
+	lt_delivery_clear(d, n);
+	ck_assert_int_eq(qi("PRAGMA user_version"), 2);
+	lt_outbox_free(ob);
+	unlink(path);
+	{
+		char p2[sizeof(path) + 8];
+
+		snprintf(p2, sizeof(p2), "%s-wal", path);
+		unlink(p2);
+		snprintf(p2, sizeof(p2), "%s-shm", path);
+		unlink(p2);
+	}
+}
+END_TEST
+
+START_TEST(test_statements_prepare)
+{
+	struct lt_outbox *ob = NULL;
+
+	/* every statement of both tables prepares on a fresh database */
+	ck_assert_int_eq(lt_outbox_new(st, &ob, NULL), LT_OK);
+	ck_assert_ptr_nonnull(ob);
+	lt_outbox_free(ob);
+	lt_outbox_free(NULL);
+	lt_delivery_clear(NULL, 3);
+	ck_assert_str_eq(lt_transition_name(LT_TR_FIRING), "firing");
+	ck_assert_str_eq(lt_transition_name(LT_TR_RESOLVED), "resolved");
+	/* an operator resolving an alert by hand is queued too */
+	ev(NULL, "host_stopped", "NH1", 0, "{}");
+	ck_assert_int_eq(sqlite3_exec(st->db, "UPDATE alerts SET "
+	    "resolved_ms = 1", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alert_changes"), 2);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+alert_suite(void)
+{
+	Suite *s = suite_create("alert");
+	TCase *tc;
+
+	tc = tcase_create("valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_host_stopped);
+	tcase_add_test(tc, test_host_stopped_real_event);
+	tcase_add_test(tc, test_host_stale_once);
+	tcase_add_test(tc, test_stale_then_stopped);
+	tcase_add_test(tc, test_mass_silence);
+	tcase_add_loop_test(tc, test_mass_silence_table, 0,
+	    sizeof(mass_cases) / sizeof(mass_cases[0]));
+	tcase_add_test(tc, test_provider_unhealthy);
+	tcase_add_loop_test(tc, test_failures, 0,
+	    sizeof(fail_cases) / sizeof(fail_cases[0]));
+	tcase_add_test(tc, test_outbox_enqueue_next_done);
+	tcase_add_test(tc, test_outbox_backoff);
+	tcase_add_test(tc, test_outbox_lease_repost_prune);
+	tcase_add_test(tc, test_statements_prepare);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("edge");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_stale_no_heartbeat_ever);
+	tcase_add_test(tc, test_provider_unhealthy_superseded);
+	tcase_add_test(tc, test_failure_resolution_by_entity);
+	tcase_add_test(tc, test_rollback_loses_nothing_invents_nothing);
+	tcase_add_test(tc, test_outbox_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run it. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(alert_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
