@@ -1310,6 +1310,26 @@ int
 lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
     enum lt_outcome *outcome, struct lt_err *err)
 {
+	return lt_fold_msg_info(f, m, outcome, NULL, err);
+}
+
+/* Copy at most len - 1 bytes of s (n < 0: NUL-terminated) into dst. */
+static void
+info_copy(char *dst, size_t len, const char *s, int n)
+{
+	size_t k = n < 0 ? strlen(s) : (size_t)n;
+
+	if (k >= len)
+		k = len - 1;
+	memcpy(dst, s, k);
+	dst[k] = '\0';
+}
+
+/* lt_fold_msg(), also saying which lattice and type the message had. */
+int
+lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
+    enum lt_outcome *outcome, struct lt_fold_info *info, struct lt_err *err)
+{
 	struct lt_err why;
 	struct ctx c;
 	int rc;
@@ -1317,6 +1337,8 @@ lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 	lt_err_clear(err);
 	lt_err_clear(&why);
 	memset(&c, 0, sizeof(c));
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
 	c.m = m;
 	c.recv = m->received_ms;
 	if (m->subject == NULL) {
@@ -1328,6 +1350,12 @@ lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 		c.lattice = NULL;
 		return reject(f, &c, &why, outcome, err);
 	}
+	if (info != NULL) {
+		info_copy(info->lattice, sizeof(info->lattice), c.lattice,
+		    c.latlen);
+		info->rpc = m->subject != NULL &&
+		    strncmp(m->subject, "wasmbus.rpcevt.", 15) == 0;
+	}
 	rc = lt_ce_parse(m->data, m->len, &f->opts.limits, &c.ev, &why);
 	if (rc == LT_ENOMEM)
 		return lt_err_set(err, rc, "", "fold: out of memory");
@@ -1336,6 +1364,8 @@ lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 			why.code = rc;
 		return reject(f, &c, &why, outcome, err);
 	}
+	if (info != NULL && c.ev->type != NULL)
+		info_copy(info->type, sizeof(info->type), c.ev->type, -1);
 
 	if ((rc = is_duplicate(f, &c, err)) != 0) {
 		lt_ce_free(c.ev);

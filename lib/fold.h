@@ -84,6 +84,22 @@ void	lt_fold_rollback(struct lt_fold *f);
 int	lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
 	    enum lt_outcome *outcome, struct lt_err *err);
 
+/* What lt_fold_msg_info() learned about a message, for metrics. */
+struct lt_fold_info {
+	char		 lattice[128];	/* from the subject (or the default
+					   lattice), truncated; "" when the
+					   subject is not a lattice subject */
+	char		 type[128];	/* CloudEvent type, truncated; "" when
+					   the payload did not decode */
+	int		 rpc;		/* the subject is wasmbus.rpcevt.* */
+};
+
+/* lt_fold_msg() that also fills info (may be NULL), whatever the
+   outcome. */
+int	lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
+	    enum lt_outcome *outcome, struct lt_fold_info *info,
+	    struct lt_err *err);
+
 /*
  * Record a message that never reached the decoder (the daemon dropped it:
  * inbox overflow, over max_payload before copying, ...) in rejected_events
