@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "http.h"
 
 enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
     K_BOOL };
@@ -63,6 +64,9 @@ static const struct key keys[] = {
 	{ "retention_interval", K_DUR, O(retention_interval_ms), 0, 10,
 	    86400000 },
 	{ "checkpoint_interval", K_DUR, O(checkpoint_interval_ms), 0, 0,
+	    86400000 },
+	{ "http_listen", K_STR, O(http_listen), 0, 0, 0 },
+	{ "health_nats_grace", K_DUR, O(health_nats_grace_ms), 0, 0,
 	    86400000 },
 	{ "limit_max_payload", K_SIZE, O(limits.max_payload), 0, 1024,
 	    INT64_C(1) << 30 },
@@ -413,6 +417,8 @@ static int
 crosscheck(struct config *cf, struct config_errors *errs)
 {
 	const char	*p = cf->path != NULL ? cf->path : "config";
+	char		 host[256], why[256];
+	int		 port;
 	int		 rc = 0;
 
 	if (cf->nats_nkey_seed != NULL && cf->nats_nkey == NULL) {
@@ -434,6 +440,11 @@ crosscheck(struct config *cf, struct config_errors *errs)
 	}
 	if (cf->nlattices == 0) {
 		adderr(errs, "%s: no lattices", p);
+		rc = -1;
+	}
+	if (cf->http_listen != NULL && http_parse_listen(cf->http_listen,
+	    host, sizeof(host), &port, why, sizeof(why)) == -1) {
+		adderr(errs, "%s: http_listen %s", p, why);
 		rc = -1;
 	}
 	if (strcmp(cf->js_mode, "source") != 0 &&
@@ -492,6 +503,7 @@ config_load(const char *path, int must_exist,
 	cf->rejected_max_rows = 100000;
 	cf->retention_interval_ms = 10000;
 	cf->checkpoint_interval_ms = 60000;
+	cf->health_nats_grace_ms = 30000;
 	if (cf->js_stream == NULL || cf->js_durable == NULL ||
 	    cf->js_mode == NULL)
 		goto fail;
@@ -554,5 +566,6 @@ config_free(struct config *cf)
 	free(cf->js_stream);
 	free(cf->js_durable);
 	free(cf->js_mode);
+	free(cf->http_listen);
 	free(cf);
 }

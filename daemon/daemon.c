@@ -15,9 +15,11 @@
 #include "config.h"
 #include "daemon.h"
 #include "fold.h"
+#include "http.h"
 #include "inbox.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics.h"
 #include "natsconn.h"
 #include "notify.h"
 #include "stale.h"
@@ -36,6 +38,7 @@ struct daemon {
 	struct lt_fold		 *fold;
 	struct lt_stale_opts	  stale;
 	struct maint		 *maint;	/* retention, checkpoints */
+	struct http		 *http;		/* /metrics, /healthz */
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
 	int			  connected, ready, stopping, status;
@@ -84,6 +87,7 @@ record_overflow(struct daemon *d, struct lt_err *err)
 	if (dropped == 0)
 		return LT_OK;
 	d->dropped += dropped;
+	metrics_overflow(dropped);
 	log_warnx_rl("overflow", "inbox: full (inbox_max %zu), dropped %llu "
 	    "messages", d->cf->inbox_max, (unsigned long long)dropped);
 	for (m = ovf; m != NULL && rc == LT_OK; m = m->next)
@@ -100,12 +104,15 @@ fold_batch(struct daemon *d)
 {
 	struct inbox_msg	*head, *m;
 	struct lt_msg		 lm;
+	struct lt_fold_info	 fi;
 	struct lt_err		 err;
 	enum lt_outcome		 out;
 	size_t			 n;
+	int64_t			 t0, tc;
 	int			 rc;
 
 	lt_err_clear(&err);
+	t0 = metrics_mono_us();
 	head = inbox_take(d->inbox, d->cf->batch_max, &n);
 	if ((rc = lt_fold_begin(d->fold, &err)) != LT_OK)
 		goto fail;
@@ -118,8 +125,10 @@ fold_batch(struct daemon *d)
 		lm.received_ms = m->received_ms;
 		out = LT_OUT_APPLIED;
 		lt_err_clear(&err);
-		if ((rc = lt_fold_msg(d->fold, &lm, &out, &err)) != LT_OK)
+		if ((rc = lt_fold_msg_info(d->fold, &lm, &out, &fi, &err)) !=
+		    LT_OK)
 			goto fail;
+		metrics_event(&fi, out, err.code, m->received_ms);
 		if (out == LT_OUT_REJECTED) {
 			d->rejected++;
 			log_warnx_rl("reject", "event rejected: subject=%s "
@@ -131,12 +140,16 @@ fold_batch(struct daemon *d)
 			    lt_outcome_name(out), m->subject);
 		d->folded++;
 	}
+	tc = metrics_mono_us();
 	if ((rc = lt_fold_commit(d->fold, &err)) != LT_OK)
 		goto fail;
+	metrics_batch(n, metrics_mono_us() - t0, metrics_mono_us() - tc, 1,
+	    NULL, now_ms());
 	inbox_msg_free(head);
 	d->progress++;
 	return 0;
 fail:
+	metrics_batch(n, 0, 0, 0, err.msg, now_ms());
 	lt_fold_rollback(d->fold);
 	inbox_msg_free(head);
 	die(d, "store", &err);
@@ -181,6 +194,7 @@ handle_notices(struct daemon *d)
 		if (!d->connected)
 			log_info("nats: connected");
 		d->connected = 1;
+		metrics_nats(1, n.conn_ms);
 		/* silence before this instant is our outage, not theirs */
 		d->window_start_ms = n.conn_ms;
 		status_update(d);
@@ -189,10 +203,12 @@ handle_notices(struct daemon *d)
 		if (d->connected)
 			log_warnx("nats: disconnected, reconnecting");
 		d->connected = 0;
+		metrics_nats(0, n.conn_ms);
 		status_update(d);
 		break;
 	case INBOX_CONN_CLOSED:
 		d->connected = 0;
+		metrics_nats(0, n.conn_ms);
 		if (!d->stopping) {
 			log_warnx("nats: connection closed");
 			d->status = 1;
@@ -204,6 +220,7 @@ handle_notices(struct daemon *d)
 	}
 	if (n.live && !d->ready) {
 		d->ready = 1;
+		http_set_ready("subscriptions", 1);
 		notify_ready();
 		log_info("ready: subscriptions live on %zu lattice "
 		    "pattern(s)", d->cf->nlattices);
@@ -409,6 +426,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	warn_restart(d->cf, ncf);
 	config_free(d->cf);
 	d->cf = ncf;
+	http_reload(d->http, d->cf);
 	log_setverbose(d->cf->verbose);
 	apply_stale(d);
 	inbox_set_max(d->inbox, d->cf->inbox_max);
@@ -534,20 +552,26 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		goto out;
 	if (inbox_new(cf->inbox_max, d.ev_wake, &d.inbox) == -1)
 		goto out;
+	if (metrics_attach(d.st, d.inbox, cf->db, now_ms()) == -1 ||
+	    http_start(d.base, cf, &d.http) == -1)
+		goto out;
 	d.window_start_ms = now_ms();
 	if (natsconn_open(d.base, cf, d.inbox, &d.nc, &connected) == -1)
 		goto out;
 	d.connected = connected;
+	metrics_nats(connected, now_ms());
 	if (connected)
 		log_info("nats: connected");
 	status_update(&d);
 	d.status = 0;
 	event_base_dispatch(d.base);
 out:
+	http_stop(d.http);
 	natsconn_close(d.nc);
 	free_events(&d);
 	inbox_free(d.inbox);
 	maint_stop(d.maint);
+	metrics_detach();
 	lt_fold_free(d.fold);
 	lt_store_close(d.st);
 	if (d.base != NULL)
