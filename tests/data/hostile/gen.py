@@ -5,7 +5,10 @@ gen.py hb LATTICE HOST [key=json ...]
     One heartbeat JSONL line for ltpub; key=json overrides members of
     data (e.g. components='[...]', labels='{"a":"b"}').  ncomp=N makes N
     components, nest=N nests one annotation N objects deep, pad=N adds an
-    unknown member of N bytes.
+    unknown member of N bytes.  rawfn=HEX sends the payload raw with
+    friendly_name set to those bytes, unescaped (invalid UTF-8, raw
+    control characters).  raw sends json.dumps's text verbatim (keeps
+    \u0000 escapes intact).
 gen.py scaled LATTICE HOST COMP MAX
     One component_scaled line.
 gen.py raw LATTICE HEXBYTES
@@ -64,11 +67,37 @@ def line(subject, ev):
     print(json.dumps({"subject": subject, "event": ev}))
 
 
+def raw_line(lattice, payload):
+    """An ltpub "raw" line carrying payload byte for byte."""
+    # json.dumps would escape the bytes; build the line by hand (ltpub's
+    # cJSON passes bytes >= 0x20 through and unescapes \\ and \")
+    head = json.dumps({"subject": "wasmbus.evt.%s.host_heartbeat"
+                       % lattice})[:-1].encode()
+    body = payload.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    body = b"".join(b"\\u%04x" % c if c < 0x20 else bytes([c])
+                    for c in body)
+    sys.stdout.buffer.write(head + b', "raw": "' + body + b'"}\n')
+    sys.stdout.flush()
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == "hb":
-        line("wasmbus.evt.%s.host_heartbeat" % a[1],
-             envelope("host_heartbeat", a[2], hb_data(a[2], a[3:])))
+        rawfn = [x[6:] for x in a[3:] if x.startswith("rawfn=")]
+        over = [x for x in a[3:]
+                if not x.startswith("rawfn=") and x != "raw"]
+        ev = envelope("host_heartbeat", a[2], hb_data(a[2], over))
+        if rawfn:
+            ev["data"]["friendly_name"] = "@RAWFN@"
+            text = json.dumps(ev).encode().replace(
+                b"@RAWFN@", bytes.fromhex(rawfn[0]))
+            raw_line(a[1], text)
+        elif "raw" in a[3:]:
+            # exactly json.dumps's text: \u0000 stays an escape (ltpub's
+            # cJSON would cut the string at a NUL)
+            raw_line(a[1], json.dumps(ev).encode())
+        else:
+            line("wasmbus.evt.%s.host_heartbeat" % a[1], ev)
     elif a[0] == "scaled":
         d = {"host_id": a[2], "component_id": a[3],
              "image_ref": "ghcr.io/x/c:s", "max_instances": int(a[4]),
@@ -76,12 +105,7 @@ def main():
         line("wasmbus.evt.%s.component_scaled" % a[1],
              envelope("component_scaled", a[2], d))
     elif a[0] == "raw":
-        # json.dumps would escape the bytes; build the line by hand
-        payload = bytes.fromhex(a[2])
-        head = json.dumps({"subject": "wasmbus.evt.%s.host_heartbeat"
-                           % a[1]})[:-1].encode()
-        body = payload.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-        sys.stdout.buffer.write(head + b', "raw": "' + body + b'"}\n')
+        raw_line(a[1], bytes.fromhex(a[2]))
     elif a[0] == "flood":
         n, hosts, lats = int(a[1]), int(a[2]), int(a[3])
         out = sys.stdout
