@@ -605,11 +605,20 @@ START_TEST(test_failure_resolution_by_entity)
 		    "'$.error')) FROM alerts WHERE kind = "
 		    "'component_scale_failed'"), 1009);
 	}
+	/* an old host's failure names only the image: its start resolves */
+	ev(NULL, "provider_start_failed", "NH3", 4500, "{\"provider_ref\":"
+	    "\"r/old:1\",\"link_name\":\"default\",\"error\":\"x\"}");
+	ck_assert_str_eq(qs("SELECT entity FROM active_alerts WHERE kind = "
+	    "'provider_start_failed'"), "NH3/r/old:1");
+	ev(NULL, "provider_started", "NH3", 4600, "{\"host_id\":\"NH3\","
+	    "\"image_ref\":\"r/old:1\",\"provider_id\":\"VOLD\","
+	    "\"annotations\":{}}");
+	ck_assert_int_eq(NACTIVE("provider_start_failed"), 0);
 	/* invocation_failed is history only */
 	fold_raw("wasmbus.rpcevt.prod", "{\"specversion\":\"1.0\",\"id\":"
 	    "\"r1\",\"source\":\"NH1\",\"type\":\"com.wasmcloud.lattice."
 	    "invocation_failed\",\"data\":{\"error\":\"x\"}}", BASE + 5000);
-	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 2);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 3);
 }
 END_TEST
 
