@@ -65,11 +65,25 @@ log_getverbose(void)
 	return v;
 }
 
+/* Write s with control bytes as \xNN: a subject or a server's error text
+   must not forge a log line or drive the terminal. */
+static void
+putsafe(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+}
+
 /* Write one line at priority pri; the caller holds log_mtx. */
 static void
 vlog_locked(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char		 ts[40];
+	char		 ts[40], *msg;
 	struct timespec	 tp;
 	struct tm	 tm;
 
@@ -81,9 +95,14 @@ vlog_locked(int pri, const char *fmt, va_list ap, const char *suffix)
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ldZ ", ts, tp.tv_nsec / 1000000);
 	}
-	vfprintf(stderr, fmt, ap);
-	if (suffix != NULL)
-		fprintf(stderr, ": %s", suffix);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	putsafe(msg != NULL ? msg : "log: out of memory");
+	free(msg);
+	if (suffix != NULL) {
+		fputs(": ", stderr);
+		putsafe(suffix);
+	}
 	fputc('\n', stderr);
 	fflush(stderr);
 }

@@ -73,6 +73,15 @@ reject() {
 	ok "$name rejected: $row"
 }
 shopt -s lastpipe
+# first (reject warnings are rate-limited): a subject is attacker text too
+# its ESC reaches the log escaped
+printf '%s\n' '{"subject": "wasmbus.evt.l\u001b[31mX.host_heartbeat", "raw": "{bad"}' |
+    reject "bad JSON on a subject with ESC"
+wait_log 'subject=wasmbus\.evt\.l\\x1b\[31mX'
+if grep -q $'\e' "$T/latticed.log"; then
+	fail "raw ESC byte in latticed's log"
+fi
+ok "log lines escape control bytes from subjects"
 g hb hostile NNULHOST raw host_id='"NNUL\u0000HOST"' |
     reject "NUL in host_id"
 g hb hostile NNULLABEL raw labels='{"a":"x\u0000y"}' | reject "NUL in a label"
