@@ -17,11 +17,14 @@
 #include "fold.h"
 #include "http.h"
 #include "inbox.h"
+#include "js.h"
 #include "log.h"
 #include "maint.h"
 #include "metrics.h"
 #include "natsconn.h"
 #include "notify.h"
+#include "observe.h"
+#include "resync.h"
 #include "stale.h"
 #include "store.h"
 
@@ -39,6 +42,10 @@ struct daemon {
 	struct lt_stale_opts	  stale;
 	struct maint		 *maint;	/* retention, checkpoints */
 	struct http		 *http;		/* /metrics, /healthz */
+	struct lt_observe	 *obs;		/* latticed_state */
+	struct js		 *js;		/* JetStream ingest, or NULL */
+	struct resync		 *rs;		/* control-interface resync */
+	struct js_counts	  jsc;
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
 	int			  connected, ready, stopping, status;
@@ -98,6 +105,100 @@ record_overflow(struct daemon *d, struct lt_err *err)
 	return rc;
 }
 
+/* record_overflow() for js_fold_batch(). */
+static int
+overflow_cb(void *arg, struct lt_err *err)
+{
+	return record_overflow(arg, err);
+}
+
+/* Fold a JetStream batch: commit, then acknowledge (js.c). */
+static int
+js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
+{
+	struct lt_err	err;
+	uint64_t	before = d->jsc.folded, rej = d->jsc.rejected;
+
+	lt_err_clear(&err);
+	if (js_fold_batch(d->js, d->fold, head, overflow_cb, d, &d->jsc,
+	    &err) != LT_OK) {
+		metrics_batch(n, 0, 0, 0, err.msg, now_ms());
+		inbox_msg_free(head);
+		die(d, "store", &err);
+		return -1;
+	}
+	d->folded += d->jsc.folded - before;
+	d->rejected += d->jsc.rejected - rej;
+	metrics_batch(n, metrics_mono_us() - t0, 0, 1, NULL, now_ms());
+	inbox_msg_free(head);
+	d->progress++;
+	return 0;
+}
+
+/* Resync the configured lattices (or, for "*", those the hosts table
+   knows) from the control interface. */
+static void
+resync_kick(struct daemon *d, const char *why)
+{
+	struct resync_list	 rl = { 0 };
+	struct lt_err		 err;
+	size_t			 i;
+	int			 all = 0;
+
+	if (d->rs == NULL || d->stopping)
+		return;
+	for (i = 0; i < d->cf->nlattices; i++)
+		if (strcmp(d->cf->lattices[i], "*") == 0)
+			all = 1;
+	lt_err_clear(&err);
+	if (!all)
+		for (i = 0; i < d->cf->nlattices; i++)
+			resync_list_add(&rl, d->cf->lattices[i]);
+	else if (lt_observe_lattices(d->obs, resync_list_cb, &rl, &err) !=
+	    LT_OK)
+		log_warnx("resync: %s", err.msg);
+	resync_start(d->rs, &rl, d->cf->resync_gather_ms, why);
+	resync_list_clear(&rl);
+}
+
+/* Act on what the JetStream thread posted. */
+static void
+handle_js(struct daemon *d)
+{
+	struct js_notices	n;
+	struct lt_err		err;
+
+	if (d->js == NULL || !js_notices(d->js, &n))
+		return;
+	lt_err_clear(&err);
+	if (n.error[0] != '\0')
+		log_warnx_rl("js-error", "%s", n.error);
+	if (n.fatal) {
+		d->status = 1;
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	if (n.ready && js_ready(d->js, &err) != LT_OK) {
+		die(d, "jetstream", &err);
+		return;
+	}
+	if (n.gap_to > 0) {
+		d->jsc.gaps++;
+		log_warnx("jetstream: gap: stream sequences %llu..%llu (%llu "
+		    "messages) expired before latticed read them; resyncing",
+		    (unsigned long long)n.gap_from,
+		    (unsigned long long)n.gap_to,
+		    (unsigned long long)(n.gap_to - n.gap_from + 1));
+		if (js_record_gap(d->js, d->fold, n.gap_from, n.gap_to,
+		    &err) != LT_OK) {
+			die(d, "jetstream", &err);
+			return;
+		}
+	}
+	if (n.gap_to > 0 || n.reset)
+		resync_kick(d, n.reset ? "stream reset" : "gap");
+}
+
 /* Fold one batch (at most batch_max) in one transaction. */
 static int
 fold_batch(struct daemon *d)
@@ -114,6 +215,8 @@ fold_batch(struct daemon *d)
 	lt_err_clear(&err);
 	t0 = metrics_mono_us();
 	head = inbox_take(d->inbox, d->cf->batch_max, &n);
+	if (d->js != NULL)
+		return js_batch(d, head, n, t0);
 	if ((rc = lt_fold_begin(d->fold, &err)) != LT_OK)
 		goto fail;
 	if ((rc = record_overflow(d, &err)) != LT_OK)
@@ -185,12 +288,15 @@ handle_notices(struct daemon *d)
 {
 	struct inbox_notices	n;
 
+	handle_js(d);
 	if (!inbox_notices(d->inbox, &n))
 		return;
 	if (n.error[0] != '\0')
 		log_warnx_rl("nats-error", "%s", n.error);
 	switch (n.conn) {
 	case INBOX_CONN_UP:
+		if (!d->connected && d->ready)
+			resync_kick(d, "reconnect");
 		if (!d->connected)
 			log_info("nats: connected");
 		d->connected = 1;
@@ -224,6 +330,7 @@ handle_notices(struct daemon *d)
 		notify_ready();
 		log_info("ready: subscriptions live on %zu lattice "
 		    "pattern(s)", d->cf->nlattices);
+		resync_kick(d, "start");
 		status_update(d);
 	}
 }
@@ -341,6 +448,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	d->stopping = 1;
 	notify_stopping();
 	natsconn_unsubscribe(d->nc);
+	js_stop(d->js);
 	inbox_close(d->inbox);
 	handle_notices(d);
 	if (fold_all(d) == 0) {
@@ -455,7 +563,8 @@ open_store(struct daemon *d)
 	}
 	lt_fold_opts_default(&fo);
 	fo.limits = d->cf->limits;
-	if (lt_fold_new(d->st, &fo, &d->fold, &err) != LT_OK) {
+	if (lt_fold_new(d->st, &fo, &d->fold, &err) != LT_OK ||
+	    lt_observe_new(d->st, &d->obs, &err) != LT_OK) {
 		log_warnx("db: %s: %s", d->cf->db, err.msg);
 		return -1;
 	}
@@ -558,6 +667,12 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	d.window_start_ms = now_ms();
 	if (natsconn_open(d.base, cf, d.inbox, &d.nc, &connected) == -1)
 		goto out;
+	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,
+	    d.ev_wake, d.obs, &d.js) == -1)
+		goto out;
+	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, &d.rs) ==
+	    -1)
+		goto out;
 	d.connected = connected;
 	metrics_nats(connected, now_ms());
 	if (connected)
@@ -567,11 +682,21 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	event_base_dispatch(d.base);
 out:
 	http_stop(d.http);
+	resync_free(d.rs);
+	js_close(d.js);
+	if (d.inbox != NULL) {
+		size_t	n;
+
+		/* nats.c handles must go before the connection */
+		inbox_close(d.inbox);
+		inbox_msg_free(inbox_take(d.inbox, SIZE_MAX, &n));
+	}
 	natsconn_close(d.nc);
 	free_events(&d);
 	inbox_free(d.inbox);
 	maint_stop(d.maint);
 	metrics_detach();
+	lt_observe_free(d.obs);
 	lt_fold_free(d.fold);
 	lt_store_close(d.st);
 	if (d.base != NULL)

@@ -50,6 +50,8 @@ inbox_msg_free(struct inbox_msg *m)
 
 	for (; m != NULL; m = next) {
 		next = m->next;
+		if (m->ack != NULL && m->ack_free != NULL)
+			m->ack_free(m->ack);
 		free(m->subject);
 		free(m->data);
 		free(m);
@@ -143,6 +145,35 @@ inbox_push(struct inbox *ib, const char *subject, const void *data,
 	rc = 0;
 out:
 	pthread_mutex_unlock(&ib->mtx);
+	if (ib->wake != NULL)
+		event_active(ib->wake, EV_READ, 0);
+	return rc;
+}
+
+/* Queue a copy of a message with its JetStream handle. */
+int
+inbox_push_ack(struct inbox *ib, const char *subject, const void *data,
+    size_t len, int64_t received_ms, void *ack, void (*ack_free)(void *))
+{
+	struct inbox_msg	*m = NULL;
+	int			 rc = -1;
+
+	pthread_mutex_lock(&ib->mtx);
+	if (ib->closed || ib->len >= ib->max)
+		goto out;
+	if ((m = msg_copy(subject, data, len, len, received_ms)) == NULL)
+		goto out;
+	m->ack = ack;
+	m->ack_free = ack_free;
+	ack = NULL;
+	*ib->tail = m;
+	ib->tail = &m->next;
+	ib->len++;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ib->mtx);
+	if (ack != NULL && ack_free != NULL)
+		ack_free(ack);
 	if (ib->wake != NULL)
 		event_active(ib->wake, EV_READ, 0);
 	return rc;

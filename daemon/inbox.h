@@ -22,6 +22,8 @@ struct inbox_msg {
 	size_t		  len;		/* bytes in data */
 	size_t		  size;		/* size of the original message */
 	int64_t		  received_ms;
+	void		 *ack;		/* JetStream handle, NULL: none */
+	void		(*ack_free)(void *);	/* frees ack if still set */
 };
 
 enum inbox_conn {
@@ -52,6 +54,15 @@ void	inbox_close(struct inbox *ib);
 /* Copy and queue a message; 0, or -1 when dropped. */
 int	inbox_push(struct inbox *ib, const char *subject, const void *data,
 	    size_t len, int64_t received_ms);
+/*
+ * Like inbox_push() with a JetStream handle that travels with the message
+ * (the loop acknowledges it after commit).  Consumes ack: on refusal (full
+ * or closed) ack_free(ack) runs and nothing is counted as dropped, since
+ * an unacknowledged message is redelivered.
+ */
+int	inbox_push_ack(struct inbox *ib, const char *subject, const void *data,
+	    size_t len, int64_t received_ms, void *ack,
+	    void (*ack_free)(void *));
 /* Record a notice and wake the loop. */
 void	inbox_notice_conn(struct inbox *ib, enum inbox_conn c, int64_t ms);
 void	inbox_notice_live(struct inbox *ib);

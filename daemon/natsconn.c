@@ -152,6 +152,24 @@ probe_main(void *arg)
 	return NULL;
 }
 
+/* Copy url into buf with any user:password@ or token@ replaced by ***@:
+   logs must never show credentials. */
+static const char *
+redact_url(const char *url, char *buf, size_t len)
+{
+	const char	*p, *at, *host;
+
+	p = strstr(url, "://");
+	host = p != NULL ? p + 3 : url;
+	at = strchr(host, '@');
+	p = strchr(host, '/');
+	if (at == NULL || (p != NULL && p < at))
+		snprintf(buf, len, "%s", url);
+	else
+		snprintf(buf, len, "%.*s***%s", (int)(host - url), url, at);
+	return buf;
+}
+
 /* Apply the config to nats.c options. */
 static natsStatus
 set_options(struct natsconn *nc, struct event_base *base,
@@ -239,6 +257,7 @@ natsconn_open(struct event_base *base, const struct config *cf,
 	struct natsconn	*nc;
 	natsStatus	 s;
 	size_t		 i;
+	char		 ubuf[512];
 
 	*out = NULL;
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
@@ -254,7 +273,7 @@ natsconn_open(struct event_base *base, const struct config *cf,
 	s = natsConnection_Connect(&nc->nc, nc->opts);
 	if (s == NATS_NOT_YET_CONNECTED) {
 		log_warnx("nats: %s not reachable yet, retrying",
-		    cf->nats_url[0]);
+		    redact_url(cf->nats_url[0], ubuf, sizeof(ubuf)));
 		*connected = 0;
 	} else if (s != NATS_OK) {
 		log_warnx("nats: connect: %s: %s", natsStatus_GetText(s),
@@ -263,8 +282,11 @@ natsconn_open(struct event_base *base, const struct config *cf,
 	} else
 		*connected = 1;
 	for (i = 0; i < cf->nlattices; i++) {
-		s = subscribe(nc, "wasmbus.evt.%s.>", cf->lattices[i]);
-		if (s == NATS_OK)
+		/* with jetstream, wasmbus.evt comes through js.c */
+		s = NATS_OK;
+		if (!cf->jetstream)
+			s = subscribe(nc, "wasmbus.evt.%s.>", cf->lattices[i]);
+		if (s == NATS_OK && !cf->jetstream)
 			s = subscribe(nc, "wasmbus.evt.%s", cf->lattices[i]);
 		if (s == NATS_OK)
 			s = subscribe(nc, "wasmbus.rpcevt.%s",
@@ -285,6 +307,13 @@ natsconn_open(struct event_base *base, const struct config *cf,
 fail:
 	natsconn_close(nc);
 	return -1;
+}
+
+/* The connection, for js.c and resync.c (borrowed). */
+natsConnection *
+natsconn_connection(struct natsconn *nc)
+{
+	return nc->nc;
 }
 
 /* Stop taking messages. */

@@ -10,6 +10,8 @@
 #ifndef NATSCONN_H
 #define NATSCONN_H
 
+#include <nats/nats.h>
+
 struct config;
 struct event_base;
 struct inbox;
@@ -22,6 +24,8 @@ int	natsconn_init(void);
    first connect succeeded. */
 int	natsconn_open(struct event_base *base, const struct config *cf,
 	    struct inbox *ib, struct natsconn **out, int *connected);
+/* The nats.c connection (borrowed; valid until natsconn_close()). */
+natsConnection *natsconn_connection(struct natsconn *nc);
 /* Stop taking messages (unsubscribe every subscription). */
 void	natsconn_unsubscribe(struct natsconn *nc);
 /* Close, join the probe, release nats.c and free.  NULL still releases

@@ -1,0 +1,875 @@
+/*
+ * js.c - JetStream ingest: stream setup, durable pull consumer, acks after
+ * commit, gap detection.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "fold.h"
+#include "inbox.h"
+#include "js.h"
+#include "log.h"
+#include "observe.h"
+
+#define FETCH_MAX	256		/* messages per fetch */
+#define FETCH_WAIT_MS	1000		/* a fetch returns after this */
+#define CHECK_EVERY_MS	5000		/* stream first-sequence check */
+#define RETRY_MS	1000		/* after a failed setup step */
+#define ACK_WAIT_MS	30000		/* redelivery of unacked messages */
+#define NAK_DELAY_MS	1000		/* before a failed message returns */
+#define INFLIGHT_MAX	10000		/* messages fetched, not yet folded */
+
+struct js {
+	natsConnection	*conn;
+	jsCtx		*ctx;
+	natsSubscription *sub;
+	struct inbox	*ib;
+	struct event	*wake;
+	struct lt_observe *obs;
+	char		*own;			/* js_stream */
+	char		*durable;
+	int		 attach;
+	int64_t		 max_age_ms;
+	int		 max_deliver;
+	char		*lattices[CONFIG_MAX_LIST];
+	size_t		 nlattices;
+	int		 all;
+	size_t		 inflight;
+	/* set by the thread before it posts ready; read-only after */
+	char		 stream[256];
+	char		 poskey[300];
+	uint64_t	 seen;			/* thread: highest seq fetched */
+	uint64_t	 committed;		/* loop: highest seq committed */
+	pthread_t	 th;
+	int		 started;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cond;
+	int		 stop;
+	int		 have_pos;		/* the loop answered ready */
+	uint64_t	 pos;
+	struct js_notices notes;
+	int		 have_notes;
+};
+
+/* Now in milliseconds since the epoch. */
+static int64_t
+now_ms(void)
+{
+	struct timespec	tp;
+
+	clock_gettime(CLOCK_REALTIME, &tp);
+	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
+}
+
+/* Post notices to the loop (thread). */
+static void
+notify(struct js *js, const struct js_notices *n)
+{
+	pthread_mutex_lock(&js->mtx);
+	if (n->fatal)
+		js->notes.fatal = 1;
+	if (n->ready)
+		js->notes.ready = 1;
+	if (n->reset)
+		js->notes.reset = 1;
+	if (n->gap_to > 0) {
+		if (js->notes.gap_from == 0)
+			js->notes.gap_from = n->gap_from;
+		js->notes.gap_to = n->gap_to;
+	}
+	if (n->error[0] != '\0')
+		memcpy(js->notes.error, n->error, sizeof(js->notes.error));
+	js->have_notes = 1;
+	pthread_mutex_unlock(&js->mtx);
+	event_active(js->wake, EV_READ, 0);
+}
+
+/* Post an error line (thread). */
+static void __attribute__((format(printf, 3, 4)))
+notify_error(struct js *js, int fatal, const char *fmt, ...)
+{
+	struct js_notices	n;
+	va_list			ap;
+
+	memset(&n, 0, sizeof(n));
+	n.fatal = fatal;
+	va_start(ap, fmt);
+	vsnprintf(n.error, sizeof(n.error), fmt, ap);
+	va_end(ap);
+	notify(js, &n);
+}
+
+/* Take pending notices. */
+int
+js_notices(struct js *js, struct js_notices *out)
+{
+	int	had;
+
+	pthread_mutex_lock(&js->mtx);
+	had = js->have_notes;
+	*out = js->notes;
+	memset(&js->notes, 0, sizeof(js->notes));
+	js->have_notes = 0;
+	pthread_mutex_unlock(&js->mtx);
+	return had;
+}
+
+/* Is the thread told to stop? */
+static int
+stopped(struct js *js)
+{
+	int	s;
+
+	pthread_mutex_lock(&js->mtx);
+	s = js->stop;
+	pthread_mutex_unlock(&js->mtx);
+	return s;
+}
+
+/* Sleep ms unless told to stop; returns 1 when stopped. */
+static int
+pause_ms(struct js *js, int64_t ms)
+{
+	struct timespec	until;
+	int		s;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&js->mtx);
+	while (!js->stop && pthread_cond_timedwait(&js->cond, &js->mtx,
+	    &until) == 0)
+		;
+	s = js->stop;
+	pthread_mutex_unlock(&js->mtx);
+	return s;
+}
+
+/* Do two NATS subjects (with wildcards) match a common subject? */
+static int
+overlap(const char *a, const char *b)
+{
+	size_t	la, lb;
+
+	for (;;) {
+		la = strcspn(a, ".");
+		lb = strcspn(b, ".");
+		if ((la == 1 && *a == '>') || (lb == 1 && *b == '>'))
+			return 1;
+		if (!((la == 1 && *a == '*') || (lb == 1 && *b == '*') ||
+		    (la == lb && strncmp(a, b, la) == 0)))
+			return 0;
+		a += la;
+		b += lb;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		a++;
+		b++;
+	}
+}
+
+/* Does a stream capture lattice events? */
+static int
+captures(const jsStreamInfo *si)
+{
+	int	i;
+
+	if (si->Config == NULL)
+		return 0;
+	for (i = 0; i < si->Config->SubjectsLen; i++)
+		if (overlap(si->Config->Subjects[i], "wasmbus.evt.*.>") ||
+		    overlap(si->Config->Subjects[i], "wasmbus.evt.*"))
+			return 1;
+	return 0;
+}
+
+/*
+ * Find or create the stream to consume (thread).  0: js->stream set;
+ * -1: try again later; -2: refused for good.
+ */
+static int
+setup_stream(struct js *js)
+{
+	jsStreamInfoList	*list = NULL;
+	jsStreamInfo		*own = NULL, *cap = NULL, *si = NULL, *use;
+	jsStreamConfig		 sc;
+	jsStreamSource		 src, *srcs[1];
+	const char		*subj[2] = { "wasmbus.evt.*.>", "wasmbus.evt.*" };
+	jsErrCode		 jerr = 0;
+	natsStatus		 s;
+	int			 i, rc = -1;
+
+	s = js_Streams(&list, js->ctx, NULL, &jerr);
+	if (s == NATS_NOT_FOUND)
+		list = NULL;
+	else if (s != NATS_OK) {
+		notify_error(js, 0, "jetstream: list streams: %s (%d): %s",
+		    natsStatus_GetText(s), (int)jerr,
+		    nats_GetLastError(NULL));
+		return -1;
+	}
+	for (i = 0; list != NULL && i < list->Count; i++) {
+		si = list->List[i];
+		if (si->Config == NULL || si->Config->Name == NULL)
+			continue;
+		if (strcmp(si->Config->Name, js->own) == 0)
+			own = si;
+		else if (cap == NULL && captures(si))
+			cap = si;
+	}
+	if (js->attach && cap != NULL)
+		use = cap;
+	else if (own != NULL)
+		use = own;
+	else
+		use = NULL;
+	if (use != NULL) {
+		if (use->Config->Retention == js_WorkQueuePolicy) {
+			notify_error(js, 1, "jetstream: stream %s is a "
+			    "WorkQueue stream: latticed never consumes from "
+			    "one (it would take messages from their owner)",
+			    use->Config->Name);
+			rc = -2;
+			goto out;
+		}
+		snprintf(js->stream, sizeof(js->stream), "%s",
+		    use->Config->Name);
+		log_info("jetstream: %s stream %s", use == cap ? "attached to" :
+		    "using", js->stream);
+		rc = 0;
+		goto out;
+	}
+	jsStreamConfig_Init(&sc);
+	sc.Name = js->own;
+	sc.Description = "latticed: wasmCloud lattice events";
+	sc.Retention = js_LimitsPolicy;
+	sc.Storage = js_FileStorage;
+	sc.MaxAge = js->max_age_ms * 1000000;
+	if (cap != NULL) {
+		if (cap->Config->Retention == js_WorkQueuePolicy) {
+			notify_error(js, 1, "jetstream: stream %s captures the "
+			    "lattice subjects but is a WorkQueue stream: "
+			    "latticed will not source or consume it",
+			    cap->Config->Name);
+			rc = -2;
+			goto out;
+		}
+		memset(&src, 0, sizeof(src));
+		src.Name = cap->Config->Name;
+		srcs[0] = &src;
+		sc.Sources = srcs;
+		sc.SourcesLen = 1;
+	} else {
+		sc.Subjects = subj;
+		sc.SubjectsLen = 2;
+	}
+	si = NULL;
+	s = js_AddStream(&si, js->ctx, &sc, NULL, &jerr);
+	if (s != NATS_OK) {
+		notify_error(js, 0, "jetstream: create stream %s: %s (%d): "
+		    "%s", js->own, natsStatus_GetText(s), (int)jerr,
+		    nats_GetLastError(NULL));
+		goto out;
+	}
+	jsStreamInfo_Destroy(si);
+	snprintf(js->stream, sizeof(js->stream), "%s", js->own);
+	if (cap != NULL)
+		log_info("jetstream: created stream %s sourcing %s, max age "
+		    "%llds", js->own, cap->Config->Name,
+		    (long long)(js->max_age_ms / 1000));
+	else
+		log_info("jetstream: created stream %s on wasmbus.evt.*.> and "
+		    "wasmbus.evt.*, max age %llds", js->own,
+		    (long long)(js->max_age_ms / 1000));
+	rc = 0;
+out:
+	jsStreamInfoList_Destroy(list);
+	return rc;
+}
+
+/* Wait for the loop to hand over the committed position (thread). */
+static int
+wait_position(struct js *js)
+{
+	struct js_notices	n;
+
+	memset(&n, 0, sizeof(n));
+	n.ready = 1;
+	notify(js, &n);
+	pthread_mutex_lock(&js->mtx);
+	while (!js->stop && !js->have_pos)
+		pthread_cond_wait(&js->cond, &js->mtx);
+	js->seen = js->pos;
+	pthread_mutex_unlock(&js->mtx);
+	return stopped(js) ? -1 : 0;
+}
+
+/* Hand the committed position to the thread (loop). */
+static void
+set_position(struct js *js, uint64_t pos)
+{
+	pthread_mutex_lock(&js->mtx);
+	js->pos = pos;
+	js->committed = pos;
+	js->have_pos = 1;
+	pthread_cond_broadcast(&js->cond);
+	pthread_mutex_unlock(&js->mtx);
+}
+
+/*
+ * Make sure the durable consumer exists and resumes at the first message
+ * not acknowledged (thread).  Messages a previous run fetched but never
+ * acknowledged would only come back after the ack wait, so a consumer with
+ * pending acks is recreated at its ack floor.
+ */
+static int
+setup_consumer(struct js *js)
+{
+	jsConsumerInfo		*ci = NULL;
+	jsConsumerConfig	 cc;
+	jsErrCode		 jerr = 0;
+	natsStatus		 s;
+	uint64_t		 start = 0;
+
+	s = js_GetConsumerInfo(&ci, js->ctx, js->stream, js->durable, NULL,
+	    &jerr);
+	if (s == NATS_OK) {
+		if (ci->NumAckPending == 0) {
+			jsConsumerInfo_Destroy(ci);
+			return 0;
+		}
+		start = ci->AckFloor.Stream + 1;
+		log_info("jetstream: consumer %s has %lld unacknowledged "
+		    "messages; resuming at stream sequence %llu",
+		    js->durable, (long long)ci->NumAckPending,
+		    (unsigned long long)start);
+		jsConsumerInfo_Destroy(ci);
+		ci = NULL;
+		s = js_DeleteConsumer(js->ctx, js->stream, js->durable, NULL,
+		    &jerr);
+		if (s != NATS_OK) {
+			notify_error(js, 0, "jetstream: delete consumer %s: "
+			    "%s (%d)", js->durable, natsStatus_GetText(s),
+			    (int)jerr);
+			return -1;
+		}
+	} else if (s != NATS_NOT_FOUND) {
+		notify_error(js, 0, "jetstream: consumer %s: %s (%d): %s",
+		    js->durable, natsStatus_GetText(s), (int)jerr,
+		    nats_GetLastError(NULL));
+		return -1;
+	} else if (js->seen > 0)
+		start = js->seen + 1;	/* the database knows where we were */
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = js->durable;
+	cc.Description = "latticed";
+	cc.AckPolicy = js_AckExplicit;
+	cc.AckWait = (int64_t)ACK_WAIT_MS * 1000000;
+	cc.MaxDeliver = js->max_deliver;
+	cc.MaxAckPending = INFLIGHT_MAX * 2;
+	if (start > 0) {
+		cc.DeliverPolicy = js_DeliverByStartSequence;
+		cc.OptStartSeq = start;
+	} else
+		cc.DeliverPolicy = js_DeliverAll;
+	s = js_AddConsumer(&ci, js->ctx, js->stream, &cc, NULL, &jerr);
+	if (s != NATS_OK) {
+		notify_error(js, 0, "jetstream: create consumer %s on %s: %s "
+		    "(%d): %s", js->durable, js->stream, natsStatus_GetText(s),
+		    (int)jerr, nats_GetLastError(NULL));
+		return -1;
+	}
+	jsConsumerInfo_Destroy(ci);
+	log_info("jetstream: consumer %s on %s created", js->durable,
+	    js->stream);
+	return 0;
+}
+
+/* Bind the pull subscription to the durable consumer (thread). */
+static int
+subscribe(struct js *js)
+{
+	jsSubOptions	so;
+	jsErrCode	jerr = 0;
+	natsStatus	s;
+
+	jsSubOptions_Init(&so);
+	so.Stream = js->stream;
+	so.Consumer = js->durable;
+	s = js_PullSubscribe(&js->sub, js->ctx, NULL, js->durable, NULL, &so,
+	    &jerr);
+	if (s != NATS_OK) {
+		notify_error(js, 0, "jetstream: subscribe %s: %s (%d): %s",
+		    js->durable, natsStatus_GetText(s), (int)jerr,
+		    nats_GetLastError(NULL));
+		return -1;
+	}
+	return 0;
+}
+
+/* Post a gap of lost stream sequences [from, to] (thread). */
+static void
+post_gap(struct js *js, uint64_t from, uint64_t to)
+{
+	struct js_notices	n;
+
+	memset(&n, 0, sizeof(n));
+	n.gap_from = from;
+	n.gap_to = to;
+	notify(js, &n);
+}
+
+/* Compare the stream's first sequence with what we saw (thread). */
+static void
+check_stream(struct js *js)
+{
+	jsStreamInfo		*si = NULL;
+	struct js_notices	 n;
+	jsErrCode		 jerr = 0;
+
+	if (js_GetStreamInfo(&si, js->ctx, js->stream, NULL, &jerr) !=
+	    NATS_OK)
+		return;
+	if (js->seen > 0 && si->State.LastSeq < js->seen) {
+		memset(&n, 0, sizeof(n));
+		n.reset = 1;
+		snprintf(n.error, sizeof(n.error), "jetstream: stream %.100s "
+		    "restarted at sequence %llu below our position %llu",
+		    js->stream, (unsigned long long)si->State.LastSeq,
+		    (unsigned long long)js->seen);
+		js->seen = si->State.LastSeq;
+		notify(js, &n);
+	} else if (js->seen > 0 && si->State.FirstSeq > js->seen + 1) {
+		post_gap(js, js->seen + 1, si->State.FirstSeq - 1);
+		js->seen = si->State.FirstSeq - 1;
+	}
+	jsStreamInfo_Destroy(si);
+}
+
+/* Free a natsMsg left in the inbox (never acknowledged: redelivered). */
+static void
+msg_destroy(void *p)
+{
+	natsMsg_Destroy(p);
+}
+
+/* Queue one fetched message (thread). */
+static void
+take(struct js *js, natsMsg *msg, int64_t now)
+{
+	jsMsgMetaData	*meta = NULL;
+
+	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+		if (js->seen > 0 && meta->Sequence.Stream > js->seen + 1 &&
+		    meta->NumDelivered == 1)
+			post_gap(js, js->seen + 1, meta->Sequence.Stream - 1);
+		if (meta->Sequence.Stream > js->seen)
+			js->seen = meta->Sequence.Stream;
+		jsMsgMetaData_Destroy(meta);
+	}
+	inbox_push_ack(js->ib, natsMsg_GetSubject(msg), natsMsg_GetData(msg),
+	    (size_t)natsMsg_GetDataLength(msg), now, msg, msg_destroy);
+}
+
+/* Set up, then fetch while the inbox has room (thread). */
+static void *
+js_main(void *arg)
+{
+	struct js	*js = arg;
+	natsMsgList	 list;
+	natsStatus	 s;
+	jsErrCode	 jerr;
+	int64_t		 checked = 0, now;
+	size_t		 len;
+	int		 i, n, r;
+
+	while ((r = setup_stream(js)) == -1)
+		if (pause_ms(js, RETRY_MS))
+			return NULL;
+	if (r == -2 || wait_position(js) == -1)
+		return NULL;
+	while (setup_consumer(js) == -1 || subscribe(js) == -1)
+		if (pause_ms(js, RETRY_MS))
+			return NULL;
+	while (!stopped(js)) {
+		now = now_ms();
+		if (now - checked >= CHECK_EVERY_MS) {
+			check_stream(js);
+			checked = now;
+		}
+		len = inbox_len(js->ib, NULL);
+		if (len >= js->inflight) {
+			pause_ms(js, 10);
+			continue;
+		}
+		n = (int)(js->inflight - len);
+		if (n > FETCH_MAX)
+			n = FETCH_MAX;
+		memset(&list, 0, sizeof(list));
+		jerr = 0;
+		s = natsSubscription_Fetch(&list, js->sub, n, FETCH_WAIT_MS,
+		    &jerr);
+		if (s == NATS_OK) {
+			now = now_ms();
+			for (i = 0; i < list.Count; i++) {
+				take(js, list.Msgs[i], now);
+				list.Msgs[i] = NULL;
+			}
+			natsMsgList_Destroy(&list);
+		} else if (s == NATS_CONNECTION_CLOSED ||
+		    s == NATS_INVALID_SUBSCRIPTION)
+			break;
+		else if (s != NATS_TIMEOUT) {
+			notify_error(js, 0, "jetstream: fetch: %s (%d)",
+			    natsStatus_GetText(s), (int)jerr);
+			pause_ms(js, 500);
+		}
+	}
+	return NULL;
+}
+
+/* Start the JetStream thread. */
+int
+js_open(natsConnection *conn, const struct config *cf, struct inbox *ib,
+    struct event *wake, struct lt_observe *o, struct js **out)
+{
+	struct js	*js;
+	size_t		 i;
+
+	*out = NULL;
+	if ((js = calloc(1, sizeof(*js))) == NULL)
+		return -1;
+	pthread_mutex_init(&js->mtx, NULL);
+	pthread_cond_init(&js->cond, NULL);
+	js->conn = conn;
+	js->ib = ib;
+	js->wake = wake;
+	js->obs = o;
+	js->own = strdup(cf->js_stream);
+	js->durable = strdup(cf->js_durable);
+	js->attach = strcmp(cf->js_mode, "attach") == 0;
+	js->max_age_ms = cf->js_max_age_ms;
+	js->max_deliver = cf->js_max_deliver;
+	js->inflight = cf->inbox_max;
+	if (js->inflight > cf->batch_max * 4)
+		js->inflight = cf->batch_max * 4;
+	if (js->inflight > INFLIGHT_MAX)
+		js->inflight = INFLIGHT_MAX;
+	for (i = 0; i < cf->nlattices; i++) {
+		if (strcmp(cf->lattices[i], "*") == 0)
+			js->all = 1;
+		if ((js->lattices[i] = strdup(cf->lattices[i])) == NULL)
+			goto fail;
+		js->nlattices++;
+	}
+	if (js->own == NULL || js->durable == NULL)
+		goto fail;
+	if (natsConnection_JetStream(&js->ctx, conn, NULL) != NATS_OK) {
+		log_warnx("jetstream: %s", nats_GetLastError(NULL));
+		goto fail;
+	}
+	if (pthread_create(&js->th, NULL, js_main, js) != 0) {
+		log_warn("jetstream: thread");
+		goto fail;
+	}
+	js->started = 1;
+	*out = js;
+	return 0;
+fail:
+	js_close(js);
+	return -1;
+}
+
+/* Tell the thread to stop. */
+void
+js_stop(struct js *js)
+{
+	if (js == NULL)
+		return;
+	pthread_mutex_lock(&js->mtx);
+	js->stop = 1;
+	pthread_cond_broadcast(&js->cond);
+	pthread_mutex_unlock(&js->mtx);
+}
+
+/* Stop, join and free. */
+void
+js_close(struct js *js)
+{
+	size_t	i;
+
+	if (js == NULL)
+		return;
+	js_stop(js);
+	if (js->started)
+		pthread_join(js->th, NULL);
+	natsSubscription_Destroy(js->sub);
+	jsCtx_Destroy(js->ctx);
+	for (i = 0; i < js->nlattices; i++)
+		free(js->lattices[i]);
+	free(js->own);
+	free(js->durable);
+	pthread_cond_destroy(&js->cond);
+	pthread_mutex_destroy(&js->mtx);
+	free(js);
+}
+
+/* The stream the thread settled on, "" before ready. */
+static int
+ready_position(struct js *js, struct lt_err *err)
+{
+	int64_t	v = 0;
+	int	found;
+	int	rc;
+
+	snprintf(js->poskey, sizeof(js->poskey), "js.%s.last_seq",
+	    js->stream);
+	rc = lt_observe_state_get(js->obs, js->poskey, &v, &found, err);
+	if (rc != LT_OK)
+		return rc;
+	log_info("jetstream: stream %s, consumer %s, resuming after stream "
+	    "sequence %lld", js->stream, js->durable, (long long)v);
+	set_position(js, (uint64_t)(v > 0 ? v : 0));
+	return LT_OK;
+}
+
+/* Is the lattice of a wasmbus.evt subject one we follow? */
+static int
+followed(struct js *js, const char *subject)
+{
+	const char	*p;
+	size_t		 n, i;
+
+	if (js->all)
+		return 1;
+	if (strncmp(subject, "wasmbus.evt.", 12) != 0)
+		return 1;
+	p = subject + 12;
+	n = strcspn(p, ".");
+	for (i = 0; i < js->nlattices; i++)
+		if (strlen(js->lattices[i]) == n &&
+		    strncmp(js->lattices[i], p, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Stream sequence and delivery count of a message (0 when none). */
+static void
+msg_meta(struct inbox_msg *m, uint64_t *seq, uint64_t *delivered)
+{
+	jsMsgMetaData	*meta = NULL;
+
+	*seq = 0;
+	*delivered = 0;
+	if (m->ack == NULL || natsMsg_GetMetaData(&meta, m->ack) != NATS_OK)
+		return;
+	*seq = meta->Sequence.Stream;
+	*delivered = meta->NumDelivered;
+	jsMsgMetaData_Destroy(meta);
+}
+
+/* Fold one message inside the open transaction. */
+static int
+fold_one(struct js *js, struct lt_fold *f, struct inbox_msg *m,
+    uint64_t *maxseq, struct js_counts *c, struct lt_err *err)
+{
+	struct lt_msg	 lm;
+	enum lt_outcome	 out = LT_OUT_APPLIED;
+	uint64_t	 seq, dlv;
+	int		 rc;
+
+	msg_meta(m, &seq, &dlv);
+	if (seq > *maxseq)
+		*maxseq = seq;
+	if (m->ack != NULL && !followed(js, m->subject)) {
+		c->skipped++;
+		return LT_OK;
+	}
+	lm.subject = m->subject;
+	lm.data = m->data;
+	lm.len = m->len;
+	lm.received_ms = m->received_ms;
+	lt_err_clear(err);
+	if ((rc = lt_fold_msg(f, &lm, &out, err)) != LT_OK)
+		return rc;
+	if (out == LT_OUT_REJECTED) {
+		c->rejected++;
+		log_warnx_rl("reject", "event rejected: subject=%s %s: %s%s%s",
+		    m->subject, lt_strerror(err->code), err->msg,
+		    err->field[0] ? " field=" : "", err->field);
+	} else
+		log_debug("event %s: subject=%s", lt_outcome_name(out),
+		    m->subject);
+	c->folded++;
+	return LT_OK;
+}
+
+/* Record the position in the open transaction. */
+static int
+save_position(struct js *js, uint64_t maxseq, struct lt_err *err)
+{
+	if (maxseq <= js->committed || js->poskey[0] == '\0')
+		return LT_OK;
+	return lt_observe_state_set(js->obs, js->poskey, (int64_t)maxseq,
+	    err);
+}
+
+/* Acknowledge a committed message. */
+static void
+ack(struct inbox_msg *m)
+{
+	if (m->ack == NULL)
+		return;
+	natsMsg_Ack(m->ack, NULL);
+	natsMsg_Destroy(m->ack);
+	m->ack = NULL;
+}
+
+/* Fold one message in a transaction of its own (the slow path). */
+static int
+fold_alone(struct js *js, struct lt_fold *f, struct inbox_msg *m,
+    int (*in_txn)(void *, struct lt_err *), void *arg, struct js_counts *c,
+    struct lt_err *err)
+{
+	struct js_counts	 lc = { 0 };
+	uint64_t		 maxseq = 0, seq, dlv;
+	char			 reason[300];
+	int			 rc;
+
+	if ((rc = lt_fold_begin(f, err)) != LT_OK)
+		return rc;
+	if (in_txn != NULL && (rc = in_txn(arg, err)) != LT_OK)
+		goto fail;
+	if ((rc = fold_one(js, f, m, &maxseq, &lc, err)) == LT_OK &&
+	    (rc = save_position(js, maxseq, err)) == LT_OK &&
+	    (rc = lt_fold_commit(f, err)) == LT_OK) {
+		if (maxseq > js->committed)
+			js->committed = maxseq;
+		c->folded += lc.folded;
+		c->rejected += lc.rejected;
+		c->skipped += lc.skipped;
+		ack(m);
+		return LT_OK;
+	}
+	lt_fold_rollback(f);
+	if (m->ack == NULL)
+		return rc;
+	msg_meta(m, &seq, &dlv);
+	if (dlv < (uint64_t)js->max_deliver) {
+		log_warnx_rl("js-retry", "jetstream: subject=%s seq=%llu "
+		    "delivery %llu of %d failed: %s; redelivering",
+		    m->subject, (unsigned long long)seq,
+		    (unsigned long long)dlv, js->max_deliver, err->msg);
+		natsMsg_NakWithDelay(m->ack, NAK_DELAY_MS, NULL);
+		natsMsg_Destroy(m->ack);
+		m->ack = NULL;
+		return LT_OK;
+	}
+	snprintf(reason, sizeof(reason), "poison: failed %llu deliveries: %s",
+	    (unsigned long long)dlv, err->msg);
+	log_warnx("jetstream: poison message subject=%s seq=%llu kept in "
+	    "rejected_events: %s", m->subject, (unsigned long long)seq,
+	    err->msg);
+	if ((rc = lt_fold_begin(f, err)) != LT_OK)
+		return rc;
+	if ((rc = lt_fold_reject(f, m->subject, m->received_ms, LT_ESTORE,
+	    reason, m->data, m->len, m->size, err)) != LT_OK ||
+	    (rc = lt_observe_state_add(js->obs, "js.poison", 1, err)) !=
+	    LT_OK || (rc = save_position(js, seq, err)) != LT_OK ||
+	    (rc = lt_fold_commit(f, err)) != LT_OK)
+		goto fail;
+	if (seq > js->committed)
+		js->committed = seq;
+	c->poison++;
+	ack(m);
+	return LT_OK;
+fail:
+	lt_fold_rollback(f);
+	return rc;
+}
+
+/* Fold a batch, commit, acknowledge. */
+int
+js_fold_batch(struct js *js, struct lt_fold *f, struct inbox_msg *head,
+    int (*in_txn)(void *, struct lt_err *), void *arg, struct js_counts *cnt,
+    struct lt_err *err)
+{
+	struct js_counts	 lc = { 0 };
+	struct inbox_msg	*m;
+	uint64_t		 maxseq = 0;
+	int			 rc;
+
+	if ((rc = lt_fold_begin(f, err)) != LT_OK)
+		return rc;
+	if (in_txn != NULL && (rc = in_txn(arg, err)) != LT_OK)
+		goto slow;
+	for (m = head; m != NULL; m = m->next)
+		if ((rc = fold_one(js, f, m, &maxseq, &lc, err)) != LT_OK)
+			goto slow;
+	if ((rc = save_position(js, maxseq, err)) != LT_OK ||
+	    (rc = lt_fold_commit(f, err)) != LT_OK)
+		goto slow;
+	if (maxseq > js->committed)
+		js->committed = maxseq;
+	cnt->folded += lc.folded;
+	cnt->rejected += lc.rejected;
+	cnt->skipped += lc.skipped;
+	for (m = head; m != NULL; m = m->next)
+		ack(m);
+	return LT_OK;
+slow:
+	lt_fold_rollback(f);
+	if (rc != LT_ESTORE)
+		return rc;
+	log_warnx_rl("js-slow", "jetstream: batch failed (%s); folding its "
+	    "messages one by one", err->msg);
+	for (m = head; m != NULL; m = m->next) {
+		if ((rc = fold_alone(js, f, m, in_txn, arg, cnt, err)) !=
+		    LT_OK)
+			return rc;
+		in_txn = NULL;
+	}
+	return LT_OK;
+}
+
+/* Record a gap in latticed_state. */
+int
+js_record_gap(struct js *js, struct lt_fold *f, uint64_t from, uint64_t to,
+    struct lt_err *err)
+{
+	int	rc;
+
+	if ((rc = lt_fold_begin(f, err)) != LT_OK)
+		return rc;
+	if ((rc = lt_observe_state_add(js->obs, "js.gaps", 1, err)) !=
+	    LT_OK ||
+	    (rc = lt_observe_state_add(js->obs, "js.lost", (int64_t)(to -
+	    from + 1), err)) != LT_OK ||
+	    (rc = lt_observe_state_set(js->obs, "js.gap_last_from",
+	    (int64_t)from, err)) != LT_OK ||
+	    (rc = lt_observe_state_set(js->obs, "js.gap_last_to",
+	    (int64_t)to, err)) != LT_OK ||
+	    (rc = lt_fold_commit(f, err)) != LT_OK) {
+		lt_fold_rollback(f);
+		return rc;
+	}
+	return LT_OK;
+}
+
+/* Answer the thread's ready notice with the committed position. */
+int
+js_ready(struct js *js, struct lt_err *err)
+{
+	return ready_position(js, err);
+}

@@ -1,0 +1,51 @@
+/*
+ * resync.h - rebuild the model from the lattice's control interface.
+ *
+ * For each lattice: publish wasmbus.ctl.v1.L.host.ping with a reply inbox
+ * and gather replies for resync_gather; then ask each host that answered
+ * for its inventory (host.get.H); ask for the links (link.get) and for each
+ * config named in the CONFIGDATA_L key-value bucket (config.get.N).  Every
+ * answer becomes a synthetic CloudEvent (host_heartbeat, linkdef_set,
+ * config_set; id "resync-L-...", time = receive time) pushed through the
+ * inbox like any event, so the fold's ordering rules apply: an observation
+ * never undoes a newer event.  Everything is asynchronous on the loop (a
+ * reply subscription whose callback queues, libevent timers for the
+ * deadlines) and bounded by 2 x resync_gather.  A resync asked for while
+ * one runs is coalesced into one more afterwards.
+ */
+#ifndef RESYNC_H
+#define RESYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nats/nats.h>
+
+struct event_base;
+struct inbox;
+struct resync;
+
+/* A list of lattice names (owned strings). */
+struct resync_list {
+	char	**name;
+	size_t	  n, cap;
+};
+
+/* Add a copy of name (ignored when out of memory or a duplicate). */
+void	resync_list_add(struct resync_list *rl, const char *name);
+/* resync_list_add() as an lt_observe_lattices() callback; returns 0. */
+int	resync_list_cb(void *arg, const char *name);
+void	resync_list_clear(struct resync_list *rl);
+
+/* conn is borrowed and must outlive resync_free(). */
+int	resync_new(struct event_base *base, natsConnection *conn,
+	    struct inbox *ib, struct resync **out);
+/* Unsubscribe and free.  NULL is fine. */
+void	resync_free(struct resync *rs);
+/* Start a resync of the lattices in rl (copied); why goes to the log. */
+void	resync_start(struct resync *rs, const struct resync_list *rl,
+	    int64_t gather_ms, const char *why);
+/* Resyncs started so far. */
+uint64_t resync_count(const struct resync *rs);
+
+#endif
