@@ -12,7 +12,9 @@
  *	bit  7    commit (else roll back, and nothing may have changed)
  *
  * A message starting with a NUL byte is handed to lt_fold_reject() instead
- * (the daemon's path for messages it drops before decoding).
+ * (the daemon's path for messages it drops before decoding); one starting
+ * with 0x01 runs lt_stale_sweep() at now + byte[1] x 10 s, inside the same
+ * transaction, and checks that exactly res.marked hosts went up -> stale.
  *
  * One in-memory database per process, reset every FUZZ_FOLD_RESET inputs
  * (environment, default 256; 1 makes every input independent, which is
@@ -40,6 +42,7 @@
 #include "ce.h"
 #include "err.h"
 #include "fold.h"
+#include "stale.h"
 #include "store.h"
 #include "store_int.h"	/* the harness reads st->db for its checks */
 
@@ -256,6 +259,33 @@ subject_for(uint8_t sel, const uint8_t *msg, size_t len, char *buf,
 	}
 }
 
+/* Run the stale sweep from inside the transaction and check its count. */
+static void
+sweep(const uint8_t *msg, size_t len, int64_t now_ms)
+{
+	struct lt_stale_opts	 so;
+	struct lt_stale_result	 res;
+	struct lt_err		 err;
+	int64_t			 up0, st0, st1;
+
+	lt_stale_opts_default(&so);
+	if (len > 2 && (msg[2] & 1))
+		so.mass_silence_min_hosts = 0;
+	up0 = query_int("SELECT count(*) FROM hosts WHERE status = 'up'");
+	st0 = query_int("SELECT count(*) FROM hosts WHERE status = 'stale'");
+	memset(&res, 0, sizeof(res));
+	if (lt_stale_sweep(fold, &so, now_ms + (len > 1 ? msg[1] : 0) * 10000LL,
+	    0, &res, &err) != LT_OK) {
+		fprintf(stderr, "fuzz_fold: sweep: %s\n", err.msg);
+		abort();
+	}
+	st1 = query_int("SELECT count(*) FROM hosts WHERE status = 'stale'");
+	CHECK(res.marked >= 0 && res.marked <= up0);
+	CHECK(st1 - st0 == res.marked);
+	CHECK(res.host_stale >= 0 && res.host_stale <= res.marked);
+	CHECK(res.lattice_silent >= 0 && res.lattice_silent <= res.marked);
+}
+
 /* Fold one message; returns its outcome. */
 static enum lt_outcome
 fold_one(uint8_t sel, const uint8_t *msg, size_t len, int64_t now_ms)
@@ -266,6 +296,10 @@ fold_one(uint8_t sel, const uint8_t *msg, size_t len, int64_t now_ms)
 	char		 subj[160];
 	int		 rc;
 
+	if (len > 0 && msg[0] == '\1') {
+		sweep(msg, len, now_ms);
+		return LT_OUT_DUPLICATE;	/* leaves no events row */
+	}
 	if (len > 0 && msg[0] == '\0') {
 		rc = lt_fold_reject(fold, subject_for(sel, msg + 1, len - 1,
 		    subj, sizeof(subj)), now_ms, LT_ELIMIT, "inbox overflow",

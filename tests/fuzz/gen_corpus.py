@@ -384,6 +384,13 @@ def main():
         v1["host_started"], old["actors_started"], otp["host_heartbeat"],
         v1["host_heartbeat"], old["host_heartbeat"], v1["host_stopped"]])
     fold("rpc_family", 0x82, list(rpc.values()))
+    # Stale sweeps (a line starting with 0x01; byte 1 x 10 s later).
+    body = b"\n".join([compact(v1["host_started"]).encode(),
+                       compact(old["host_started"]).encode(),
+                       compact(otp["host_started"]).encode(),
+                       b"\x01\x08\x00", compact(v1["host_heartbeat"]).encode(),
+                       b"\x01\x20\x01"])
+    write(os.path.join(fdir, "stale_sweep"), bytes([0xc0]) + body)
     fold("garbage_lines", 0x80, [v1["host_started"]])
     with open(os.path.join(fdir, "garbage_lines"), "ab") as f:
         f.write(b"\n{not json\n\n[]\n{\"specversion\":\"1.0\"}\n\xff\xfe\n")
