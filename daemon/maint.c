@@ -19,10 +19,11 @@
 #include "store.h"
 
 #define MAINT_BATCH		1000		/* rows per table per pass */
-#define MAINT_BACKLOG_MS	50		/* re-arm while batches fill */
+#define MAINT_BACKLOG_MS	10		/* re-arm while batches fill */
 #define MAINT_TRUNCATE_MS	(3600 * 1000)	/* truncate at most hourly */
 #define MAINT_WAL_MAX		(INT64_C(64) << 20)	/* ... or past this */
 #define MAINT_OPTIMIZE_MS	(4 * 3600 * 1000)
+#define MAINT_LOG_MS		(10 * 60 * 1000)	/* info summary */
 
 struct maint {
 	struct event_base	*base;
@@ -32,8 +33,9 @@ struct maint {
 	char			*wal;		/* the -wal file */
 	struct maint_opts	 o;
 	int64_t			 last_ckpt, last_trunc, last_opt; /* mono */
+	int64_t			 last_log;
 	uint64_t		 pruned[LT_PRUNE_NTABLES];
-	uint64_t		 drain[LT_PRUNE_NTABLES]; /* this backlog */
+	uint64_t		 since_log[LT_PRUNE_NTABLES];
 };
 
 /* Wall clock in milliseconds since the epoch (the received_ms clock). */
@@ -128,7 +130,7 @@ prune_one(struct maint *m, enum lt_prune_table t, int64_t max_age_ms,
 		return 0;
 	}
 	m->pruned[t] += (uint64_t)n;
-	m->drain[t] += (uint64_t)n;
+	m->since_log[t] += (uint64_t)n;
 	if (n > 0)
 		log_debug("retention: %s: pruned %d rows",
 		    lt_prune_table_name(t), n);
@@ -180,11 +182,15 @@ on_maint(evutil_socket_t fd, short what, void *arg)
 	    m->o.history_max_rows, now);
 	more |= prune_one(m, LT_PRUNE_REJECTED, m->o.rejected_max_age_ms,
 	    m->o.rejected_max_rows, now);
-	if (!more && (m->drain[0] > 0 || m->drain[1] > 0)) {
+	/* one info line per 10 minutes at most, whatever the load */
+	if ((m->since_log[LT_PRUNE_EVENTS] > 0 ||
+	    m->since_log[LT_PRUNE_REJECTED] > 0) &&
+	    mono - m->last_log >= MAINT_LOG_MS) {
 		log_info("retention: pruned %llu events and %llu rejected "
-		    "rows", (unsigned long long)m->drain[LT_PRUNE_EVENTS],
-		    (unsigned long long)m->drain[LT_PRUNE_REJECTED]);
-		memset(m->drain, 0, sizeof(m->drain));
+		    "rows", (unsigned long long)m->since_log[LT_PRUNE_EVENTS],
+		    (unsigned long long)m->since_log[LT_PRUNE_REJECTED]);
+		memset(m->since_log, 0, sizeof(m->since_log));
+		m->last_log = mono;
 	}
 	checkpoint(m, mono);
 	if (mono - m->last_opt >= MAINT_OPTIMIZE_MS) {
@@ -224,6 +230,7 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 	m->last_ckpt = m->last_opt = mono;
 	/* the first truncate may come at the first checkpoint */
 	m->last_trunc = mono - MAINT_TRUNCATE_MS;
+	m->last_log = mono - MAINT_LOG_MS;
 	if (db != NULL && asprintf(&m->wal, "%s-wal", db) == -1)
 		m->wal = NULL;
 	lt_err_clear(&err);
@@ -255,6 +262,11 @@ maint_set_opts(struct maint *m, const struct maint_opts *o)
 	m->o = *o;
 	if (m->o.batch < 1)
 		m->o.batch = MAINT_BATCH;
+	log_info("reload: retention: events %lldms/%lld rows, rejected "
+	    "%lldms/%lld rows, every %lldms, checkpoint %lldms",
+	    (long long)o->history_max_age_ms, (long long)o->history_max_rows,
+	    (long long)o->rejected_max_age_ms, (long long)o->rejected_max_rows,
+	    (long long)o->interval_ms, (long long)o->checkpoint_interval_ms);
 	arm(m, MAINT_BACKLOG_MS);
 }
 

@@ -4,9 +4,9 @@
  *
  * Every retention_interval the timer deletes ONE batch of the oldest rows
  * over the limits from events and from rejected_events, each in its own
- * short transaction; while a batch came back full it re-arms after 50 ms,
- * so a backlog drains without holding the write lock long enough to delay
- * the fold.  Every checkpoint_interval it runs a passive WAL checkpoint; at
+ * short transaction; while a batch came back full it re-arms after 10 ms,
+ * so a backlog drains (a pass takes a few ms: the fold keeps most of the
+ * loop) without holding the write lock long enough to delay the fold.  Every checkpoint_interval it runs a passive WAL checkpoint; at
  * most hourly, or when the -wal file grew past 64 MiB, a truncating one.
  * PRAGMA optimize runs every 4 hours and at maint_stop().
  */
