@@ -13,7 +13,6 @@
 /* How long a truncating checkpoint waits for readers. */
 #define TRUNCATE_BUSY_MS	250
 /* store.c's busy timeout, restored after a truncating checkpoint. */
-#define STORE_BUSY_MS		5000
 
 enum prune_stmt {
 	PS_EVENTS_AGE,
@@ -196,7 +195,7 @@ lt_store_checkpoint(struct lt_store *st, int truncate,
 	    SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
 	    &r.wal_frames, &r.done_frames);
 	if (truncate)
-		sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+		sqlite3_busy_timeout(st->db, LT_STORE_BUSY_MS);
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		r.busy = 1;
 	else if (rc != SQLITE_OK) {

@@ -16,7 +16,6 @@
 #include "store.h"
 #include "store_int.h"
 
-#define BUSY_TIMEOUT_MS	5000
 
 /* The core statement table, parallel to enum lt_stmt. */
 const char *const lt_store_sql[LT_ST_COUNT] = {
@@ -405,7 +404,7 @@ store_open(const char *path, int readonly, struct lt_store **out,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(st->db, LT_STORE_BUSY_MS);
 	if (!readonly && exec(st, "PRAGMA journal_mode = WAL", err) != LT_OK)
 		goto fail;
 	if (exec(st, "PRAGMA synchronous = NORMAL", err) != LT_OK ||

@@ -53,6 +53,9 @@ enum lt_stmt {
 	LT_ST_COUNT
 };
 
+/* How long a writer waits for a lock (PRAGMA busy_timeout). */
+#define LT_STORE_BUSY_MS	5000
+
 struct lt_store {
 	sqlite3		*db;
 	int		 readonly;
