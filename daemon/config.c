@@ -13,7 +13,7 @@
 #include "http.h"
 
 enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
-    K_BOOL };
+    K_BOOL, K_FRAC };
 
 struct key {
 	const char	*name;
@@ -78,6 +78,18 @@ static const struct key keys[] = {
 	{ "limit_max_instances", K_I64, O(limits.max_instances), 0, 1,
 	    INT64_MAX },
 	{ "limit_max_uptime", K_I64, O(limits.max_uptime), 0, 1, INT64_MAX },
+	{ "alert_log", K_BOOL, O(alert_log), 0, 0, 1 },
+	{ "alert_command", K_STR, O(alert_command), 0, 0, 0 },
+	{ "alert_command_timeout", K_DUR, O(alert_command_timeout_ms), 0, 100,
+	    3600000 },
+	{ "alert_nats_subject", K_STR, O(alert_nats_subject), 0, 0, 0 },
+	{ "alert_alertmanager_url", K_STR, O(alert_alertmanager_url), 0, 0,
+	    0 },
+	{ "alert_repost_interval", K_DUR, O(alert_repost_interval_ms), 0, 1000,
+	    86400000 },
+	{ "mass_silence_min_hosts", K_INT, O(mass_silence_min_hosts), 0, 0,
+	    1000000 },
+	{ "mass_silence_fraction", K_FRAC, O(mass_silence_fraction), 0, 0, 1 },
 };
 #undef O
 
@@ -270,6 +282,7 @@ setkey(struct config *cf, const struct key *k, const char *v,
 	int64_t	  d;
 	char	 *end;
 	long long ll, mul;
+	double	  df;
 
 	switch (k->type) {
 	case K_STR:
@@ -307,6 +320,18 @@ setkey(struct config *cf, const struct key *k, const char *v,
 			    k->name, v);
 			return -1;
 		}
+		return 0;
+	case K_FRAC:
+		errno = 0;
+		df = strtod(v, &end);
+		if (errno != 0 || end == v || *end != '\0' ||
+		    !(df >= k->min && df <= k->max)) {
+			adderr(errs, "%s: %s: \"%s\" is not a number in "
+			    "%lld..%lld", where, k->name, v,
+			    (long long)k->min, (long long)k->max);
+			return -1;
+		}
+		*(double *)((char *)cf + k->off) = df;
 		return 0;
 	case K_COUNT:
 	case K_INT:
@@ -447,6 +472,23 @@ crosscheck(struct config *cf, struct config_errors *errs)
 		adderr(errs, "%s: http_listen %s", p, why);
 		rc = -1;
 	}
+	if (cf->alert_command != NULL && cf->alert_command[0] != '/') {
+		adderr(errs, "%s: alert_command: the program must be an "
+		    "absolute path", p);
+		rc = -1;
+	}
+	if (cf->alert_alertmanager_url != NULL &&
+	    strncmp(cf->alert_alertmanager_url, "http://", 7) != 0) {
+		adderr(errs, "%s: alert_alertmanager_url: only http:// is "
+		    "supported", p);
+		rc = -1;
+	}
+	if (cf->alert_nats_subject != NULL &&
+	    strpbrk(cf->alert_nats_subject, " \t*>") != NULL) {
+		adderr(errs, "%s: alert_nats_subject: not a publishable "
+		    "subject", p);
+		rc = -1;
+	}
 	if (strcmp(cf->js_mode, "source") != 0 &&
 	    strcmp(cf->js_mode, "attach") != 0) {
 		adderr(errs, "%s: js_mode: \"%s\" is not source or attach", p,
@@ -504,6 +546,11 @@ config_load(const char *path, int must_exist,
 	cf->retention_interval_ms = 10000;
 	cf->checkpoint_interval_ms = 60000;
 	cf->health_nats_grace_ms = 30000;
+	cf->alert_log = 1;
+	cf->alert_command_timeout_ms = 10000;
+	cf->alert_repost_interval_ms = 60000;
+	cf->mass_silence_min_hosts = 3;
+	cf->mass_silence_fraction = 0.5;
 	if (cf->js_stream == NULL || cf->js_durable == NULL ||
 	    cf->js_mode == NULL)
 		goto fail;
@@ -567,5 +614,8 @@ config_free(struct config *cf)
 	free(cf->js_durable);
 	free(cf->js_mode);
 	free(cf->http_listen);
+	free(cf->alert_command);
+	free(cf->alert_nats_subject);
+	free(cf->alert_alertmanager_url);
 	free(cf);
 }

@@ -54,6 +54,14 @@ struct config {
 	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
 	char	*http_listen;		/* /metrics etc., NULL: off */
 	int64_t	 health_nats_grace_ms;	/* /healthz: NATS outage allowed */
+	int	 alert_log;		/* the log sink, default yes */
+	char	*alert_command;		/* "PATH [ARGS...]", NULL: off */
+	int64_t	 alert_command_timeout_ms;
+	char	*alert_nats_subject;	/* NULL: off */
+	char	*alert_alertmanager_url; /* NULL: off */
+	int64_t	 alert_repost_interval_ms;
+	int	 mass_silence_min_hosts; /* lattice_silent, 0: off */
+	double	 mass_silence_fraction;	/* of the up hosts, 0..1 */
 };
 
 /* What the command line sets; it wins over the file. */

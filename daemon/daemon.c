@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "alerts.h"
 #include "config.h"
 #include "daemon.h"
 #include "fold.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct lt_observe	 *obs;		/* latticed_state */
 	struct js		 *js;		/* JetStream ingest, or NULL */
 	struct resync		 *rs;		/* control-interface resync */
+	struct alerts		 *alerts;	/* alert delivery */
 	struct js_counts	  jsc;
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
@@ -208,7 +210,7 @@ fold_batch(struct daemon *d)
 	struct lt_fold_info	 fi;
 	struct lt_err		 err;
 	enum lt_outcome		 out;
-	size_t			 n;
+	size_t			 n, queued;
 	int64_t			 t0, tc;
 	int			 rc;
 
@@ -243,9 +245,14 @@ fold_batch(struct daemon *d)
 			    lt_outcome_name(out), m->subject);
 		d->folded++;
 	}
+	if ((rc = alerts_enqueue(d->alerts, now_ms(), &queued, &err)) !=
+	    LT_OK)
+		goto fail;
 	tc = metrics_mono_us();
 	if ((rc = lt_fold_commit(d->fold, &err)) != LT_OK)
 		goto fail;
+	if (queued > 0)
+		alerts_kick(d->alerts);
 	metrics_batch(n, metrics_mono_us() - t0, metrics_mono_us() - tc, 1,
 	    NULL, now_ms());
 	inbox_msg_free(head);
@@ -376,6 +383,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	struct lt_stale_result	 res = { 0 };
 	struct lt_err		 err;
 	int64_t			 now;
+	size_t			 queued = 0;
 
 	(void)fd;
 	(void)what;
@@ -392,7 +400,8 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	if (lt_fold_begin(d->fold, &err) != LT_OK)
 		goto fail;
 	if (lt_stale_sweep(d->fold, &d->stale, now, d->window_start_ms,
-	    &res, &err) != LT_OK) {
+	    &res, &err) != LT_OK ||
+	    alerts_enqueue(d->alerts, now, &queued, &err) != LT_OK) {
 		lt_fold_rollback(d->fold);
 		goto fail;
 	}
@@ -400,6 +409,8 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 		lt_fold_rollback(d->fold);
 		goto fail;
 	}
+	if (queued > 0)
+		alerts_kick(d->alerts);
 	if (res.marked > 0) {
 		d->stale_marked += res.marked;
 		log_info("sweep: %d host(s) marked stale", res.marked);
@@ -475,6 +486,8 @@ apply_stale(struct daemon *d)
 {
 	lt_stale_opts_default(&d->stale);
 	d->stale.threshold_ms = d->cf->stale_threshold_ms;
+	d->stale.mass_silence_min_hosts = d->cf->mass_silence_min_hosts;
+	d->stale.mass_silence_fraction = d->cf->mass_silence_fraction;
 }
 
 /* Say which settings need a restart. */
@@ -537,6 +550,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	http_reload(d->http, d->cf);
 	log_setverbose(d->cf->verbose);
 	apply_stale(d);
+	alerts_reload(d->alerts, d->cf);
 	inbox_set_max(d->inbox, d->cf->inbox_max);
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
@@ -673,6 +687,9 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, &d.rs) ==
 	    -1)
 		goto out;
+	if (alerts_start(d.base, d.st, natsconn_connection(d.nc), cf,
+	    &d.alerts) == -1)
+		goto out;
 	d.connected = connected;
 	metrics_nats(connected, now_ms());
 	if (connected)
@@ -682,6 +699,8 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	event_base_dispatch(d.base);
 out:
 	http_stop(d.http);
+	/* before the store and the NATS connection its sinks use */
+	alerts_stop(d.alerts);
 	resync_free(d.rs);
 	js_close(d.js);
 	if (d.inbox != NULL) {

@@ -164,6 +164,19 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Log a line at syslog priority pri. */
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (pri < LOG_EMERG || pri > LOG_DEBUG)
+		pri = LOG_INFO;
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap, NULL);
+	va_end(ap);
+}
+
 /* Find or claim the token bucket of key; the caller holds log_mtx. */
 static struct rl_bucket *
 rl_find(const char *key, double now)

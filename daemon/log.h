@@ -21,6 +21,9 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Log at a syslog priority (LOG_CRIT .. LOG_DEBUG; the alert log sink). */
+void	logit(int pri, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 /*
  * Warn at most a burst of 5, then one every 10 s, per key; what was
  * suppressed is counted in the next line that gets through.
