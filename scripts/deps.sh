@@ -9,7 +9,7 @@ pkgs=(
 	libnats-dev libcjson-dev libsqlite3-dev libevent-dev libsystemd-dev
 	check sqlite3 nats-server openssl python3 systemd procps
 	clang libclang-rt-14-dev
-	curl prometheus
+	curl prometheus prometheus-alertmanager
 )
 
 missing=()
