@@ -5,7 +5,8 @@
 # sweeps and resolves on the next heartbeat; (c) 4 of 5 hosts silent in one
 # sweep: one lattice_silent, no host_stale; (d) provider_unhealthy fires and
 # resolves; (e) component_scale_failed is a warning; (f) a failing command
-# is retried with backoff until it succeeds; (g) kill -9 between the
+# is retried with backoff until it succeeds; (h) a reload rebuilds only
+# a changed sink and retries what it cancelled; (g) kill -9 between the
 # commit and the delivery: delivered once after the restart.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +31,7 @@ cf="$dir/count.$ent.$LATTICED_ALERT_STATE"
 n=$(($(cat "$cf" 2>/dev/null || echo 0) + 1))
 echo "$n" >"$cf"
 if [ -f "$dir/sleep.$ent" ] && [ "$n" = 1 ]; then
-	echo $$ >"$dir/sleeping.pid"
+	echo $$ >"$dir/sleeping.$ent.pid"
 	exec sleep 30
 fi
 if [ -f "$dir/fail.$ent" ] && [ "$n" -le "$(cat "$dir/fail.$ent")" ]; then
@@ -206,13 +207,34 @@ grep -q "alert: delivery id=[0-9]* sink=command state=firing failed (attempt 1):
     "$T/latticed.log" || fail "(f) failure not logged"
 ok "(f) failing command retried with backoff, delivered on attempt 3 (${took}ms)"
 
+# ---- (h) SIGHUP rebuilds a changed sink; what it cancels is retried --
+kill -HUP "$LATTICED_PID"
+wait_log 'reload: ' 5
+sleep 0.3
+grep -q 'alert: command sink rebuilt' "$T/latticed.log" &&
+    fail "(h) unchanged sink rebuilt"
+touch "$CTL/sleep.NHOSTH"
+{ mk host_heartbeat lh NHOSTH; mk host_stopped lh NHOSTH; } | pub
+wait_for 5 test -s "$CTL/sleeping.NHOSTH.pid" || fail "(h) command never started"
+sed -i 's/^alert_command_timeout 3s$/alert_command_timeout 4s/' "$T/a.conf"
+kill -HUP "$LATTICED_PID"
+wait_log 'alert: command sink rebuilt' 5
+wait_lines 8 firing host_stopped NHOSTH 1
+row=$(q "select d.attempts, d.last_error from alert_deliveries d join alerts a
+    using (alert_id) where a.entity='NHOSTH' and d.sink='command'")
+[ "$row" = "1|sink closed" ] || fail "(h) row: $row"
+pid=$(cat "$CTL/sleeping.NHOSTH.pid")
+state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+[ -z "$state" ] || [ "$state" = Z ] || fail "(h) cancelled command survived"
+ok "(h) SIGHUP: changed command sink rebuilt, cancelled delivery retried"
+
 # ---- (g) kill -9 after the commit, before the delivery ---------------
 touch "$CTL/sleep.NHOSTG"
 { mk host_heartbeat lg NHOSTG; mk host_stopped lg NHOSTG; } | pub
-wait_for 5 test -s "$CTL/sleeping.pid" || fail "(g) command never started"
+wait_for 5 test -s "$CTL/sleeping.NHOSTG.pid" || fail "(g) command never started"
 kill -9 "$LATTICED_PID"
 wait "$LATTICED_PID" 2>/dev/null || true
-kill "$(cat "$CTL/sleeping.pid")" 2>/dev/null || true
+kill "$(cat "$CTL/sleeping.NHOSTG.pid")" 2>/dev/null || true
 [ "$(nalerts host_stopped NHOSTG)" = 1 ] || fail "(g) alert not committed"
 [ "$(delivered NHOSTG host_stopped firing)" = 0 ] || fail "(g) already delivered"
 [ "$(lines firing host_stopped NHOSTG)" = 0 ] || fail "(g) already delivered"
