@@ -52,10 +52,36 @@ reconnect_wait 250ms
 alert_log yes
 alert_command $T/hook.sh $CTL
 alert_command_timeout 3s
+alert_nats_subject latticed.alerts.{lattice}
 mass_silence_min_hosts 3
 mass_silence_fraction 0.5
 CONF
 "$LATTICED_BIN" -n -f "$T/a.conf" >/dev/null 2>&1 || fail "config check"
+
+# a bare NATS client on the alert subjects: "SUBJECT<TAB>payload" lines
+"$PY" - "$PORT" "$T/nats-alerts" <<'EOF' &
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b'CONNECT {"verbose":false}\r\nSUB latticed.alerts.> 1\r\nPING\r\n')
+f = s.makefile("rb")
+out = open(sys.argv[2], "a")
+while True:
+    line = f.readline()
+    if not line:
+        break
+    if line.startswith(b"PING"):
+        s.sendall(b"PONG\r\n")
+    elif line.startswith(b"PONG"):
+        out.write("#ready\n")
+        out.flush()
+    elif line.startswith(b"MSG "):
+        parts = line.split()
+        body = f.read(int(parts[-1]) + 2)[:-2]
+        out.write(parts[1].decode() + "\t" + body.decode() + "\n")
+        out.flush()
+EOF
+PIDS+=("$!")
+wait_for 5 grep -q '#ready' "$T/nats-alerts" || fail "nats subscriber"
 start_notify
 start_latticed -f "$T/a.conf"
 wait_ready
@@ -117,7 +143,18 @@ wait_for 3 grep -qE "alert id=[0-9]+ lattice=la kind=host_stopped severity=warni
 q "select count(*) from alert_deliveries d join alerts a using (alert_id)
     where a.entity='NHOSTA' and d.sink='log' and d.delivered_ms is not null" |
     grep -qx 1 || fail "(a) log delivery not recorded"
-ok "(a) host_stopped: one firing delivery to the command and the log"
+wait_for 3 grep -qP '^latticed\.alerts\.la\t' "$T/nats-alerts" ||
+    fail "(a) no CloudEvent on latticed.alerts.la"
+grep -P '^latticed\.alerts\.la\t' "$T/nats-alerts" | cut -f2 | "$PY" -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin]
+assert len(evs) == 1, evs
+e = evs[0]
+assert e["type"] == "com.latticed.alert.firing", e
+assert e["id"] == "%d-firing" % e["data"]["alert_id"], e
+assert e["data"]["kind"] == "host_stopped" and e["data"]["entity"] == "NHOSTA", e
+' || fail "(a) nats CloudEvent: $(cat "$T/nats-alerts")"
+ok "(a) host_stopped: one firing delivery to the command, the log and NATS"
 
 # ---- (b) host_stale once, resolved on the next heartbeat --------------
 mk host_heartbeat lb NHOSTB | pub
