@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "stale.h"
 #include "http.h"
 
 enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
@@ -618,4 +619,14 @@ config_free(struct config *cf)
 	free(cf->alert_nats_subject);
 	free(cf->alert_alertmanager_url);
 	free(cf);
+}
+
+/* Fill so from the config's stale and mass-silence settings. */
+void
+config_stale_opts(const struct config *cf, struct lt_stale_opts *so)
+{
+	lt_stale_opts_default(so);
+	so->threshold_ms = cf->stale_threshold_ms;
+	so->mass_silence_min_hosts = cf->mass_silence_min_hosts;
+	so->mass_silence_fraction = cf->mass_silence_fraction;
 }

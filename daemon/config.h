@@ -94,6 +94,10 @@ void	config_errors_clear(struct config_errors *errs);
 /* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
    milliseconds; -1 when invalid. */
 int64_t	config_duration(const char *s);
+
+struct lt_stale_opts;
+/* Fill so from the config's stale and mass-silence settings. */
+void	config_stale_opts(const struct config *cf, struct lt_stale_opts *so);
 /* The default config file: $CONFIGURATION_DIRECTORY/latticed.conf or
    /etc/latticed/latticed.conf.  Static storage. */
 const char *config_default_path(void);

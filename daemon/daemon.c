@@ -134,6 +134,8 @@ js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
 	metrics_batch(n, metrics_mono_us() - t0, 0, 1, NULL, now_ms());
 	inbox_msg_free(head);
 	d->progress++;
+	/* js.c owns the transaction: the pump queues what it fired */
+	alerts_kick(d->alerts);
 	return 0;
 }
 
@@ -484,10 +486,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 static void
 apply_stale(struct daemon *d)
 {
-	lt_stale_opts_default(&d->stale);
-	d->stale.threshold_ms = d->cf->stale_threshold_ms;
-	d->stale.mass_silence_min_hosts = d->cf->mass_silence_min_hosts;
-	d->stale.mass_silence_fraction = d->cf->mass_silence_fraction;
+	config_stale_opts(d->cf, &d->stale);
 }
 
 /* Say which settings need a restart. */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "fold.h"
 #include "log.h"
+#include "outbox.h"
 #include "replay.h"
 #include "stale.h"
 #include "store.h"
@@ -55,12 +56,27 @@ unwrap(const char *line, size_t len, char **subject, const char **payload,
 	cJSON_Delete(root);
 }
 
+/*
+ * Commit the replay's transaction.  A replay records alerts but delivers
+ * none (it is history, often old): their queued changes are dropped, so a
+ * daemon started on the file later does not send them.
+ */
+static int
+commit(struct lt_fold *f, struct lt_outbox *ob, int64_t now_ms,
+    struct lt_err *err)
+{
+	if (lt_outbox_enqueue_pending(ob, NULL, 0, now_ms, NULL, err) != LT_OK)
+		return -1;
+	return lt_fold_commit(f, err) == LT_OK ? 0 : -1;
+}
+
 /* Replay path into the database. */
 int
 replay_run(const struct config *cf, const char *path)
 {
 	struct lt_store		*st = NULL;
 	struct lt_fold		*f = NULL;
+	struct lt_outbox	*ob = NULL;
 	struct lt_fold_opts	 fo;
 	struct lt_stale_opts	 so;
 	struct lt_stale_result	 res = { 0 };
@@ -87,7 +103,8 @@ replay_run(const struct config *cf, const char *path)
 		goto fail;
 	lt_fold_opts_default(&fo);
 	fo.limits = cf->limits;
-	if (lt_fold_new(st, &fo, &f, &err) != LT_OK)
+	if (lt_fold_new(st, &fo, &f, &err) != LT_OK ||
+	    lt_outbox_new(st, &ob, &err) != LT_OK)
 		goto fail;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		while (len > 0 && (line[len - 1] == '\n' ||
@@ -121,7 +138,7 @@ replay_run(const struct config *cf, const char *path)
 		free(subject);
 		cJSON_free(owned);
 		if (++inbatch == REPLAY_BATCH) {
-			if (lt_fold_commit(f, &err) != LT_OK)
+			if (commit(f, ob, last_ms, &err) != 0)
 				goto fail;
 			intx = 0;
 			inbatch = 0;
@@ -134,12 +151,11 @@ replay_run(const struct config *cf, const char *path)
 	if (!intx && lt_fold_begin(f, &err) != LT_OK)
 		goto fail;
 	intx = 1;
-	lt_stale_opts_default(&so);
-	so.threshold_ms = cf->stale_threshold_ms;
+	config_stale_opts(cf, &so);
 	if (last_ms > 0 && lt_stale_sweep(f, &so, last_ms, 0, &res, &err)
 	    != LT_OK)
 		goto fail;
-	if (lt_fold_commit(f, &err) != LT_OK)
+	if (commit(f, ob, last_ms, &err) != 0)
 		goto fail;
 	intx = 0;
 	fs = lt_fold_stats(f);
@@ -162,6 +178,7 @@ out:
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
+	lt_outbox_free(ob);
 	lt_fold_free(f);
 	lt_store_close(st);
 	return status;

@@ -87,3 +87,14 @@ grep -q 'rejected 2' "$T/replay.out" || fail "replay rejected count"
 grep -q 'duplicate 5' "$T/replay2.out" || fail "second replay: $(cat "$T/replay2.out")"
 [ "$(q "pragma integrity_check")" = ok ] || fail integrity
 ok "--replay"
+
+# a replay records alerts but queues nothing for delivery (it is history)
+ev host_stopped lat1 NREPLAYHOST1 9 >"$T/stop.jsonl"
+"$LATTICED_BIN" --db "$DB" -f /dev/null --replay "$T/stop.jsonl" \
+    >/dev/null 2>>"$T/replay.log" || fail "replay host_stopped"
+[ "$(q "select count(*) from alerts where kind = 'host_stopped'")" = 1 ] ||
+    fail "replay records the host_stopped alert"
+[ "$(q "select (select count(*) from alert_changes) +
+    (select count(*) from alert_deliveries)")" = 0 ] ||
+    fail "replay queued alert deliveries"
+ok "--replay records alerts without queueing deliveries"
