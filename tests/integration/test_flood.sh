@@ -12,6 +12,10 @@ N=${FLOOD_EVENTS:-200000}
 NH=${FLOOD_HOSTS:-100000}
 NL=${FLOOD_LATTICES:-1000}
 MAXKB=${FLOOD_MAX_RSS_KB:-65536}
+# ASan's shadow memory and quarantine are not latticed's: a looser bound
+if grep -qs '^LATTICED_SANITIZE:BOOL=ON' "$LATTICED_BUILD_DIR/CMakeCache.txt"; then
+	MAXKB=${FLOOD_MAX_RSS_KB:-524288}
+fi
 
 PORT=$(free_port)
 start_nats "$PORT"
