@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "alerts.h"
 #include "config.h"
 #include "log.h"
@@ -68,25 +69,6 @@ static const enum sink_kind kinds[NKINDS] = { SINK_LOG, SINK_COMMAND,
 static const char *const kind_names[NKINDS] = { "log", "command", "nats",
     "alertmanager" };
 
-/* Now in milliseconds since the epoch (the alerts' clock). */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
-
-/* Fill a timeval from milliseconds. */
-static struct timeval *
-ms_tv(int64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
-
 /* A random number in [0, 1) for the backoff's jitter. */
 static double
 jitter(void)
@@ -132,7 +114,7 @@ record(struct alerts *a, int64_t alert_id, const char *sink,
     enum lt_transition tr, int ok, const char *error)
 {
 	struct lt_err	err;
-	int64_t		now = now_ms();
+	int64_t		now = clock_now_ms();
 
 	lt_err_clear(&err);
 	if (lt_store_begin(a->st, &err) != LT_OK)
@@ -245,7 +227,7 @@ pump(struct alerts *a)
 {
 	struct lt_err	err;
 	size_t		n = 0, i;
-	int64_t		now = now_ms();
+	int64_t		now = clock_now_ms();
 
 	if (a->stopping)
 		return;
@@ -344,7 +326,7 @@ on_prune(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	lt_err_clear(&err);
 	if (lt_store_begin(a->st, &err) != LT_OK ||
-	    lt_outbox_prune(a->ob, now_ms() - ALERTS_KEEP_MS, &n, &err) !=
+	    lt_outbox_prune(a->ob, clock_now_ms() - ALERTS_KEEP_MS, &n, &err) !=
 	    LT_OK || lt_store_commit(a->st, &err) != LT_OK) {
 		lt_store_rollback(a->st);
 		log_warnx_rl("alerts-db", "alerts: prune: %s", err.msg);
@@ -497,7 +479,7 @@ configure(struct alerts *a, const struct config *cf)
 		}
 		as->timeout_ms = timeout;
 		if ((rp = sink_wants_repost(s)) > 0 && as->ev_repost != NULL)
-			evtimer_add(as->ev_repost, ms_tv(rp, &tv));
+			evtimer_add(as->ev_repost, clock_tv(rp, &tv));
 		log_info("alert: %s sink %s", kind_names[i],
 		    rebuilt ? "rebuilt" : "on");
 	}
@@ -523,7 +505,7 @@ alerts_start(struct event_base *base, struct lt_store *st,
 	a->base = base;
 	a->st = st;
 	a->nc = nc;
-	srandom((unsigned)(now_ms() ^ getpid()));
+	srandom((unsigned)(clock_now_ms() ^ getpid()));
 	lt_err_clear(&err);
 	if (lt_outbox_new(st, &a->ob, &err) != LT_OK) {
 		log_warnx("alert: outbox: %s", err.msg);
@@ -544,8 +526,8 @@ alerts_start(struct event_base *base, struct lt_store *st,
 	}
 	if (configure(a, cf) == -1)
 		goto fail;
-	evtimer_add(a->ev_retry, ms_tv(ALERTS_RETRY_MS, &tv));
-	evtimer_add(a->ev_prune, ms_tv(ALERTS_PRUNE_MS, &tv));
+	evtimer_add(a->ev_retry, clock_tv(ALERTS_RETRY_MS, &tv));
+	evtimer_add(a->ev_prune, clock_tv(ALERTS_PRUNE_MS, &tv));
 	/* deliver what a previous run left, and prune once, soon */
 	event_active(a->ev_kick, 0, 0);
 	event_active(a->ev_prune, 0, 0);

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "alerts.h"
 #include "config.h"
 #include "daemon.h"
@@ -55,25 +56,6 @@ struct daemon {
 	uint64_t		  progress, progress_seen;
 	uint64_t		  folded, rejected, dropped, stale_marked;
 };
-
-/* Now in milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
-
-/* Fill a timeval from milliseconds. */
-static struct timeval *
-ms_tv(int64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-	return tv;
-}
 
 /* Stop the loop with a failure status. */
 static void
@@ -124,14 +106,14 @@ js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
 	lt_err_clear(&err);
 	if (js_fold_batch(d->js, d->fold, head, overflow_cb, d, &d->jsc,
 	    &err) != LT_OK) {
-		metrics_batch(n, 0, 0, 0, err.msg, now_ms());
+		metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
 		inbox_msg_free(head);
 		die(d, "store", &err);
 		return -1;
 	}
 	d->folded += d->jsc.folded - before;
 	d->rejected += d->jsc.rejected - rej;
-	metrics_batch(n, metrics_mono_us() - t0, 0, 1, NULL, now_ms());
+	metrics_batch(n, metrics_mono_us() - t0, 0, 1, NULL, clock_now_ms());
 	inbox_msg_free(head);
 	d->progress++;
 	/* js.c owns the transaction: the pump queues what it fired */
@@ -247,7 +229,7 @@ fold_batch(struct daemon *d)
 			    lt_outcome_name(out), m->subject);
 		d->folded++;
 	}
-	if ((rc = alerts_enqueue(d->alerts, now_ms(), &queued, &err)) !=
+	if ((rc = alerts_enqueue(d->alerts, clock_now_ms(), &queued, &err)) !=
 	    LT_OK)
 		goto fail;
 	tc = metrics_mono_us();
@@ -256,12 +238,12 @@ fold_batch(struct daemon *d)
 	if (queued > 0)
 		alerts_kick(d->alerts);
 	metrics_batch(n, metrics_mono_us() - t0, metrics_mono_us() - tc, 1,
-	    NULL, now_ms());
+	    NULL, clock_now_ms());
 	inbox_msg_free(head);
 	d->progress++;
 	return 0;
 fail:
-	metrics_batch(n, 0, 0, 0, err.msg, now_ms());
+	metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
 	lt_fold_rollback(d->fold);
 	inbox_msg_free(head);
 	die(d, "store", &err);
@@ -362,12 +344,12 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	if (n == 0)
 		return;
 	if (n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
-		wait = oldest + d->cf->batch_delay_ms - now_ms();
+		wait = oldest + d->cf->batch_delay_ms - clock_now_ms();
 		if (wait > d->cf->batch_delay_ms)
 			wait = d->cf->batch_delay_ms;
 		if (wait > 0) {
 			if (!evtimer_pending(d->ev_delay, NULL))
-				evtimer_add(d->ev_delay, ms_tv(wait, &tv));
+				evtimer_add(d->ev_delay, clock_tv(wait, &tv));
 			return;
 		}
 	}
@@ -397,7 +379,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	/* what already arrived counts before judging silence */
 	if (fold_all(d) == -1)
 		return;
-	now = now_ms();
+	now = clock_now_ms();
 	lt_err_clear(&err);
 	if (lt_fold_begin(d->fold, &err) != LT_OK)
 		goto fail;
@@ -554,7 +536,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
 	apply_limits(d);
-	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
+	evtimer_add(d->ev_sweep, clock_tv(d->cf->sweep_interval_ms, &tv));
 	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
 	    "batch_max %zu batch_delay %lldms", d->cf->path,
 	    (long long)d->cf->stale_threshold_ms,
@@ -617,13 +599,13 @@ setup_events(struct daemon *d)
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);
 	evsignal_add(d->ev_hup, NULL);
-	evtimer_add(d->ev_sweep, ms_tv(d->cf->sweep_interval_ms, &tv));
-	evtimer_add(d->ev_status, ms_tv(STATUS_INTERVAL_MS, &tv));
+	evtimer_add(d->ev_sweep, clock_tv(d->cf->sweep_interval_ms, &tv));
+	evtimer_add(d->ev_status, clock_tv(STATUS_INTERVAL_MS, &tv));
 	if ((wd = notify_watchdog_usec()) > 0) {
 		d->ev_wdog = event_new(d->base, -1, EV_PERSIST, on_wdog, d);
 		if (d->ev_wdog == NULL)
 			return -1;
-		evtimer_add(d->ev_wdog, ms_tv((int64_t)(wd / 2000), &tv));
+		evtimer_add(d->ev_wdog, clock_tv((int64_t)(wd / 2000), &tv));
 		log_debug("watchdog: every %llums",
 		    (unsigned long long)(wd / 2000));
 	}
@@ -674,10 +656,10 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		goto out;
 	if (inbox_new(cf->inbox_max, d.ev_wake, &d.inbox) == -1)
 		goto out;
-	if (metrics_attach(d.st, d.inbox, cf->db, now_ms()) == -1 ||
+	if (metrics_attach(d.st, d.inbox, cf->db, clock_now_ms()) == -1 ||
 	    http_start(d.base, cf, &d.http) == -1)
 		goto out;
-	d.window_start_ms = now_ms();
+	d.window_start_ms = clock_now_ms();
 	if (natsconn_open(d.base, cf, d.inbox, &d.nc, &connected) == -1)
 		goto out;
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,
@@ -690,7 +672,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	    &d.alerts) == -1)
 		goto out;
 	d.connected = connected;
-	metrics_nats(connected, now_ms());
+	metrics_nats(connected, clock_now_ms());
 	if (connected)
 		log_info("nats: connected");
 	status_update(&d);

@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -40,16 +41,6 @@ static struct {
 	.g = { { "subscriptions", 0 } },
 	.n = 1,
 };
-
-/* Now in milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
 
 /* Find a gate by name, adding it when add is set (mutex held). */
 static int
@@ -201,7 +192,7 @@ on_metrics(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	rc = metrics_render(fp, now_ms());
+	rc = metrics_render(fp, clock_now_ms());
 	if (fclose(fp) != 0 || rc == -1) {
 		free(body);
 		evhttp_send_error(req, 500, "cannot render metrics");
@@ -219,7 +210,7 @@ on_healthz(struct evhttp_request *req, void *arg)
 	struct http	*h = arg;
 	char		 why[1024];
 
-	if (metrics_health(now_ms(), h->grace_ms, why, sizeof(why)) == 0)
+	if (metrics_health(clock_now_ms(), h->grace_ms, why, sizeof(why)) == 0)
 		reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
 	else
 		reply(req, 503, "Service Unavailable",

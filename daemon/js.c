@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "fold.h"
 #include "inbox.h"
@@ -57,16 +58,6 @@ struct js {
 	struct js_notices notes;
 	int		 have_notes;
 };
-
-/* Now in milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
 
 /* Post notices to the loop (thread). */
 static void
@@ -503,7 +494,7 @@ js_main(void *arg)
 		if (pause_ms(js, RETRY_MS))
 			return NULL;
 	while (!stopped(js)) {
-		now = now_ms();
+		now = clock_now_ms();
 		if (now - checked >= CHECK_EVERY_MS) {
 			check_stream(js);
 			checked = now;
@@ -521,7 +512,7 @@ js_main(void *arg)
 		s = natsSubscription_Fetch(&list, js->sub, n, FETCH_WAIT_MS,
 		    &jerr);
 		if (s == NATS_OK) {
-			now = now_ms();
+			now = clock_now_ms();
 			for (i = 0; i < list.Count; i++) {
 				take(js, list.Msgs[i], now);
 				list.Msgs[i] = NULL;

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "maint.h"
@@ -37,26 +38,6 @@ struct maint {
 	uint64_t		 pruned[LT_PRUNE_NTABLES];
 	uint64_t		 since_log[LT_PRUNE_NTABLES];
 };
-
-/* Wall clock in milliseconds since the epoch (the received_ms clock). */
-static int64_t
-wall_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
-
-/* Monotonic milliseconds, for intervals. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_MONOTONIC, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
 
 /* Fill the defaults. */
 void
@@ -173,7 +154,7 @@ static void
 on_maint(evutil_socket_t fd, short what, void *arg)
 {
 	struct maint	*m = arg;
-	int64_t		 now = wall_ms(), mono = mono_ms(), next;
+	int64_t		 now = clock_now_ms(), mono = clock_mono_ms(), next;
 	int		 more = 0;
 
 	(void)fd;
@@ -203,8 +184,8 @@ on_maint(evutil_socket_t fd, short what, void *arg)
 	}
 	next = more ? MAINT_BACKLOG_MS : m->o.interval_ms;
 	if (m->o.checkpoint_interval_ms > 0 && m->o.checkpoint_interval_ms -
-	    (mono_ms() - m->last_ckpt) < next)
-		next = m->o.checkpoint_interval_ms - (mono_ms() - m->last_ckpt);
+	    (clock_mono_ms() - m->last_ckpt) < next)
+		next = m->o.checkpoint_interval_ms - (clock_mono_ms() - m->last_ckpt);
 	arm(m, next);
 }
 
@@ -215,7 +196,7 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 {
 	struct maint	*m;
 	struct lt_err	 err;
-	int64_t		 mono = mono_ms();
+	int64_t		 mono = clock_mono_ms();
 
 	*out = NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {

@@ -12,6 +12,7 @@
 #include <nats/adapters/libevent.h>
 #pragma GCC diagnostic pop
 
+#include "clock.h"
 #include "config.h"
 #include "inbox.h"
 #include "log.h"
@@ -33,16 +34,6 @@ struct natsconn {
 	int			 closed;
 };
 
-/* Now in milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
-
 /* Initialise the library. */
 int
 natsconn_init(void)
@@ -58,7 +49,7 @@ static void
 on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 {
 	struct natsconn	*nc = arg;
-	int64_t		 t = now_ms();
+	int64_t		 t = clock_now_ms();
 
 	(void)c;
 	(void)sub;
@@ -74,7 +65,7 @@ on_disconnected(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	(void)c;
-	inbox_notice_conn(nc->inbox, INBOX_CONN_DOWN, now_ms());
+	inbox_notice_conn(nc->inbox, INBOX_CONN_DOWN, clock_now_ms());
 }
 
 /* Note a (re)connection (nats.c thread). */
@@ -84,7 +75,7 @@ on_connected(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	(void)c;
-	inbox_notice_conn(nc->inbox, INBOX_CONN_UP, now_ms());
+	inbox_notice_conn(nc->inbox, INBOX_CONN_UP, clock_now_ms());
 }
 
 /* Note a closed connection (nats.c thread). */
@@ -94,7 +85,7 @@ on_closed(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	(void)c;
-	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, now_ms());
+	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, clock_now_ms());
 	/* last callback: natsconn_close() waits for it before freeing */
 	pthread_mutex_lock(&nc->mtx);
 	nc->closed = 1;

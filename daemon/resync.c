@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "inbox.h"
 #include "log.h"
 #include "resync.h"
@@ -58,16 +59,6 @@ struct resync {
 	int64_t		 pending_gather_ms;
 	char		 pending_why[64];
 };
-
-/* Now in milliseconds since the epoch. */
-static int64_t
-now_ms(void)
-{
-	struct timespec	tp;
-
-	clock_gettime(CLOCK_REALTIME, &tp);
-	return (int64_t)tp.tv_sec * 1000 + tp.tv_nsec / 1000000;
-}
 
 /* Add a lattice name. */
 void
@@ -134,7 +125,7 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	memcpy(r->data, natsMsg_GetData(msg), (size_t)len);
 	r->data[len] = '\0';
 	r->len = len;
-	r->received_ms = now_ms();
+	r->received_ms = clock_now_ms();
 	pthread_mutex_lock(&rs->mtx);
 	*rs->tail = r;
 	rs->tail = &r->next;
@@ -463,7 +454,7 @@ begin(struct resync *rs, const struct resync_list *rl, int64_t gather_ms,
 	rs->count++;
 	rs->running = 1;
 	rs->gather_ms = gather_ms;
-	rs->started_ms = now_ms();
+	rs->started_ms = clock_now_ms();
 	log_info("resync: #%llu (%s): %zu lattice(s)",
 	    (unsigned long long)rs->count, why, rs->nlat);
 	for (i = 0; i < rs->nlat; i++) {
@@ -501,7 +492,7 @@ on_end(evutil_socket_t fd, short what, void *arg)
 		    rs->lat[i].name, rs->lat[i].nhost, rs->lat[i].hosts,
 		    rs->lat[i].links, rs->lat[i].configs);
 	log_info("resync: #%llu done in %lldms", (unsigned long long)rs->count,
-	    (long long)(now_ms() - rs->started_ms));
+	    (long long)(clock_now_ms() - rs->started_ms));
 	rs->running = 0;
 	free_lats(rs);
 	if (rs->have_pending) {
