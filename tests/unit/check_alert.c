@@ -18,6 +18,7 @@
 #include "stale.h"
 #include "store.h"
 #include "store_int.h"
+#include "testdb.h"
 #include "timeutil.h"
 
 #define BASE	INT64_C(1717236000000)	/* 2024-06-01T10:00:00Z */
@@ -25,40 +26,6 @@
 #define EVDIR	TEST_DATA_DIR "/events"
 #define MODEL	TEST_DATA_DIR "/alert_model"
 
-static struct lt_store *st;
-static struct lt_fold *fd;
-static int seq;
-
-/* Open a fresh in-memory store and fold. */
-static void
-setup(void)
-{
-	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
-	ck_assert_int_eq(lt_fold_new(st, NULL, &fd, NULL), LT_OK);
-	seq = 0;
-}
-
-/* Close them. */
-static void
-teardown(void)
-{
-	lt_fold_free(fd);
-	lt_store_close(st);
-}
-
-/* Fold one raw message on subject in its own transaction. */
-static enum lt_outcome
-fold_raw(const char *subject, const char *json, int64_t recv)
-{
-	struct lt_msg m = { subject, json, strlen(json), recv };
-	enum lt_outcome out = (enum lt_outcome)-1;
-	struct lt_err e;
-
-	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
-	ck_assert_msg(lt_fold_msg(fd, &m, &out, &e) == LT_OK, "%s", e.msg);
-	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
-	return out;
-}
 
 /* Fold a CloudEvent name from src on lattice lat, dated and received at
    BASE + t_ms; id NULL: a fresh one. */
@@ -80,7 +47,7 @@ evl(const char *lat, const char *id, const char *name, const char *src,
 	    "\"time\":\"%s\",\"data\":%s}", id, src, name,
 	    lt_time_format(BASE + t_ms, tb), data);
 	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lat, name);
-	out = fold_raw(subj, buf, BASE + t_ms);
+	out = fold_json(subj, buf, BASE + t_ms);
 	free(buf);
 	return out;
 }
@@ -107,52 +74,7 @@ ev_file(const char *file, int64_t t_ms)
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
-	out = fold_raw(SUBJ ".x", buf, BASE + t_ms);
-	return out;
-}
-
-/* Query one integer (-999 when no row or NULL). */
-static int64_t
-qi(const char *fmt, ...)
-{
-	char sql[2048];
-	sqlite3_stmt *s;
-	int64_t v = -999;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* Query one text value ("<null>" when NULL, "<none>" when no row). */
-static const char *
-qs(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	sqlite3_stmt *s;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(out, sizeof(out), "%s", sqlite3_column_type(s, 0) ==
-		    SQLITE_NULL ? "<null>" : (const char *)
-		    sqlite3_column_text(s, 0));
-	else
-		snprintf(out, sizeof(out), "<none>");
-	sqlite3_finalize(s);
+	out = fold_json(SUBJ ".x", buf, BASE + t_ms);
 	return out;
 }
 
@@ -615,7 +537,7 @@ START_TEST(test_failure_resolution_by_entity)
 	    "\"annotations\":{}}");
 	ck_assert_int_eq(NACTIVE("provider_start_failed"), 0);
 	/* invocation_failed is history only */
-	fold_raw("wasmbus.rpcevt.prod", "{\"specversion\":\"1.0\",\"id\":"
+	fold_json("wasmbus.rpcevt.prod", "{\"specversion\":\"1.0\",\"id\":"
 	    "\"r1\",\"source\":\"NH1\",\"type\":\"com.wasmcloud.lattice."
 	    "invocation_failed\",\"data\":{\"error\":\"x\"}}", BASE + 5000);
 	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 3);

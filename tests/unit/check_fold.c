@@ -15,51 +15,12 @@
 #include "stale.h"
 #include "store.h"
 #include "store_int.h"
+#include "testdb.h"
 #include "timeutil.h"
 
 #define BASE	INT64_C(1717236000000)	/* 2024-06-01T10:00:00Z */
 #define SUBJ	"wasmbus.evt.prod"
 
-static struct lt_store *st;
-static struct lt_fold *fd;
-static int seq;
-
-/* Open a fresh in-memory store and fold. */
-static void
-setup(void)
-{
-	struct lt_fold_opts o;
-
-	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
-	lt_fold_opts_default(&o);
-	ck_assert_int_eq(lt_fold_new(st, &o, &fd, NULL), LT_OK);
-	seq = 0;
-}
-
-/* Close them. */
-static void
-teardown(void)
-{
-	lt_fold_free(fd);
-	lt_store_close(st);
-}
-
-/* Fold one raw message in its own transaction; return the outcome. */
-static enum lt_outcome
-fold_raw(const char *subject, const char *json, size_t len, int64_t recv,
-    struct lt_err *err)
-{
-	struct lt_msg m = { subject, json, len, recv };
-	enum lt_outcome out = (enum lt_outcome)-1;
-	struct lt_err e;
-
-	if (err == NULL)
-		err = &e;
-	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
-	ck_assert_int_eq(lt_fold_msg(fd, &m, &out, err), LT_OK);
-	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
-	return out;
-}
 
 /*
  * Fold a CloudEvent of type name from host src, dated BASE + t_ms
@@ -89,51 +50,6 @@ ev(const char *id, const char *name, const char *src, int64_t t_ms,
 	snprintf(subj, sizeof(subj), SUBJ ".%s", name);
 	out = fold_raw(subj, buf, strlen(buf), BASE + recv_ms, NULL);
 	free(buf);
-	return out;
-}
-
-/* Query one integer (-999 when no row or NULL). */
-static int64_t
-qi(const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *s;
-	int64_t v = -999;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* Query one text value ("<null>" when NULL, "<none>" when no row). */
-static const char *
-qs(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[1024];
-	sqlite3_stmt *s;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(out, sizeof(out), "%s", sqlite3_column_type(s, 0) ==
-		    SQLITE_NULL ? "<null>" : (const char *)
-		    sqlite3_column_text(s, 0));
-	else
-		snprintf(out, sizeof(out), "<none>");
-	sqlite3_finalize(s);
 	return out;
 }
 

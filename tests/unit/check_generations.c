@@ -15,6 +15,7 @@
 #include "fold.h"
 #include "store.h"
 #include "store_int.h"
+#include "testdb.h"
 #include "timeutil.h"
 
 #define BASE	INT64_C(1717236000000)	/* 2024-06-01T10:00:00Z */
@@ -24,29 +25,6 @@
 #define PK2	"MAKOEFBH3NPWSCB2DTLXVCNNJJ3JG3FBHRTDOSMAKJMHLQEYKN5NYBH3"
 #define VP	"VAG3QITQQ2ODAOWB5TTQSDJ53XK3SHBEIFNK4AYJ5RKAX2UNSCAPHA5M"
 
-static struct lt_store *st;
-static struct lt_fold *fd;
-static int seq;
-
-/* Open a fresh in-memory store and fold. */
-static void
-setup(void)
-{
-	struct lt_fold_opts o;
-
-	ck_assert_int_eq(lt_store_open(":memory:", &st, NULL), LT_OK);
-	lt_fold_opts_default(&o);
-	ck_assert_int_eq(lt_fold_new(st, &o, &fd, NULL), LT_OK);
-	seq = 0;
-}
-
-/* Close them. */
-static void
-teardown(void)
-{
-	lt_fold_free(fd);
-	lt_store_close(st);
-}
 
 /*
  * Fold one event of type name from host H on subject subj (NULL: the
@@ -59,8 +37,7 @@ evs(const char *subj, const char *id, const char *name, int64_t t_ms,
 {
 	char tb[LT_TIME_BUFSZ], idb[32], sb[160], *buf;
 	size_t cap = strlen(data) + 1024;
-	struct lt_msg m;
-	enum lt_outcome out = (enum lt_outcome)-1;
+	enum lt_outcome out;
 	struct lt_err err;
 
 	if (id == NULL) {
@@ -76,14 +53,7 @@ evs(const char *subj, const char *id, const char *name, int64_t t_ms,
 	    "\"source\":\"" H "\",\"type\":\"com.wasmcloud.lattice.%s\","
 	    "\"time\":\"%s\",\"datacontenttype\":\"application/json\","
 	    "\"data\":%s}", id, name, lt_time_format(BASE + t_ms, tb), data);
-	m.subject = subj;
-	m.data = buf;
-	m.len = strlen(buf);
-	m.received_ms = BASE + t_ms;
-	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
-	ck_assert_msg(lt_fold_msg(fd, &m, &out, &err) == LT_OK, "%s",
-	    err.msg);
-	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	out = fold_raw(subj, buf, strlen(buf), BASE + t_ms, &err);
 	ck_assert_msg(out != LT_OUT_REJECTED, "%s rejected: %s (%s)", name,
 	    err.msg, err.field);
 	free(buf);
@@ -95,51 +65,6 @@ static enum lt_outcome
 ev(const char *name, int64_t t_ms, const char *data)
 {
 	return evs(NULL, NULL, name, t_ms, data);
-}
-
-/* Query one integer (-999 when no row or NULL). */
-static int64_t
-qi(const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *s;
-	int64_t v = -999;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* Query one text value ("<null>" when NULL, "<none>" when no row). */
-static const char *
-qs(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[1024];
-	sqlite3_stmt *s;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) ==
-	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(st->db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(out, sizeof(out), "%s", sqlite3_column_type(s, 0) ==
-		    SQLITE_NULL ? "<null>" : (const char *)
-		    sqlite3_column_text(s, 0));
-	else
-		snprintf(out, sizeof(out), "<none>");
-	sqlite3_finalize(s);
-	return out;
 }
 
 /* max_instances of component id on host H, -999 when absent. */
