@@ -754,7 +754,8 @@ fold_alone(struct js *js, struct lt_fold *f, struct inbox_msg *m,
 		return LT_OK;
 	}
 	lt_fold_rollback(f);
-	if (m->ack == NULL)
+	/* a failing database is no fault of the message: never poison it */
+	if (m->ack == NULL || err->db_failed)
 		return rc;
 	msg_meta(m, &seq, &dlv);
 	if (dlv < (uint64_t)js->max_deliver) {
@@ -823,12 +824,24 @@ slow:
 	lt_fold_rollback(f);
 	if (rc != LT_ESTORE)
 		return rc;
+	if (err->db_failed) {
+		log_warnx("jetstream: the database failed (%s): nothing of "
+		    "this batch is acknowledged; it is redelivered after a "
+		    "restart", err->msg);
+		return rc;
+	}
 	log_warnx_rl("js-slow", "jetstream: batch failed (%s); folding its "
 	    "messages one by one", err->msg);
 	for (m = head; m != NULL; m = m->next) {
 		if ((rc = fold_alone(js, f, m, in_txn, arg, cnt, err)) !=
-		    LT_OK)
+		    LT_OK) {
+			if (err->db_failed)
+				log_warnx("jetstream: the database failed "
+				    "(%s): the messages not yet committed "
+				    "are not acknowledged; they are "
+				    "redelivered after a restart", err->msg);
 			return rc;
+		}
 		in_txn = NULL;
 	}
 	return LT_OK;

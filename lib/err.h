@@ -23,6 +23,9 @@ struct lt_err {
 	int	code;
 	char	field[64];	/* offending field, "" when none */
 	char	msg[256];	/* one line, lower-case, no payload bytes */
+	int	db_failed;	/* LT_ESTORE: the database itself failed (I/O,
+				   full, read-only, corrupt, locked), not the
+				   data written: retrying the data is futile */
 };
 
 /* Fill err (if not NULL) and return code. */

@@ -186,13 +186,43 @@ lt_store_schema_version(void)
 	return v;
 }
 
+/* Does a result code blame the database rather than the data written? */
+static int
+db_failed(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_NOMEM:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOLFS:
+	case SQLITE_AUTH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Fill err with the connection's last error. */
 int
 lt_store_err(struct lt_store *st, struct lt_err *err, const char *what)
 {
-	return lt_err_set(err, LT_ESTORE, "", "store: %s: %s", what,
+	int	code = st != NULL && st->db != NULL ?
+		    sqlite3_extended_errcode(st->db) : SQLITE_CANTOPEN;
+
+	lt_err_set(err, LT_ESTORE, "", "store: %s: %s", what,
 	    st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) :
 	    "no database");
+	if (err != NULL)
+		err->db_failed = db_failed(code);
+	return LT_ESTORE;
 }
 
 /* Prepare a table of persistent statements. */
