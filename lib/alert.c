@@ -31,6 +31,8 @@ enum alert_stmt {
 	AS_HOST_INFO,
 	AS_SWEEP_LATTICES,
 	AS_SWEEP_HOSTS,
+	AS_GONE_HOST,
+	AS_GONE_SILENT,
 	AS_COUNT
 };
 
@@ -73,6 +75,25 @@ static const char *const alert_sql[AS_COUNT] = {
 	    "SELECT host_id, friendly_name, last_heartbeat_ms, first_seen_ms"
 	    " FROM hosts WHERE lattice = ?1 AND status = 'stale'"
 	    " AND status_changed_ms = ?2 ORDER BY host_id",
+	/* a removed host: every active alert naming it but a link's */
+	[AS_GONE_HOST] =
+	    "UPDATE alerts SET resolved_ms = MAX(?3, fired_ms),"
+	    " details = CASE WHEN json_valid(details) AND"
+	    " json_type(details) = 'object' THEN json_set(details,"
+	    " '$.resolved_reason', ?4) ELSE details END"
+	    " WHERE lattice = ?1 AND host_id = ?2 AND resolved_ms IS NULL"
+	    " AND kind <> 'linkdef_set_failed'",
+	/* lattice_silent once none of its hosts is stale (or present) */
+	[AS_GONE_SILENT] =
+	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms),"
+	    " details = CASE WHEN json_valid(details) AND"
+	    " json_type(details) = 'object' THEN json_set(details,"
+	    " '$.resolved_reason', ?3) ELSE details END"
+	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
+	    " AND resolved_ms IS NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
+	    " AND h.host_id = j.value WHERE h.status = 'stale')",
 };
 
 struct lt_alert {
@@ -760,4 +781,44 @@ out:
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
+}
+
+/* --- removed hosts -------------------------------------------------- */
+
+/* Resolve the active alerts of a host that was removed. */
+int
+lt_alert_on_host_removed(struct lt_alert *a, const char *lattice,
+    const char *host_id, int64_t now_ms, const char *reason, int *resolved,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_GONE_HOST];
+	int n = 0;
+
+	bt(s, 1, lattice, -1);
+	bt(s, 2, host_id, -1);
+	sqlite3_bind_int64(s, 3, now_ms);
+	bt(s, 4, reason, -1);
+	if (run(a, s, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (resolved != NULL)
+		*resolved += n;
+	return LT_OK;
+}
+
+/* Resolve the lattice's lattice_silent once none of its hosts is stale. */
+int
+lt_alert_on_hosts_removed(struct lt_alert *a, const char *lattice,
+    int64_t now_ms, const char *reason, int *resolved, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_GONE_SILENT];
+	int n = 0;
+
+	bt(s, 1, lattice, -1);
+	sqlite3_bind_int64(s, 2, now_ms);
+	bt(s, 3, reason, -1);
+	if (run(a, s, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (resolved != NULL)
+		*resolved += n;
+	return LT_OK;
 }

@@ -76,4 +76,22 @@ struct lt_alert_sweep {
 int	lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms, int min_hosts,
 	    double fraction, struct lt_alert_sweep *res, struct lt_err *err);
 
+/*
+ * A host row was deleted (retention: lt_prune_hosts): resolve at now_ms
+ * every active alert of (lattice, host_id) except linkdef_set_failed (a
+ * link outlives the host that reported it), adding "resolved_reason":
+ * reason to its details object.  *resolved (may be NULL) is increased by
+ * the number resolved.
+ */
+int	lt_alert_on_host_removed(struct lt_alert *a, const char *lattice,
+	    const char *host_id, int64_t now_ms, const char *reason,
+	    int *resolved, struct lt_err *err);
+/*
+ * After hosts of lattice were deleted: resolve its lattice_silent when
+ * none of the hosts it names is still present and stale, the same way.
+ */
+int	lt_alert_on_hosts_removed(struct lt_alert *a, const char *lattice,
+	    int64_t now_ms, const char *reason, int *resolved,
+	    struct lt_err *err);
+
 #endif

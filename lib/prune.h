@@ -2,9 +2,11 @@
  * prune.h - history retention and file upkeep: prune old rows of the
  * history tables, checkpoint the WAL, let SQLite refresh its statistics.
  *
- * Only the history tables are pruned: `events` and `rejected_events`.  The
- * current-state tables (hosts, components, providers, links, configs), the
- * alerts and the alert outbox are never touched.
+ * The history tables are pruned by age and count: `events` and
+ * `rejected_events`.  Of the current state only hosts that have been stale
+ * or stopped for longer than a limit go (lt_prune_hosts(), with their
+ * components and providers); links, configs, the alerts and the alert
+ * outbox are never deleted.
  *
  * A prune call deletes at most `batch` rows, oldest first, so the write
  * lock is held only briefly and the fold never waits long; the caller calls
@@ -60,6 +62,26 @@ int	lt_prune_events(struct lt_prune *p, int64_t older_than_ms,
 int	lt_prune_rejected(struct lt_prune *p, int64_t older_than_ms,
 	    int64_t keep_max_rows, int batch, int *deleted,
 	    struct lt_err *err);
+/*
+ * Expire hosts: delete at most batch hosts whose status is 'stale' or
+ * 'stopped' and whose status_changed_ms < older_than_ms (0: none), their
+ * components and providers going with them (ON DELETE CASCADE); an 'up'
+ * host is never deleted.  In the same transaction every active alert of
+ * each deleted host (host_stale, host_stopped, provider_unhealthy, the
+ * *_failed kinds but linkdef_set_failed) and each lattice_silent none of
+ * whose hosts is still stale is resolved at now_ms with
+ * "resolved_reason":"host_expired" in its details.  The history (events)
+ * is untouched.  *deleted gets the hosts deleted (when it equals batch
+ * there may be more), *resolved (may be NULL) the alerts resolved.
+ * LT_EINVAL for a negative limit or batch < 1, LT_ESTORE when the database
+ * failed (the call's own transaction is rolled back), LT_ENOMEM.
+ */
+int	lt_prune_hosts(struct lt_prune *p, int64_t older_than_ms,
+	    int64_t now_ms, int batch, int *deleted, int *resolved,
+	    struct lt_err *err);
+/* The resolved_reason lt_prune_hosts() writes into alert details. */
+#define LT_PRUNE_HOST_REASON	"host_expired"
+
 /* The table's name: "events", "rejected_events". */
 const char *lt_prune_table_name(enum lt_prune_table t);
 

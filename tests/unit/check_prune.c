@@ -1,6 +1,7 @@
 /*
  * check_prune.c - history retention (age cap, row cap, batches), what is
- * never pruned, WAL checkpoints and optimize.
+ * never pruned, host expiry (cascade, alerts resolved, batches), WAL
+ * checkpoints and optimize.
  */
 #include <sys/stat.h>
 
@@ -477,6 +478,294 @@ START_TEST(test_checkpoint_reader_busy)
 }
 END_TEST
 
+/* --- host expiry ---------------------------------------------------- */
+
+/* Insert a host (lattice, id, status, status_changed_ms). */
+static void
+add_host(const char *lat, const char *id, const char *status, long long ms)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO hosts (lattice, host_id,"
+	    " status, first_seen_ms, last_seen_ms, status_changed_ms,"
+	    " state_ms) VALUES ('%s', '%s', '%s', 1, %lld, %lld, %lld)",
+	    lat, id, status, ms, ms, ms);
+	exec_ok(sql);
+}
+
+/* Give a host one component and one provider. */
+static void
+add_inventory(const char *lat, const char *id)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO components (lattice, host_id,"
+	    " component_id, max_instances, updated_ms) VALUES ('%s', '%s',"
+	    " 'c1', 1, 1)", lat, id);
+	exec_ok(sql);
+	snprintf(sql, sizeof(sql), "INSERT INTO providers (lattice, host_id,"
+	    " provider_id, updated_ms) VALUES ('%s', '%s', 'p1', 1)", lat, id);
+	exec_ok(sql);
+}
+
+/* Fire an active alert. */
+static void
+add_alert(const char *lat, const char *kind, const char *entity,
+    const char *host, const char *details)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO alerts (lattice, kind,"
+	    " severity, entity, host_id, summary, details, fired_ms) VALUES"
+	    " ('%s', '%s', 'warning', '%s', %s%s%s, 's', '%s', 100)", lat,
+	    kind, entity, host ? "'" : "", host ? host : "NULL",
+	    host ? "'" : "", details);
+	exec_ok(sql);
+}
+
+/* Is the alert (lattice, kind, entity) resolved (1), active (0),
+   missing (-1)? */
+static long long
+alert_resolved(const char *lat, const char *kind, const char *entity)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(resolved_ms IS NOT"
+	    " NULL), -1) FROM alerts WHERE lattice = '%s' AND kind = '%s'"
+	    " AND entity = '%s'", lat, kind, entity);
+	return q_int(sql);
+}
+
+/* The fleet of the expiry tests at cutoff 5000:
+   default: A stale@1000 (inventory), B stopped@1000, C up@1000
+   (inventory), D stale@9000; x: E stale@1000. */
+static void
+add_fleet(void)
+{
+	add_host("default", "A", "stale", 1000);
+	add_host("default", "B", "stopped", 1000);
+	add_host("default", "C", "up", 1000);
+	add_host("default", "D", "stale", 9000);
+	add_host("x", "E", "stale", 1000);
+	add_inventory("default", "A");
+	add_inventory("default", "C");
+	add_inventory("x", "E");
+	add_alert("default", "host_stale", "A", "A", "{\"silent_ms\":75000}");
+	add_alert("default", "provider_unhealthy", "A/p1", "A",
+	    "{\"provider_id\":\"p1\"}");
+	add_alert("default", "component_scale_failed", "A/c1", "A", "{}");
+	add_alert("default", "linkdef_set_failed", "c1/default/wasi:http",
+	    "A", "{}");
+	add_alert("default", "host_stopped", "B", "B", "not json");
+	add_alert("default", "host_stale", "D", "D", "{}");
+	add_alert("default", "host_stale", "C", "C", "{}");
+	/* names A (expires) and D (stale, too recent): stays */
+	add_alert("default", "lattice_silent", "default", NULL,
+	    "{\"host_ids\":[\"A\",\"D\"]}");
+	/* names E only: goes with it */
+	add_alert("x", "lattice_silent", "x", NULL,
+	    "{\"host_ids\":[\"E\",\"gone-before\"]}");
+	add_events(5, 1, 1);
+}
+
+START_TEST(test_hosts_expire)
+{
+	struct lt_err err;
+	int n = -1, res = -1;
+
+	add_fleet();
+	lt_err_clear(&err);
+	ck_assert_msg(lt_prune_hosts(pr, 5000, 20000, 100, &n, &res, &err) ==
+	    LT_OK, "%s", err.msg);
+	ck_assert_int_eq(n, 3);				/* A, B, E */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts WHERE host_id"
+	    " IN ('C', 'D')"), 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 2);
+	/* the inventory went with A and E; C's stays */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM components WHERE"
+	    " host_id IN ('A', 'E')"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM providers WHERE"
+	    " host_id IN ('A', 'E')"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM components WHERE"
+	    " host_id = 'C'"), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM providers WHERE"
+	    " host_id = 'C'"), 1);
+	/* A's alerts, B's, E's lattice_silent resolved; the rest active */
+	ck_assert_int_eq(alert_resolved("default", "host_stale", "A"), 1);
+	ck_assert_int_eq(alert_resolved("default", "provider_unhealthy",
+	    "A/p1"), 1);
+	ck_assert_int_eq(alert_resolved("default", "component_scale_failed",
+	    "A/c1"), 1);
+	ck_assert_int_eq(alert_resolved("default", "host_stopped", "B"), 1);
+	ck_assert_int_eq(alert_resolved("x", "lattice_silent", "x"), 1);
+	ck_assert_int_eq(alert_resolved("default", "linkdef_set_failed",
+	    "c1/default/wasi:http"), 0);
+	ck_assert_int_eq(alert_resolved("default", "host_stale", "D"), 0);
+	ck_assert_int_eq(alert_resolved("default", "host_stale", "C"), 0);
+	ck_assert_int_eq(alert_resolved("default", "lattice_silent",
+	    "default"), 0);
+	ck_assert_int_eq(res, 5);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM alerts WHERE"
+	    " resolved_ms = 20000"), 5);
+	/* the reason, the details kept; bad JSON left alone */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM alerts WHERE"
+	    " json_valid(details) AND json_extract(details,"
+	    " '$.resolved_reason') = 'host_expired'"), 4);
+	ck_assert_int_eq(q_int("SELECT json_extract(details, '$.silent_ms')"
+	    " FROM alerts WHERE entity = 'A' AND kind = 'host_stale'"), 75000);
+	ck_assert_int_eq(q_int("SELECT details = 'not json' FROM alerts"
+	    " WHERE kind = 'host_stopped'"), 1);
+	/* queued for delivery like any resolution */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM alert_changes WHERE"
+	    " transition = 'resolved'"), 5);
+	/* the history is untouched */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM events"), 5);
+	ck_assert_int_eq(sqlite3_get_autocommit(st->db), 1);
+}
+END_TEST
+
+START_TEST(test_hosts_silent_last_goes)
+{
+	struct lt_err err;
+	int n = -1, res = -1;
+
+	add_fleet();
+	ck_assert_int_eq(lt_prune_hosts(pr, 5000, 20000, 100, &n, &res,
+	    &err), LT_OK);
+	ck_assert_int_eq(alert_resolved("default", "lattice_silent",
+	    "default"), 0);
+	/* D is old enough now: its host_stale and the lattice_silent go */
+	ck_assert_int_eq(lt_prune_hosts(pr, 10000, 30000, 100, &n, &res,
+	    &err), LT_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(res, 2);
+	ck_assert_int_eq(alert_resolved("default", "host_stale", "D"), 1);
+	ck_assert_int_eq(alert_resolved("default", "lattice_silent",
+	    "default"), 1);
+	ck_assert_int_eq(q_int("SELECT json_extract(details,"
+	    " '$.resolved_reason') = 'host_expired' AND resolved_ms = 30000"
+	    " AND json_array_length(details, '$.host_ids') = 2 FROM alerts"
+	    " WHERE kind = 'lattice_silent' AND lattice = 'default'"), 1);
+	/* only the up host is left */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts WHERE host_id ="
+	    " 'C' AND status = 'up'"), 1);
+}
+END_TEST
+
+START_TEST(test_hosts_up_never)
+{
+	struct lt_err err;
+	int n = -1;
+
+	add_host("default", "U", "up", 1);
+	add_inventory("default", "U");
+	ck_assert_int_eq(lt_prune_hosts(pr, INT64_MAX, INT64_MAX, 100, &n,
+	    NULL, &err), LT_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM components"), 1);
+	/* exactly at the cutoff is not older than it */
+	add_host("default", "S", "stale", 5000);
+	ck_assert_int_eq(lt_prune_hosts(pr, 5000, 6000, 100, &n, NULL, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(lt_prune_hosts(pr, 5001, 6000, 100, &n, NULL, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 1);
+}
+END_TEST
+
+START_TEST(test_hosts_batch)
+{
+	struct lt_err err;
+	char id[32];
+	int i, n = -1, res = -1;
+
+	for (i = 0; i < 25; i++) {
+		snprintf(id, sizeof(id), "B%02d", i);
+		add_host(i % 2 ? "odd" : "even", id, i % 3 ? "stale" :
+		    "stopped", 100 + i);
+		add_alert(i % 2 ? "odd" : "even", "host_stale", id, id, "{}");
+	}
+	ck_assert_int_eq(lt_prune_hosts(pr, 1000, 2000, 10, &n, &res, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(res, 10);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 15);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM active_alerts"), 15);
+	ck_assert_int_eq(lt_prune_hosts(pr, 1000, 2000, 10, &n, &res, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(lt_prune_hosts(pr, 1000, 2000, 10, &n, &res, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(res, 5);
+	ck_assert_int_eq(lt_prune_hosts(pr, 1000, 2000, 10, &n, &res, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(res, 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM active_alerts"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM alerts"), 25);
+}
+END_TEST
+
+START_TEST(test_hosts_bad_arguments)
+{
+	struct lt_err err;
+	int n = -1, res = -1;
+
+	add_host("default", "S", "stale", 1);
+	lt_err_clear(&err);
+	ck_assert_int_eq(lt_prune_hosts(pr, 100, 100, 0, &n, &res, &err),
+	    LT_EINVAL);
+	ck_assert_str_eq(err.field, "batch");
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(res, 0);
+	ck_assert_int_eq(lt_prune_hosts(pr, -1, 100, 10, &n, NULL, &err),
+	    LT_EINVAL);
+	ck_assert_str_eq(err.field, "older_than_ms");
+	/* 0: keep for ever */
+	ck_assert_int_eq(lt_prune_hosts(pr, 0, 100, 10, &n, NULL, &err),
+	    LT_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 1);
+}
+END_TEST
+
+START_TEST(test_hosts_rollback)
+{
+	struct lt_err err;
+	int n = -1;
+
+	add_fleet();
+	/* the caller's transaction: rolled back, nothing happened */
+	ck_assert_int_eq(lt_store_begin(st, &err), LT_OK);
+	ck_assert_int_eq(lt_prune_hosts(pr, 5000, 20000, 100, &n, NULL,
+	    &err), LT_OK);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(sqlite3_get_autocommit(st->db), 0);
+	lt_store_rollback(st);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 5);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM active_alerts"), 9);
+	/* a failing alert update undoes the host deletes too */
+	exec_ok("CREATE TEMP TRIGGER boom BEFORE UPDATE ON alerts "
+	    "WHEN old.kind = 'host_stopped' BEGIN SELECT RAISE(ABORT,"
+	    " 'boom'); END");
+	lt_err_clear(&err);
+	ck_assert_int_eq(lt_prune_hosts(pr, 5000, 20000, 100, &n, NULL,
+	    &err), LT_ESTORE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "boom"));
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(sqlite3_get_autocommit(st->db), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 5);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM components"), 3);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM active_alerts"), 9);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 prune_suite(void)
@@ -493,11 +782,15 @@ prune_suite(void)
 	tcase_add_test(tc, test_state_untouched);
 	tcase_add_test(tc, test_rejected_independent);
 	tcase_add_test(tc, test_checkpoint);
+	tcase_add_test(tc, test_hosts_expire);
+	tcase_add_test(tc, test_hosts_silent_last_goes);
+	tcase_add_test(tc, test_hosts_batch);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rejects");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_rejects_bad_arguments);
 	tcase_add_test(tc, test_store_failure_rolls_back);
+	tcase_add_test(tc, test_hosts_bad_arguments);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("edge");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -505,6 +798,8 @@ prune_suite(void)
 	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_callers_transaction);
 	tcase_add_test(tc, test_checkpoint_reader_busy);
+	tcase_add_test(tc, test_hosts_up_never);
+	tcase_add_test(tc, test_hosts_rollback);
 	suite_add_tcase(s, tc);
 	return s;
 }
