@@ -54,6 +54,8 @@ static const struct key keys[] = {
 	    INT64_C(86400000) * 3650 },
 	{ "js_max_deliver", K_INT, O(js_max_deliver), 0, 1, 1000 },
 	{ "resync_gather", K_DUR, O(resync_gather_ms), 0, 100, 60000 },
+	{ "resync_max_lattices", K_INT, O(resync_max_lattices), 0, 0,
+	    1000000 },
 	{ "history_max_age", K_DUR, O(history_max_age_ms), 0, 0,
 	    INT64_C(86400000) * 36500 },
 	{ "history_max_rows", K_I64, O(history_max_rows), 0, 0,
@@ -64,6 +66,8 @@ static const struct key keys[] = {
 	    INT64_C(1) << 40 },
 	{ "retention_interval", K_DUR, O(retention_interval_ms), 0, 10,
 	    86400000 },
+	{ "host_max_age", K_DUR, O(host_max_age_ms), 0, 0,
+	    INT64_C(86400000) * 36500 },
 	{ "checkpoint_interval", K_DUR, O(checkpoint_interval_ms), 0, 0,
 	    86400000 },
 	{ "http_listen", K_STR, O(http_listen), 0, 0, 0 },
@@ -545,6 +549,8 @@ config_load(const char *path, int must_exist,
 	cf->rejected_max_age_ms = INT64_C(30) * 86400000;
 	cf->rejected_max_rows = 100000;
 	cf->retention_interval_ms = 10000;
+	cf->host_max_age_ms = INT64_C(7) * 86400000;
+	cf->resync_max_lattices = 100;
 	cf->checkpoint_interval_ms = 60000;
 	cf->health_nats_grace_ms = 30000;
 	cf->alert_log = 1;

@@ -51,6 +51,8 @@ struct config {
 	int64_t	 rejected_max_age_ms;	/* rejected_events, 0: no limit */
 	int64_t	 rejected_max_rows;	/* 0: no limit */
 	int64_t	 retention_interval_ms;	/* between prune passes */
+	int64_t	 host_max_age_ms;	/* stale/stopped hosts, 0: keep */
+	int	 resync_max_lattices;	/* per resync of "*", 0: no cap */
 	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
 	char	*http_listen;		/* /metrics etc., NULL: off */
 	int64_t	 health_nats_grace_ms;	/* /healthz: NATS outage allowed */

@@ -121,13 +121,13 @@ js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
 	return 0;
 }
 
-/* Resync the configured lattices (or, for "*", those the hosts table
-   knows) from the control interface. */
+/* Resync the configured lattices (or, for "*", those of the hosts table
+   with a host up, at most resync_max_lattices) from the control
+   interface. */
 static void
 resync_kick(struct daemon *d, const char *why)
 {
 	struct resync_list	 rl = { 0 };
-	struct lt_err		 err;
 	size_t			 i;
 	int			 all = 0;
 
@@ -136,13 +136,11 @@ resync_kick(struct daemon *d, const char *why)
 	for (i = 0; i < d->cf->nlattices; i++)
 		if (strcmp(d->cf->lattices[i], "*") == 0)
 			all = 1;
-	lt_err_clear(&err);
 	if (!all)
 		for (i = 0; i < d->cf->nlattices; i++)
 			resync_list_add(&rl, d->cf->lattices[i]);
-	else if (lt_observe_lattices(d->obs, resync_list_cb, &rl, &err) !=
-	    LT_OK)
-		log_warnx("resync: %s", err.msg);
+	else
+		(void)resync_list_up(d->obs, d->cf->resync_max_lattices, &rl);
 	resync_start(d->rs, &rl, d->cf->resync_gather_ms, why);
 	resync_list_clear(&rl);
 }
@@ -671,6 +669,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (alerts_start(d.base, d.st, natsconn_connection(d.nc), cf,
 	    &d.alerts) == -1)
 		goto out;
+	maint_set_alerts(d.maint, d.alerts);
 	d.connected = connected;
 	metrics_nats(connected, clock_now_ms());
 	if (connected)

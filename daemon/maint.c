@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "alerts.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -20,6 +21,7 @@
 #include "store.h"
 
 #define MAINT_BATCH		1000		/* rows per table per pass */
+#define MAINT_HOST_BATCH	100		/* hosts per pass */
 #define MAINT_BACKLOG_MS	10		/* re-arm while batches fill */
 #define MAINT_TRUNCATE_MS	(3600 * 1000)	/* truncate at most hourly */
 #define MAINT_WAL_MAX		(INT64_C(64) << 20)	/* ... or past this */
@@ -37,6 +39,8 @@ struct maint {
 	int64_t			 last_log;
 	uint64_t		 pruned[LT_PRUNE_NTABLES];
 	uint64_t		 since_log[LT_PRUNE_NTABLES];
+	struct alerts		*alerts;	/* borrowed, may be NULL */
+	uint64_t		 hosts, hosts_log, resolved, resolved_log;
 };
 
 /* Fill the defaults. */
@@ -50,7 +54,9 @@ maint_opts_default(struct maint_opts *o)
 	o->rejected_max_rows = 100000;
 	o->interval_ms = 10000;
 	o->checkpoint_interval_ms = 60000;
+	o->host_max_age_ms = INT64_C(7) * 86400000;
 	o->batch = MAINT_BATCH;
+	o->host_batch = MAINT_HOST_BATCH;
 }
 
 /* Take the retention keys of a config. */
@@ -64,6 +70,7 @@ maint_opts_config(const struct config *cf, struct maint_opts *o)
 	o->rejected_max_rows = cf->rejected_max_rows;
 	o->interval_ms = cf->retention_interval_ms;
 	o->checkpoint_interval_ms = cf->checkpoint_interval_ms;
+	o->host_max_age_ms = cf->host_max_age_ms;
 }
 
 /* Arm the timer in ms. */
@@ -118,6 +125,46 @@ prune_one(struct maint *m, enum lt_prune_table t, int64_t max_age_ms,
 	return n == m->o.batch;
 }
 
+/* Expire one batch of hosts, handing their resolved alerts to the
+   scheduler in the same transaction; return whether a full batch went. */
+static int
+expire_hosts(struct maint *m, int64_t now)
+{
+	struct lt_err	err;
+	int64_t		cutoff;
+	size_t		queued = 0;
+	int		n = 0, res = 0;
+
+	if (m->o.host_max_age_ms == 0)
+		return 0;
+	cutoff = now - m->o.host_max_age_ms > 0 ? now - m->o.host_max_age_ms :
+	    1;
+	lt_err_clear(&err);
+	if (lt_store_begin(m->st, &err) != LT_OK)
+		goto fail;
+	if (lt_prune_hosts(m->pr, cutoff, now, m->o.host_batch, &n, &res,
+	    &err) != LT_OK ||
+	    alerts_enqueue(m->alerts, now, &queued, &err) != LT_OK ||
+	    lt_store_commit(m->st, &err) != LT_OK) {
+		lt_store_rollback(m->st);
+		goto fail;
+	}
+	if (queued > 0)
+		alerts_kick(m->alerts);
+	m->hosts += (uint64_t)n;
+	m->hosts_log += (uint64_t)n;
+	m->resolved += (uint64_t)res;
+	m->resolved_log += (uint64_t)res;
+	if (n > 0)
+		log_debug("retention: hosts: expired %d hosts, resolved %d "
+		    "alerts", n, res);
+	return n == m->o.host_batch;
+fail:
+	log_warnx_rl("retention", "retention: hosts: %s: %s",
+	    lt_strerror(err.code), err.msg);
+	return 0;
+}
+
 /* Checkpoint when due: passive, or truncating when due or the WAL is big. */
 static void
 checkpoint(struct maint *m, int64_t mono)
@@ -163,14 +210,19 @@ on_maint(evutil_socket_t fd, short what, void *arg)
 	    m->o.history_max_rows, now);
 	more |= prune_one(m, LT_PRUNE_REJECTED, m->o.rejected_max_age_ms,
 	    m->o.rejected_max_rows, now);
+	more |= expire_hosts(m, now);
 	/* one info line per 10 minutes at most, whatever the load */
 	if ((m->since_log[LT_PRUNE_EVENTS] > 0 ||
-	    m->since_log[LT_PRUNE_REJECTED] > 0) &&
+	    m->since_log[LT_PRUNE_REJECTED] > 0 || m->hosts_log > 0) &&
 	    mono - m->last_log >= MAINT_LOG_MS) {
 		log_info("retention: pruned %llu events and %llu rejected "
-		    "rows", (unsigned long long)m->since_log[LT_PRUNE_EVENTS],
-		    (unsigned long long)m->since_log[LT_PRUNE_REJECTED]);
+		    "rows, expired %llu hosts (%llu alerts resolved)",
+		    (unsigned long long)m->since_log[LT_PRUNE_EVENTS],
+		    (unsigned long long)m->since_log[LT_PRUNE_REJECTED],
+		    (unsigned long long)m->hosts_log,
+		    (unsigned long long)m->resolved_log);
 		memset(m->since_log, 0, sizeof(m->since_log));
+		m->hosts_log = m->resolved_log = 0;
 		m->last_log = mono;
 	}
 	checkpoint(m, mono);
@@ -208,6 +260,8 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 	m->o = *o;
 	if (m->o.batch < 1)
 		m->o.batch = MAINT_BATCH;
+	if (m->o.host_batch < 1)
+		m->o.host_batch = MAINT_HOST_BATCH;
 	m->last_ckpt = m->last_opt = mono;
 	/* the first truncate may come at the first checkpoint */
 	m->last_trunc = mono - MAINT_TRUNCATE_MS;
@@ -243,11 +297,14 @@ maint_set_opts(struct maint *m, const struct maint_opts *o)
 	m->o = *o;
 	if (m->o.batch < 1)
 		m->o.batch = MAINT_BATCH;
+	if (m->o.host_batch < 1)
+		m->o.host_batch = MAINT_HOST_BATCH;
 	log_info("reload: retention: events %lldms/%lld rows, rejected "
-	    "%lldms/%lld rows, every %lldms, checkpoint %lldms",
+	    "%lldms/%lld rows, hosts %lldms, every %lldms, checkpoint %lldms",
 	    (long long)o->history_max_age_ms, (long long)o->history_max_rows,
 	    (long long)o->rejected_max_age_ms, (long long)o->rejected_max_rows,
-	    (long long)o->interval_ms, (long long)o->checkpoint_interval_ms);
+	    (long long)o->host_max_age_ms, (long long)o->interval_ms,
+	    (long long)o->checkpoint_interval_ms);
 	arm(m, MAINT_BACKLOG_MS);
 }
 
@@ -257,6 +314,23 @@ maint_pruned(const struct maint *m, uint64_t *events, uint64_t *rejected)
 {
 	*events = m != NULL ? m->pruned[LT_PRUNE_EVENTS] : 0;
 	*rejected = m != NULL ? m->pruned[LT_PRUNE_REJECTED] : 0;
+}
+
+/* Hand expired hosts' alert changes to the scheduler. */
+void
+maint_set_alerts(struct maint *m, struct alerts *a)
+{
+	if (m != NULL)
+		m->alerts = a;
+}
+
+/* Report the hosts expired so far. */
+void
+maint_hosts_expired(const struct maint *m, uint64_t *hosts,
+    uint64_t *alerts)
+{
+	*hosts = m != NULL ? m->hosts : 0;
+	*alerts = m != NULL ? m->resolved : 0;
 }
 
 /* Optimize, disarm, free. */

@@ -6,7 +6,11 @@
  * over the limits from events and from rejected_events, each in its own
  * short transaction; while a batch came back full it re-arms after 10 ms,
  * so a backlog drains (a pass takes a few ms: the fold keeps most of the
- * loop) without holding the write lock long enough to delay the fold.  Every checkpoint_interval it runs a passive WAL checkpoint; at
+ * loop) without holding the write lock long enough to delay the fold.
+ * In the same pass it expires one batch of hosts stale or stopped for
+ * longer than host_max_age (lt_prune_hosts: their inventory goes, their
+ * alerts resolve and are handed to the alert scheduler in the same
+ * transaction).  Every checkpoint_interval it runs a passive WAL checkpoint; at
  * most hourly, or when the -wal file grew past 64 MiB, a truncating one.
  * PRAGMA optimize runs every 4 hours and at maint_stop().
  */
@@ -28,10 +32,13 @@ struct maint_opts {
 	int64_t	rejected_max_rows;
 	int64_t	interval_ms;		/* between prune passes, > 0 */
 	int64_t	checkpoint_interval_ms;
+	int64_t	host_max_age_ms;	/* stale/stopped hosts, 0: keep */
 	int	batch;			/* rows per table per pass, > 0 */
+	int	host_batch;		/* hosts per pass, > 0 */
 };
 
-/* Fill the defaults: 7d / 10M events, 30d / 100k rejected, 10s, 60s. */
+/* Fill the defaults: 7d / 10M events, 30d / 100k rejected, 10s, 60s,
+   hosts 7d in batches of 100. */
 void	maint_opts_default(struct maint_opts *o);
 /* Take the retention keys of a config. */
 void	maint_opts_config(const struct config *cf, struct maint_opts *o);
@@ -44,6 +51,12 @@ void	maint_set_opts(struct maint *m, const struct maint_opts *o);
 /* Rows pruned so far from events and from rejected_events. */
 void	maint_pruned(const struct maint *m, uint64_t *events,
 	    uint64_t *rejected);
+struct alerts;
+/* Queue the alert changes of expired hosts on a (borrowed, may be NULL). */
+void	maint_set_alerts(struct maint *m, struct alerts *a);
+/* Hosts expired and alerts they resolved so far. */
+void	maint_hosts_expired(const struct maint *m, uint64_t *hosts,
+	    uint64_t *alerts);
 /* PRAGMA optimize, then disarm and free; before lt_store_close().
    NULL is fine. */
 void	maint_stop(struct maint *m);

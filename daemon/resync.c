@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "inbox.h"
 #include "log.h"
+#include "observe.h"
 #include "resync.h"
 #include "timeutil.h"
 
@@ -100,6 +101,46 @@ resync_list_clear(struct resync_list *rl)
 		free(rl->name[i]);
 	free(rl->name);
 	memset(rl, 0, sizeof(*rl));
+}
+
+/* What resync_list_up() collects. */
+struct up_collect {
+	struct resync_list	*rl;
+	size_t			 max;		/* 0: no cap */
+	long			 skipped;
+};
+
+/* lt_observe_lattices_up() callback: add, or count beyond the cap. */
+static int
+up_cb(void *arg, const char *name)
+{
+	struct up_collect	*c = arg;
+
+	if (c->max > 0 && c->rl->n >= c->max)
+		c->skipped++;
+	else
+		resync_list_add(c->rl, name);
+	return 0;
+}
+
+/* The lattices with a host up, at most max. */
+long
+resync_list_up(struct lt_observe *obs, int max, struct resync_list *rl)
+{
+	struct up_collect	c = { rl, max > 0 ? (size_t)max : 0, 0 };
+	struct lt_err		err;
+
+	lt_err_clear(&err);
+	if (lt_observe_lattices_up(obs, up_cb, &c, &err) != LT_OK) {
+		log_warnx("resync: %s", err.msg);
+		return -1;
+	}
+	if (c.skipped > 0)
+		log_warnx_rl("resync-cap", "resync: %zu of %zu lattices with "
+		    "a host up (resync_max_lattices %d, the longest known "
+		    "first); %ld left out", rl->n, rl->n + (size_t)c.skipped,
+		    max, c.skipped);
+	return c.skipped;
 }
 
 /* Queue a reply and wake the loop (nats.c thread). */

@@ -36,6 +36,15 @@ void	resync_list_add(struct resync_list *rl, const char *name);
 /* resync_list_add() as an lt_observe_lattices() callback; returns 0. */
 int	resync_list_cb(void *arg, const char *name);
 void	resync_list_clear(struct resync_list *rl);
+struct lt_observe;
+/*
+ * Fill rl with the lattices of "*" worth a resync: those with a host up
+ * (lt_observe_lattices_up: known longest first), at most max of them
+ * (0: no cap); a truncation is logged.  Returns the number of lattices
+ * left out, or -1 when the database failed (logged).
+ */
+long	resync_list_up(struct lt_observe *obs, int max,
+	    struct resync_list *rl);
 
 /* conn is borrowed and must outlive resync_free(). */
 int	resync_new(struct event_base *base, natsConnection *conn,

@@ -15,6 +15,7 @@ enum observe_stmt {
 	OS_SET,
 	OS_ADD,
 	OS_LATTICES,
+	OS_LATTICES_UP,
 	OS_COUNT
 };
 
@@ -26,6 +27,9 @@ static const char *const observe_sql[OS_COUNT] = {
 	    " ON CONFLICT (key) DO UPDATE SET value ="
 	    " coalesce(CAST(value AS INTEGER), 0) + excluded.value",
 	[OS_LATTICES] = "SELECT DISTINCT lattice FROM hosts ORDER BY lattice",
+	/* hosts_status (status, lattice) finds the up hosts */
+	[OS_LATTICES_UP] = "SELECT lattice FROM hosts WHERE status = 'up'"
+	    " GROUP BY lattice ORDER BY min(first_seen_ms), lattice",
 };
 
 struct lt_observe {
@@ -121,12 +125,12 @@ lt_observe_state_add(struct lt_observe *o, const char *key, int64_t delta,
 	return write_kv(o, OS_ADD, key, delta, err);
 }
 
-/* Call fn for each lattice of the hosts table. */
-int
-lt_observe_lattices(struct lt_observe *o,
+/* Call fn for each lattice a statement lists. */
+static int
+each_lattice(struct lt_observe *o, enum observe_stmt which,
     int (*fn)(void *arg, const char *lattice), void *arg, struct lt_err *err)
 {
-	sqlite3_stmt *s = o->stmt[OS_LATTICES];
+	sqlite3_stmt *s = o->stmt[which];
 	int r, rc = LT_OK;
 
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
@@ -136,4 +140,20 @@ lt_observe_lattices(struct lt_observe *o,
 		rc = lt_store_err(o->st, err, "observe: lattices");
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* Call fn for each lattice of the hosts table. */
+int
+lt_observe_lattices(struct lt_observe *o,
+    int (*fn)(void *arg, const char *lattice), void *arg, struct lt_err *err)
+{
+	return each_lattice(o, OS_LATTICES, fn, arg, err);
+}
+
+/* Call fn for each lattice with a host up, longest-known first. */
+int
+lt_observe_lattices_up(struct lt_observe *o,
+    int (*fn)(void *arg, const char *lattice), void *arg, struct lt_err *err)
+{
+	return each_lattice(o, OS_LATTICES_UP, fn, arg, err);
 }

@@ -43,5 +43,13 @@ int	lt_observe_state_add(struct lt_observe *o, const char *key,
 int	lt_observe_lattices(struct lt_observe *o,
 	    int (*fn)(void *arg, const char *lattice), void *arg,
 	    struct lt_err *err);
+/*
+ * Like lt_observe_lattices(), only the lattices with at least one host in
+ * status 'up', ordered by the first_seen_ms of their oldest up host (the
+ * lattices known longest first), then by name.
+ */
+int	lt_observe_lattices_up(struct lt_observe *o,
+	    int (*fn)(void *arg, const char *lattice), void *arg,
+	    struct lt_err *err);
 
 #endif
