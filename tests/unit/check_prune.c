@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "observe.h"
 #include "prune.h"
 #include "store.h"
 #include "store_int.h"
@@ -766,6 +767,58 @@ START_TEST(test_hosts_rollback)
 }
 END_TEST
 
+/* Append each lattice to a comma-separated list; stop at "stop". */
+static int
+collect(void *arg, const char *lattice)
+{
+	char *buf = arg;
+
+	if (buf[0] != '\0')
+		strcat(buf, ",");
+	strcat(buf, lattice);
+	return strcmp(lattice, "stop") == 0;
+}
+
+START_TEST(test_observe_lattices_up)
+{
+	struct lt_observe *o;
+	struct lt_err err;
+	char buf[256] = "";
+
+	ck_assert_int_eq(lt_observe_new(st, &o, &err), LT_OK);
+	/* every lattice known, but only "new", "old", "mid" have a host up */
+	add_host("bogus", "X", "stale", 1);
+	add_host("gone", "Y", "stopped", 1);
+	add_host("new", "N", "up", 1);
+	add_host("old", "O", "up", 1);
+	add_host("old", "O2", "stale", 1);
+	add_host("mid", "M", "up", 1);
+	exec_ok("UPDATE hosts SET first_seen_ms = CASE host_id WHEN 'N' THEN"
+	    " 300 WHEN 'O' THEN 100 WHEN 'M' THEN 200 ELSE 1 END");
+	ck_assert_int_eq(lt_observe_lattices(o, collect, buf, &err), LT_OK);
+	ck_assert_str_eq(buf, "bogus,gone,mid,new,old");
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_lattices_up(o, collect, buf, &err),
+	    LT_OK);
+	ck_assert_str_eq(buf, "old,mid,new");
+	/* a tie goes by name; the callback stops the walk */
+	add_host("stop", "S", "up", 1);
+	add_host("a", "A", "up", 1);
+	exec_ok("UPDATE hosts SET first_seen_ms = 100 WHERE host_id IN"
+	    " ('S', 'A')");
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_lattices_up(o, collect, buf, &err),
+	    LT_OK);
+	ck_assert_str_eq(buf, "a,old,stop");
+	/* the statement was reset: a second walk starts over */
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_lattices_up(o, collect, buf, &err),
+	    LT_OK);
+	ck_assert_str_eq(buf, "a,old,stop");
+	lt_observe_free(o);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 prune_suite(void)
@@ -785,6 +838,7 @@ prune_suite(void)
 	tcase_add_test(tc, test_hosts_expire);
 	tcase_add_test(tc, test_hosts_silent_last_goes);
 	tcase_add_test(tc, test_hosts_batch);
+	tcase_add_test(tc, test_observe_lattices_up);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rejects");
 	tcase_add_checked_fixture(tc, setup, teardown);
