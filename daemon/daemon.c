@@ -71,9 +71,17 @@ static int
 record_overflow(struct daemon *d, struct lt_err *err)
 {
 	struct inbox_msg	*ovf, *m;
-	uint64_t		 dropped;
+	uint64_t		 dropped, lost;
 	int			 rc = LT_OK;
 
+	/* nats.c's own pending queue overflowed: nothing left to record */
+	if ((lost = natsconn_take_dropped(d->nc)) > 0) {
+		d->dropped += lost;
+		metrics_overflow(lost);
+		log_warnx_rl("nats-dropped", "nats: subscription pending "
+		    "limit reached, dropped %llu messages",
+		    (unsigned long long)lost);
+	}
 	ovf = inbox_take_overflow(d->inbox, &dropped);
 	if (dropped == 0)
 		return LT_OK;
@@ -276,6 +284,7 @@ static void
 handle_notices(struct daemon *d)
 {
 	struct inbox_notices	n;
+	char			why[256];
 
 	handle_js(d);
 	if (!inbox_notices(d->inbox, &n))
@@ -296,7 +305,8 @@ handle_notices(struct daemon *d)
 		break;
 	case INBOX_CONN_DOWN:
 		if (d->connected)
-			log_warnx("nats: disconnected, reconnecting");
+			log_warnx("nats: disconnected (%s), reconnecting",
+			    natsconn_last_error(d->nc, why, sizeof(why)));
 		d->connected = 0;
 		metrics_nats(0, n.conn_ms);
 		status_update(d);
@@ -305,7 +315,8 @@ handle_notices(struct daemon *d)
 		d->connected = 0;
 		metrics_nats(0, n.conn_ms);
 		if (!d->stopping) {
-			log_warnx("nats: connection closed");
+			log_warnx("nats: connection closed: %s",
+			    natsconn_last_error(d->nc, why, sizeof(why)));
 			d->status = 1;
 			event_base_loopexit(d->base, NULL);
 		}
@@ -658,7 +669,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	    http_start(d.base, cf, &d.http) == -1)
 		goto out;
 	d.window_start_ms = clock_now_ms();
-	if (natsconn_open(d.base, cf, d.inbox, &d.nc, &connected) == -1)
+	if (natsconn_open(cf, d.inbox, &d.nc, &connected) == -1)
 		goto out;
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,
 	    d.ev_wake, d.obs, &d.js) == -1)

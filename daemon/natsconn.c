@@ -1,6 +1,13 @@
 /*
  * natsconn.c - NATS via nats.c and its libevent adapter.
+ *
+ * The adapter is attached to an event_base of our own, run by a dedicated
+ * I/O thread: the socket is read while the loop thread folds a batch, so
+ * a flood fills (and overflows, visibly) the inbox instead of making
+ * nats-server cut latticed off as a slow consumer, losing what it had
+ * queued with no record.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +26,31 @@
 #include "natsconn.h"
 
 #define MAX_SUBS	(CONFIG_MAX_LIST * 3)
+/* the inbox (inbox_max) is the bound that matters; nats.c's pending
+   queue only has to absorb a delivery thread waiting on the inbox lock */
+#define PENDING_MSGS	1000000
+#define PENDING_BYTES	(256 * 1024 * 1024)
 
 struct natsconn {
 	natsOptions		*opts;
 	natsConnection		*nc;
 	natsSubscription	*subs[MAX_SUBS];
+	int64_t			 subdropped[MAX_SUBS]; /* last seen */
 	int			 nsubs;
 	struct inbox		*inbox;
+	struct event_base	*iobase;	/* the adapter's loop */
+	pthread_t		 io;
+	int			 io_started;
 	pthread_t		 probe;
 	int			 probe_started;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
 	int			 stop;
 	int			 closed;
+	char			 lasterr[256];	/* why it last failed */
 };
+
+static const char *scrub(const char *, char *, size_t);
 
 /* Initialise the library. */
 int
@@ -42,6 +60,32 @@ natsconn_init(void)
 	if (nats_Open(-1) != NATS_OK)
 		return -1;
 	return 0;
+}
+
+/*
+ * Remember why the connection failed (any thread).  nats.c overwrites its
+ * last error with "No server available" once it gives up, which would hide
+ * the reason that matters (e.g. "Authorization Violation").
+ */
+static void
+note_error(struct natsconn *nc, natsConnection *c)
+{
+	const char	*txt = NULL;
+	natsStatus	 s;
+	char		 buf[sizeof(nc->lasterr)];
+
+	if (c == NULL)
+		return;
+	s = natsConnection_GetLastError(c, &txt);
+	if (s == NATS_OK || s == NATS_NO_SERVER ||
+	    s == NATS_NOT_YET_CONNECTED || s == NATS_CONNECTION_CLOSED)
+		return;
+	if (txt == NULL || *txt == '\0')
+		txt = natsStatus_GetText(s);
+	scrub(txt, buf, sizeof(buf));
+	pthread_mutex_lock(&nc->mtx);
+	memcpy(nc->lasterr, buf, sizeof(nc->lasterr));
+	pthread_mutex_unlock(&nc->mtx);
 }
 
 /* Copy a message into the inbox (nats.c thread). */
@@ -64,7 +108,7 @@ on_disconnected(natsConnection *c, void *arg)
 {
 	struct natsconn	*nc = arg;
 
-	(void)c;
+	note_error(nc, c);
 	inbox_notice_conn(nc->inbox, INBOX_CONN_DOWN, clock_now_ms());
 }
 
@@ -75,6 +119,9 @@ on_connected(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	(void)c;
+	pthread_mutex_lock(&nc->mtx);
+	nc->lasterr[0] = '\0';
+	pthread_mutex_unlock(&nc->mtx);
 	inbox_notice_conn(nc->inbox, INBOX_CONN_UP, clock_now_ms());
 }
 
@@ -84,7 +131,7 @@ on_closed(natsConnection *c, void *arg)
 {
 	struct natsconn	*nc = arg;
 
-	(void)c;
+	note_error(nc, c);
 	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, clock_now_ms());
 	/* last callback: natsconn_close() waits for it before freeing */
 	pthread_mutex_lock(&nc->mtx);
@@ -100,11 +147,23 @@ on_error(natsConnection *c, natsSubscription *sub, natsStatus s, void *arg)
 	struct natsconn	*nc = arg;
 	char		 buf[160];
 
-	(void)c;
+	if (s != NATS_SLOW_CONSUMER)
+		note_error(nc, c);
 	snprintf(buf, sizeof(buf), "nats: %s%s%s", natsStatus_GetText(s),
 	    sub != NULL ? " on " : "",
 	    sub != NULL ? natsSubscription_GetSubject(sub) : "");
 	inbox_notice_error(nc->inbox, buf);
+}
+
+/* Run the adapter's loop until natsconn_close() ends it (I/O thread). */
+static void *
+io_main(void *arg)
+{
+	struct natsconn	*nc = arg;
+
+	if (event_base_loop(nc->iobase, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
+		log_warnx("nats: i/o loop failed");
+	return NULL;
 }
 
 /* Is the probe told to stop? */
@@ -161,10 +220,37 @@ redact_url(const char *url, char *buf, size_t len)
 	return buf;
 }
 
+/* Copy msg into buf with the credentials of every URL in it replaced by
+   ***: nats.c's error texts may quote a URL. */
+static const char *
+scrub(const char *msg, char *buf, size_t len)
+{
+	const char	*p = msg != NULL ? msg : "no error text", *host, *at;
+	size_t		 o = 0, n;
+
+	while (*p != '\0' && o + 1 < len) {
+		if (strncmp(p, "://", 3) == 0) {
+			host = p + 3;
+			n = strcspn(host, " \t/,;'\"");
+			at = memchr(host, '@', n);
+			o += (size_t)snprintf(buf + o, len - o, "://%s",
+			    at != NULL ? "***" : "");
+			if (o >= len)
+				break;
+			p = at != NULL ? at : host;
+			continue;
+		}
+		buf[o++] = *p++;
+	}
+	if (o >= len)
+		o = len - 1;
+	buf[o] = '\0';
+	return buf;
+}
+
 /* Apply the config to nats.c options. */
 static natsStatus
-set_options(struct natsconn *nc, struct event_base *base,
-    const struct config *cf)
+set_options(struct natsconn *nc, const struct config *cf)
 {
 	natsOptions	*o = NULL;
 	natsStatus	 s;
@@ -212,7 +298,7 @@ set_options(struct natsconn *nc, struct event_base *base,
 		s = natsOptions_LoadCertificatesChain(o, cf->tls_cert,
 		    cf->tls_key);
 	if (s == NATS_OK)
-		s = natsOptions_SetEventLoop(o, base, natsLibevent_Attach,
+		s = natsOptions_SetEventLoop(o, nc->iobase, natsLibevent_Attach,
 		    natsLibevent_Read, natsLibevent_Write,
 		    natsLibevent_Detach);
 	return s;
@@ -232,23 +318,24 @@ subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
 	    on_msg, nc);
 	if (s != NATS_OK)
 		return s;
-	/* the inbox is the bound that matters; let nats.c hold a lot */
-	natsSubscription_SetPendingLimits(nc->subs[nc->nsubs], 1000000,
-	    1024 * 1024 * 1024);
+	s = natsSubscription_SetPendingLimits(nc->subs[nc->nsubs],
+	    PENDING_MSGS, PENDING_BYTES);
 	nc->nsubs++;
+	if (s != NATS_OK)
+		return s;
 	log_debug("nats: subscribed to %s", subj);
 	return NATS_OK;
 }
 
 /* Connect, subscribe and start the readiness probe. */
 int
-natsconn_open(struct event_base *base, const struct config *cf,
-    struct inbox *ib, struct natsconn **out, int *connected)
+natsconn_open(const struct config *cf, struct inbox *ib,
+    struct natsconn **out, int *connected)
 {
 	struct natsconn	*nc;
 	natsStatus	 s;
 	size_t		 i;
-	char		 ubuf[512];
+	char		 ubuf[512], ebuf[256];
 
 	*out = NULL;
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
@@ -256,19 +343,32 @@ natsconn_open(struct event_base *base, const struct config *cf,
 	pthread_mutex_init(&nc->mtx, NULL);
 	pthread_cond_init(&nc->cond, NULL);
 	nc->inbox = ib;
-	if ((s = set_options(nc, base, cf)) != NATS_OK) {
+	/* natsconn_init() made libevent thread-aware: the adapter's events
+	   are added from nats.c's threads and ours */
+	if ((nc->iobase = event_base_new()) == NULL) {
+		log_warnx("nats: cannot create the i/o loop");
+		goto fail;
+	}
+	if (pthread_create(&nc->io, NULL, io_main, nc) != 0) {
+		log_warn("nats: i/o thread");
+		goto fail;
+	}
+	nc->io_started = 1;
+	if ((s = set_options(nc, cf)) != NATS_OK) {
 		log_warnx("nats: options: %s: %s", natsStatus_GetText(s),
 		    nats_GetLastError(NULL));
 		goto fail;
 	}
 	s = natsConnection_Connect(&nc->nc, nc->opts);
+	note_error(nc, nc->nc);
 	if (s == NATS_NOT_YET_CONNECTED) {
-		log_warnx("nats: %s not reachable yet, retrying",
-		    redact_url(cf->nats_url[0], ubuf, sizeof(ubuf)));
+		log_warnx("nats: %s not reachable yet (%s), retrying",
+		    redact_url(cf->nats_url[0], ubuf, sizeof(ubuf)),
+		    natsconn_last_error(nc, ebuf, sizeof(ebuf)));
 		*connected = 0;
 	} else if (s != NATS_OK) {
 		log_warnx("nats: connect: %s: %s", natsStatus_GetText(s),
-		    nats_GetLastError(NULL));
+		    scrub(nats_GetLastError(NULL), ebuf, sizeof(ebuf)));
 		goto fail;
 	} else
 		*connected = 1;
@@ -283,8 +383,11 @@ natsconn_open(struct event_base *base, const struct config *cf,
 			s = subscribe(nc, "wasmbus.rpcevt.%s",
 			    cf->lattices[i]);
 		if (s != NATS_OK) {
-			log_warnx("nats: subscribe %s: %s", cf->lattices[i],
-			    natsStatus_GetText(s));
+			/* the connection may have closed already (refused
+			   credentials): say why */
+			log_warnx("nats: subscribe %s: %s (last error: %s)",
+			    cf->lattices[i], natsStatus_GetText(s),
+			    natsconn_last_error(nc, ebuf, sizeof(ebuf)));
 			goto fail;
 		}
 	}
@@ -307,6 +410,61 @@ natsconn_connection(struct natsconn *nc)
 	return nc->nc;
 }
 
+/* Why the connection last failed, scrubbed of credentials. */
+const char *
+natsconn_last_error(struct natsconn *nc, char *buf, size_t len)
+{
+	const char	*txt = NULL;
+	natsStatus	 s = NATS_OK;
+	char		 cur[sizeof(nc->lasterr)], why[sizeof(nc->lasterr)];
+
+	if (nc == NULL) {
+		snprintf(buf, len, "no error reported");
+		return buf;
+	}
+	cur[0] = '\0';
+	if (nc->nc != NULL)
+		s = natsConnection_GetLastError(nc->nc, &txt);
+	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+		if (txt == NULL || *txt == '\0')
+			txt = natsStatus_GetText(s);
+		scrub(txt, cur, sizeof(cur));
+	}
+	pthread_mutex_lock(&nc->mtx);
+	memcpy(why, nc->lasterr, sizeof(why));
+	pthread_mutex_unlock(&nc->mtx);
+	if (cur[0] != '\0' && why[0] != '\0' && strcmp(cur, why) != 0)
+		snprintf(buf, len, "%s, after: %s", cur, why);
+	else if (cur[0] != '\0' || why[0] != '\0')
+		snprintf(buf, len, "%s", cur[0] != '\0' ? cur : why);
+	else
+		snprintf(buf, len, "no error reported");
+	return buf;
+}
+
+/* Messages nats.c dropped past the pending limits since the last call
+   (loop thread). */
+uint64_t
+natsconn_take_dropped(struct natsconn *nc)
+{
+	uint64_t	total = 0;
+	int64_t		n;
+	int		i;
+
+	if (nc == NULL)
+		return 0;
+	for (i = 0; i < nc->nsubs; i++) {
+		/* fails once unsubscribed: nothing more can drop */
+		if (nc->subs[i] == NULL ||
+		    natsSubscription_GetDropped(nc->subs[i], &n) != NATS_OK)
+			continue;
+		if (n > nc->subdropped[i])
+			total += (uint64_t)(n - nc->subdropped[i]);
+		nc->subdropped[i] = n;
+	}
+	return total;
+}
+
 /* Stop taking messages. */
 void
 natsconn_unsubscribe(struct natsconn *nc)
@@ -326,6 +484,8 @@ natsconn_unsubscribe(struct natsconn *nc)
  * Close the connection and free everything.  nats.c calls back from its
  * own threads after natsConnection_Close() returns, so wait for the closed
  * callback and for the library's threads before freeing what they use.
+ * The I/O loop runs until the connection is closed (the final flush needs
+ * it, and nats.c detaches from it while closing), then is stopped.
  */
 void
 natsconn_close(struct natsconn *nc)
@@ -357,6 +517,14 @@ natsconn_close(struct natsconn *nc)
 	natsConnection_Destroy(nc->nc);
 	natsOptions_Destroy(nc->opts);
 	nats_CloseAndWait(2000);
+	if (nc->io_started) {
+		/* loopexit, unlike loopbreak, is not lost if the thread has
+		   not entered the loop yet */
+		event_base_loopexit(nc->iobase, NULL);
+		pthread_join(nc->io, NULL);
+	}
+	if (nc->iobase != NULL)
+		event_base_free(nc->iobase);
 	pthread_cond_destroy(&nc->cond);
 	pthread_mutex_destroy(&nc->mtx);
 	free(nc);

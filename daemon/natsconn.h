@@ -1,8 +1,10 @@
 /*
  * natsconn.h - the NATS connection: options, subscriptions, callbacks.
  *
- * The only module that sees nats.c's libevent adapter.  Callbacks run on
- * nats.c's threads and only push into the inbox.  Subscribes, for each
+ * The only module that sees nats.c's libevent adapter, which it attaches
+ * to an event_base of its own run by a dedicated I/O thread, so the socket
+ * is read while the loop thread folds.  Callbacks run on nats.c's threads
+ * and only push into the inbox.  Subscribes, for each
  * lattice L (or "*"), to wasmbus.evt.L.>, wasmbus.evt.L and
  * wasmbus.rpcevt.L.  Readiness is confirmed by a flush on a helper thread
  * (never on the loop thread), which posts inbox_notice_live().
@@ -10,10 +12,12 @@
 #ifndef NATSCONN_H
 #define NATSCONN_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <nats/nats.h>
 
 struct config;
-struct event_base;
 struct inbox;
 struct natsconn;
 
@@ -22,14 +26,21 @@ int	natsconn_init(void);
 /* Connect (retrying in the background if the server is not there yet),
    subscribe and start the readiness probe.  *connected says whether the
    first connect succeeded. */
-int	natsconn_open(struct event_base *base, const struct config *cf,
-	    struct inbox *ib, struct natsconn **out, int *connected);
+int	natsconn_open(const struct config *cf, struct inbox *ib,
+	    struct natsconn **out, int *connected);
 /* The nats.c connection (borrowed; valid until natsconn_close()). */
 natsConnection *natsconn_connection(struct natsconn *nc);
+/* Why the connection last failed ("Authorization Violation"), scrubbed of
+   credentials, into buf; "no error reported" when nats.c has none. */
+const char *natsconn_last_error(struct natsconn *nc, char *buf, size_t len);
+/* Messages nats.c dropped past the subscriptions' pending limits since
+   the last call (loop thread only; NULL: 0).  Lost without a record:
+   count and log them like inbox overflows. */
+uint64_t natsconn_take_dropped(struct natsconn *nc);
 /* Stop taking messages (unsubscribe every subscription). */
 void	natsconn_unsubscribe(struct natsconn *nc);
-/* Close, join the probe, release nats.c and free.  NULL still releases
-   nats.c. */
+/* Close, join the probe, release nats.c, stop and join the I/O thread
+   and free.  NULL still releases nats.c. */
 void	natsconn_close(struct natsconn *nc);
 
 #endif
