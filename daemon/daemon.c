@@ -61,7 +61,13 @@ struct daemon {
 static void
 die(struct daemon *d, const char *what, const struct lt_err *err)
 {
-	log_warnx("%s: %s: %s", what, lt_strerror(err->code), err->msg);
+	const char	*cls = lt_strerror(err->code);
+
+	/* store errors already say "store: ..." */
+	if (strncmp(err->msg, cls, strlen(cls)) == 0)
+		log_warnx("%s: %s", what, err->msg);
+	else
+		log_warnx("%s: %s: %s", what, cls, err->msg);
 	d->status = 1;
 	event_base_loopexit(d->base, NULL);
 }
@@ -116,7 +122,7 @@ js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
 	    &err) != LT_OK) {
 		metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
 		inbox_msg_free(head);
-		die(d, "store", &err);
+		die(d, "fold", &err);
 		return -1;
 	}
 	d->folded += d->jsc.folded - before;
@@ -252,7 +258,7 @@ fail:
 	metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
 	lt_fold_rollback(d->fold);
 	inbox_msg_free(head);
-	die(d, "store", &err);
+	die(d, "fold", &err);
 	return -1;
 }
 
