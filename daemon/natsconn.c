@@ -354,6 +354,8 @@ natsconn_open(const struct config *cf, struct inbox *ib,
 		goto fail;
 	}
 	nc->io_started = 1;
+	/* visible in top -H, /proc/PID/task/N/comm */
+	pthread_setname_np(nc->io, "nats-io");
 	if ((s = set_options(nc, cf)) != NATS_OK) {
 		log_warnx("nats: options: %s: %s", natsStatus_GetText(s),
 		    nats_GetLastError(NULL));
