@@ -1,7 +1,11 @@
 /*
  * store.h - the SQLite file: open, migrate, transactions, statements.
  *
- * The only module (with its migration table) that includes <sqlite3.h>.
+ * <sqlite3.h> stays behind this wall: the lib/ modules that keep SQL
+ * (fold, stale, alert, outbox, census, prune, observe) reach the connection
+ * only through store_int.h, each with its own statement table prepared
+ * once; nothing outside lib/ sees SQLite (latticectl, a separate read-only
+ * program, opens the file itself).
  * lt_store_open() opens or creates the file (mode 0640), sets WAL,
  * synchronous=NORMAL, busy_timeout and foreign_keys, applies the embedded
  * migrations from schema/ in order (each in its own transaction, tracked by
