@@ -220,13 +220,20 @@ redact_url(const char *url, char *buf, size_t len)
 	return buf;
 }
 
-/* Copy msg into buf with the credentials of every URL in it replaced by
-   ***: nats.c's error texts may quote a URL. */
+/* Copy msg into buf without nats.c's "(conn.c:123): " prefix and with
+   the credentials of every URL in it replaced by ***: nats.c's error
+   texts may quote a URL. */
 static const char *
 scrub(const char *msg, char *buf, size_t len)
 {
 	const char	*p = msg != NULL ? msg : "no error text", *host, *at;
 	size_t		 o = 0, n;
+
+	if (*p == '(' && (at = strstr(p, "): ")) != NULL &&
+	    at - p < 40 && memchr(p, ':', (size_t)(at - p)) != NULL)
+		p = at + 3;
+	if (*p == '\0')
+		p = "no error text";
 
 	while (*p != '\0' && o + 1 < len) {
 		if (strncmp(p, "://", 3) == 0) {
@@ -268,9 +275,6 @@ set_options(struct natsconn *nc, const struct config *cf)
 		s = natsOptions_SetReconnectWait(o, cf->reconnect_wait_ms);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectJitter(o, 100, 1000);
-	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected,
-		    nc);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, on_disconnected, nc);
 	if (s == NATS_OK)
@@ -361,16 +365,33 @@ natsconn_open(const struct config *cf, struct inbox *ib,
 		    nats_GetLastError(NULL));
 		goto fail;
 	}
+	/*
+	 * One plain attempt first: with retry-on-failed-connect, nats.c
+	 * wipes the reason (e.g. "Authorization Violation") when its
+	 * reconnect thread starts, racing us to read it.
+	 */
 	s = natsConnection_Connect(&nc->nc, nc->opts);
-	note_error(nc, nc->nc);
-	if (s == NATS_NOT_YET_CONNECTED) {
-		log_warnx("nats: %s not reachable yet (%s), retrying",
-		    redact_url(cf->nats_url[0], ubuf, sizeof(ubuf)),
-		    natsconn_last_error(nc, ebuf, sizeof(ebuf)));
-		*connected = 0;
-	} else if (s != NATS_OK) {
+	if (s == NATS_CONNECTION_AUTH_FAILED) {
 		log_warnx("nats: connect: %s: %s", natsStatus_GetText(s),
 		    scrub(nats_GetLastError(NULL), ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	if (s != NATS_OK) {
+		log_warnx("nats: %s not reachable yet (%s), retrying",
+		    redact_url(cf->nats_url[0], ubuf, sizeof(ubuf)),
+		    scrub(nats_GetLastError(NULL), ebuf, sizeof(ebuf)));
+		s = natsOptions_SetRetryOnFailedConnect(nc->opts, true,
+		    on_connected, nc);
+		if (s == NATS_OK)
+			s = natsConnection_Connect(&nc->nc, nc->opts);
+		note_error(nc, nc->nc);
+	}
+	if (s == NATS_NOT_YET_CONNECTED)
+		*connected = 0;
+	else if (s != NATS_OK) {
+		log_warnx("nats: connect: %s: %s (%s)", natsStatus_GetText(s),
+		    scrub(nats_GetLastError(NULL), ebuf, sizeof(ebuf)),
+		    natsconn_last_error(nc, ubuf, sizeof(ubuf)));
 		goto fail;
 	} else
 		*connected = 1;
