@@ -17,6 +17,13 @@
 #include "store_int.h"
 
 
+/*
+ * Page cache per connection: 32 MiB (negative cache_size is KiB).  The
+ * default 2 MiB made every batch re-read index pages of events through
+ * pread; 32 MiB stays well inside the 64 MiB RSS budget.
+ */
+#define LT_STORE_CACHE_PRAGMA	"PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192"
+
 /* The core statement table, parallel to enum lt_stmt. */
 const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -438,7 +445,8 @@ store_open(const char *path, int readonly, struct lt_store **out,
 	if (!readonly && exec(st, "PRAGMA journal_mode = WAL", err) != LT_OK)
 		goto fail;
 	if (exec(st, "PRAGMA synchronous = NORMAL", err) != LT_OK ||
-	    exec(st, "PRAGMA foreign_keys = ON", err) != LT_OK)
+	    exec(st, "PRAGMA foreign_keys = ON", err) != LT_OK ||
+	    exec(st, LT_STORE_CACHE_PRAGMA, err) != LT_OK)
 		goto fail;
 	if (check_schema(st, path, &uv, err) != LT_OK)
 		goto fail;
