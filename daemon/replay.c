@@ -1,7 +1,8 @@
 /*
  * replay.c - fold a JSONL file (--replay): each line a bare CloudEvent or
  * {"subject": "...", "event": {...}}.  cJSON is used only to unwrap the
- * second form and read `time`; decoding proper is lib/'s job.
+ * second form and read `time` when lib/'s raw member scanner cannot;
+ * decoding proper is lib/'s job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,18 @@
 #include "timeutil.h"
 
 #define REPLAY_BATCH	1000
+#define REPLAY_MAX_DEPTH 512	/* nesting the line scanner accepts; the
+				   decoder applies the configured limit */
 
 /*
- * Split a line into subject and payload.  *payload is either line itself
- * or a new string in *owned.  Reads the event's time into *time_ms.
+ * Split a line into subject and payload with cJSON (the slow path, for
+ * lines the raw scanner does not take).  *payload is either line itself or
+ * a new string in *owned.  Reads the event's time into *time_ms.
  */
 static void
-unwrap(const char *line, size_t len, char **subject, const char **payload,
-    size_t *plen, char **owned, int64_t *time_ms, int *time_ok)
+unwrap_json(const char *line, size_t len, char **subject,
+    const char **payload, size_t *plen, char **owned, int64_t *time_ms,
+    int *time_ok)
 {
 	cJSON		*root, *ev, *subj, *t;
 
@@ -54,6 +59,69 @@ unwrap(const char *line, size_t len, char **subject, const char **payload,
 	    strlen(t->valuestring), time_ms) == 0)
 		*time_ok = 1;
 	cJSON_Delete(root);
+}
+
+/* Whether a raw span is a JSON string without escapes. */
+static int
+plain_string(const char *p, const struct lt_ce_span *sp)
+{
+	return sp->len >= 2 && p[sp->off] == '"' &&
+	    memchr(p + sp->off + 1, '\\', sp->len - 2) == NULL;
+}
+
+/*
+ * Split a line into subject and payload without building a tree: the
+ * payload is the raw "event" member (or the whole line), so it is neither
+ * copied nor re-printed.  Lines the raw scanner refuses (cJSON is more
+ * lenient) or with escapes in the subject or time go to unwrap_json().
+ */
+static void
+unwrap(const char *line, size_t len, char **subject, const char **payload,
+    size_t *plen, char **owned, int64_t *time_ms, int *time_ok)
+{
+	static const char *const top[] = { "subject", "event", "time" };
+	static const char *const inner[] = { "time" };
+	struct lt_ce_span sp[3], ts;
+	const char *ev = line;
+	size_t evlen = len;
+
+	*subject = NULL;
+	*payload = line;
+	*plen = len;
+	*owned = NULL;
+	*time_ok = 0;
+	if (lt_ce_member_spans(line, len, REPLAY_MAX_DEPTH, top, 3, sp,
+	    NULL) != LT_OK || line[0] != '{')
+		goto slow;
+	ts = sp[2];
+	if (sp[0].len > 0 && line[sp[0].off] == '"' && sp[1].len > 0) {
+		if (!plain_string(line, &sp[0]))
+			goto slow;
+		ev = line + sp[1].off;
+		evlen = sp[1].len;
+		if (ev[0] != '{')
+			ts.len = 0;
+		else if (lt_ce_member_spans(ev, evlen, REPLAY_MAX_DEPTH,
+		    inner, 1, &ts, NULL) != LT_OK)
+			goto slow;
+		if ((*subject = strndup(line + sp[0].off + 1,
+		    sp[0].len - 2)) == NULL)
+			goto slow;
+		*payload = ev;
+		*plen = evlen;
+	}
+	if (ts.len > 0 && ev[ts.off] == '"') {
+		if (!plain_string(ev, &ts)) {
+			free(*subject);
+			goto slow;
+		}
+		if (lt_time_parse(ev + ts.off + 1, ts.len - 2, time_ms) == 0)
+			*time_ok = 1;
+	}
+	return;
+slow:
+	unwrap_json(line, len, subject, payload, plen, owned, time_ms,
+	    time_ok);
 }
 
 /*

@@ -340,6 +340,25 @@ scan_word(struct scan *S, const char *w, size_t n)
 	return LT_OK;
 }
 
+/* Which of keys[] (not yet found) the quoted raw key q[0..n) names, or
+   -1. */
+static int
+match_key(const unsigned char *q, size_t n, const char *const *keys,
+    size_t nkeys, const struct lt_ce_span *spans)
+{
+	size_t k, kl;
+
+	if (n < 2)
+		return -1;
+	for (k = 0; k < nkeys; k++) {
+		kl = strlen(keys[k]);
+		if (spans[k].len == 0 && n - 2 == kl &&
+		    memcmp(q + 1, keys[k], kl) == 0)
+			return (int)k;
+	}
+	return -1;
+}
+
 enum scan_state {
 	SS_VALUE,		/* a value is due */
 	SS_VALUE_OR_CLOSE,	/* after '[' */
@@ -350,22 +369,26 @@ enum scan_state {
 };
 
 /*
- * Validate buf as one RFC 8259 JSON text no deeper than lim->max_depth.
- * Sets *data_off and *data_len to the raw top-level "data" value (the first
- * one, as cJSON lookups take), *data_len = 0 when there is none.
+ * Validate buf as one RFC 8259 JSON text no deeper than max_depth.  For
+ * each of the nkeys keys, sets spans[k] to the raw value of the top-level
+ * member of that name (the first one, as cJSON lookups take; a key is
+ * matched on its raw bytes, so an escaped key never matches), len 0 when
+ * there is none.
  */
 static int
-prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
-    struct lt_err *err, size_t *data_off, size_t *data_len)
+prescan(const unsigned char *p, size_t len, int max_depth,
+    struct lt_err *err, const char *const *keys, size_t nkeys,
+    struct lt_ce_span *spans)
 {
 	struct scan		 S = { p, len, 0, err };
 	unsigned char		 small[64], *stack = small;
-	size_t			 depth = 0, cap = sizeof(small), key = 0;
+	size_t			 depth = 0, cap = sizeof(small), key = 0, k;
 	enum scan_state		 st = SS_VALUE;
-	int			 rc = LT_OK, in_data = 0, found = 0;
+	int			 rc = LT_OK, in_key = -1;
 	unsigned char		 c;
 
-	*data_off = *data_len = 0;
+	for (k = 0; k < nkeys; k++)
+		spans[k].off = spans[k].len = 0;
 	for (;;) {
 		scan_ws(&S);
 		if (S.i >= len)
@@ -382,11 +405,11 @@ prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
 			/* FALLTHROUGH */
 		case SS_VALUE:
 			if (c == '{' || c == '[') {
-				if (lim->max_depth < 0 ||
-				    depth >= (size_t)lim->max_depth) {
+				if (max_depth < 0 ||
+				    depth >= (size_t)max_depth) {
 					rc = lt_err_set(err, LT_ELIMIT, "",
 					    "json nested deeper than %d",
-					    lim->max_depth);
+					    max_depth);
 					goto done;
 				}
 				if (depth == cap) {
@@ -443,9 +466,9 @@ prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
 			key = S.i;
 			if ((rc = scan_string(&S)) != LT_OK)
 				goto done;
-			if (depth == 1 && !found && S.i - key == 6 &&
-			    memcmp(p + key, "\"data\"", 6) == 0)
-				in_data = 1;
+			if (depth == 1)
+				in_key = match_key(p + key, S.i - key, keys,
+				    nkeys, spans);
 			st = SS_COLON;
 			break;
 		case SS_COLON:
@@ -454,9 +477,9 @@ prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
 				goto done;
 			}
 			S.i++;
-			if (in_data && depth == 1) {
+			if (in_key >= 0 && depth == 1) {
 				scan_ws(&S);
-				*data_off = S.i;
+				spans[in_key].off = S.i;
 			}
 			st = SS_VALUE;
 			break;
@@ -479,11 +502,10 @@ prescan(const unsigned char *p, size_t len, const struct lt_limits *lim,
 			}
 			break;
 		}
-		/* The "data" value ends when a value completes at depth 1. */
-		if (in_data && st == SS_AFTER && depth == 1) {
-			*data_len = S.i - *data_off;
-			in_data = 0;
-			found = 1;
+		/* A wanted value ends when a value completes at depth 1. */
+		if (in_key >= 0 && st == SS_AFTER && depth == 1) {
+			spans[in_key].len = S.i - spans[in_key].off;
+			in_key = -1;
 		}
 	}
 	if (st != SS_AFTER || depth != 0)
@@ -493,8 +515,22 @@ done:
 	if (stack != small)
 		free(stack);
 	if (rc != LT_OK)
-		*data_off = *data_len = 0;
+		for (k = 0; k < nkeys; k++)
+			spans[k].off = spans[k].len = 0;
 	return rc;
+}
+
+/* Find the raw top-level members keys[] of one JSON text (ce.h). */
+int
+lt_ce_member_spans(const char *buf, size_t len, int max_depth,
+    const char *const *keys, size_t nkeys, struct lt_ce_span *spans,
+    struct lt_err *err)
+{
+	lt_err_clear(err);
+	if (buf == NULL)
+		return lt_err_set(err, LT_EINVAL, "", "no buffer");
+	return prescan((const unsigned char *)buf, len, max_depth, err, keys,
+	    nkeys, spans);
 }
 
 /* Return obj[key], or NULL when absent or JSON null. */
@@ -1528,6 +1564,8 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	struct lt_limits	 deflim;
 	struct dec		 D;
 	struct ce_box		*box = NULL;
+	static const char *const data_key[] = { "data" };
+	struct lt_ce_span	 dspan;
 	cJSON			*root = NULL;
 	const char		*end = NULL;
 	size_t			 cap, off, n;
@@ -1545,9 +1583,11 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	if (len > lim->max_payload)
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
-	if ((rc = prescan((const unsigned char *)buf, len, lim, err, &off,
-	    &n)) != LT_OK)
+	if ((rc = prescan((const unsigned char *)buf, len, lim->max_depth,
+	    err, data_key, 1, &dspan)) != LT_OK)
 		return rc;
+	off = dspan.off;
+	n = dspan.len;
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root == NULL) {
 		rc = lt_err_set(err, LT_EPARSE, "", "not json");
