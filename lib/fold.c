@@ -83,6 +83,7 @@ struct ctx {
 struct host {
 	int		 exists;
 	enum hstatus	 status;
+	enum hstatus	 status0;	/* as loaded (or created) */
 	int64_t		 state_ms, first_seen, status_changed;
 	int64_t		 last_hb, interval, hash;
 	int		 has_hb, has_interval, has_hash;
@@ -427,6 +428,7 @@ host_load(struct lt_fold *f, struct ctx *c, struct host *h,
 	st = sqlite3_column_text(s, 0);
 	h->status = st == NULL ? HS_UP : st[0] == 'u' ? HS_UP :
 	    st[2] == 'a' ? HS_STALE : HS_STOPPED;
+	h->status0 = h->status;
 	h->state_ms = sqlite3_column_int64(s, 1);
 	if ((h->has_hb = sqlite3_column_type(s, 2) != SQLITE_NULL))
 		h->last_hb = sqlite3_column_int64(s, 2);
@@ -465,7 +467,7 @@ host_create(struct lt_fold *f, struct ctx *c, struct host *h,
 	sqlite3_bind_int64(s, 4, c->evtime);
 	memset(h, 0, sizeof(*h));
 	h->exists = 1;
-	h->status = HS_UP;
+	h->status = h->status0 = HS_UP;
 	h->first_seen = h->status_changed = c->recv;
 	h->state_ms = c->evtime;
 	return run(f, s, NULL, err);
@@ -476,10 +478,16 @@ static int
 host_store(struct lt_fold *f, struct ctx *c, struct host *h,
     struct lt_err *err)
 {
-	sqlite3_stmt *s = S(f, LT_ST_HOST_UPDATE);
+	sqlite3_stmt *s;
 
+	if (h->status == h->status0)
+		s = S(f, LT_ST_HOST_UPDATE_SAME);
+	else {
+		s = S(f, LT_ST_HOST_UPDATE);
+		bt(s, 3, hstatus_name[h->status]);
+		sqlite3_bind_int64(s, 13, h->status_changed);
+	}
 	bhost(s, c);
-	bt(s, 3, hstatus_name[h->status]);
 	bt(s, 4, h->friendly_name);
 	bt(s, 5, h->version);
 	bt(s, 6, h->labels);
@@ -489,7 +497,6 @@ host_store(struct lt_fold *f, struct ctx *c, struct host *h,
 	sqlite3_bind_int64(s, 10, c->recv);
 	bi(s, 11, h->last_hb, h->has_hb);
 	bi(s, 12, h->interval, h->has_interval);
-	sqlite3_bind_int64(s, 13, h->status_changed);
 	sqlite3_bind_int64(s, 14, h->state_ms);
 	bi(s, 15, h->hash, h->has_hash);
 	return run(f, s, NULL, err);

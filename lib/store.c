@@ -59,6 +59,23 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " last_heartbeat_ms = ?11, heartbeat_interval_ms = ?12,"
 	    " status_changed_ms = ?13, state_ms = ?14, inventory_hash = ?15"
 	    " WHERE lattice = ?1 AND host_id = ?2",
+	/*
+	 * HOST_UPDATE without status and status_changed_ms, for an event
+	 * that leaves the status as it was: writing status (indexed by
+	 * hosts_status) makes SQLite update in two passes through an
+	 * ephemeral table, one per event.
+	 */
+	[LT_ST_HOST_UPDATE_SAME] =
+	    "UPDATE hosts SET"
+	    " friendly_name = COALESCE(?4, friendly_name),"
+	    " version = COALESCE(?5, version),"
+	    " labels = COALESCE(?6, labels),"
+	    " uptime_seconds = COALESCE(?7, uptime_seconds),"
+	    " stop_reason = CASE WHEN ?8 THEN ?9 ELSE stop_reason END,"
+	    " last_seen_ms = MAX(last_seen_ms, ?10),"
+	    " last_heartbeat_ms = ?11, heartbeat_interval_ms = ?12,"
+	    " state_ms = ?14, inventory_hash = ?15"
+	    " WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_CLEAR_COMPS] =
 	    "DELETE FROM components WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_CLEAR_PROVS] =
