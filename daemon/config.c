@@ -536,7 +536,7 @@ config_load(const char *path, int must_exist,
 	cf->batch_delay_ms = 50;
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
-	cf->inbox_max = 100000;
+	cf->inbox_max = 20000;
 	lt_limits_default(&cf->limits);
 	cf->js_stream = strdup("latticed_events");
 	cf->js_durable = strdup("latticed");
