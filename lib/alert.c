@@ -33,6 +33,7 @@ enum alert_stmt {
 	AS_SWEEP_HOSTS,
 	AS_GONE_HOST,
 	AS_GONE_SILENT,
+	AS_ACTIVE_KINDS,
 	AS_COUNT
 };
 
@@ -94,11 +95,30 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
 	    " AND h.host_id = j.value WHERE h.status = 'stale')",
+	[AS_ACTIVE_KINDS] =
+	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
 };
+
+/* Kinds the fold resolves, as bits of lt_alert.active (one for the rest). */
+static const char *const kind_bits[] = {
+	"host_stale", "host_stopped", "provider_unhealthy",
+	"component_scale_failed", "provider_start_failed",
+	"linkdef_set_failed", "lattice_silent",
+};
+#define KIND_OTHER	(1U << 31)
 
 struct lt_alert {
 	struct lt_store	*st;
 	sqlite3_stmt	*stmt[AS_COUNT];
+	/*
+	 * Which kinds have an active alert, known for the write transaction
+	 * active_gen (lt_store.txn_gen) only: a resolve of a kind with none
+	 * active is skipped, so an event that can resolve nothing costs no
+	 * query.  Only this file writes alerts; a fire sets its bit.
+	 */
+	uint64_t	 active_gen;
+	unsigned	 active;
+	int		 active_known;
 };
 
 /* A growable string. */
@@ -297,6 +317,46 @@ run(struct lt_alert *a, sqlite3_stmt *s, int *changes, struct lt_err *err)
 	return LT_OK;
 }
 
+/* The bit of a kind. */
+static unsigned
+kind_bit(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kind_bits) / sizeof(kind_bits[0]); i++)
+		if (strcmp(kind, kind_bits[i]) == 0)
+			return 1U << i;
+	return KIND_OTHER;
+}
+
+/* Whether an alert of kind may be active (1), or not (0); -1 on error.
+   Outside a write transaction nothing is cached: always 1. */
+static int
+may_be_active(struct lt_alert *a, const char *kind, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_ACTIVE_KINDS];
+	const unsigned char *k;
+	int rc;
+
+	if (sqlite3_get_autocommit(a->st->db))
+		return 1;
+	if (!a->active_known || a->active_gen != a->st->txn_gen) {
+		a->active = 0;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if ((k = sqlite3_column_text(s, 0)) != NULL)
+				a->active |= kind_bit((const char *)k);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			a->active_known = 0;
+			lt_store_err(a->st, err, "alert kinds");
+			return -1;
+		}
+		a->active_gen = a->st->txn_gen;
+		a->active_known = 1;
+	}
+	return (a->active & kind_bit(kind)) != 0;
+}
+
 /* Fire one alert unless the same one is active; *fired gets 1 if new. */
 static int
 fire(struct lt_alert *a, const struct fire *x, int *fired,
@@ -315,6 +375,7 @@ fire(struct lt_alert *a, const struct fire *x, int *fired,
 	sqlite3_bind_int64(s, 8, x->now_ms);
 	if (run(a, s, &n, err) != LT_OK)
 		return LT_ESTORE;
+	a->active |= kind_bit(x->kind);
 	if (fired != NULL)
 		*fired = n;
 	return LT_OK;
@@ -326,7 +387,10 @@ resolve(struct lt_alert *a, const struct lt_alert_event *e,
     const char *kind, const char *entity, struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_RESOLVE];
+	int r;
 
+	if ((r = may_be_active(a, kind, err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
 	bt(s, 1, e->lattice, e->latlen);
 	bt(s, 2, kind, -1);
 	bt(s, 3, entity, -1);
@@ -340,7 +404,10 @@ resolve_silent(struct lt_alert *a, const struct lt_alert_event *e,
     struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_RESOLVE_SILENT];
+	int r;
 
+	if ((r = may_be_active(a, "lattice_silent", err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
 	bt(s, 1, e->lattice, e->latlen);
 	sqlite3_bind_int64(s, 2, e->now_ms);
 	return run(a, s, NULL, err);
@@ -352,7 +419,10 @@ resolve_prov_gone(struct lt_alert *a, const struct lt_alert_event *e,
     struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_RESOLVE_PROV_GONE];
+	int r;
 
+	if ((r = may_be_active(a, "provider_unhealthy", err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
 	bt(s, 1, e->lattice, e->latlen);
 	bt(s, 2, e->ev->host_id, -1);
 	sqlite3_bind_int64(s, 3, e->now_ms);

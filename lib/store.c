@@ -531,6 +531,7 @@ step_done(struct lt_store *st, enum lt_stmt which, struct lt_err *err)
 int
 lt_store_begin(struct lt_store *st, struct lt_err *err)
 {
+	st->txn_gen++;
 	return step_done(st, LT_ST_BEGIN, err);
 }
 
@@ -538,6 +539,7 @@ lt_store_begin(struct lt_store *st, struct lt_err *err)
 int
 lt_store_commit(struct lt_store *st, struct lt_err *err)
 {
+	st->txn_gen++;
 	return step_done(st, LT_ST_COMMIT, err);
 }
 
@@ -545,7 +547,10 @@ lt_store_commit(struct lt_store *st, struct lt_err *err)
 void
 lt_store_rollback(struct lt_store *st)
 {
-	if (st == NULL || sqlite3_get_autocommit(st->db))
+	if (st == NULL)
+		return;
+	st->txn_gen++;
+	if (sqlite3_get_autocommit(st->db))
 		return;
 	step_done(st, LT_ST_ROLLBACK, NULL);
 }

@@ -12,6 +12,7 @@
 #define LT_STORE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -61,6 +62,10 @@ struct lt_store {
 	sqlite3		*db;
 	int		 readonly;
 	sqlite3_stmt	*stmt[LT_ST_COUNT];
+	uint64_t	 txn_gen;	/* bumped by lt_store_begin(),
+					   _commit() and _rollback(): names
+					   the open write transaction for
+					   per-transaction caches */
 };
 
 /* The SQL of the core statement table, parallel to enum lt_stmt. */
