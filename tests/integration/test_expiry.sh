@@ -2,7 +2,7 @@
 # Host expiry and the resync cap through the daemon.  A flood of bogus
 # host ids (300 host_started in lattice "bogus", two more and a stopped one
 # beside a real host in "default", one with inventory and a failing
-# provider) goes stale after stale_threshold 1s and is deleted after
+# provider) goes stale after stale_threshold 2s and is deleted after
 # host_max_age 3s: the hosts rows and their components/providers go, their
 # alerts end resolved with resolved_reason host_expired, the events history
 # keeps every bogus event, and the real host that keeps heartbeating stays
@@ -18,7 +18,7 @@ DB="$T/x.db"
 cat >"$T/x.conf" <<CONF
 db $DB
 nats_url nats://127.0.0.1:$PORT
-stale_threshold 1s
+stale_threshold 2s
 sweep_interval 200ms
 host_max_age 3s
 retention_interval 200ms
@@ -81,7 +81,7 @@ PY
 pub <"$T/flood.jsonl"
 BOGUS="host_id like 'NBOGUS%'"
 wait_q 10 "select count(*) from events where $BOGUS" 305
-# the flood lands and goes stale (or is stopped) after ~1s
+# the flood lands and goes stale (or is stopped) after ~2s
 wait_q 10 "select count(*) from hosts where $BOGUS and status='stale'" 302
 [ "$(q "select status from hosts where host_id='NREALHOST'")" = up ] ||
     fail "the real host went stale"
