@@ -1220,6 +1220,37 @@ START_TEST(err_helpers)
 }
 END_TEST
 
+
+/* Raw member spans: first top-level match, nested and escaped keys are not
+   members, bad JSON leaves every span empty. */
+START_TEST(member_spans)
+{
+	static const char *const keys[] = { "subject", "event", "absent" };
+	struct lt_ce_span sp[3];
+	struct lt_err e;
+	const char *doc = " {\"x\":{\"event\":1},\"subject\" : \"a.b\" ,"
+	    "\"event\":{\"id\":\"1\",\"s\":\"}\\\"\"},\"event\":2,"
+	    "\"subj\\u0065ct\":\"no\"} ";
+	const char *bad = "{\"subject\":\"a\",\"event\":{\"id\":01}}";
+
+	ck_assert_int_eq(lt_ce_member_spans(doc, strlen(doc), 32, keys, 3, sp,
+	    &e), LT_OK);
+	ck_assert_int_eq((int)sp[0].len, 5);
+	ck_assert_int_eq(memcmp(doc + sp[0].off, "\"a.b\"", 5), 0);
+	ck_assert_int_eq((int)sp[1].len,
+	    (int)strlen("{\"id\":\"1\",\"s\":\"}\\\"\"}"));
+	ck_assert_int_eq(memcmp(doc + sp[1].off, "{\"id\":\"1\",\"s\":\"}\\\"\"}",
+	    sp[1].len), 0);
+	ck_assert_int_eq((int)sp[2].len, 0);
+
+	ck_assert_int_eq(lt_ce_member_spans(bad, strlen(bad), 32, keys, 3, sp,
+	    &e), LT_EPARSE);
+	ck_assert_int_eq((int)(sp[0].len + sp[1].len + sp[2].len), 0);
+	ck_assert_int_eq(lt_ce_member_spans("{\"event\":[[[1]]]}", 17, 2, keys,
+	    3, sp, &e), LT_ELIMIT);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1269,6 +1300,7 @@ main(void)
 	tcase_add_test(edge, spec_bad_time);
 	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
+	tcase_add_test(edge, member_spans);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, rej);
 	suite_add_tcase(s, edge);
@@ -1278,3 +1310,4 @@ main(void)
 	srunner_free(sr);
 	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
