@@ -98,3 +98,13 @@ ev host_stopped lat1 NREPLAYHOST1 9 >"$T/stop.jsonl"
     (select count(*) from alert_deliveries)")" = 0 ] ||
     fail "replay queued alert deliveries"
 ok "--replay records alerts without queueing deliveries"
+
+# a wrapper whose subject has an escape takes the cJSON fallback
+ev host_started lat1 NESCAPEDHOST 1 |
+    sed 's/"wasmbus\.evt\.lat1\./"wasmbus.evt.lat\\u0031./' >"$T/esc.jsonl"
+grep -q 'lat\\u0031' "$T/esc.jsonl" || fail "escape not written"
+"$LATTICED_BIN" --db "$DB" -f /dev/null --replay "$T/esc.jsonl" \
+    >/dev/null 2>>"$T/replay.log" || fail "replay escaped subject"
+[ "$(q "select lattice from hosts where host_id = 'NESCAPEDHOST'")" = lat1 ] ||
+    fail "escaped subject: $(q "select lattice, subject from events where host_id = 'NESCAPEDHOST'")"
+ok "--replay: escaped subject through the fallback"
