@@ -1,0 +1,166 @@
+/*
+ * check_observe.c - latticed_state values and the lattice lists a resync
+ * walks, against an in-memory database.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fold.h"
+#include "observe.h"
+#include "store.h"
+#include "testdb.h"
+
+#define BASE	INT64_C(1717236000000)
+
+static struct lt_observe *ob;
+
+/* The shared store and fold, plus an observe handle. */
+static void
+obs_setup(void)
+{
+	setup();
+	ck_assert_int_eq(lt_observe_new(st, &ob, NULL), LT_OK);
+}
+
+/* Free them. */
+static void
+obs_teardown(void)
+{
+	lt_observe_free(ob);
+	ob = NULL;
+	teardown();
+}
+
+/* A host_started (status up) or host_stopped from host on lattice lat. */
+static void
+host(const char *lat, const char *id, const char *name, int64_t t)
+{
+	char subj[128], ev[512];
+
+	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lat, name);
+	snprintf(ev, sizeof(ev), "{\"specversion\":\"1.0\",\"id\":\"%s-%s\","
+	    "\"source\":\"%s\",\"type\":\"com.wasmcloud.lattice.%s\","
+	    "\"data\":{\"labels\":{}}}", id, name, id, name);
+	ck_assert_int_eq(fold_json(subj, ev, BASE + t), LT_OUT_APPLIED);
+}
+
+/* Append lattice to the comma list in arg. */
+static int
+collect(void *arg, const char *lattice)
+{
+	char *buf = arg;
+
+	if (*buf != '\0')
+		strcat(buf, ",");
+	strcat(buf, lattice);
+	return 0;
+}
+
+/* Stop after the first lattice. */
+static int
+first_only(void *arg, const char *lattice)
+{
+	strcpy(arg, lattice);
+	return 1;
+}
+
+START_TEST(state_values)
+{
+	int64_t v = 7;
+	int found = 1;
+
+	ck_assert_int_eq(lt_observe_state_get(ob, "js.x.last_seq", &v, &found,
+	    NULL), LT_OK);
+	ck_assert_int_eq(found, 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_observe_state_set(ob, "js.x.last_seq", 41, NULL),
+	    LT_OK);
+	ck_assert_int_eq(lt_observe_state_add(ob, "js.x.last_seq", 1, NULL),
+	    LT_OK);
+	ck_assert_int_eq(lt_observe_state_add(ob, "js.gaps", 2, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_observe_state_get(ob, "js.x.last_seq", &v, &found,
+	    NULL), LT_OK);
+	ck_assert_int_eq(found, 1);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_eq(lt_observe_state_get(ob, "js.gaps", &v, &found,
+	    NULL), LT_OK);
+	ck_assert_int_eq(v, 2);
+
+	/* a rolled-back write is not remembered */
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_observe_state_set(ob, "js.x.last_seq", 99, NULL),
+	    LT_OK);
+	lt_fold_rollback(fd);
+	ck_assert_int_eq(lt_observe_state_get(ob, "js.x.last_seq", &v, &found,
+	    NULL), LT_OK);
+	ck_assert_int_eq(v, 42);
+
+	/* a non-integer value reads as absent */
+	ck_assert_int_eq(qi("SELECT count(*) FROM latticed_state"), 2);
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_observe_state_set(ob, "text", 1, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_int_eq(qi("UPDATE latticed_state SET value = 'x' WHERE "
+	    "key = 'text' RETURNING 1"), 1);
+	ck_assert_int_eq(lt_observe_state_get(ob, "text", &v, &found, NULL),
+	    LT_OK);
+	ck_assert_int_eq(found, 0);
+}
+END_TEST
+
+START_TEST(lattice_lists)
+{
+	char buf[256] = "";
+
+	ck_assert_int_eq(lt_observe_lattices(ob, collect, buf, NULL), LT_OK);
+	ck_assert_str_eq(buf, "");
+	host("zeta", "NZ1", "host_started", 0);
+	host("alpha", "NA1", "host_started", 1000);
+	host("mid", "NM1", "host_started", 2000);
+	host("mid", "NM1", "host_stopped", 3000);
+
+	ck_assert_int_eq(lt_observe_lattices(ob, collect, buf, NULL), LT_OK);
+	ck_assert_str_eq(buf, "alpha,mid,zeta");
+	/* only lattices with an up host, known longest first */
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_lattices_up(ob, collect, buf, NULL),
+	    LT_OK);
+	ck_assert_str_eq(buf, "zeta,alpha");
+	/* the callback stops the walk */
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_lattices(ob, first_only, buf, NULL),
+	    LT_OK);
+	ck_assert_str_eq(buf, "alpha");
+}
+END_TEST
+
+/* Build the suite. */
+static Suite *
+observe_suite(void)
+{
+	Suite *s = suite_create("observe");
+	TCase *tc = tcase_create("valid");
+
+	tcase_add_checked_fixture(tc, obs_setup, obs_teardown);
+	tcase_add_test(tc, state_values);
+	tcase_add_test(tc, lattice_lists);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(observe_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
