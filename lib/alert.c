@@ -305,16 +305,7 @@ bt(sqlite3_stmt *s, int i, const char *v, int len)
 static int
 run(struct lt_alert *a, sqlite3_stmt *s, int *changes, struct lt_err *err)
 {
-	int rc;
-
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE && changes != NULL)
-		*changes = sqlite3_changes(a->st->db);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return lt_store_err(a->st, err, "alert");
-	return LT_OK;
+	return lt_store_run(a->st, s, changes, "alert", err);
 }
 
 /* The bit of a kind. */

@@ -282,15 +282,7 @@ bhost(sqlite3_stmt *s, const struct ctx *c)
 static int
 run(struct lt_fold *f, sqlite3_stmt *s, int *changes, struct lt_err *err)
 {
-	int rc;
-
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE && changes != NULL)
-		*changes = sqlite3_changes(f->st->db);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return lt_store_err(f->st, err, sqlite3_sql(s));
-	return LT_OK;
+	return lt_store_run(f->st, s, changes, NULL, err);
 }
 
 /* Step a single-row query; 1 row, 0 none, -1 error (s NOT reset on 1). */

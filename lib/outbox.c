@@ -121,16 +121,7 @@ lt_outbox_free(struct lt_outbox *ob)
 static int
 run(struct lt_outbox *ob, sqlite3_stmt *s, int *changes, struct lt_err *err)
 {
-	int rc;
-
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE && changes != NULL)
-		*changes = sqlite3_changes(ob->st->db);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return lt_store_err(ob->st, err, "outbox");
-	return LT_OK;
+	return lt_store_run(ob->st, s, changes, "outbox", err);
 }
 
 /* Bind the primary key ?1 alert_id, ?2 sink, ?3 transition. */

@@ -249,6 +249,23 @@ lt_store_err(struct lt_store *st, struct lt_err *err, const char *what)
 	return LT_ESTORE;
 }
 
+/* Step a statement that returns no rows, then reset it. */
+int
+lt_store_run(struct lt_store *st, sqlite3_stmt *s, int *changes,
+    const char *what, struct lt_err *err)
+{
+	int	rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE && changes != NULL)
+		*changes = sqlite3_changes(st->db);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return lt_store_err(st, err, what != NULL ? what :
+		    sqlite3_sql(s));
+	return LT_OK;
+}
+
 /* Prepare a table of persistent statements. */
 int
 lt_store_prepare_table(struct lt_store *st, const char *const *sql,

@@ -77,6 +77,13 @@ int	lt_store_prepare_table(struct lt_store *st, const char *const *sql,
 	    size_t n, sqlite3_stmt **stmts, struct lt_err *err);
 /* Finalize n statements; NULL entries are fine. */
 void	lt_store_finalize_table(sqlite3_stmt **stmts, size_t n);
+/*
+ * Step s (no rows expected) and reset it.  *changes (may be NULL) gets
+ * sqlite3_changes().  On failure err says what failed: what, or the
+ * statement's SQL when what is NULL.
+ */
+int	lt_store_run(struct lt_store *st, sqlite3_stmt *s, int *changes,
+	    const char *what, struct lt_err *err);
 /* Fill err with LT_ESTORE and the connection's last error; return
    LT_ESTORE. */
 int	lt_store_err(struct lt_store *st, struct lt_err *err, const char *what);
