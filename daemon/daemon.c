@@ -278,11 +278,14 @@ fold_all(struct daemon *d)
 static void
 status_update(struct daemon *d)
 {
-	notify_status("%s; %llu events folded, %llu rejected, %llu dropped; "
-	    "%llu hosts marked stale", d->connected ? "connected" :
-	    "disconnected", (unsigned long long)d->folded,
-	    (unsigned long long)d->rejected, (unsigned long long)d->dropped,
-	    (unsigned long long)d->stale_marked);
+	int64_t	up, stale;
+
+	metrics_hosts(clock_now_ms(), &up, &stale);
+	notify_status("%s; %lld hosts up, %lld stale; %llu events folded, "
+	    "%llu rejected, %llu dropped", d->connected ? "connected" :
+	    "disconnected", (long long)up, (long long)stale,
+	    (unsigned long long)d->folded, (unsigned long long)d->rejected,
+	    (unsigned long long)d->dropped);
 }
 
 /* Act on connection notices posted by nats.c's threads. */

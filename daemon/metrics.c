@@ -428,6 +428,26 @@ census_refresh(int64_t now_ms)
 	M.census_ms = now_ms;
 }
 
+/* Hosts up and stale now, from the cached census. */
+void
+metrics_hosts(int64_t now_ms, int64_t *up, int64_t *stale)
+{
+	const struct lt_census_row	*r;
+	size_t				 i;
+
+	*up = *stale = 0;
+	census_refresh(now_ms);
+	if (M.census == NULL)
+		return;
+	for (i = 0; i < M.census->nrows[LT_CENSUS_HOSTS]; i++) {
+		r = &M.census->rows[LT_CENSUS_HOSTS][i];
+		if (r->key != NULL && strcmp(r->key, "up") == 0)
+			*up += r->n;
+		else if (r->key != NULL && strcmp(r->key, "stale") == 0)
+			*stale += r->n;
+	}
+}
+
 /* Write a per-lattice census family; past the cap, sum into "_other". */
 static void
 census_family(FILE *fp, enum lt_census_table t, const char *name,

@@ -58,6 +58,9 @@ void	metrics_set_ready(int ready);
 
 /* Write the Prometheus text exposition; -1 on a write error. */
 int	metrics_render(FILE *fp, int64_t now_ms);
+/* Hosts up and stale across lattices now (the cached census, loop thread
+   only); 0 and 0 when there is no census. */
+void	metrics_hosts(int64_t now_ms, int64_t *up, int64_t *stale);
 /* 0 when healthy; else 1 with why filled (one line per reason). */
 int	metrics_health(int64_t now_ms, int64_t nats_grace_ms, char *why,
 	    size_t len);

@@ -69,5 +69,15 @@ wait_q 4 "select status from hosts where host_id='NHOSTB'" stale
 grep -q '^STATUS=disconnected' "$T/notify.out" || fail "STATUS never said disconnected"
 ok "no host stale across a 4s nats-server outage"
 
+# STATUS= says how many hosts are up and stale now (every 5 s)
+for _ in $(seq 70); do
+	grep -q '^STATUS=connected; 1 hosts up, 1 stale; ' "$T/notify.out" &&
+	    break
+	sleep 0.1
+done
+grep -q '^STATUS=connected; 1 hosts up, 1 stale; ' "$T/notify.out" ||
+    fail "STATUS: $(grep '^STATUS=' "$T/notify.out" | tail -1)"
+ok "STATUS= reports hosts up and stale"
+
 stop_latticed TERM || fail "exit status"
 [ "$(q "pragma integrity_check")" = ok ] || fail integrity
