@@ -54,7 +54,7 @@ struct daemon {
 	int			  connected, ready, stopping, status;
 	int64_t			  window_start_ms;
 	uint64_t		  progress, progress_seen;
-	uint64_t		  folded, rejected, dropped, stale_marked;
+	uint64_t		  folded, rejected, dropped;
 };
 
 /* Stop the loop with a failure status. */
@@ -414,7 +414,6 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	if (queued > 0)
 		alerts_kick(d->alerts);
 	if (res.marked > 0) {
-		d->stale_marked += res.marked;
 		log_info("sweep: %d host(s) marked stale", res.marked);
 		status_update(d);
 	}
