@@ -5,6 +5,10 @@
 -- changes come as new numbered files.  See docs/schema.md for every table
 -- and column with example queries.
 --
+-- CHECKs list their values with OR rather than IN (...): SQLite 3.40
+-- builds a temporary table for an IN list of more than two values on
+-- every insert, which showed up in the fold's profile.
+--
 -- Conventions
 --   * Every time is stored twice: *_ms is INTEGER milliseconds since the
 --     Unix epoch (UTC) for programs, *_at is the same instant as ISO 8601
@@ -19,7 +23,8 @@ CREATE TABLE hosts (
 	lattice			TEXT NOT NULL,
 	host_id			TEXT NOT NULL,
 	status			TEXT NOT NULL
-				CHECK (status IN ('up', 'stale', 'stopped')),
+				CHECK (status = 'up' OR status = 'stale' OR
+				status = 'stopped'),
 	friendly_name		TEXT,
 	version			TEXT,
 	labels			TEXT NOT NULL DEFAULT '{}',
@@ -80,7 +85,8 @@ CREATE TABLE providers (
 	revision		INTEGER,
 	annotations		TEXT NOT NULL DEFAULT '{}',
 	health			TEXT NOT NULL DEFAULT 'unknown'
-				CHECK (health IN ('unknown', 'passing', 'failing')),
+				CHECK (health = 'unknown' OR health = 'passing'
+				OR health = 'failing'),
 	health_checked_ms	INTEGER,
 	updated_ms		INTEGER NOT NULL,
 	health_checked_at	TEXT GENERATED ALWAYS AS (strftime(
@@ -137,8 +143,10 @@ CREATE TABLE events (
 	time_raw		TEXT,
 	received_ms		INTEGER NOT NULL,
 	outcome			TEXT NOT NULL
-				CHECK (outcome IN ('applied', 'unchanged',
-				'superseded', 'recorded')),
+				CHECK (outcome = 'applied' OR
+				outcome = 'unchanged' OR
+				outcome = 'superseded' OR
+				outcome = 'recorded'),
 	data			TEXT,
 	time_at			TEXT GENERATED ALWAYS AS (strftime(
 				'%Y-%m-%dT%H:%M:%fZ', time_ms / 1000.0,
@@ -161,8 +169,9 @@ CREATE TABLE rejected_events (
 	subject			TEXT,
 	reason			TEXT NOT NULL,
 	error			TEXT NOT NULL
-				CHECK (error IN ('parse', 'invalid', 'limit',
-				'unsupported', 'poison')),
+				CHECK (error = 'parse' OR error = 'invalid' OR
+				error = 'limit' OR error = 'unsupported' OR
+				error = 'poison'),
 	field			TEXT,
 	raw			BLOB NOT NULL,
 	raw_size		INTEGER NOT NULL,
@@ -178,8 +187,9 @@ CREATE TABLE alerts (
 	lattice			TEXT NOT NULL,
 	kind			TEXT NOT NULL,
 	severity		TEXT NOT NULL
-				CHECK (severity IN ('info', 'warning',
-				'critical')),
+				CHECK (severity = 'info' OR
+				severity = 'warning' OR
+				severity = 'critical'),
 	entity			TEXT NOT NULL,
 	host_id			TEXT,
 	summary			TEXT NOT NULL,

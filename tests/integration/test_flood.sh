@@ -3,7 +3,7 @@
 # heartbeats (default 200,000) from FLOOD_HOSTS bogus host ids (100,000)
 # across FLOOD_LATTICES lattices (1,000) as fast as it can.  latticed's
 # memory stays bounded (VmHWM under FLOOD_MAX_RSS_KB, default 64 MiB: it
-# is ~12 MiB + SQLite's page cache (32 MiB) + inbox_max x ~0.5 kB, and
+# is ~12 MiB + SQLite's page cache (16 MiB) + inbox_max x ~0.5 kB, and
 # the test runs with inbox_max FLOOD_INBOX_MAX, 20,000, so a queue that
 # does not stop at inbox_max shows),
 # nats-server never cuts latticed off as a slow consumer (NATS has its own
