@@ -694,6 +694,24 @@ sdiff(const char *ev, const char *db)
 	return ev != NULL && (db == NULL || strcmp(ev, db) != 0);
 }
 
+/* Make room for one more element in *arr (n used of *cap), doubling from
+   first; -1 when out of memory. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t	 ncap;
+	void	*p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if ((p = reallocarray(*arr, ncap, size)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 /* Load the host's components and providers into the scratch arrays. */
 static int
 load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
@@ -708,16 +726,9 @@ load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct crow *r;
 
-		if (f->ncrows == f->ccap) {
-			size_t cap = f->ccap ? f->ccap * 2 : 64;
-			struct crow *n = reallocarray(f->crows, cap,
-			    sizeof(*n));
-
-			if (n == NULL)
-				goto nomem;
-			f->crows = n;
-			f->ccap = cap;
-		}
+		if (grow((void **)&f->crows, &f->ccap, f->ncrows,
+		    sizeof(*f->crows), 64) == -1)
+			goto nomem;
 		r = &f->crows[f->ncrows++];
 		memset(r, 0, sizeof(*r));
 		if (arena_put(f, s, 0, &r->o_id) || arena_put(f, s, 1,
@@ -737,16 +748,9 @@ load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct prow *r;
 
-		if (f->nprows == f->pcap) {
-			size_t cap = f->pcap ? f->pcap * 2 : 16;
-			struct prow *n = reallocarray(f->prows, cap,
-			    sizeof(*n));
-
-			if (n == NULL)
-				goto nomem;
-			f->prows = n;
-			f->pcap = cap;
-		}
+		if (grow((void **)&f->prows, &f->pcap, f->nprows,
+		    sizeof(*f->prows), 16) == -1)
+			goto nomem;
 		r = &f->prows[f->nprows++];
 		memset(r, 0, sizeof(*r));
 		if (arena_put(f, s, 0, &r->o_id) || arena_put(f, s, 1,
