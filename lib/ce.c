@@ -847,6 +847,30 @@ get_claims(struct dec *D, const cJSON *data, const char **name,
 	    has_rev);
 }
 
+/*
+ * What component and provider events share: image_ref (or, when absent,
+ * the older ref_key: actor_ref, provider_ref), annotations and the claims'
+ * name and revision.
+ */
+static int
+get_workload(struct dec *D, const cJSON *data, const char *ref_key,
+    const char **image_ref, const char **annotations, const char **name,
+    int64_t *revision, int *has_revision)
+{
+	int	rc;
+
+	if ((rc = get_str(D, data, "data", "image_ref", 0, image_ref)) !=
+	    LT_OK)
+		return rc;
+	if (*image_ref == NULL && (rc = get_str(D, data, "data", ref_key, 0,
+	    image_ref)) != LT_OK)
+		return rc;
+	if ((rc = get_strmap(D, data, "data", "annotations", 0,
+	    annotations)) != LT_OK)
+		return rc;
+	return get_claims(D, data, name, revision, has_revision);
+}
+
 /* Set ev->host_id from data.host_id, else the event source. */
 static int
 get_host(struct dec *D, const cJSON *data)
@@ -913,17 +937,9 @@ dec_component(struct dec *D, const cJSON *data, int mode)
 	if (rc != LT_OK)
 		return rc;
 
-	if ((rc = get_str(D, data, "data", "image_ref", 0,
-	    &c->image_ref)) != LT_OK)
-		return rc;
-	if (c->image_ref == NULL && (rc = get_str(D, data, "data",
-	    "actor_ref", 0, &c->image_ref)) != LT_OK)
-		return rc;
-	if ((rc = get_strmap(D, data, "data", "annotations", 0,
-	    &c->annotations)) != LT_OK)
-		return rc;
-	if ((rc = get_claims(D, data, &c->name, &c->revision,
-	    &c->has_revision)) != LT_OK)
+	if ((rc = get_workload(D, data, "actor_ref", &c->image_ref,
+	    &c->annotations, &c->name, &c->revision, &c->has_revision)) !=
+	    LT_OK)
 		return rc;
 
 	switch (mode) {
@@ -1029,17 +1045,9 @@ dec_provider(struct dec *D, const cJSON *data, int mode)
 	default:
 		break;
 	}
-	if ((rc = get_str(D, data, "data", "image_ref", 0, &p->image_ref)) !=
+	if ((rc = get_workload(D, data, "provider_ref", &p->image_ref,
+	    &p->annotations, &p->name, &p->revision, &p->has_revision)) !=
 	    LT_OK)
-		return rc;
-	if (p->image_ref == NULL && (rc = get_str(D, data, "data",
-	    "provider_ref", 0, &p->image_ref)) != LT_OK)
-		return rc;
-	if ((rc = get_strmap(D, data, "data", "annotations", 0,
-	    &p->annotations)) != LT_OK)
-		return rc;
-	if ((rc = get_claims(D, data, &p->name, &p->revision,
-	    &p->has_revision)) != LT_OK)
 		return rc;
 	switch (mode) {
 	case PM_STARTED:
