@@ -75,6 +75,21 @@ def notify_listen(path, out):
 
 
 def port():
+    # Below the kernel's ephemeral range (32768-60999), so client sockets
+    # of tests running beside this one cannot take the port before the
+    # server binds it; random, so concurrent tests rarely pick the same.
+    import random
+    for _ in range(200):
+        p = random.randint(20000, 32000)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        print(p)
+        return
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1])

@@ -81,14 +81,31 @@ wait_for() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# start_nats PORT [args...]: nats-server on 127.0.0.1:PORT.
+# nats_up PID PORT: that nats-server (not another test's) is serving.
+nats_up() {
+	kill -0 "$1" 2>/dev/null &&
+	    grep -q "^\[$1\] .*Server is ready" "$T/nats.log" && port_open "$2"
+}
+
+# start_nats PORT [args...]: nats-server on 127.0.0.1:PORT.  Every test
+# passes "$PORT"; when another process took that port first, a fresh one
+# is picked and PORT follows it.
 start_nats() {
-	local port=$1
+	local port=$1 try
 	shift
-	nats-server -a 127.0.0.1 -p "$port" "$@" >>"$T/nats.log" 2>&1 &
-	NATS_PID=$!
-	PIDS+=("$NATS_PID")
-	wait_for 10 port_open "$port" || fail "nats-server did not start"
+	for try in 1 2 3; do
+		nats-server -a 127.0.0.1 -p "$port" "$@" >>"$T/nats.log" 2>&1 &
+		NATS_PID=$!
+		PIDS+=("$NATS_PID")
+		if wait_for 10 nats_up "$NATS_PID" "$port"; then
+			PORT=$port
+			return 0
+		fi
+		kill -TERM "$NATS_PID" 2>/dev/null || true
+		wait "$NATS_PID" 2>/dev/null || true
+		port=$(free_port)
+	done
+	fail "nats-server did not start"
 }
 
 # Stop the nats-server started last.
