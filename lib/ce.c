@@ -33,11 +33,25 @@ struct blk {
 	size_t		 used;
 };
 
+/*
+ * Where a heartbeat's inventory lies in its raw data member: [INV_COMPS]
+ * is "components" (or "actors" when actors is set), [INV_PROVS]
+ * "providers"; offsets into lt_ce.data, len 0 when absent or null.
+ */
+enum { INV_COMPS, INV_PROVS, INV_N };
+
+struct inv_spans {
+	size_t		 off[INV_N];
+	size_t		 len[INV_N];
+	int		 actors;
+};
+
 /* The event and its arena: ev comes first so lt_ce_free() can cast. */
 struct ce_box {
 	struct lt_ce	 ev;
 	struct blk	*blocks;
 	struct blk	*inline_blk;
+	struct inv_spans inv;		/* valid when ev.inventory_deferred */
 };
 
 /* Decoder state for one lt_ce_parse() call. */
@@ -46,6 +60,7 @@ struct dec {
 	struct lt_ce		*ev;
 	const struct lt_limits	*lim;
 	struct lt_err		*err;
+	int			 defer;	/* heartbeat: leave the items */
 };
 
 static const char default_link[] = "default";
@@ -518,6 +533,161 @@ done:
 		for (k = 0; k < nkeys; k++)
 			spans[k].off = spans[k].len = 0;
 	return rc;
+}
+
+/*
+ * The skim reads text prescan() already validated: it only walks
+ * structure, to find a heartbeat's inventory members inside `data`.
+ */
+
+/* Skip white space from i. */
+static size_t
+skim_ws(const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Skip the string at p[i] == '"'; return the index after it. */
+static size_t
+skim_string(const unsigned char *p, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			return i + 1;
+	}
+	return len;
+}
+
+/* Skip the value at p[i]; return the index after it. */
+static size_t
+skim_value(const unsigned char *p, size_t len, size_t i)
+{
+	size_t	depth = 0;
+
+	while (i < len) {
+		switch (p[i]) {
+		case '"':
+			i = skim_string(p, len, i);
+			if (depth == 0)
+				return i;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0)
+				return i + 1;
+			break;
+		default:
+			if (depth == 0) {
+				while (i < len && p[i] != ',' && p[i] != '}' &&
+				    p[i] != ']' && p[i] != ' ' &&
+				    p[i] != '\t' && p[i] != '\n' &&
+				    p[i] != '\r')
+					i++;
+				return i;
+			}
+			break;
+		}
+		i++;
+	}
+	return len;
+}
+
+static const char *const inv_keys[] = { "components", "actors",
+    "providers" };
+
+/*
+ * Find the inventory members of the data object p[0..len) as cJSON lookups
+ * would (first member of a name; components before actors; null counts as
+ * absent).  Returns -1 when a key is escaped or an inventory key repeats:
+ * then raw bytes cannot stand for what cJSON sees.
+ */
+static int
+skim_inventory(const unsigned char *p, size_t len, struct inv_spans *inv)
+{
+	size_t	 off[3] = { 0 }, vlen[3] = { 0 }, i, k, ks, ke, v;
+	int	 seen[3] = { 0 };
+
+	memset(inv, 0, sizeof(*inv));
+	i = skim_ws(p, len, 0);
+	if (i >= len || p[i] != '{')
+		return -1;
+	for (i = skim_ws(p, len, i + 1); i < len && p[i] != '}';) {
+		ks = i + 1;
+		i = skim_string(p, len, i);
+		ke = i - 1;
+		if (memchr(p + ks, '\\', ke - ks) != NULL)
+			return -1;
+		i = skim_ws(p, len, skim_ws(p, len, i) + 1);	/* ':' */
+		v = i;
+		i = skim_value(p, len, i);
+		for (k = 0; k < 3; k++) {
+			if (strlen(inv_keys[k]) != ke - ks ||
+			    memcmp(p + ks, inv_keys[k], ke - ks) != 0)
+				continue;
+			if (seen[k]++)
+				return -1;
+			if (i - v == 4 && memcmp(p + v, "null", 4) == 0)
+				break;
+			off[k] = v;
+			vlen[k] = i - v;
+		}
+		i = skim_ws(p, len, i);
+		if (i < len && p[i] == ',')
+			i = skim_ws(p, len, i + 1);
+	}
+	if (vlen[0] > 0) {
+		inv->off[INV_COMPS] = off[0];
+		inv->len[INV_COMPS] = vlen[0];
+	} else if (vlen[1] > 0) {
+		inv->off[INV_COMPS] = off[1];
+		inv->len[INV_COMPS] = vlen[1];
+		inv->actors = 1;
+	}
+	inv->off[INV_PROVS] = off[2];
+	inv->len[INV_PROVS] = vlen[2];
+	return 0;
+}
+
+/* Mix one 64-bit word into h. */
+static inline uint64_t
+mix64(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* Hash the raw inventory bytes that inv points at in p. */
+static uint64_t
+raw_inventory_hash(const unsigned char *p, const struct inv_spans *inv)
+{
+	uint64_t	 h = FNV_OFFSET, w;
+	size_t		 k, i, n;
+
+	h = mix64(h, (uint64_t)inv->actors);
+	for (k = 0; k < INV_N; k++) {
+		const unsigned char *q = p + inv->off[k];
+
+		n = inv->len[k];
+		h = mix64(h, (uint64_t)n);
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, q + i, 8);
+			h = mix64(h, w);
+		}
+		for (w = 0; i < n; i++)
+			w = (w << 8) | q[i];
+		h = mix64(h, w);
+	}
+	return h;
 }
 
 /* Find the raw top-level members keys[] of one JSON text (ce.h). */
@@ -1338,26 +1508,26 @@ hb_provider(struct dec *D, const cJSON *it, const char *pfx,
 	return LT_OK;
 }
 
-/* Decode host_heartbeat: host info and, when sent, the inventory. */
+/*
+ * Decode a heartbeat inventory: comps is data.components (or data.actors
+ * when actors is set), provs data.providers; either may be NULL.
+ */
 static int
-dec_heartbeat(struct dec *D, const cJSON *data)
+dec_inventory(struct dec *D, const cJSON *comps, int actors,
+    const cJSON *provs)
 {
 	struct lt_ce	*ev = D->ev;
-	const cJSON	*comps, *provs, *it;
-	const char	*key;
+	const cJSON	*it;
+	const char	*key = actors ? "actors" : "components";
 	char		 pfx[64];
 	size_t		 i;
-	int		 rc, actors = 0;
+	int		 rc;
 
-	ev->kind = LT_K_HOST_HEARTBEAT;
-	if ((rc = dec_hostinfo(D, data, 0)) != LT_OK)
-		return rc;
-	if ((comps = member(data, "components")) == NULL &&
-	    (comps = member(data, "actors")) != NULL)
-		actors = 1;
-	key = actors ? "actors" : "components";
-	provs = member(data, "providers");
 	ev->has_inventory = comps != NULL || provs != NULL;
+	ev->comp_counts_only = 0;
+	ev->ncomponents = ev->nproviders = 0;
+	ev->components = NULL;
+	ev->providers = NULL;
 
 	if (comps != NULL && actors && cJSON_IsObject(comps)) {
 		/* OTP: {public_key: count}. */
@@ -1418,6 +1588,30 @@ dec_heartbeat(struct dec *D, const cJSON *data)
 	}
 	ev->inventory_hash = inventory_hash(ev);
 	return LT_OK;
+}
+
+/* Decode host_heartbeat: host info and, when sent, the inventory. */
+static int
+dec_heartbeat(struct dec *D, const cJSON *data)
+{
+	struct lt_ce	*ev = D->ev;
+	const cJSON	*comps;
+	int		 rc, actors = 0;
+
+	ev->kind = LT_K_HOST_HEARTBEAT;
+	if ((rc = dec_hostinfo(D, data, 0)) != LT_OK)
+		return rc;
+	if (D->defer) {
+		/* The reduced text has null where the inventory was. */
+		ev->has_inventory = D->box->inv.len[INV_COMPS] > 0 ||
+		    D->box->inv.len[INV_PROVS] > 0;
+		ev->inventory_deferred = ev->has_inventory;
+		return LT_OK;
+	}
+	if ((comps = member(data, "components")) == NULL &&
+	    (comps = member(data, "actors")) != NULL)
+		actors = 1;
+	return dec_inventory(D, comps, actors, member(data, "providers"));
 }
 
 enum handler {
@@ -1569,15 +1763,68 @@ int
 lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
     struct lt_ce **out, struct lt_err *err)
 {
+	return lt_ce_parse_flags(buf, len, lim, 0, out, err);
+}
+
+/*
+ * Copy buf without the inventory values inv points at (offsets from doff),
+ * each replaced by null, into a new NUL-terminated buffer (*outlen bytes).
+ */
+static char *
+reduce(const char *buf, size_t len, size_t doff, const struct inv_spans *inv,
+    size_t *outlen)
+{
+	size_t	 a[INV_N], n[INV_N], k0 = INV_COMPS, k1 = INV_PROVS, at = 0, o;
+	char	*r;
+	int	 k;
+
+	for (k = 0; k < INV_N; k++) {
+		a[k] = doff + inv->off[k];
+		n[k] = inv->len[k];
+	}
+	if (n[k0] == 0 || (n[k1] > 0 && a[k1] < a[k0])) {
+		k0 = INV_PROVS;
+		k1 = INV_COMPS;
+	}
+	if ((r = malloc(len + 1)) == NULL)
+		return NULL;
+	o = 0;
+	for (k = 0; k < 2; k++) {
+		size_t i = k == 0 ? k0 : k1;
+
+		if (n[i] == 0)
+			continue;
+		memcpy(r + o, buf + at, a[i] - at);
+		o += a[i] - at;
+		memcpy(r + o, "null", 4);
+		o += 4;
+		at = a[i] + n[i];
+	}
+	memcpy(r + o, buf + at, len - at);
+	o += len - at;
+	r[o] = '\0';
+	*outlen = o;
+	return r;
+}
+
+/* lt_ce_parse() with flags (ce.h). */
+int
+lt_ce_parse_flags(const char *buf, size_t len, const struct lt_limits *lim,
+    int flags, struct lt_ce **out, struct lt_err *err)
+{
 	struct lt_limits	 deflim;
 	struct dec		 D;
 	struct ce_box		*box = NULL;
-	static const char *const data_key[] = { "data" };
-	struct lt_ce_span	 dspan;
+	static const char *const top_keys[] = { "data", "type" };
+	static const char	 hb_type[] =
+	    "\"" TYPE_PREFIX "host_heartbeat\"";
+	struct lt_ce_span	 spans[2];
+	struct inv_spans	 inv;
 	cJSON			*root = NULL;
-	const char		*end = NULL;
-	size_t			 cap, off, n;
-	int			 rc;
+	const char		*end = NULL, *text = buf;
+	char			*reduced = NULL;
+	size_t			 cap, off, n, tlen = len;
+	int			 rc, has_raw = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1592,16 +1839,27 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
 	if ((rc = prescan((const unsigned char *)buf, len, lim->max_depth,
-	    err, data_key, 1, &dspan)) != LT_OK)
+	    err, top_keys, 2, spans)) != LT_OK)
 		return rc;
-	off = dspan.off;
-	n = dspan.len;
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	off = spans[0].off;
+	n = spans[0].len;
+	/* A heartbeat (type on its raw bytes): find the inventory. */
+	if (n > 0 && spans[1].len == sizeof(hb_type) - 1 &&
+	    memcmp(buf + spans[1].off, hb_type, sizeof(hb_type) - 1) == 0 &&
+	    skim_inventory((const unsigned char *)buf + off, n, &inv) == 0)
+		has_raw = 1;
+	if (has_raw && (flags & LT_CE_DEFER_INVENTORY) &&
+	    (inv.len[INV_COMPS] > 0 || inv.len[INV_PROVS] > 0)) {
+		if ((reduced = reduce(buf, len, off, &inv, &tlen)) == NULL)
+			return lt_err_set(err, LT_ENOMEM, "", "out of memory");
+		text = reduced;
+	}
+	root = cJSON_ParseWithLengthOpts(text, tlen, &end, 0);
 	if (root == NULL) {
 		rc = lt_err_set(err, LT_EPARSE, "", "not json");
 		goto fail;
 	}
-	for (; end != NULL && end < buf + len; end++)
+	for (; end != NULL && end < text + tlen; end++)
 		if (*end != ' ' && *end != '\t' && *end != '\n' &&
 		    *end != '\r') {
 			rc = lt_err_set(err, LT_EPARSE, "",
@@ -1625,11 +1883,14 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	box->inline_blk->cap = cap;
 	box->inline_blk->used = 0;
 	box->blocks = box->inline_blk;
+	if (reduced != NULL)
+		box->inv = inv;
 
 	D.box = box;
 	D.ev = &box->ev;
 	D.lim = lim;
 	D.err = err;
+	D.defer = reduced != NULL;
 	if ((rc = dec_event(&D, root)) != LT_OK)
 		goto fail;
 	if (n > 0) {
@@ -1639,12 +1900,63 @@ lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 		}
 		box->ev.data_len = n;
 	}
+	if (has_raw && box->ev.kind == LT_K_HOST_HEARTBEAT) {
+		box->ev.inventory_raw = raw_inventory_hash(
+		    (const unsigned char *)buf + off, &inv);
+		box->ev.has_inventory_raw = 1;
+	}
 	cJSON_Delete(root);
+	free(reduced);
 	*out = &box->ev;
 	return LT_OK;
 fail:
 	lt_ce_free(box != NULL ? &box->ev : NULL);
 	cJSON_Delete(root);
+	free(reduced);
+	return rc;
+}
+
+/* Decode a deferred inventory (ce.h). */
+int
+lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
+    struct lt_err *err)
+{
+	struct ce_box		*box = (struct ce_box *)ev;
+	struct lt_limits	 deflim;
+	struct dec		 D;
+	cJSON			*part[INV_N] = { NULL, NULL };
+	size_t			 k;
+	int			 rc = LT_OK;
+
+	lt_err_clear(err);
+	if (ev == NULL || !ev->inventory_deferred)
+		return LT_OK;
+	if (lim == NULL) {
+		lt_limits_default(&deflim);
+		lim = &deflim;
+	}
+	D.box = box;
+	D.ev = ev;
+	D.lim = lim;
+	D.err = err;
+	D.defer = 0;
+	for (k = 0; k < INV_N; k++) {
+		if (box->inv.len[k] == 0)
+			continue;
+		/* Valid JSON already (prescan): only cJSON may fail here. */
+		part[k] = cJSON_ParseWithLength(ev->data + box->inv.off[k],
+		    box->inv.len[k]);
+		if (part[k] == NULL) {
+			rc = lt_err_set(err, LT_ENOMEM, "", "out of memory");
+			goto done;
+		}
+	}
+	if ((rc = dec_inventory(&D, part[INV_COMPS], box->inv.actors,
+	    part[INV_PROVS])) == LT_OK)
+		ev->inventory_deferred = 0;
+done:
+	for (k = 0; k < INV_N; k++)
+		cJSON_Delete(part[k]);
 	return rc;
 }
 

@@ -165,6 +165,15 @@ struct lt_ce {
 	size_t		 nproviders;
 	uint64_t	 inventory_hash; /* over components and providers, in
 				   order: equal hashes mean equal inventory */
+	uint64_t	 inventory_raw;	/* over the raw bytes of the inventory
+				   members: equal bytes, equal hash */
+	int		 has_inventory_raw; /* 0: the members could not be
+				   found on their raw keys (escaped or
+				   repeated keys); inventory_raw is 0 */
+	int		 inventory_deferred; /* LT_CE_DEFER_INVENTORY: the
+				   items are not decoded (components and
+				   providers empty, inventory_hash 0) until
+				   lt_ce_inventory() */
 
 	/* LT_K_COMPONENT: one component and the op. */
 	enum lt_comp_op	 comp_op;
@@ -191,6 +200,27 @@ struct lt_ce {
  */
 int	lt_ce_parse(const char *buf, size_t len, const struct lt_limits *lim,
 	    struct lt_ce **out, struct lt_err *err);
+
+/*
+ * lt_ce_parse() with flags.  LT_CE_DEFER_INVENTORY: a heartbeat's
+ * inventory items are validated as JSON but not decoded; the caller
+ * compares inventory_raw with what it applied last and calls
+ * lt_ce_inventory() only when they differ.  Only a heartbeat whose
+ * inventory members have plain, unrepeated keys is deferred.
+ */
+#define LT_CE_DEFER_INVENTORY	0x1
+int	lt_ce_parse_flags(const char *buf, size_t len,
+	    const struct lt_limits *lim, int flags, struct lt_ce **out,
+	    struct lt_err *err);
+
+/*
+ * Decode a deferred inventory (a no-op for any other event): fills
+ * components, providers and inventory_hash exactly as lt_ce_parse() does,
+ * with the same errors (LT_EINVAL, LT_ELIMIT; err names the field).  On
+ * error the event must be treated as rejected.
+ */
+int	lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
+	    struct lt_err *err);
 
 /* Free an event from lt_ce_parse().  NULL is fine. */
 void	lt_ce_free(struct lt_ce *ev);

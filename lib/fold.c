@@ -981,13 +981,23 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 {
 	const struct lt_ce *ev = c->ev;
 	struct host h;
-	int changed = 0, inv = 0, k = 0;
+	int changed = 0, inv = 0, k = 0, same_inv = 0, rc;
 
 	if (ev->host_id == NULL)
 		return lt_err_set(err, LT_EINVAL, "host_id",
 		    "event has no host");
 	if (host_load(f, c, &h, err) != LT_OK)
 		return LT_ESTORE;
+	if (ev->kind == LT_K_HOST_HEARTBEAT && ev->has_inventory) {
+		/* The same bytes as the inventory applied last: no diff.
+		   Otherwise decode the items now, before anything is
+		   written, so a bad item rejects the whole event. */
+		same_inv = ev->has_inventory_raw && h.exists && h.has_hash &&
+		    (uint64_t)h.hash == ev->inventory_raw;
+		if (!same_inv && (rc = lt_ce_inventory(c->ev,
+		    &f->opts.limits, err)) != LT_OK)
+			return rc;
+	}
 	if (h.exists && c->evtime < h.state_ms) {
 		c->out = LT_OUT_SUPERSEDED;
 		return LT_OK;
@@ -1020,12 +1030,11 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		host_meta(c, &h, &changed);
 		h.last_hb = c->recv;
 		h.has_hb = 1;
-		if (ev->has_inventory && (!h.has_hash ||
-		    (uint64_t)h.hash != ev->inventory_hash)) {
+		if (ev->has_inventory && !same_inv) {
 			if (apply_inventory(f, c, &changed, err) != LT_OK)
 				return err != NULL ? err->code : LT_ESTORE;
-			h.hash = (int64_t)ev->inventory_hash;
-			h.has_hash = 1;
+			h.hash = (int64_t)ev->inventory_raw;
+			h.has_hash = ev->has_inventory_raw;
 		}
 		break;
 	case LT_K_HOST_STOPPED:
@@ -1359,7 +1368,8 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 		info->rpc = m->subject != NULL &&
 		    strncmp(m->subject, "wasmbus.rpcevt.", 15) == 0;
 	}
-	rc = lt_ce_parse(m->data, m->len, &f->opts.limits, &c.ev, &why);
+	rc = lt_ce_parse_flags(m->data, m->len, &f->opts.limits,
+	    LT_CE_DEFER_INVENTORY, &c.ev, &why);
 	if (rc == LT_ENOMEM)
 		return lt_err_set(err, rc, "", "fold: out of memory");
 	if (rc != LT_OK) {
@@ -1416,8 +1426,9 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 		rc = LT_OK;
 		break;
 	}
-	if (rc == LT_EINVAL) {
-		/* A decoded event the model cannot place (no host id ...). */
+	if (rc == LT_EINVAL || rc == LT_ELIMIT || rc == LT_EPARSE) {
+		/* A decoded event the model cannot place (no host id, a bad
+		   item in a deferred inventory ...). */
 		lt_ce_free(c.ev);
 		c.ev = NULL;
 		return reject(f, &c, &why, outcome, err);

@@ -80,6 +80,56 @@ parse_str(const char *s, struct lt_ce **ev, struct lt_err *err)
 	return lt_ce_parse(s, strlen(s), &lim, ev, err);
 }
 
+/*
+ * Decode as the fold does: inventory deferred, then decoded.  Must give
+ * what lt_ce_parse() gives, errors included.
+ */
+static int
+parse_deferred(const char *s, size_t len, struct lt_ce **ev,
+    struct lt_err *err)
+{
+	int	rc;
+
+	if ((rc = lt_ce_parse_flags(s, len, &lim, LT_CE_DEFER_INVENTORY, ev,
+	    err)) != LT_OK)
+		return rc;
+	if ((*ev)->inventory_deferred) {
+		ck_assert_int_eq((*ev)->ncomponents, 0);
+		ck_assert_int_eq((*ev)->nproviders, 0);
+		ck_assert_int_eq((*ev)->has_inventory, 1);
+	}
+	if ((rc = lt_ce_inventory(*ev, &lim, err)) != LT_OK) {
+		lt_ce_free(*ev);
+		*ev = NULL;
+		return rc;
+	}
+	ck_assert_int_eq((*ev)->inventory_deferred, 0);
+	return LT_OK;
+}
+
+/* a and b decoded the same inventory. */
+static void
+same_inventory(const struct lt_ce *a, const struct lt_ce *b)
+{
+	size_t	i;
+
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_int_eq(a->has_inventory, b->has_inventory);
+	ck_assert_int_eq(a->comp_counts_only, b->comp_counts_only);
+	ck_assert(a->inventory_hash == b->inventory_hash);
+	ck_assert_int_eq(a->has_inventory_raw, b->has_inventory_raw);
+	ck_assert(a->inventory_raw == b->inventory_raw);
+	ck_assert_int_eq(a->ncomponents, b->ncomponents);
+	ck_assert_int_eq(a->nproviders, b->nproviders);
+	for (i = 0; i < a->ncomponents; i++) {
+		ck_assert_str_eq(a->components[i].id, b->components[i].id);
+		ck_assert_int_eq(a->components[i].max_instances,
+		    b->components[i].max_instances);
+	}
+	for (i = 0; i < a->nproviders; i++)
+		ck_assert_str_eq(a->providers[i].id, b->providers[i].id);
+}
+
 #define ck_null(p)	ck_assert_ptr_null(p)
 
 static void
@@ -825,6 +875,17 @@ START_TEST(reject_table)
 	ck_assert_msg(strcmp(err.field, rejects[_i].field) == 0,
 	    "case %d: field %s, want %s", _i, err.field, rejects[_i].field);
 	ck_assert(strlen(err.msg) > 0);
+
+	/* The fold's deferred decoding rejects it the same way. */
+	ev = (struct lt_ce *)&lim;
+	rc = parse_deferred(rejects[_i].json, strlen(rejects[_i].json), &ev,
+	    &err);
+	ck_assert_msg(rc == rejects[_i].code, "case %d deferred: got %s",
+	    _i, lt_strerror(rc));
+	ck_assert_ptr_null(ev);
+	ck_assert_msg(strcmp(err.field, rejects[_i].field) == 0,
+	    "case %d deferred: field %s, want %s", _i, err.field,
+	    rejects[_i].field);
 }
 END_TEST
 
@@ -1065,6 +1126,104 @@ START_TEST(duplicate_keys)
 }
 END_TEST
 
+/*
+ * A deferred heartbeat inventory: raw hash over the bytes, decoded later
+ * to exactly what a full parse gives; escaped or repeated inventory keys
+ * are never deferred, and null counts as absent.
+ */
+START_TEST(deferred_inventory)
+{
+#define COMPS	"[{\"id\":\"a\",\"max_instances\":2}," \
+		"{\"id\":\"b\"}]"
+#define PROVS	"[{\"id\":\"p\",\"link_name\":\"default\"}]"
+	const char *hb = EV("host_heartbeat", "{\"components\":" COMPS
+	    ",\"providers\":" PROVS ",\"uptime_seconds\":1}");
+	const char *hb2 = EV("host_heartbeat", "{\"uptime_seconds\":2,"
+	    "\"providers\":" PROVS ",\"components\":" COMPS "}");
+	const char *spaced = EV("host_heartbeat", "{\"components\": [ "
+	    "{\"id\":\"a\",\"max_instances\":2}, {\"id\":\"b\"}]"
+	    ",\"providers\":" PROVS "}");
+	const char *changed = EV("host_heartbeat", "{\"components\":"
+	    "[{\"id\":\"a\",\"max_instances\":3},{\"id\":\"b\"}],"
+	    "\"providers\":" PROVS "}");
+	const char *escaped = EV("host_heartbeat", "{\"comp\\u006fnents\":"
+	    COMPS ",\"providers\":" PROVS "}");
+	const char *repeated = EV("host_heartbeat", "{\"components\":"
+	    COMPS ",\"components\":[],\"providers\":" PROVS "}");
+	const char *nullc = EV("host_heartbeat", "{\"components\":null,"
+	    "\"actors\":{\"" ACTOR "\":2},\"providers\":null}");
+	const char *badlater = EV("host_heartbeat", "{\"components\":"
+	    "[{\"id\":\"a\"},{\"id\":7}]}");
+	struct lt_ce	*a, *b, *full;
+	struct lt_err	 err;
+
+	ck_assert_int_eq(lt_ce_parse_flags(hb, strlen(hb), &lim,
+	    LT_CE_DEFER_INVENTORY, &a, &err), LT_OK);
+	ck_assert_int_eq(a->inventory_deferred, 1);
+	ck_assert_int_eq(a->has_inventory_raw, 1);
+	ck_assert_int_eq(a->ncomponents, 0);
+	ck_assert_int_eq(a->has_uptime, 1);	/* the rest is decoded */
+	/* Other members and their order do not count; the bytes do. */
+	ck_assert_int_eq(lt_ce_parse_flags(hb2, strlen(hb2), &lim,
+	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
+	ck_assert(a->inventory_raw == b->inventory_raw);
+	lt_ce_free(b);
+	ck_assert_int_eq(parse_deferred(spaced, strlen(spaced), &b, &err),
+	    LT_OK);
+	ck_assert(a->inventory_raw != b->inventory_raw);
+	ck_assert_int_eq(lt_ce_inventory(a, &lim, &err), LT_OK);
+	ck_assert(a->inventory_hash == b->inventory_hash);
+	ck_assert_int_eq(a->ncomponents, 2);
+	ck_assert_int_eq(a->components[0].max_instances, 2);
+	ck_assert_int_eq(a->nproviders, 1);
+	/* A second call is a no-op. */
+	ck_assert_int_eq(lt_ce_inventory(a, &lim, &err), LT_OK);
+	ck_assert_int_eq(a->ncomponents, 2);
+	lt_ce_free(b);
+	ck_assert_int_eq(parse_deferred(changed, strlen(changed), &b, &err),
+	    LT_OK);
+	ck_assert(a->inventory_raw != b->inventory_raw);
+	ck_assert(a->inventory_hash != b->inventory_hash);
+	lt_ce_free(b);
+
+	/* cJSON sees an escaped key; raw bytes do not: decode in full. */
+	ck_assert_int_eq(lt_ce_parse_flags(escaped, strlen(escaped), &lim,
+	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
+	ck_assert_int_eq(b->inventory_deferred, 0);
+	ck_assert_int_eq(b->has_inventory_raw, 0);
+	ck_assert_int_eq(b->ncomponents, 2);
+	ck_assert(b->inventory_hash == a->inventory_hash);
+	lt_ce_free(b);
+	ck_assert_int_eq(lt_ce_parse_flags(repeated, strlen(repeated), &lim,
+	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
+	ck_assert_int_eq(b->inventory_deferred, 0);
+	ck_assert_int_eq(b->ncomponents, 2);	/* the first one */
+	lt_ce_free(b);
+	lt_ce_free(a);
+
+	/* null is absent: components null falls back to actors (OTP). */
+	ck_assert_int_eq(parse_str(nullc, &full, &err), LT_OK);
+	ck_assert_int_eq(lt_ce_parse_flags(nullc, strlen(nullc), &lim,
+	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
+	ck_assert_int_eq(b->inventory_deferred, 1);
+	ck_assert_int_eq(lt_ce_inventory(b, &lim, &err), LT_OK);
+	ck_assert_int_eq(b->comp_counts_only, 1);
+	ck_assert_int_eq(b->components[0].max_instances, 2);
+	same_inventory(full, b);
+	lt_ce_free(full);
+	lt_ce_free(b);
+
+	/* A bad item surfaces from lt_ce_inventory() with its field. */
+	ck_assert_int_eq(lt_ce_parse_flags(badlater, strlen(badlater), &lim,
+	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
+	ck_assert_int_eq(lt_ce_inventory(b, &lim, &err), LT_EINVAL);
+	ck_assert_str_eq(err.field, "data.components[1].id");
+	lt_ce_free(b);
+#undef COMPS
+#undef PROVS
+}
+END_TEST
+
 /* data is kept as the raw text sent, the first member when repeated. */
 START_TEST(raw_data)
 {
@@ -1143,6 +1302,21 @@ START_TEST(all_fixtures)
 		ck_assert_ptr_nonnull(a->data);
 		ck_assert_int_eq(strlen(a->data), a->data_len);
 		ck_assert(a->data[0] == '{');
+		lt_ce_free(b);
+		/* Deferred then decoded: the same event. */
+		{
+			struct lt_err	 err;
+			size_t		 len;
+			char		*buf = slurp(de->d_name, &len);
+
+			ck_assert_int_eq(parse_deferred(buf, len, &b, &err),
+			    LT_OK);
+			same_inventory(a, b);
+			if (a->kind == LT_K_HOST_HEARTBEAT &&
+			    a->has_inventory)
+				ck_assert_int_eq(a->has_inventory_raw, 1);
+			free(buf);
+		}
 		lt_ce_free(a);
 		lt_ce_free(b);
 		n++;
@@ -1301,6 +1475,7 @@ main(void)
 	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
 	tcase_add_test(edge, member_spans);
+	tcase_add_test(edge, deferred_inventory);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, rej);
 	suite_add_tcase(s, edge);

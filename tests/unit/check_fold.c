@@ -174,6 +174,63 @@ START_TEST(test_heartbeat_big_one_change)
 }
 END_TEST
 
+/*
+ * The fold skips the diff only for the very bytes it applied last: a
+ * reformatted inventory is diffed (and found equal), a scale between two
+ * identical heartbeats is undone by the second, and a bad item in a
+ * changed inventory rejects the whole heartbeat before anything is written.
+ */
+START_TEST(test_heartbeat_raw_bytes)
+{
+	const char *hb = HB1(COMP("c1", 2) "," COMP("c2", 1), PROV("p1"));
+	const char *spaced = HB1(COMP("c1", 2) ", " COMP("c2", 1),
+	    PROV("p1"));
+	const char *bad = HB1(COMP("c1", 2) ",{\"id\":7}", PROV("p1"));
+	int64_t h0, h1;
+
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 0, 0, hb),
+	    LT_OUT_APPLIED);
+	h0 = qi("SELECT inventory_hash FROM hosts");
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 30000, 30000,
+	    spaced), LT_OUT_UNCHANGED);
+	h1 = qi("SELECT inventory_hash FROM hosts");
+	ck_assert_int_ne(h0, h1);
+	ck_assert_int_eq(qi("SELECT max(updated_ms) FROM components"), BASE);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 60000, 60000,
+	    spaced), LT_OUT_UNCHANGED);
+	ck_assert_int_eq(qi("SELECT inventory_hash FROM hosts"), h1);
+
+	/* a scale, then the same bytes again: the heartbeat restores */
+	ck_assert_int_eq(ev(NULL, "component_scaled", "NH1", 70000, 70000,
+	    "{\"host_id\":\"NH1\",\"component_id\":\"c1\","
+	    "\"image_ref\":\"ghcr.io/x/c1:1\",\"max_instances\":5}"),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='c1'"), 5);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 90000, 90000,
+	    spaced), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components WHERE "
+	    "component_id='c1'"), 2);
+
+	/* a bad item: rejected, the host row and inventory untouched */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 120000, 120000,
+	    bad), LT_OUT_REJECTED);
+	ck_assert_int_eq(qi("SELECT last_heartbeat_ms FROM hosts"),
+	    BASE + 90000);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), 2);
+	ck_assert_str_eq(qs("SELECT error||' '||field||': '||reason FROM "
+	    "rejected_events"), "invalid data.components[1].id: not a "
+	    "string");
+	/* and for a host never seen, no row at all */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH2", 0, 0,
+	    "{\"components\":[{\"id\":\"x\",\"max_instances\":-1}]}"),
+	    LT_OUT_REJECTED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM hosts WHERE host_id="
+	    "'NH2'"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM rejected_events"), 2);
+}
+END_TEST
+
 START_TEST(test_interval_learning)
 {
 	const char *hb = "{\"host_id\":\"NH1\",\"uptime_seconds\":1}";
@@ -704,6 +761,7 @@ fold_suite(void)
 	tcase_add_test(tc, test_host_started);
 	tcase_add_test(tc, test_heartbeat_inventory);
 	tcase_add_test(tc, test_heartbeat_big_one_change);
+	tcase_add_test(tc, test_heartbeat_raw_bytes);
 	tcase_add_test(tc, test_interval_learning);
 	tcase_add_test(tc, test_host_stopped);
 	tcase_add_test(tc, test_component_set);
