@@ -784,10 +784,20 @@ load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		r->contract = arena_get(f, r->o_contract);
 		r->ann = arena_get(f, r->o_ann);
 	}
-	if (f->ncrows > 1)
-		qsort(f->crows, f->ncrows, sizeof(*f->crows), crow_cmp);
-	if (f->nprows > 1)
-		qsort(f->prows, f->nprows, sizeof(*f->prows), prow_cmp);
+	/* The primary key index returns them sorted (BINARY collation is
+	   strcmp() order for text without NUL); sort only if not. */
+	for (i = 1; i < f->ncrows; i++)
+		if (crow_cmp(&f->crows[i - 1], &f->crows[i]) > 0) {
+			qsort(f->crows, f->ncrows, sizeof(*f->crows),
+			    crow_cmp);
+			break;
+		}
+	for (i = 1; i < f->nprows; i++)
+		if (prow_cmp(&f->prows[i - 1], &f->prows[i]) > 0) {
+			qsort(f->prows, f->nprows, sizeof(*f->prows),
+			    prow_cmp);
+			break;
+		}
 	return LT_OK;
 nomem:
 	sqlite3_reset(s);

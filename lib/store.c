@@ -82,7 +82,8 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    "DELETE FROM providers WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_COMP_LIST] =
 	    "SELECT component_id, image_ref, name, max_instances, revision,"
-	    " annotations FROM components WHERE lattice = ?1 AND host_id = ?2",
+	    " annotations FROM components WHERE lattice = ?1 AND host_id = ?2"
+	    " ORDER BY component_id",
 	[LT_ST_COMP_GET_COUNT] =
 	    "SELECT max_instances FROM components"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
@@ -111,7 +112,8 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_PROV_LIST] =
 	    "SELECT provider_id, link_name, image_ref, name, contract_id,"
 	    " revision, annotations FROM providers"
-	    " WHERE lattice = ?1 AND host_id = ?2",
+	    " WHERE lattice = ?1 AND host_id = ?2"
+	    " ORDER BY provider_id, link_name",
 	[LT_ST_PROV_UPSERT] =
 	    "INSERT INTO providers (lattice, host_id, provider_id, link_name,"
 	    " image_ref, name, contract_id, revision, annotations, updated_ms)"
