@@ -34,6 +34,7 @@ enum alert_stmt {
 	AS_GONE_HOST,
 	AS_GONE_SILENT,
 	AS_ACTIVE_KINDS,
+	AS_PROV_ALERTS,
 	AS_COUNT
 };
 
@@ -97,6 +98,16 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND h.host_id = j.value WHERE h.status = 'stale')",
 	[AS_ACTIVE_KINDS] =
 	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
+	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
+	   whether it is on the host now (NULL provider: never) */
+	[AS_PROV_ALERTS] =
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
+	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
+	    " CASE WHEN json_valid(details) THEN json_extract(details,"
+	    " '$.provider_id') END AS pid FROM alerts"
+	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
+	    " AND host_id IS NOT NULL) AS a",
 };
 
 /* Kinds the fold resolves, as bits of lt_alert.active (one for the rest). */
@@ -119,6 +130,32 @@ struct lt_alert {
 	uint64_t	 active_gen;
 	unsigned	 active;
 	int		 active_known;
+	/*
+	 * The active provider_unhealthy alerts, sorted by (lattice, host),
+	 * known for the write transaction pa_gen only, the same way: a host
+	 * event runs AS_RESOLVE_PROV_GONE only when its host has one whose
+	 * provider may be gone (prov_gone_possible()).  A fire adds its row;
+	 * a resolve by health removes it; a resolve by AS_RESOLVE_PROV_GONE
+	 * forgets them all (reread when next needed).  Rows resolved some
+	 * other way may linger: that costs a statement, never an alert.
+	 */
+	struct palert	*pa;
+	size_t		 npa, pacap;
+	uint64_t	 pa_gen;
+	int		 pa_known;
+};
+
+/* An active provider_unhealthy alert: lattice, host and provider in one
+   allocation. */
+struct palert {
+	char		*lat;		/* owns the block */
+	size_t		 latlen;
+	const char	*host;
+	size_t		 hostlen;
+	const char	*prov;		/* NULL: details name none */
+	int		 present;	/* prov is on the host (a providers
+					   row), as of the last event of the
+					   host that could remove it */
 };
 
 /* A growable string. */
@@ -140,6 +177,8 @@ struct fire {
 	const char	*details;
 	int64_t		 now_ms;
 };
+
+static void	pa_clear(struct lt_alert *);
 
 /* Prepare the statement table. */
 int
@@ -167,6 +206,8 @@ lt_alert_free(struct lt_alert *a)
 	if (a == NULL)
 		return;
 	lt_store_finalize_table(a->stmt, AS_COUNT);
+	pa_clear(a);
+	free(a->pa);
 	free(a);
 }
 
@@ -348,6 +389,236 @@ may_be_active(struct lt_alert *a, const char *kind, struct lt_err *err)
 	return (a->active & kind_bit(kind)) != 0;
 }
 
+/* --- active provider alerts ----------------------------------------- */
+
+/* Forget the provider alerts. */
+static void
+pa_clear(struct lt_alert *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->npa; i++)
+		free(a->pa[i].lat);
+	a->npa = 0;
+	a->pa_known = 0;
+}
+
+/* Order (lat, host) against p, as memcmp() and then length. */
+static int
+pa_cmp(const char *lat, size_t latlen, const char *host, size_t hostlen,
+    const struct palert *p)
+{
+	int c;
+
+	c = memcmp(lat, p->lat, latlen < p->latlen ? latlen : p->latlen);
+	if (c != 0 || latlen != p->latlen)
+		return c != 0 ? c : latlen < p->latlen ? -1 : 1;
+	c = memcmp(host, p->host, hostlen < p->hostlen ? hostlen : p->hostlen);
+	if (c != 0 || hostlen != p->hostlen)
+		return c != 0 ? c : hostlen < p->hostlen ? -1 : 1;
+	return 0;
+}
+
+/* The index of the first provider alert not before (lat, host). */
+static size_t
+pa_lower(const struct lt_alert *a, const char *lat, size_t latlen,
+    const char *host, size_t hostlen)
+{
+	size_t lo = 0, hi = a->npa, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (pa_cmp(lat, latlen, host, hostlen, &a->pa[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Add a provider alert (prov may be NULL); -1 when out of memory. */
+static int
+pa_add(struct lt_alert *a, const char *lat, size_t latlen, const char *host,
+    const char *prov, int present)
+{
+	size_t hostlen = strlen(host), provlen = prov ? strlen(prov) : 0;
+	size_t i, cap;
+	struct palert *p, x;
+
+	if (a->npa == a->pacap) {
+		cap = a->pacap ? a->pacap * 2 : 16;
+		if ((p = reallocarray(a->pa, cap, sizeof(*p))) == NULL)
+			return -1;
+		a->pa = p;
+		a->pacap = cap;
+	}
+	if ((x.lat = malloc(latlen + hostlen + provlen + 3)) == NULL)
+		return -1;
+	memcpy(x.lat, lat, latlen);
+	x.lat[latlen] = '\0';
+	x.latlen = latlen;
+	memcpy(x.lat + latlen + 1, host, hostlen + 1);
+	x.host = x.lat + latlen + 1;
+	x.hostlen = hostlen;
+	x.prov = NULL;
+	x.present = prov != NULL && present;
+	if (prov != NULL) {
+		memcpy(x.lat + latlen + hostlen + 2, prov, provlen + 1);
+		x.prov = x.lat + latlen + hostlen + 2;
+	}
+	i = pa_lower(a, lat, latlen, host, hostlen);
+	memmove(&a->pa[i + 1], &a->pa[i], (a->npa - i) * sizeof(*a->pa));
+	a->pa[i] = x;
+	a->npa++;
+	return 0;
+}
+
+/* The event's lattice length. */
+static size_t
+ev_latlen(const struct lt_alert_event *e)
+{
+	return e->latlen < 0 ? strlen(e->lattice) : (size_t)e->latlen;
+}
+
+/* Read the active provider alerts once per write transaction. */
+static int
+pa_load(struct lt_alert *a, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_PROV_ALERTS];
+	const char *lat, *host, *prov;
+	int rc;
+
+	if (a->pa_known && a->pa_gen == a->st->txn_gen)
+		return LT_OK;
+	pa_clear(a);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		lat = (const char *)sqlite3_column_text(s, 0);
+		host = (const char *)sqlite3_column_text(s, 1);
+		prov = (const char *)sqlite3_column_text(s, 2);
+		if (lat == NULL || host == NULL)
+			continue;
+		if (pa_add(a, lat, (size_t)sqlite3_column_bytes(s, 0), host,
+		    prov, sqlite3_column_int(s, 3)) != 0) {
+			sqlite3_reset(s);
+			pa_clear(a);
+			return lt_err_set(err, LT_ENOMEM, "", "alert: out of "
+			    "memory");
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		pa_clear(a);
+		return lt_store_err(a->st, err, "alert providers");
+	}
+	a->pa_gen = a->st->txn_gen;
+	a->pa_known = 1;
+	return LT_OK;
+}
+
+/* Note a provider_unhealthy alert fired (1) or resolved (0) in this
+   transaction. */
+static void
+pa_note(struct lt_alert *a, const struct lt_alert_event *e, const char *prov,
+    int fired)
+{
+	size_t latlen = ev_latlen(e), hostlen, i;
+	const char *host = e->ev->host_id;
+
+	if (!a->pa_known || a->pa_gen != a->st->txn_gen)
+		return;
+	if (fired) {
+		/* The provider need not be on the host: the next event of
+		   the host resolves the alert if not. */
+		if (pa_add(a, e->lattice, latlen, host, prov, 0) != 0)
+			pa_clear(a);	/* reread when next needed */
+		return;
+	}
+	hostlen = strlen(host);
+	for (i = pa_lower(a, e->lattice, latlen, host, hostlen); i < a->npa &&
+	    pa_cmp(e->lattice, latlen, host, hostlen, &a->pa[i]) == 0; i++) {
+		if (a->pa[i].prov == NULL || strcmp(a->pa[i].prov, prov) != 0)
+			continue;
+		free(a->pa[i].lat);
+		memmove(&a->pa[i], &a->pa[i + 1],
+		    (a->npa - i - 1) * sizeof(*a->pa));
+		a->npa--;
+		return;
+	}
+}
+
+/* Note that the provider of each alert of e's host, from index i on, is
+   on the host. */
+static void
+pa_present(struct lt_alert *a, const struct lt_alert_event *e, size_t i)
+{
+	size_t latlen = ev_latlen(e), hostlen = strlen(e->ev->host_id);
+
+	for (; i < a->npa && pa_cmp(e->lattice, latlen, e->ev->host_id,
+	    hostlen, &a->pa[i]) == 0; i++)
+		a->pa[i].present = a->pa[i].prov != NULL;
+}
+
+/* Whether heartbeat ev lists provider id. */
+static int
+lists_provider(const struct lt_ce *ev, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ev->nproviders; i++)
+		if (ev->providers[i].id != NULL &&
+		    strcmp(ev->providers[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether AS_RESOLVE_PROV_GONE may resolve something after e (1), or
+ * certainly not (0); -1 on error.  *first gets the host's first provider
+ * alert.  Not unless the event's host has an active provider_unhealthy
+ * alert.  A heartbeat whose inventory the fold found unchanged
+ * (inventory_deferred: the same bytes as applied last) or that has none
+ * removes no provider: only an alert whose provider was missing already
+ * can resolve.  A heartbeat with a new inventory leaves the host exactly
+ * the providers it lists (fold.h: a heartbeat is authoritative): when it
+ * lists every alert's provider, none is gone.  Other host events may
+ * remove any.
+ */
+static int
+prov_gone_possible(struct lt_alert *a, const struct lt_alert_event *e,
+    size_t *first, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+	size_t latlen, hostlen, i;
+	int r, same;
+
+	if ((r = may_be_active(a, "provider_unhealthy", err)) <= 0)
+		return r;
+	if (sqlite3_get_autocommit(a->st->db))
+		return 1;
+	if (pa_load(a, err) != LT_OK)
+		return -1;
+	latlen = ev_latlen(e);
+	hostlen = strlen(ev->host_id);
+	*first = i = pa_lower(a, e->lattice, latlen, ev->host_id, hostlen);
+	if (i == a->npa ||
+	    pa_cmp(e->lattice, latlen, ev->host_id, hostlen, &a->pa[i]) != 0)
+		return 0;
+	if (ev->kind != LT_K_HOST_HEARTBEAT)
+		return 1;
+	same = !ev->has_inventory || ev->inventory_deferred;
+	for (; i < a->npa && pa_cmp(e->lattice, latlen, ev->host_id, hostlen,
+	    &a->pa[i]) == 0; i++) {
+		if (a->pa[i].prov == NULL)
+			return 1;
+		if (same ? !a->pa[i].present :
+		    !lists_provider(ev, a->pa[i].prov))
+			return 1;
+	}
+	if (!same)
+		pa_present(a, e, *first);
+	return 0;
+}
+
 /* Fire one alert unless the same one is active; *fired gets 1 if new. */
 static int
 fire(struct lt_alert *a, const struct fire *x, int *fired,
@@ -372,21 +643,32 @@ fire(struct lt_alert *a, const struct fire *x, int *fired,
 	return LT_OK;
 }
 
-/* Resolve the active (lattice, kind, entity) alert, if any. */
+/* Resolve the active (lattice, kind, entity) alert, if any; *n (may be
+   NULL) gets 1 if there was one. */
 static int
-resolve(struct lt_alert *a, const struct lt_alert_event *e,
-    const char *kind, const char *entity, struct lt_err *err)
+resolve_n(struct lt_alert *a, const struct lt_alert_event *e,
+    const char *kind, const char *entity, int *n, struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_RESOLVE];
 	int r;
 
+	if (n != NULL)
+		*n = 0;
 	if ((r = may_be_active(a, kind, err)) <= 0)
 		return r < 0 ? LT_ESTORE : LT_OK;
 	bt(s, 1, e->lattice, e->latlen);
 	bt(s, 2, kind, -1);
 	bt(s, 3, entity, -1);
 	sqlite3_bind_int64(s, 4, e->now_ms);
-	return run(a, s, NULL, err);
+	return run(a, s, n, err);
+}
+
+/* Resolve the active (lattice, kind, entity) alert, if any. */
+static int
+resolve(struct lt_alert *a, const struct lt_alert_event *e,
+    const char *kind, const char *entity, struct lt_err *err)
+{
+	return resolve_n(a, e, kind, entity, NULL, err);
 }
 
 /* Resolve the lattice's lattice_silent once none of its hosts is stale. */
@@ -410,14 +692,21 @@ resolve_prov_gone(struct lt_alert *a, const struct lt_alert_event *e,
     struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_RESOLVE_PROV_GONE];
-	int r;
+	size_t first = 0;
+	int r, n = 0;
 
-	if ((r = may_be_active(a, "provider_unhealthy", err)) <= 0)
-		return r < 0 ? LT_ESTORE : LT_OK;
+	if ((r = prov_gone_possible(a, e, &first, err)) <= 0)
+		return r < 0 ? (err != NULL ? err->code : LT_ESTORE) : LT_OK;
 	bt(s, 1, e->lattice, e->latlen);
 	bt(s, 2, e->ev->host_id, -1);
 	sqlite3_bind_int64(s, 3, e->now_ms);
-	return run(a, s, NULL, err);
+	if (run(a, s, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (n > 0)
+		pa_clear(a);	/* which ones is not known: reread */
+	else if (a->pa_known && a->pa_gen == a->st->txn_gen)
+		pa_present(a, e, first);  /* else it would have resolved */
+	return LT_OK;
 }
 
 /* Append "host ID" or "host ID (friendly name)" for the event's host. */
@@ -612,14 +901,21 @@ on_health(struct lt_alert *a, const struct lt_alert_event *e,
 {
 	const struct lt_ce *ev = e->ev;
 	struct fire x;
+	int n;
 
 	if (ev->provider.id == NULL || ev->host_id == NULL)
 		return LT_OK;
 	pair(ent, ev->host_id, ev->provider.id);
 	if (ent->oom)
 		return lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
-	if (ev->health == LT_HEALTH_PASSING)
-		return resolve(a, e, "provider_unhealthy", ent->p, err);
+	if (ev->health == LT_HEALTH_PASSING) {
+		if (resolve_n(a, e, "provider_unhealthy", ent->p, &n, err) !=
+		    LT_OK)
+			return LT_ESTORE;
+		if (n > 0)
+			pa_note(a, e, ev->provider.id, 0);
+		return LT_OK;
+	}
 	if (ev->health != LT_HEALTH_FAILING)
 		return LT_OK;
 	sb_printf(sum, "provider %s failed its health check on ",
@@ -641,7 +937,11 @@ on_health(struct lt_alert *a, const struct lt_alert_event *e,
 	x.summary = sum->p;
 	x.details = det->p;
 	x.now_ms = e->now_ms;
-	return fire(a, &x, NULL, err);
+	if (fire(a, &x, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (n > 0)
+		pa_note(a, e, ev->provider.id, 1);
+	return LT_OK;
 }
 
 /* Fire and resolve what an applied event implies. */

@@ -26,6 +26,7 @@
 #define EVDIR	TEST_DATA_DIR "/events"
 #define MODEL	TEST_DATA_DIR "/alert_model"
 
+static int	 batch;		/* evl() folds into the open transaction */
 
 /* Fold a CloudEvent name from src on lattice lat, dated and received at
    BASE + t_ms; id NULL: a fresh one. */
@@ -47,7 +48,14 @@ evl(const char *lat, const char *id, const char *name, const char *src,
 	    "\"time\":\"%s\",\"data\":%s}", id, src, name,
 	    lt_time_format(BASE + t_ms, tb), data);
 	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lat, name);
-	out = fold_json(subj, buf, BASE + t_ms);
+	if (batch) {
+		struct lt_msg m = { subj, buf, strlen(buf), BASE + t_ms };
+		struct lt_err e;
+
+		ck_assert_msg(lt_fold_msg(fd, &m, &out, &e) == LT_OK, "%s",
+		    e.msg);
+	} else
+		out = fold_json(subj, buf, BASE + t_ms);
 	free(buf);
 	return out;
 }
@@ -431,6 +439,182 @@ START_TEST(test_provider_unhealthy_superseded)
 	ck_assert_int_eq(ev("p1", "health_check_passed", "NH1", 8000, HEALTH),
 	    LT_OUT_DUPLICATE);
 	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+}
+END_TEST
+
+/* --- provider_unhealthy inside one transaction (the skip) ------------- */
+
+#define PROV(id) "{\"id\":\"" id "\",\"image_ref\":\"r/" id ":1\"," \
+	"\"annotations\":{}}"
+#define COMP "{\"id\":\"c1\",\"image_ref\":\"r/c1:1\",\"annotations\":{}," \
+	"\"max_instances\":1}"
+#define HB(provs) "{\"host_id\":\"NH1\",\"uptime_seconds\":1," \
+	"\"components\":[" COMP "],\"providers\":[" provs "]}"
+#define HB_KV_HTTP	HB(PROV("kv") "," PROV("http"))
+#define HB_HTTP		HB(PROV("http"))
+#define HB_BARE		"{\"host_id\":\"NH1\",\"uptime_seconds\":1}"
+#define HEALTH_OF(p)	"{\"host_id\":\"NH1\",\"provider_id\":\"" p "\"}"
+
+/* How often the resolve of gone providers' alerts ran (all handles). */
+static int64_t
+prov_gone_runs(void)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+
+	while ((s = sqlite3_next_stmt(st->db, s)) != NULL)
+		if (strstr(sqlite3_sql(s), "AND kind = 'provider_unhealthy' "
+		    "AND resolved_ms IS NULL AND NOT EXISTS") != NULL)
+			n += sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+	return n;
+}
+
+/* Begin a transaction that evl() folds into. */
+static void
+batch_begin(void)
+{
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	batch = 1;
+}
+
+/* Commit it. */
+static void
+batch_commit(void)
+{
+	batch = 0;
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+}
+
+/* Host NH1 of lat with kv and http (heartbeat at 1000), kv failing. */
+static void
+kv_failing(const char *lat)
+{
+	started(lat, "NH1", 0);
+	ck_assert_int_eq(evl(lat, NULL, "host_heartbeat", "NH1", 1000,
+	    HB_KV_HTTP), LT_OUT_APPLIED);
+	evl(lat, NULL, "health_check_failed", "NH1", 2000, HEALTH_OF("kv"));
+}
+
+/* How the failing provider kv leaves host NH1. */
+static const struct {
+	const char	*name, *data;
+} gone_cases[] = {
+	{ "host_heartbeat", HB_HTTP },
+	{ "provider_stopped", "{\"host_id\":\"NH1\",\"provider_id\":\"kv\","
+	  "\"annotations\":{},\"reason\":\"x\"}" },
+	{ "host_stopped", "{\"host_id\":\"NH1\",\"reason\":\"x\"}" },
+	{ "host_started", "{\"host_id\":\"NH1\",\"labels\":{}}" },
+};
+
+START_TEST(test_prov_gone_in_batch)
+{
+	int64_t runs;
+
+	kv_failing("prod");
+	kv_failing("dev");
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	batch_begin();
+	runs = prov_gone_runs();
+	/* unchanged inventories and bare heartbeats remove nothing: no
+	   statement at all */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 3000, HB_KV_HTTP),
+	    LT_OUT_UNCHANGED);
+	ev(NULL, "host_heartbeat", "NH1", 4000, HB_KV_HTTP);
+	ev(NULL, "host_heartbeat", "NH1", 4500, HB_BARE);
+	ck_assert_int_eq(prov_gone_runs(), runs);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	/* the provider goes: its alert resolves, the other lattice's not */
+	ev(NULL, gone_cases[_i].name, "NH1", 5000, gone_cases[_i].data);
+	ck_assert_int_eq(qi("SELECT count(*) FROM active_alerts WHERE kind = "
+	    "'provider_unhealthy' AND lattice = 'prod'"), 0);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts WHERE lattice = "
+	    "'prod'"), BASE + 5000);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	/* ... and stays resolved while the batch goes on */
+	ev(NULL, "host_heartbeat", "NH1", 6000, HB_KV_HTTP);
+	ev(NULL, "host_heartbeat", "NH1", 7000, HB_KV_HTTP);
+	batch_commit();
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 2);
+	ck_assert_str_eq(qs("SELECT lattice FROM active_alerts"), "dev");
+}
+END_TEST
+
+START_TEST(test_prov_gone_fired_in_batch)
+{
+	int64_t runs;
+
+	/* another host's alert: the batch reads the active ones first */
+	started("prod", "NH2", 0);
+	ev(NULL, "provider_started", "NH2", 500, "{\"host_id\":\"NH2\","
+	    "\"provider_id\":\"kv\",\"image_ref\":\"r/kv:1\"}");
+	ev(NULL, "health_check_failed", "NH2", 600, "{\"host_id\":\"NH2\","
+	    "\"provider_id\":\"kv\"}");
+	started("prod", "NH1", 0);
+	ev(NULL, "host_heartbeat", "NH1", 1000, HB_KV_HTTP);
+	batch_begin();
+	ev(NULL, "host_heartbeat", "NH1", 2000, HB_KV_HTTP);
+	/* fired in the batch: a heartbeat still listing kv keeps it */
+	ev(NULL, "health_check_failed", "NH1", 3000, HEALTH_OF("kv"));
+	ev(NULL, "host_heartbeat", "NH1", 4000, HB_KV_HTTP);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	runs = prov_gone_runs();
+	ev(NULL, "host_heartbeat", "NH1", 4500, HB_KV_HTTP);
+	ck_assert_int_eq(prov_gone_runs(), runs);
+	/* passes, fails again, then a new inventory without it */
+	ev(NULL, "health_check_passed", "NH1", 5000, HEALTH_OF("kv"));
+	ev(NULL, "health_check_failed", "NH1", 6000, HEALTH_OF("kv"));
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	ev(NULL, "host_heartbeat", "NH1", 7000, HB_HTTP);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	/* a failing provider the host does not run: the next heartbeat
+	   resolves it, even an unchanged one */
+	ev(NULL, "health_check_failed", "NH1", 8000, HEALTH_OF("ghost"));
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 9000, HB_HTTP),
+	    LT_OUT_UNCHANGED);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	/* a new inventory that still lists kv: nothing to resolve */
+	ev(NULL, "health_check_failed", "NH1", 9500, HEALTH_OF("http"));
+	ev(NULL, "host_heartbeat", "NH1", 9600, HB_HTTP);
+	runs = prov_gone_runs();
+	ev(NULL, "host_heartbeat", "NH1", 10000, HB_KV_HTTP);
+	ck_assert_int_eq(prov_gone_runs(), runs);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 2);
+	batch_commit();
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 5);
+	ck_assert_str_eq(qs("SELECT group_concat(host_id || '/' || "
+	    "json_extract(details, '$.provider_id')) FROM (SELECT * FROM "
+	    "active_alerts ORDER BY host_id)"), "NH1/http,NH2/kv");
+}
+END_TEST
+
+START_TEST(test_prov_gone_after_rollback)
+{
+	kv_failing("prod");
+	/* a resolve rolled back: the alert is active again */
+	batch_begin();
+	ev(NULL, "host_heartbeat", "NH1", 3000, HB_KV_HTTP);
+	ev(NULL, "health_check_passed", "NH1", 4000, HEALTH_OF("kv"));
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 0);
+	batch = 0;
+	lt_fold_rollback(fd);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 1);
+	batch_begin();
+	ev(NULL, "host_heartbeat", "NH1", 5000, HB_HTTP);
+	ck_assert_int_eq(NACTIVE("provider_unhealthy"), 0);
+	batch_commit();
+	/* a fire rolled back: nothing to resolve, nothing invented */
+	batch_begin();
+	ev(NULL, "host_heartbeat", "NH1", 6000, HB_KV_HTTP);
+	ev(NULL, "health_check_failed", "NH1", 7000, HEALTH_OF("kv"));
+	batch = 0;
+	lt_fold_rollback(fd);
+	batch_begin();
+	ev(NULL, "host_heartbeat", "NH1", 8000, HB_HTTP);
+	batch_commit();
+	ck_assert_int_eq(NALERTS("provider_unhealthy"), 1);
+	ck_assert_int_eq(qi("SELECT resolved_ms FROM alerts"), BASE + 5000);
 }
 END_TEST
 
@@ -890,6 +1074,10 @@ alert_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stale_no_heartbeat_ever);
 	tcase_add_test(tc, test_provider_unhealthy_superseded);
+	tcase_add_loop_test(tc, test_prov_gone_in_batch, 0,
+	    sizeof(gone_cases) / sizeof(gone_cases[0]));
+	tcase_add_test(tc, test_prov_gone_fired_in_batch);
+	tcase_add_test(tc, test_prov_gone_after_rollback);
 	tcase_add_test(tc, test_failure_resolution_by_entity);
 	tcase_add_test(tc, test_rollback_loses_nothing_invents_nothing);
 	tcase_add_test(tc, test_outbox_restart);
