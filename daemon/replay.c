@@ -19,7 +19,10 @@
 #include "store.h"
 #include "timeutil.h"
 
-#define REPLAY_BATCH	1000
+/* Events per transaction.  A replay is history and can be re-run, so a
+   batch can be big: index pages shared by many events are written to the
+   WAL once (50,000-event flood file: 6.6 s at 1,000, 5.0 s at 10,000). */
+#define REPLAY_BATCH	10000
 #define REPLAY_MAX_DEPTH 512	/* nesting the line scanner accepts; the
 				   decoder applies the configured limit */
 
