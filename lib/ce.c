@@ -1786,7 +1786,8 @@ reduce(const char *buf, size_t len, size_t doff, const struct inv_spans *inv,
 		k0 = INV_PROVS;
 		k1 = INV_COMPS;
 	}
-	if ((r = malloc(len + 1)) == NULL)
+	/* "null" may be longer than what it replaces ("[]"). */
+	if ((r = malloc(len + 4 * INV_N + 1)) == NULL)
 		return NULL;
 	o = 0;
 	for (k = 0; k < 2; k++) {

@@ -1,5 +1,5 @@
 /*
- * fuzz_ce.c - libFuzzer harness for lt_ce_parse().
+ * fuzz_ce.c - libFuzzer harness for lt_ce_parse() and its deferred form.
  *
  * Each input is one message body.  It is decoded with the default limits
  * and again with tight ones; on success every documented promise of ce.h
@@ -291,17 +291,32 @@ check_event(const struct lt_ce *ev, const struct lt_limits *lim)
 	check_str(ev->config_key);
 }
 
-/* Decode with lim; on success check and return the event. */
+/*
+ * Decode with lim; on success check and return the event.  deferred: the
+ * fold's way, LT_CE_DEFER_INVENTORY then lt_ce_inventory().
+ */
 static int
 parse(const uint8_t *data, size_t size, const struct lt_limits *lim,
-    struct lt_ce **out)
+    int deferred, struct lt_ce **out)
 {
 	struct lt_err	 err;
 	int		 rc;
 
 	memset(&err, 0x5a, sizeof(err));
 	*out = (struct lt_ce *)(uintptr_t)1;
-	rc = lt_ce_parse((const char *)data, size, lim, out, &err);
+	rc = lt_ce_parse_flags((const char *)data, size, lim,
+	    deferred ? LT_CE_DEFER_INVENTORY : 0, out, &err);
+	if (rc == LT_OK && deferred) {
+		CHECK(*out != NULL);
+		if ((*out)->inventory_deferred)
+			CHECK((*out)->ncomponents == 0 &&
+			    (*out)->nproviders == 0);
+		if ((rc = lt_ce_inventory(*out, lim, &err)) != LT_OK) {
+			lt_ce_free(*out);
+			*out = NULL;
+		} else
+			CHECK(!(*out)->inventory_deferred);
+	}
 	if (rc == LT_OK) {
 		CHECK(*out != NULL);
 		check_event(*out, lim);
@@ -327,7 +342,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 ra, rb;
 
 	lt_limits_default(&lim);
-	ra = parse(data, size, &lim, &a);
+	ra = parse(data, size, &lim, 0, &a);
 	if (ra == LT_OK && getenv("FUZZ_SKIP_NONJSON") == NULL &&
 	    !sqlite_json_ok(data, size)) {
 		fprintf(stderr, "fuzz_ce: lt_ce_parse accepted a message "
@@ -336,13 +351,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 
-	/* Deterministic: a second decode agrees. */
-	rb = parse(data, size, &lim, &b);
+	/* Deterministic, and the fold's deferred decode agrees. */
+	rb = parse(data, size, &lim, 1, &b);
 	CHECK(ra == rb);
 	if (ra == LT_OK) {
 		CHECK(a->kind == b->kind);
 		CHECK(strcmp(a->id, b->id) == 0);
 		CHECK(a->ncomponents == b->ncomponents);
+		CHECK(a->nproviders == b->nproviders);
+		CHECK(a->has_inventory == b->has_inventory);
+		CHECK(a->has_inventory_raw == b->has_inventory_raw);
+		CHECK(a->inventory_raw == b->inventory_raw);
 		if (a->kind == LT_K_HOST_HEARTBEAT)
 			CHECK(a->inventory_hash == b->inventory_hash);
 	}
@@ -358,7 +377,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tight.max_pairs = 2;
 	tight.max_instances = 10;
 	tight.max_uptime = 1000;
-	rb = parse(data, size, &tight, &b);
+	rb = parse(data, size, &tight, 1, &b);
 	if (ra != LT_OK && ra != LT_ENOMEM)
 		CHECK(rb != LT_OK);
 	lt_ce_free(b);
