@@ -2,10 +2,11 @@
  * ce.c - decode one wasmCloud CloudEvent (structured JSON) into plain C.
  *
  * The raw bytes are scanned once before cJSON sees them (size, UTF-8,
- * nesting depth, NUL bytes and \u0000 escapes), so cJSON only ever parses
- * text that is safe to hand out as C strings.  Every string the event
- * exposes is copied into a per-event arena: lt_ce_free() releases the
- * whole event with one pass over a short block list.
+ * nesting depth, NUL bytes, \u0000 and unpaired surrogate escapes), so
+ * cJSON only ever parses text it accepts and that is safe to hand out as
+ * C strings.  Every string the event exposes is copied into a per-event
+ * arena: lt_ce_free() releases the whole event with one pass over a short
+ * block list.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -241,12 +242,26 @@ is_hex(unsigned char c)
 	    (c >= 'A' && c <= 'F');
 }
 
+/* The value of 4 hex digits at p (checked by the caller). */
+static unsigned
+hex4(const unsigned char *p)
+{
+	unsigned	v = 0;
+	int		k;
+
+	for (k = 0; k < 4; k++)
+		v = v * 16 + (p[k] <= '9' ? p[k] - '0' :
+		    (p[k] | 0x20) - 'a' + 10);
+	return v;
+}
+
 /* Scan a string at p[i] == '"'. */
 static int
 scan_string(struct scan *S)
 {
 	const unsigned char	*p = S->p;
 	size_t			 len = S->len, i = S->i + 1, n, k;
+	unsigned		 u;
 	unsigned char		 c;
 
 	for (;;) {
@@ -295,7 +310,26 @@ scan_string(struct scan *S)
 				S->i = i;
 				return scan_fail(S, "\\u0000 escape");
 			}
+			/* UTF-16 surrogates come in pairs (cJSON, and the
+			   deferred inventory decode, rely on it). */
+			if ((u = hex4(p + i + 1)) >= 0xdc00 && u <= 0xdfff) {
+				S->i = i;
+				return scan_fail(S, "lone low surrogate escape");
+			}
 			i += 5;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (len - i < 6 || p[i] != '\\' ||
+				    p[i + 1] != 'u' || !is_hex(p[i + 2]) ||
+				    !is_hex(p[i + 3]) || !is_hex(p[i + 4]) ||
+				    !is_hex(p[i + 5]) ||
+				    (u = hex4(p + i + 2)) < 0xdc00 ||
+				    u > 0xdfff) {
+					S->i = i;
+					return scan_fail(S,
+					    "lone high surrogate escape");
+				}
+				i += 6;
+			}
 			break;
 		default:
 			goto bad_escape;
@@ -1944,11 +1978,12 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	for (k = 0; k < INV_N; k++) {
 		if (box->inv.len[k] == 0)
 			continue;
-		/* Valid JSON already (prescan): only cJSON may fail here. */
+		/* Valid JSON that cJSON takes (prescan): NULL is as good as
+		   impossible, but never worse than the full parse. */
 		part[k] = cJSON_ParseWithLength(ev->data + box->inv.off[k],
 		    box->inv.len[k]);
 		if (part[k] == NULL) {
-			rc = lt_err_set(err, LT_ENOMEM, "", "out of memory");
+			rc = lt_err_set(err, LT_EPARSE, "", "not json");
 			goto done;
 		}
 	}

@@ -727,6 +727,13 @@ static const struct {
 	{ "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\","
 	    "\"type\":\"t\"", LT_EPARSE, "" },
 	{ "\"str\"", LT_EINVAL, "" },
+	/* UTF-16 surrogate escapes must pair (cJSON refuses them too). */
+	{ EV("config_set", "{\"config_name\":\"a\\ud800\"}"), LT_EPARSE, "" },
+	{ EV("config_set", "{\"config_name\":\"a\\udc00b\"}"), LT_EPARSE, "" },
+	{ EV("config_set", "{\"config_name\":\"\\ud800\\u0041\"}"), LT_EPARSE,
+	    "" },
+	{ EV("host_heartbeat", "{\"components\":[{\"id\":\"\\ud800\"}]}"),
+	    LT_EPARSE, "" },
 	{ "{\"specversion\":\"1.0\",\"id\":\"a\\u0000b\",\"source\":\"s\","
 	    "\"type\":\"t\"}", LT_EPARSE, "" },
 	{ "{\"specversion\":\"1.0\",\"id\":\"\xc3\x28\",\"source\":\"s\","
@@ -989,6 +996,20 @@ START_TEST(depth_ignores_strings)
 	l.max_depth = 2;
 	ck_assert_int_eq(lt_ce_parse(s, strlen(s), &l, &ev, &err), LT_OK);
 	ck_assert_str_eq(ev->config_name, "[[[[[[[[{{{{{{{{\"[[[[");
+	lt_ce_free(ev);
+}
+END_TEST
+
+/* A surrogate pair escape is one character. */
+START_TEST(surrogate_pair)
+{
+	const char	*s = EV("config_set",
+	    "{\"config_name\":\"\\ud83d\\ude00\\uD83D\\uDE00\"}");
+	struct lt_ce	*ev;
+	struct lt_err	 err;
+
+	ck_assert_int_eq(parse_str(s, &ev, &err), LT_OK);
+	ck_assert_str_eq(ev->config_name, "\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
 	lt_ce_free(ev);
 }
 END_TEST
@@ -1463,6 +1484,7 @@ main(void)
 	tcase_add_test(edge, limits);
 	tcase_add_test(edge, depth_ignores_strings);
 	tcase_add_test(edge, escaped_backslash_u0000);
+	tcase_add_test(edge, surrogate_pair);
 	tcase_add_test(edge, labels_rendering);
 	tcase_add_test(edge, extra_and_reordered);
 	tcase_add_test(edge, foreign_type);
