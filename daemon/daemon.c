@@ -53,6 +53,7 @@ struct daemon {
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
 	int			  connected, ready, stopping, status;
 	int64_t			  window_start_ms;
+	int64_t			  batch_start_ms;	/* mono, last on_wake fold */
 	uint64_t		  progress, progress_seen;
 	uint64_t		  folded, rejected, dropped;
 };
@@ -350,7 +351,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
 	struct timeval	 tv;
-	int64_t		 oldest, wait;
+	int64_t		 wait;
 	size_t		 n;
 
 	(void)fd;
@@ -358,11 +359,19 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	handle_notices(d);
 	if (d->stopping)
 		return;
-	n = inbox_len(d->inbox, &oldest);
+	n = inbox_len(d->inbox, NULL);
 	if (n == 0)
 		return;
+	/*
+	 * Group commit: fold as soon as the loop is free, so what arrived
+	 * while the last batch folded and committed is the next batch.  Only
+	 * when batches would start less than batch_delay apart does the rest
+	 * wait for that much, so a trickle does not turn into one commit per
+	 * message.
+	 */
 	if (n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
-		wait = oldest + d->cf->batch_delay_ms - clock_now_ms();
+		wait = d->batch_start_ms + d->cf->batch_delay_ms -
+		    clock_mono_ms();
 		if (wait > d->cf->batch_delay_ms)
 			wait = d->cf->batch_delay_ms;
 		if (wait > 0) {
@@ -371,6 +380,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
+	d->batch_start_ms = clock_mono_ms();
 	if (fold_batch(d) == -1)
 		return;
 	if (inbox_len(d->inbox, NULL) > 0)
@@ -677,6 +687,8 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	    http_start(d.base, cf, &d.http) == -1)
 		goto out;
 	d.window_start_ms = clock_now_ms();
+	/* the first batch_delay counts from start-up */
+	d.batch_start_ms = clock_mono_ms();
 	if (natsconn_open(cf, d.inbox, &d.nc, &connected) == -1)
 		goto out;
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,

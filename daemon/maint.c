@@ -1,10 +1,13 @@
 /*
  * maint.c - the maintenance timer: prune the history in small batches,
- * checkpoint the WAL, PRAGMA optimize.  Runs on the loop thread, so it
- * never interleaves with a fold transaction.
+ * PRAGMA optimize, on the loop thread, so it never interleaves with a fold
+ * transaction; and the checkpointer, a thread with its own connection that
+ * copies the WAL back into the database so the fold never waits for the
+ * fsyncs of a checkpoint.
  */
 #include <sys/stat.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,30 @@
 #define MAINT_OPTIMIZE_MS	(4 * 3600 * 1000)
 #define MAINT_LOG_MS		(10 * 60 * 1000)	/* info summary */
 
+/*
+ * The checkpointer.  Only ck_mu's fields are shared with the loop; the
+ * connection is the thread's alone between ckpt_start() and ckpt_stop().
+ * A passive checkpoint never takes the writer's lock, so the fold keeps
+ * committing while it copies and fsyncs; the fold's own automatic
+ * checkpoint (store.c) then finds little left to do and stays a backstop
+ * that bounds the WAL should this thread fall behind.
+ */
+struct ckpt {
+	pthread_t		 tid;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct lt_store		*st;		/* the thread's connection */
+	int			 running;
+	/* under mu */
+	int			 stop;
+	int			 trunc_req;	/* the loop asks for a truncate */
+	int64_t			 interval_ms;	/* 0: passive ones off */
+	int			 trunc_done;	/* a truncate ran: trunc_res */
+	struct lt_checkpoint	 trunc_res;
+	uint64_t		 passes;
+	char			 error[256];	/* last failure, "" if none */
+};
+
 struct maint {
 	struct event_base	*base;
 	struct lt_store		*st;
@@ -35,12 +62,15 @@ struct maint {
 	struct event		*ev;
 	char			*wal;		/* the -wal file */
 	struct maint_opts	 o;
-	int64_t			 last_ckpt, last_trunc, last_opt; /* mono */
+	int64_t			 last_trunc, last_opt; /* mono */
 	int64_t			 last_log;
 	uint64_t		 pruned[LT_PRUNE_NTABLES];
 	uint64_t		 since_log[LT_PRUNE_NTABLES];
 	struct alerts		*alerts;	/* borrowed, may be NULL */
 	uint64_t		 hosts, hosts_log, resolved, resolved_log;
+	struct ckpt		 ck;
+	int			 trunc_pending;
+	int64_t			 trunc_size;
 };
 
 /* Fill the defaults. */
@@ -165,35 +195,168 @@ fail:
 	return 0;
 }
 
-/* Checkpoint when due: passive, or truncating when due or the WAL is big. */
+/* Add ms to the monotonic clock's now. */
+static struct timespec
+ckpt_deadline(int64_t ms)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/* The checkpointer thread: a passive checkpoint every interval, a
+   truncating one when the loop asks. */
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt		*ck = arg;
+	struct lt_checkpoint	 res;
+	struct lt_err		 err;
+	struct timespec		 dl;
+	int			 trunc, rc;
+
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		if (ck->interval_ms > 0) {
+			dl = ckpt_deadline(ck->interval_ms);
+			while (!ck->stop && !ck->trunc_req &&
+			    pthread_cond_timedwait(&ck->cv, &ck->mu, &dl) == 0)
+				;
+		} else
+			while (!ck->stop && !ck->trunc_req)
+				pthread_cond_wait(&ck->cv, &ck->mu);
+		if (ck->stop)
+			break;
+		trunc = ck->trunc_req;
+		ck->trunc_req = 0;
+		pthread_mutex_unlock(&ck->mu);
+		lt_err_clear(&err);
+		rc = lt_store_checkpoint(ck->st, trunc, &res, &err);
+		pthread_mutex_lock(&ck->mu);
+		ck->passes++;
+		if (rc != LT_OK)
+			snprintf(ck->error, sizeof(ck->error), "%s", err.msg);
+		else if (trunc) {
+			ck->trunc_done = 1;
+			ck->trunc_res = res;
+		}
+	}
+	pthread_mutex_unlock(&ck->mu);
+	return NULL;
+}
+
+/* Open the checkpointer's connection and start it; 0, or -1 (logged). */
+static int
+ckpt_start(struct ckpt *ck, const char *db, int64_t interval_ms)
+{
+	pthread_condattr_t	ca;
+	struct lt_err		err;
+
+	lt_err_clear(&err);
+	if (lt_store_open(db, &ck->st, &err) != LT_OK) {
+		log_warnx("checkpoint: %s: %s", db, err.msg);
+		return -1;
+	}
+	ck->interval_ms = interval_ms;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&ck->mu, NULL);
+	pthread_cond_init(&ck->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&ck->tid, NULL, ckpt_main, ck) != 0) {
+		log_warnx("checkpoint: cannot start the thread");
+		pthread_cond_destroy(&ck->cv);
+		pthread_mutex_destroy(&ck->mu);
+		lt_store_close(ck->st);
+		ck->st = NULL;
+		return -1;
+	}
+	ck->running = 1;
+	return 0;
+}
+
+/* Stop the checkpointer and close its connection (before the loop's). */
+static void
+ckpt_stop(struct ckpt *ck)
+{
+	if (!ck->running)
+		return;
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = 1;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	pthread_join(ck->tid, NULL);
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	lt_store_close(ck->st);
+	ck->st = NULL;
+	ck->running = 0;
+}
+
+/* Hand the checkpointer a new interval. */
+static void
+ckpt_set_interval(struct ckpt *ck, int64_t interval_ms)
+{
+	if (!ck->running)
+		return;
+	pthread_mutex_lock(&ck->mu);
+	ck->interval_ms = interval_ms;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+}
+
+/* Ask for a truncating checkpoint when due (hourly, or the WAL is big),
+   and report what the checkpointer did since the last pass. */
 static void
 checkpoint(struct maint *m, int64_t mono)
 {
-	struct lt_checkpoint	res;
-	struct lt_err		err;
-	int64_t			size;
-	int			trunc;
+	struct ckpt		*ck = &m->ck;
+	struct lt_checkpoint	 res;
+	char			 error[sizeof(ck->error)];
+	int64_t			 size;
+	int			 done;
 
-	if (m->o.checkpoint_interval_ms == 0 ||
-	    mono - m->last_ckpt < m->o.checkpoint_interval_ms)
+	if (!ck->running)
 		return;
-	m->last_ckpt = mono;
-	size = wal_size(m);
-	trunc = mono - m->last_trunc >= MAINT_TRUNCATE_MS ||
-	    size > MAINT_WAL_MAX;
-	lt_err_clear(&err);
-	if (lt_store_checkpoint(m->st, trunc, &res, &err) != LT_OK) {
-		log_warnx_rl("checkpoint", "checkpoint: %s", err.msg);
-		return;
+	pthread_mutex_lock(&ck->mu);
+	done = ck->trunc_done;
+	res = ck->trunc_res;
+	ck->trunc_done = 0;
+	memcpy(error, ck->error, sizeof(error));
+	ck->error[0] = '\0';
+	pthread_mutex_unlock(&ck->mu);
+	if (error[0] != '\0')
+		log_warnx_rl("checkpoint", "checkpoint: %s", error);
+	if (done) {
+		m->trunc_pending = 0;
+		if (!res.busy)
+			m->last_trunc = mono;
+		log_debug("checkpoint: truncate, wal %lld bytes, %d of %d "
+		    "frames%s", (long long)m->trunc_size, res.done_frames,
+		    res.wal_frames, res.busy ? ", readers busy" : "");
+		if (res.busy && m->trunc_size > MAINT_WAL_MAX)
+			log_warnx_rl("checkpoint", "checkpoint: wal is %lld "
+			    "bytes and a reader keeps it from being "
+			    "truncated", (long long)m->trunc_size);
 	}
-	if (trunc && !res.busy)
-		m->last_trunc = mono;
-	log_debug("checkpoint: %s, wal %lld bytes, %d of %d frames%s",
-	    trunc ? "truncate" : "passive", (long long)size,
-	    res.done_frames, res.wal_frames, res.busy ? ", readers busy" : "");
-	if (trunc && res.busy && size > MAINT_WAL_MAX)
-		log_warnx_rl("checkpoint", "checkpoint: wal is %lld bytes and "
-		    "a reader keeps it from being truncated", (long long)size);
+	if (m->o.checkpoint_interval_ms == 0 || m->trunc_pending)
+		return;
+	size = wal_size(m);
+	if (mono - m->last_trunc < MAINT_TRUNCATE_MS && size <= MAINT_WAL_MAX)
+		return;
+	m->trunc_pending = 1;
+	m->trunc_size = size;
+	pthread_mutex_lock(&ck->mu);
+	ck->trunc_req = 1;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
 }
 
 /* One maintenance pass; re-arm quickly while a backlog remains. */
@@ -235,9 +398,6 @@ on_maint(evutil_socket_t fd, short what, void *arg)
 			log_warnx_rl("optimize", "optimize: %s", err.msg);
 	}
 	next = more ? MAINT_BACKLOG_MS : m->o.interval_ms;
-	if (m->o.checkpoint_interval_ms > 0 && m->o.checkpoint_interval_ms -
-	    (clock_mono_ms() - m->last_ckpt) < next)
-		next = m->o.checkpoint_interval_ms - (clock_mono_ms() - m->last_ckpt);
 	arm(m, next);
 }
 
@@ -262,9 +422,9 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 		m->o.batch = MAINT_BATCH;
 	if (m->o.host_batch < 1)
 		m->o.host_batch = MAINT_HOST_BATCH;
-	m->last_ckpt = m->last_opt = mono;
-	/* the first truncate may come at the first checkpoint */
-	m->last_trunc = mono - MAINT_TRUNCATE_MS;
+	/* a truncate waits for readers while holding the writer's lock:
+	   not in the first hour unless the WAL is big */
+	m->last_opt = m->last_trunc = mono;
 	m->last_log = mono - MAINT_LOG_MS;
 	if (db != NULL && asprintf(&m->wal, "%s-wal", db) == -1)
 		m->wal = NULL;
@@ -277,11 +437,18 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 		log_warnx("retention: cannot create the timer");
 		goto fail;
 	}
+	/* a private in-memory database has no WAL to checkpoint */
+	if (m->wal != NULL && db[0] != '\0' && strcmp(db, ":memory:") != 0 &&
+	    strncmp(db, "file:", 5) != 0 &&
+	    ckpt_start(&m->ck, db, m->o.checkpoint_interval_ms) == -1)
+		goto fail;
 	/* a first pass soon: a backlog from before a restart drains now */
 	arm(m, m->o.interval_ms < 1000 ? m->o.interval_ms : 1000);
 	*out = m;
 	return 0;
 fail:
+	if (m->ev != NULL)
+		event_free(m->ev);
 	lt_prune_free(m->pr);
 	free(m->wal);
 	free(m);
@@ -299,6 +466,7 @@ maint_set_opts(struct maint *m, const struct maint_opts *o)
 		m->o.batch = MAINT_BATCH;
 	if (m->o.host_batch < 1)
 		m->o.host_batch = MAINT_HOST_BATCH;
+	ckpt_set_interval(&m->ck, m->o.checkpoint_interval_ms);
 	log_info("reload: retention: events %lldms/%lld rows, rejected "
 	    "%lldms/%lld rows, hosts %lldms, every %lldms, checkpoint %lldms",
 	    (long long)o->history_max_age_ms, (long long)o->history_max_rows,
@@ -341,6 +509,7 @@ maint_stop(struct maint *m)
 
 	if (m == NULL)
 		return;
+	ckpt_stop(&m->ck);
 	lt_err_clear(&err);
 	if (lt_store_optimize(m->st, &err) != LT_OK)
 		log_warnx("optimize: %s", err.msg);
