@@ -81,6 +81,7 @@ static struct {
 	/* scrape sources, loop thread only */
 	struct lt_census_q *cq;
 	struct lt_census *census;
+	unsigned	 census_mask;	/* the tables census holds */
 	int64_t		 census_ms;
 	struct inbox	*inbox;
 	char		*db_path;
@@ -406,9 +407,14 @@ hist_write(FILE *fp, const char *name, const struct hist *h)
 	    h->count);
 }
 
-/* Refresh the census when older than the TTL (loop thread). */
+/*
+ * Refresh the census when it is older than the TTL or lacks a table in
+ * mask (loop thread).  STATUS= asks for the hosts alone: counting the
+ * components of a 10,000-host fleet every 5 s cost more than folding its
+ * heartbeats.
+ */
 static void
-census_refresh(int64_t now_ms)
+census_refresh(int64_t now_ms, unsigned mask)
 {
 	struct lt_census	*c;
 	struct lt_err		 err;
@@ -416,15 +422,16 @@ census_refresh(int64_t now_ms)
 	if (M.cq == NULL)
 		return;
 	if (M.census != NULL && now_ms - M.census_ms < METRICS_CENSUS_TTL_MS &&
-	    now_ms >= M.census_ms)
+	    now_ms >= M.census_ms && (M.census_mask & mask) == mask)
 		return;
 	lt_err_clear(&err);
-	if (lt_census_take(M.cq, &c, &err) != LT_OK) {
+	if (lt_census_take_only(M.cq, mask, &c, &err) != LT_OK) {
 		log_warnx_rl("census", "metrics: census: %s", err.msg);
 		return;	/* keep the previous one */
 	}
 	lt_census_free(M.census);
 	M.census = c;
+	M.census_mask = mask;
 	M.census_ms = now_ms;
 }
 
@@ -436,7 +443,7 @@ metrics_hosts(int64_t now_ms, int64_t *up, int64_t *stale)
 	size_t				 i;
 
 	*up = *stale = 0;
-	census_refresh(now_ms);
+	census_refresh(now_ms, LT_CENSUS_BIT(LT_CENSUS_HOSTS));
 	if (M.census == NULL)
 		return;
 	for (i = 0; i < M.census->nrows[LT_CENSUS_HOSTS]; i++) {
@@ -547,7 +554,7 @@ metrics_render(FILE *fp, int64_t now_ms)
 	size_t			 i, depth;
 	int			 o;
 
-	census_refresh(now_ms);
+	census_refresh(now_ms, LT_CENSUS_ALL);
 	depth = M.inbox != NULL ? inbox_len(M.inbox, NULL) : 0;
 	pthread_mutex_lock(&M.mtx);
 

@@ -161,6 +161,14 @@ int
 lt_census_take(struct lt_census_q *q, struct lt_census **out,
     struct lt_err *err)
 {
+	return lt_census_take_only(q, LT_CENSUS_ALL, out, err);
+}
+
+/* Run the queries of the tables in mask (census.h). */
+int
+lt_census_take_only(struct lt_census_q *q, unsigned mask,
+    struct lt_census **out, struct lt_err *err)
+{
 	struct lt_census	*c;
 	int			 t, rc;
 
@@ -168,7 +176,8 @@ lt_census_take(struct lt_census_q *q, struct lt_census **out,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return lt_err_set(err, LT_ENOMEM, "", "census: out of memory");
 	for (t = 0; t < LT_CENSUS_NTABLES; t++)
-		if ((rc = take_one(q, c, t, err)) != LT_OK)
+		if ((mask & LT_CENSUS_BIT(t)) &&
+		    (rc = take_one(q, c, t, err)) != LT_OK)
 			goto fail;
 	*out = c;
 	return LT_OK;

@@ -207,6 +207,24 @@ START_TEST(test_counts)
 	ck_assert_int_eq(count(c, LT_CENSUS_HOSTS, "beta", "up"), 1);
 	ck_assert_int_eq(count(c, LT_CENSUS_HOSTS, "beta", "stale"), 1);
 	lt_census_free(c);
+
+	/* the hosts alone (STATUS=): the same host rows, no other table */
+	ck_assert_int_eq(lt_census_take_only(q, LT_CENSUS_BIT(LT_CENSUS_HOSTS),
+	    &c, NULL), LT_OK);
+	ck_assert_int_eq(count(c, LT_CENSUS_HOSTS, "beta", "up"), 1);
+	ck_assert_int_eq(count(c, LT_CENSUS_HOSTS, "alpha", "up"), 2);
+	ck_assert_uint_eq(c->nrows[LT_CENSUS_HOSTS], 4);
+	ck_assert_uint_eq(c->nrows[LT_CENSUS_COMPONENTS], 0);
+	ck_assert_uint_eq(c->nrows[LT_CENSUS_LINKS], 0);
+	ck_assert_uint_eq(c->nrows[LT_CENSUS_ALERTS], 0);
+	lt_census_free(c);
+	ck_assert_int_eq(lt_census_take_only(q, LT_CENSUS_BIT(
+	    LT_CENSUS_COMPONENTS) | LT_CENSUS_BIT(LT_CENSUS_ALERTS), &c, NULL),
+	    LT_OK);
+	ck_assert_uint_eq(c->nrows[LT_CENSUS_HOSTS], 0);
+	ck_assert_int_eq(count(c, LT_CENSUS_COMPONENTS, "alpha", NULL), 3);
+	ck_assert_int_eq(count(c, LT_CENSUS_ALERTS, "beta", "host_stale"), 2);
+	lt_census_free(c);
 	lt_census_q_free(q);
 }
 END_TEST
