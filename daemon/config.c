@@ -533,7 +533,7 @@ config_load(const char *path, int must_exist,
 	cf->lattices[cf->nlattices++] = strdup("*");
 	cf->stale_threshold_ms = 70000;
 	cf->sweep_interval_ms = 5000;
-	cf->batch_delay_ms = 50;
+	cf->batch_delay_ms = 5;
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
 	cf->inbox_max = 20000;
@@ -551,7 +551,7 @@ config_load(const char *path, int must_exist,
 	cf->retention_interval_ms = 10000;
 	cf->host_max_age_ms = INT64_C(7) * 86400000;
 	cf->resync_max_lattices = 100;
-	cf->checkpoint_interval_ms = 60000;
+	cf->checkpoint_interval_ms = 100;
 	cf->health_nats_grace_ms = 30000;
 	cf->alert_log = 1;
 	cf->alert_command_timeout_ms = 10000;
