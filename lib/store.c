@@ -22,7 +22,7 @@
  * default 2 MiB made every batch re-read index pages of events through
  * pread; 16 MiB leaves room in the 64 MiB RSS budget for a full inbox.
  */
-#define LT_STORE_CACHE_PRAGMA	"PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 8192"
+#define LT_STORE_CACHE_PRAGMA	"PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 2048"
 
 /* The core statement table, parallel to enum lt_stmt. */
 const char *const lt_store_sql[LT_ST_COUNT] = {
