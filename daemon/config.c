@@ -533,7 +533,7 @@ config_load(const char *path, int must_exist,
 	cf->lattices[cf->nlattices++] = strdup("*");
 	cf->stale_threshold_ms = 70000;
 	cf->sweep_interval_ms = 5000;
-	cf->batch_delay_ms = 5;
+	cf->batch_delay_ms = 20;
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
 	cf->inbox_max = 20000;
