@@ -527,13 +527,15 @@ ev_begin(struct sim *s, const char *source, const char *name)
 	char ts[64], uuid[40];
 	uint64_t a, b;
 
-	a = rnd(s);
+	/* What hosts send (0.82 to 1.9: Uuid::from_u128(Ulid::new())): a
+	   ULID printed as a UUID, 48 bits of milliseconds then 80 random
+	   bits, so one host's ids rise with time. */
+	a = ((uint64_t)(s->now / 1000) << 16) | (rnd(s) & 0xffff);
 	b = rnd(s);
-	/* A v4-style UUID, as hosts send (theirs wrap a ULID). */
-	snprintf(uuid, sizeof(uuid), "%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32
+	snprintf(uuid, sizeof(uuid), "%08" PRIx32 "-%04" PRIx32 "-%04" PRIx32
 	    "-%04" PRIx32 "-%012" PRIx64, (uint32_t)(a >> 32),
-	    (uint32_t)(a >> 16) & 0xffff, (uint32_t)a & 0xfff,
-	    ((uint32_t)(b >> 48) & 0x3fff) | 0x8000,
+	    (uint32_t)(a >> 16) & 0xffff, (uint32_t)a & 0xffff,
+	    (uint32_t)(b >> 48) & 0xffff,
 	    (uint64_t)(b & 0xffffffffffffULL));
 	fmt_time(s->now, ts, sizeof(ts));
 	s->ev.len = 0;
