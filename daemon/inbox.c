@@ -119,13 +119,13 @@ inbox_push(struct inbox *ib, const char *subject, const void *data,
     size_t len, int64_t received_ms)
 {
 	struct inbox_msg	*m = NULL;
-	int			 rc = -1;
+	int			 rc = -1, wake = 0;
 
 	pthread_mutex_lock(&ib->mtx);
 	if (ib->closed)
 		goto out;
 	if (ib->len >= ib->max) {
-		ib->dropped++;
+		wake = ib->dropped++ == 0;
 		if (ib->novf < OVERFLOW_KEEP &&
 		    (m = msg_copy(subject, data, len, OVERFLOW_PREFIX,
 		    received_ms)) != NULL) {
@@ -136,16 +136,16 @@ inbox_push(struct inbox *ib, const char *subject, const void *data,
 		goto out;
 	}
 	if ((m = msg_copy(subject, data, len, len, received_ms)) == NULL) {
-		ib->dropped++;
+		wake = ib->dropped++ == 0;
 		goto out;
 	}
 	*ib->tail = m;
 	ib->tail = &m->next;
-	ib->len++;
+	wake = ib->len++ == 0;
 	rc = 0;
 out:
 	pthread_mutex_unlock(&ib->mtx);
-	if (ib->wake != NULL)
+	if (wake && ib->wake != NULL)
 		event_active(ib->wake, EV_READ, 0);
 	return rc;
 }
@@ -156,7 +156,7 @@ inbox_push_ack(struct inbox *ib, const char *subject, const void *data,
     size_t len, int64_t received_ms, void *ack, void (*ack_free)(void *))
 {
 	struct inbox_msg	*m = NULL;
-	int			 rc = -1;
+	int			 rc = -1, wake = 0;
 
 	pthread_mutex_lock(&ib->mtx);
 	if (ib->closed || ib->len >= ib->max)
@@ -168,13 +168,13 @@ inbox_push_ack(struct inbox *ib, const char *subject, const void *data,
 	ack = NULL;
 	*ib->tail = m;
 	ib->tail = &m->next;
-	ib->len++;
+	wake = ib->len++ == 0;
 	rc = 0;
 out:
 	pthread_mutex_unlock(&ib->mtx);
 	if (ack != NULL && ack_free != NULL)
 		ack_free(ack);
-	if (ib->wake != NULL)
+	if (wake && ib->wake != NULL)
 		event_active(ib->wake, EV_READ, 0);
 	return rc;
 }

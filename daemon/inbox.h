@@ -2,8 +2,11 @@
  * inbox.h - the hand-over from nats.c's threads to the loop thread.
  *
  * A bounded, mutex-protected FIFO of copied messages plus the connection
- * notices.  Producers (NATS callbacks) push and wake the loop with
- * event_active(); only the loop thread takes.  A message that does not fit
+ * notices.  Producers (NATS callbacks) push; only the loop thread takes.
+ * A push wakes the loop (event_active()) only when it makes the inbox
+ * non-empty (or is the first drop since the last take): the loop, once
+ * woken, must take again or re-arm itself while messages are left.  A
+ * message that does not fit
  * is dropped and counted; the first OVERFLOW_KEEP drops since the last
  * take keep a prefix so the loop can record them in rejected_events.
  */

@@ -8,7 +8,8 @@
  * left, with a timer running beside it.  The bound is small and changes
  * while producers run, so overflow is exercised too.  Checks: every
  * message is either taken exactly once, in per-producer order, or counted
- * as dropped; only the loop thread ever runs a callback.  Under
+ * as dropped; only the loop thread ever runs a callback; messages never
+ * wait without a wake-up (inbox.c wakes only on empty -> non-empty).  Under
  * -fsanitize=thread (cmake -DLATTICED_TSAN=ON) any data race fails it.
  */
 #include <pthread.h>
@@ -36,6 +37,9 @@ struct state {
 	atomic_int		 done;		/* producers finished */
 	long			 next[NPROD];	/* next sequence expected */
 	uint64_t		 taken, dropped, ovf_kept, ticks, wakes;
+	uint64_t		 wakes_seen;	/* wakes at the last tick */
+	int			 idle_ticks;	/* ticks with messages
+						   waiting and no wake */
 	int			 closed_seen;
 	int			 bad;
 };
@@ -160,8 +164,66 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->ticks++;
-	(void)inbox_len(s->ib, &oldest);
+	/* A push that leaves the loop asleep strands messages: the wake
+	   event runs before the next tick whenever one is pending. */
+	if (inbox_len(s->ib, &oldest) > 0 && s->wakes == s->wakes_seen) {
+		if (++s->idle_ticks == 100)
+			bad(s, "messages waiting for 100 ticks, no wake-up",
+			    (long)inbox_len(s->ib, NULL), 0);
+	} else
+		s->idle_ticks = 0;
+	s->wakes_seen = s->wakes;
 	inbox_set_max(s->ib, s->ticks % 2 ? 50 : 5000);
+}
+
+/* Whether wake was activated (and clear that). */
+static int
+woken(struct event *wake)
+{
+	int	on = event_pending(wake, EV_READ, NULL) != 0;
+
+	event_del(wake);
+	return on;
+}
+
+/*
+ * The wake rule, one thread, no loop: a push wakes only when it makes the
+ * inbox non-empty, or is the first drop since the overflow was taken.
+ */
+static void
+wake_rule(struct state *s)
+{
+	struct inbox_msg	*m;
+	uint64_t		 dropped;
+	size_t			 k;
+
+	if (woken(s->wake))
+		bad(s, "woken before any push", 0, 0);
+	(void)inbox_push(s->ib, "a", "1", 1, 0);
+	if (!woken(s->wake))
+		bad(s, "a push into an empty inbox did not wake", 0, 0);
+	(void)inbox_push(s->ib, "a", "2", 1, 0);
+	if (woken(s->wake))
+		bad(s, "a push into a non-empty inbox woke", 0, 0);
+	inbox_msg_free(inbox_take(s->ib, 10, &k));
+	if (k != 2)
+		bad(s, "wake rule: taken", (long)k, 2);
+	(void)inbox_push(s->ib, "a", "3", 1, 0);
+	if (!woken(s->wake))
+		bad(s, "a push after a take did not wake", 0, 0);
+	inbox_set_max(s->ib, 1);
+	(void)inbox_push(s->ib, "a", "4", 1, 0);
+	if (!woken(s->wake))
+		bad(s, "the first drop did not wake", 0, 0);
+	(void)inbox_push(s->ib, "a", "5", 1, 0);
+	if (woken(s->wake))
+		bad(s, "a second drop woke", 0, 0);
+	inbox_msg_free(inbox_take(s->ib, 10, &k));
+	m = inbox_take_overflow(s->ib, &dropped);
+	if (dropped != 2)
+		bad(s, "wake rule: dropped", (long)dropped, 2);
+	inbox_msg_free(m);
+	inbox_set_max(s->ib, 1000);
 }
 
 /* Run the producers against the loop and check the accounting. */
@@ -190,6 +252,7 @@ main(void)
 		return 1;
 	if (inbox_new(1000, s.wake, &s.ib) == -1)
 		return 1;
+	wake_rule(&s);
 	evtimer_add(s.tick, &tv);
 	for (i = 0; i < NPROD; i++) {
 		p[i].s = &s;
