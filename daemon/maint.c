@@ -73,27 +73,11 @@ struct maint {
 	int64_t			 trunc_size;
 };
 
-/* Fill the defaults. */
-void
-maint_opts_default(struct maint_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->history_max_age_ms = INT64_C(7) * 86400000;
-	o->history_max_rows = 10000000;
-	o->rejected_max_age_ms = INT64_C(30) * 86400000;
-	o->rejected_max_rows = 100000;
-	o->interval_ms = 10000;
-	o->checkpoint_interval_ms = 60000;
-	o->host_max_age_ms = INT64_C(7) * 86400000;
-	o->batch = MAINT_BATCH;
-	o->host_batch = MAINT_HOST_BATCH;
-}
-
-/* Take the retention keys of a config. */
+/* Take the retention keys of a config (its defaults are the only ones). */
 void
 maint_opts_config(const struct config *cf, struct maint_opts *o)
 {
-	maint_opts_default(o);
+	memset(o, 0, sizeof(*o));
 	o->history_max_age_ms = cf->history_max_age_ms;
 	o->history_max_rows = cf->history_max_rows;
 	o->rejected_max_age_ms = cf->rejected_max_age_ms;
@@ -101,6 +85,8 @@ maint_opts_config(const struct config *cf, struct maint_opts *o)
 	o->interval_ms = cf->retention_interval_ms;
 	o->checkpoint_interval_ms = cf->checkpoint_interval_ms;
 	o->host_max_age_ms = cf->host_max_age_ms;
+	o->batch = MAINT_BATCH;
+	o->host_batch = MAINT_HOST_BATCH;
 }
 
 /* Arm the timer in ms. */

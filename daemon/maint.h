@@ -37,10 +37,8 @@ struct maint_opts {
 	int	host_batch;		/* hosts per pass, > 0 */
 };
 
-/* Fill the defaults: 7d / 10M events, 30d / 100k rejected, 10s, 60s,
-   hosts 7d in batches of 100. */
-void	maint_opts_default(struct maint_opts *o);
-/* Take the retention keys of a config. */
+/* Take the retention keys of a config (defaults: config.c), with the
+   built-in batch sizes. */
 void	maint_opts_config(const struct config *cf, struct maint_opts *o);
 /* Prepare on st (borrowed) and arm the timer on base.  db is the file's
    path (its "-wal" is watched).  Returns 0 or -1 (logged). */

@@ -225,13 +225,21 @@ scan_fail(struct scan *S, const char *what)
 	return lt_err_set(S->err, LT_EPARSE, "", "%s at byte %zu", what, S->i);
 }
 
-/* Skip RFC 8259 white space. */
+/* Skip RFC 8259 white space from i. */
+static size_t
+skim_ws(const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Skip white space at the scan position. */
 static void
 scan_ws(struct scan *S)
 {
-	while (S->i < S->len && (S->p[S->i] == ' ' || S->p[S->i] == '\n' ||
-	    S->p[S->i] == '\r' || S->p[S->i] == '\t'))
-		S->i++;
+	S->i = skim_ws(S->p, S->len, S->i);
 }
 
 /* Return 1 if c is a hex digit. */
@@ -573,16 +581,6 @@ done:
  * The skim reads text prescan() already validated: it only walks
  * structure, to find a heartbeat's inventory members inside `data`.
  */
-
-/* Skip white space from i. */
-static size_t
-skim_ws(const unsigned char *p, size_t len, size_t i)
-{
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
-		i++;
-	return i;
-}
 
 /* Skip the string at p[i] == '"'; return the index after it. */
 static size_t
