@@ -13,9 +13,15 @@ run_case() {
 	DB="$T/$name.db"
 	start_latticed -f "$T/$name.conf"
 	wait_ready 20
-	ev host_heartbeat "$name" "NAUTH_$name" 1 |
-	    "$LTPUB_BIN" --nats "$URL" "$@" - 2>>"$T/ltpub.log" ||
-	    fail "$name: ltpub with credentials failed"
+	ev host_heartbeat "$name" "NAUTH_$name" 1 >"$T/auth.jsonl"
+	# One retry of the test's own publisher: once in ~10 ASan runs its
+	# NKey connect was refused while latticed's, with the same seed, was
+	# accepted (nats.c 3.4.1).  The same event id: a repeat is a duplicate.
+	if ! "$LTPUB_BIN" --nats "$URL" "$@" "$T/auth.jsonl" 2>>"$T/ltpub.log"; then
+		echo "note: $name: ltpub refused, retrying once" >&2
+		"$LTPUB_BIN" --nats "$URL" "$@" "$T/auth.jsonl" 2>>"$T/ltpub.log" ||
+		    fail "$name: ltpub with credentials failed"
+	fi
 	wait_q 5 "select count(*) from events where lattice='$name'" 1
 	stop_latticed TERM || fail "$name: exit status"
 	ev host_heartbeat "$name" NOAUTH 1 >"$T/noauth.jsonl"
