@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "replay.h"
+#include "store.h"
 
 /* Print usage and exit. */
 static void __attribute__((noreturn))
@@ -38,6 +39,8 @@ main(int argc, char *argv[])
 	struct config		*cf;
 	const char		*path = NULL, *replay = NULL;
 	int			 ch, debug = 0, check = 0, must_exist = 0;
+
+	lt_store_process_init();
 	size_t			 i;
 
 	while ((ch = getopt_long(argc, argv, "df:hnVv", longopts, NULL))

@@ -24,6 +24,15 @@
 
 struct lt_store;
 
+/*
+ * Process-wide SQLite settings: call first thing in main(), before any
+ * thread or connection exists.  Turns off SQLite's allocation statistics,
+ * which take a global mutex on every malloc (Debian's build has no
+ * lookaside, so each row costs several); nothing here reads them.
+ * Optional: without it everything works, only slower.
+ */
+void	lt_store_process_init(void);
+
 /* Schema version this build writes (the highest migration number). */
 int	lt_store_schema_version(void);
 

@@ -83,6 +83,8 @@ START_TEST(test_create_mode_and_pragmas)
 	    sizeof(buf)), "wal");
 	ck_assert_int_eq(q_int(st->db, "PRAGMA synchronous"), 1);
 	ck_assert_int_eq(q_int(st->db, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(q_int(st->db, "PRAGMA secure_delete"), 2); /* FAST */
+	ck_assert_int_eq(q_int(st->db, "PRAGMA wal_autocheckpoint"), 2048);
 	ck_assert_int_eq(q_int(st->db, "PRAGMA user_version"),
 	    lt_store_schema_version());
 	ck_assert_int_eq(lt_store_schema_version(),
@@ -90,6 +92,59 @@ START_TEST(test_create_mode_and_pragmas)
 	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE name IN ('hosts','components','providers','links',"
 	    "'configs','events','rejected_events','alerts')"), 8);
+	lt_store_close(st);
+}
+END_TEST
+
+/* The duplicate check runs on the (id, source) index (migration 003). */
+START_TEST(test_duplicate_index)
+{
+	struct lt_store *st = NULL;
+	sqlite3_stmt *s;
+	char buf[64], sql[256], plan[512] = "";
+
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_str_eq(q_text(st->db, "SELECT group_concat(name, ',') FROM "
+	    "(SELECT name FROM pragma_index_info('events_id_source') "
+	    "ORDER BY seqno)", buf, sizeof(buf)), "id,source");
+	ck_assert_int_eq(q_int(st->db, "SELECT \"unique\" FROM "
+	    "pragma_index_list('events') WHERE name = 'events_id_source'"), 1);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'events_source_id'"), 0);
+	/* the statement the fold runs finds duplicates through it */
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
+	    lt_store_sql[LT_ST_EVENT_EXISTS]);
+	ck_assert_int_eq(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		strncat(plan, (const char *)sqlite3_column_text(s, 3),
+		    sizeof(plan) - strlen(plan) - 1);
+	sqlite3_finalize(s);
+	ck_assert_ptr_nonnull(strstr(plan, "USING COVERING INDEX "
+	    "events_id_source"));
+	lt_store_close(st);
+}
+END_TEST
+
+/* lt_store_process_init() turns SQLite's allocation statistics off. */
+START_TEST(test_process_init)
+{
+	struct lt_store *st = NULL;
+
+	/* start from an uninitialised SQLite even when not forked */
+	ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
+	lt_store_process_init();
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
+	ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
+	ck_assert_int_eq(sqlite3_memory_used(), 0);
+	lt_store_close(st);
+	/* and back to SQLite's defaults for whatever runs next */
+	ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1),
+	    SQLITE_OK);
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	ck_assert_int_gt(sqlite3_memory_used(), 0);
 	lt_store_close(st);
 }
 END_TEST
@@ -188,6 +243,54 @@ raw_file(const char *sql)
 	sqlite3_close(db);
 }
 
+/* A version 2 file with history: migration 003 swaps the duplicate index
+   and keeps every row; duplicates are still refused afterwards. */
+START_TEST(test_migrate_duplicate_index)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	sqlite3 *db;
+	char buf[16];
+	int i;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	for (i = 0; i < lt_nmigrations && lt_migrations[i].version <= 2; i++)
+		ck_assert_int_eq(sqlite3_exec(db, lt_migrations[i].sql, NULL,
+		    NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 2;"
+	    "INSERT INTO events (lattice, subject, type, source, id, time_ms,"
+	    " received_ms, outcome) VALUES"
+	    " ('d', 's', 't', 'h1', 'e1', 1, 1, 'applied'),"
+	    " ('d', 's', 't', 'h2', 'e1', 2, 2, 'applied'),"
+	    " ('d', 's', 't', 'h1', 'e2', 3, 3, 'applied')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(q_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'events_source_id'"), 1);
+	sqlite3_close(db);
+
+	ck_assert_int_eq(lt_store_open(dbpath, &st, &err), LT_OK);
+	ck_assert_int_eq(q_int(st->db, "PRAGMA user_version"),
+	    lt_store_schema_version());
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM events"), 3);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'events_source_id'"), 0);
+	ck_assert_int_eq(q_int(st->db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'events_id_source'"), 1);
+	/* same (source, id): refused; same id from another source: fine */
+	ck_assert_int_eq(sqlite3_exec(st->db, "INSERT INTO events (lattice,"
+	    " subject, type, source, id, time_ms, received_ms, outcome) VALUES"
+	    " ('d', 's', 't', 'h2', 'e1', 4, 4, 'applied')", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT_UNIQUE);
+	ck_assert_int_eq(sqlite3_exec(st->db, "INSERT INTO events (lattice,"
+	    " subject, type, source, id, time_ms, received_ms, outcome) VALUES"
+	    " ('d', 's', 't', 'h3', 'e1', 4, 4, 'applied')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_str_eq(q_text(st->db, "PRAGMA integrity_check", buf,
+	    sizeof(buf)), "ok");
+	lt_store_close(st);
+}
+END_TEST
+
 START_TEST(test_refuse_newer)
 {
 	struct lt_store *st = NULL;
@@ -279,6 +382,9 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_create_mode_and_pragmas);
 	tcase_add_test(tc, test_umask_strict);
+	tcase_add_test(tc, test_duplicate_index);
+	tcase_add_test(tc, test_process_init);
+	tcase_add_test(tc, test_migrate_duplicate_index);
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_every_statement_prepares);
 	tcase_add_test(tc, test_transactions);
