@@ -1,6 +1,7 @@
 /*
  * benchutil.c - helpers shared by the bench programs (see benchutil.h).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,19 +147,30 @@ bu_heartbeat(struct buf *b, unsigned long host, unsigned long seq,
     int64_t time_ms, size_t ncomp, long bumped, long bump)
 {
 	char hid[57], iso[32];
+	uint64_t hi, lo;
 	size_t j;
 
 	bu_host_id(host, hid);
 	bu_iso(time_ms, iso);
-	buf_printf(b, "{\"specversion\":\"1.0\",\"id\":\"hb-%lu-%lu\","
-	    "\"source\":\"%s\",\"type\":\"com.wasmcloud.lattice."
+	/* Hosts send ULIDs printed as UUIDs (wasmCloud 0.82 to 1.9:
+	   Uuid::from_u128(Ulid::new())): 48 bits of milliseconds first, so
+	   ids rise with time.  The 80 low bits, random in a host, are the
+	   host and seq here: unique and repeatable. */
+	hi = ((uint64_t)time_ms << 16) | (host & 0xffff);
+	lo = ((uint64_t)(host >> 16 & 0xffff) << 48) |
+	    (seq & UINT64_C(0xffffffffffff));
+	buf_printf(b, "{\"specversion\":\"1.0\",\"id\":\"%08" PRIx64 "-%04"
+	    PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64 "\",",
+	    hi >> 32, hi >> 16 & 0xffff, hi & 0xffff, lo >> 48,
+	    lo & UINT64_C(0xffffffffffff));
+	buf_printf(b, "\"source\":\"%s\",\"type\":\"com.wasmcloud.lattice."
 	    "host_heartbeat\",\"time\":\"%s\",\"datacontenttype\":"
 	    "\"application/json\",\"data\":{\"host_id\":\"%s\","
 	    "\"issuer\":\"CBENCHISSUER\",\"friendly_name\":\"bench-%lu\","
 	    "\"labels\":{\"hostcore.os\":\"linux\",\"hostcore.arch\":"
 	    "\"x86_64\",\"zone\":\"z%lu\"},\"version\":\"1.9.2\","
 	    "\"uptime_human\":\"%lds\",\"uptime_seconds\":%lu,"
-	    "\"components\":[", host, seq, hid, iso, hid, host, host % 3,
+	    "\"components\":[", hid, iso, hid, host, host % 3,
 	    (long)seq * 30, seq * 30);
 	for (j = 0; j < ncomp; j++) {
 		long max = 1 + (long)(j % 4);

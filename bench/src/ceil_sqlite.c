@@ -2,8 +2,9 @@
  * ceil_sqlite.c - ceiling: the least a store of these events must do.
  * Read a JSONL file of CloudEvents, parse each line with cJSON, take the
  * envelope and insert it (with the payload) into one SQLite table with a
- * unique (source, id) index, in transactions of -b events, WAL and
- * synchronous=NORMAL like latticed.  No model, no validation.
+ * unique (id, source) index (as latticed's, schema 003), in transactions
+ * of -b events, WAL and synchronous=NORMAL like latticed.  No model, no
+ * validation.
  *
  * usage: bench_ceil_sqlite -f events.jsonl -d db [-b batch]
  * Prints "events=N rejected=N seconds=S rate=R cpu_s=C".
@@ -23,7 +24,7 @@ static const char schema[] =
     "CREATE TABLE events (seq INTEGER PRIMARY KEY, subject TEXT,"
     " type TEXT NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL,"
     " time_raw TEXT, payload TEXT) STRICT;"
-    "CREATE UNIQUE INDEX events_source_id ON events (source, id);";
+    "CREATE UNIQUE INDEX events_id_source ON events (id, source);";
 
 /* Return the string member name of o, or NULL. */
 static const char *
