@@ -186,6 +186,39 @@ str_word_special(const unsigned char *p)
 	    ((b - ONES) & ~b)) & HIGHS;
 }
 
+/*
+ * The offset in its word of the first byte str_word_special() flagged.  A
+ * flag only spills (through a borrow) into bytes after a flagged one, so
+ * on a little-endian load the lowest flag is a real one; elsewhere say 0
+ * and let the caller step byte by byte.
+ */
+static inline size_t
+str_word_first(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+/* Skip string bytes from p[i] that are certainly plain, 8 at a time: the
+   index of the first byte that may be special, or of the tail of fewer
+   than 8 bytes, which the caller steps through. */
+static inline size_t
+str_skip_plain(const unsigned char *p, size_t len, size_t i)
+{
+	uint64_t	m;
+
+	while (len - i >= 8) {
+		if ((m = str_word_special(p + i)) != 0)
+			return i + str_word_first(m);
+		i += 8;
+	}
+	return i;
+}
+
 /* Check one UTF-8 sequence at p[i]; return its length or 0 if invalid. */
 static size_t
 utf8_seq(const unsigned char *p, size_t len, size_t i)
@@ -273,8 +306,7 @@ scan_string(struct scan *S)
 	unsigned char		 c;
 
 	for (;;) {
-		while (len - i >= 8 && !str_word_special(p + i))
-			i += 8;
+		i = str_skip_plain(p, len, i);
 		if (i >= len) {
 			S->i = i;
 			return scan_fail(S, "unterminated string");
@@ -587,6 +619,9 @@ static size_t
 skim_string(const unsigned char *p, size_t len, size_t i)
 {
 	for (i++; i < len; i++) {
+		i = str_skip_plain(p, len, i);
+		if (i >= len)
+			break;
 		if (p[i] == '\\')
 			i++;
 		else if (p[i] == '"')

@@ -1446,6 +1446,80 @@ START_TEST(member_spans)
 }
 END_TEST
 
+/*
+ * The string scanners jump 8 bytes at a time and then to the first byte
+ * that may be special: put each kind of byte at every offset of a word
+ * (and past it), in a plain member for the strict scan and in an inventory
+ * item for the skim of a deferred heartbeat, and check what each reads.
+ */
+START_TEST(string_offsets)
+{
+	static const char *const keys[] = { "a", "b" };
+	static const struct {
+		const char	*ins;	/* put after k plain bytes */
+		int		 rc;	/* strict scan */
+		const char	*val;	/* decoded, when rc is LT_OK */
+	} kinds[] = {
+		{ "", LT_OK, "" },
+		{ "\\\"", LT_OK, "\"" },
+		{ "\\\\", LT_OK, "\\" },
+		{ "\\u00e9", LT_OK, "\xc3\xa9" },
+		{ "\xc3\xa9", LT_OK, "\xc3\xa9" },
+		{ "\xf0\x9f\x98\x80", LT_OK, "\xf0\x9f\x98\x80" },
+		{ "\xc3\x28", LT_EPARSE, NULL },
+		{ "\x01", LT_EPARSE, NULL },
+		{ "\x7f", LT_OK, "\x7f" },
+	};
+	struct lt_ce_span sp[2];
+	struct lt_ce *ev;
+	struct lt_err e;
+	char doc[256], pad[40], want[128], hb[1024];
+	size_t i;
+	int k, rc;
+
+	for (k = 0; k < 24; k++) {
+		memset(pad, 'x', (size_t)k);
+		pad[k] = '\0';
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			snprintf(doc, sizeof(doc), "{\"a\":\"%s%s%s\",\"b\":1}",
+			    pad, kinds[i].ins, pad);
+			rc = lt_ce_member_spans(doc, strlen(doc), 8, keys, 2,
+			    sp, &e);
+			ck_assert_msg(rc == kinds[i].rc, "k %d kind %zu: %d",
+			    k, i, rc);
+			if (rc != LT_OK)
+				continue;
+			ck_assert_int_eq((int)sp[0].len,
+			    (int)(2 * k + strlen(kinds[i].ins) + 2));
+			ck_assert_int_eq((int)sp[1].len, 1);
+
+			/* the same string as a component id, deferred */
+			snprintf(hb, sizeof(hb), EV("host_heartbeat",
+			    "{\"components\":[{\"id\":\"c%s%s%s\","
+			    "\"max_instances\":1},{\"id\":\"z\"}],"
+			    "\"uptime_seconds\":5}"), pad, kinds[i].ins, pad);
+			ck_assert_int_eq(lt_ce_parse_flags(hb, strlen(hb), &lim,
+			    LT_CE_DEFER_INVENTORY, &ev, &e), LT_OK);
+			ck_assert_int_eq(ev->inventory_deferred, 1);
+			ck_assert_int_eq(ev->uptime_seconds, 5);
+			rc = lt_ce_inventory(ev, &lim, &e);
+			ck_assert_msg(rc == LT_OK, "k %d kind %zu: %s %s", k, i,
+			    e.msg, e.field);
+			ck_assert_int_eq((int)ev->ncomponents, 2);
+			snprintf(want, sizeof(want), "c%s%s%s", pad,
+			    kinds[i].val, pad);
+			ck_assert_str_eq(ev->components[0].id, want);
+			ck_assert_str_eq(ev->components[1].id, "z");
+			lt_ce_free(ev);
+		}
+		/* unterminated after k bytes */
+		snprintf(doc, sizeof(doc), "{\"a\":\"%s", pad);
+		ck_assert_int_eq(lt_ce_member_spans(doc, strlen(doc), 8, keys,
+		    2, sp, &e), LT_EPARSE);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1497,6 +1571,7 @@ main(void)
 	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
 	tcase_add_test(edge, member_spans);
+	tcase_add_test(edge, string_offsets);
 	tcase_add_test(edge, deferred_inventory);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, rej);
