@@ -9,8 +9,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "process.h"
 #include "replay.h"
-#include "store.h"
 
 /* Print usage and exit. */
 static void __attribute__((noreturn))
@@ -40,7 +40,7 @@ main(int argc, char *argv[])
 	const char		*path = NULL, *replay = NULL;
 	int			 ch, debug = 0, check = 0, must_exist = 0;
 
-	lt_store_process_init();
+	lt_process_init();
 	size_t			 i;
 
 	while ((ch = getopt_long(argc, argv, "df:hnVv", longopts, NULL))

@@ -25,11 +25,10 @@
 struct lt_store;
 
 /*
- * Process-wide SQLite settings: call first thing in main(), before any
- * thread or connection exists.  Turns off SQLite's allocation statistics,
- * which take a global mutex on every malloc (Debian's build has no
- * lookaside, so each row costs several); nothing here reads them.
- * Optional: without it everything works, only slower.
+ * Process-wide SQLite settings, before any thread or connection exists
+ * (lt_process_init(), process.h, calls it).  Turns off SQLite's allocation
+ * statistics, which take a global mutex on every malloc (Debian's build
+ * has no lookaside, so each row costs several); nothing here reads them.
  */
 void	lt_store_process_init(void);
 

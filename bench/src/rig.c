@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "fold.h"
+#include "process.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -54,13 +55,14 @@ remove_db(const char *path)
 	unlink(p);
 }
 
-/* Open a fresh store and fold. */
+/* Open a fresh store and fold, in a process set up as latticed's. */
 void
 rig_open(struct rig *r, const char *path)
 {
 	struct lt_fold_opts opts;
 	struct lt_err err;
 
+	lt_process_init();	/* again is harmless */
 	memset(r, 0, sizeof(*r));
 	remove_db(path);
 	lt_err_clear(&err);

@@ -27,7 +27,8 @@ struct rig {
 	uint64_t	 outcomes[LT_OUT_REJECTED + 1];
 };
 
-/* Create a fresh database at path (removing an old one); exits on error. */
+/* Create a fresh database at path (removing an old one); exits on error.
+   Applies latticed's process settings (process.h) first. */
 void	rig_open(struct rig *r, const char *path);
 void	rig_close(struct rig *r);
 /* Fold n messages (bare CloudEvents) in one transaction; exits on error. */

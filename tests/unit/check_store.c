@@ -126,29 +126,6 @@ START_TEST(test_duplicate_index)
 }
 END_TEST
 
-/* lt_store_process_init() turns SQLite's allocation statistics off. */
-START_TEST(test_process_init)
-{
-	struct lt_store *st = NULL;
-
-	/* start from an uninitialised SQLite even when not forked */
-	ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
-	lt_store_process_init();
-	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
-	ck_assert_int_eq(lt_store_begin(st, NULL), LT_OK);
-	ck_assert_int_eq(lt_store_commit(st, NULL), LT_OK);
-	ck_assert_int_eq(sqlite3_memory_used(), 0);
-	lt_store_close(st);
-	/* and back to SQLite's defaults for whatever runs next */
-	ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1),
-	    SQLITE_OK);
-	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
-	ck_assert_int_gt(sqlite3_memory_used(), 0);
-	lt_store_close(st);
-}
-END_TEST
-
 START_TEST(test_umask_strict)
 {
 	struct lt_store *st = NULL;
@@ -383,7 +360,6 @@ store_suite(void)
 	tcase_add_test(tc, test_create_mode_and_pragmas);
 	tcase_add_test(tc, test_umask_strict);
 	tcase_add_test(tc, test_duplicate_index);
-	tcase_add_test(tc, test_process_init);
 	tcase_add_test(tc, test_migrate_duplicate_index);
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_every_statement_prepares);
