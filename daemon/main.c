@@ -39,9 +39,9 @@ main(int argc, char *argv[])
 	struct config		*cf;
 	const char		*path = NULL, *replay = NULL;
 	int			 ch, debug = 0, check = 0, must_exist = 0;
+	size_t			 i;
 
 	lt_process_init();
-	size_t			 i;
 
 	while ((ch = getopt_long(argc, argv, "df:hnVv", longopts, NULL))
 	    != -1) {

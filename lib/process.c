@@ -1,8 +1,8 @@
 /*
  * process.c - process-wide settings for a program that folds (process.h).
  */
-#if defined(__GLIBC__) || defined(__linux__)
-#include <malloc.h>
+#ifdef __linux__
+#include <malloc.h>	/* mallopt(), where the C library has it */
 #endif
 
 #include "process.h"
