@@ -33,6 +33,13 @@ notify_status(const char *fmt, ...)
 	sd_notifyf(0, "STATUS=%s", buf);
 }
 
+/* Send EXTEND_TIMEOUT_USEC=... */
+void
+notify_extend_timeout(uint64_t usec)
+{
+	sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)usec);
+}
+
 /* Send WATCHDOG=1. */
 void
 notify_watchdog(void)

@@ -13,6 +13,8 @@ void	notify_ready(void);
 /* Set the one-line STATUS=. */
 void	notify_status(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+/* Ask for usec more to start (a long migration before READY=1). */
+void	notify_extend_timeout(uint64_t usec);
 /* Pet the watchdog. */
 void	notify_watchdog(void);
 /* Tell systemd we are stopping / reloading. */

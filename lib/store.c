@@ -457,6 +457,36 @@ is_memory(const char *path)
 	    strncmp(path, "file:", 5) == 0;
 }
 
+/* Read the schema version of an existing file (store.h). */
+int
+lt_store_file_version(const char *path, int *version, int64_t *bytes,
+    struct lt_err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat sb;
+	int rc = LT_ESTORE;
+
+	*version = 0;
+	*bytes = 0;
+	if (is_memory(path) || stat(path, &sb) == -1 || sb.st_size == 0)
+		return LT_OK;
+	*bytes = (int64_t)sb.st_size;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		lt_err_set(err, LT_ESTORE, "", "store: %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	*version = sqlite3_column_int(s, 0);
+	rc = LT_OK;
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
 /* Process-wide settings (store.h); a late call is a harmless no-op. */
 void
 lt_store_process_init(void)

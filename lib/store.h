@@ -35,6 +35,13 @@ void	lt_store_process_init(void);
 /* Schema version this build writes (the highest migration number). */
 int	lt_store_schema_version(void);
 
+/* The schema version of the file at path without changing it: 0 when it
+   is missing or empty (a new database), else its PRAGMA user_version.
+   *bytes gets the file's size (0 when missing).  Lets a caller say that a
+   migration is about to run and how big the file is. */
+int	lt_store_file_version(const char *path, int *version, int64_t *bytes,
+	    struct lt_err *err);
+
 /* Open (creating and migrating when needed).  Owns *out on LT_OK. */
 int	lt_store_open(const char *path, struct lt_store **out,
 	    struct lt_err *err);

@@ -268,6 +268,57 @@ START_TEST(test_migrate_duplicate_index)
 }
 END_TEST
 
+/* lt_store_file_version(): reads a file's version and size, changes
+   nothing, and says 0 for a new database. */
+START_TEST(test_file_version)
+{
+	struct lt_store *st = NULL;
+	struct lt_err err;
+	struct stat sb;
+	int64_t bytes;
+	int v;
+	FILE *fp;
+
+	ck_assert_int_eq(lt_store_file_version(dbpath, &v, &bytes, &err),
+	    LT_OK);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(bytes, 0);
+	ck_assert_int_ne(access(dbpath, F_OK), 0);	/* not created */
+	ck_assert_int_eq(lt_store_file_version(":memory:", &v, &bytes, &err),
+	    LT_OK);
+	ck_assert_int_eq(v, 0);
+
+	ck_assert_ptr_nonnull(fp = fopen(dbpath, "w"));	/* empty file */
+	fclose(fp);
+	ck_assert_int_eq(lt_store_file_version(dbpath, &v, &bytes, &err),
+	    LT_OK);
+	ck_assert_int_eq(v, 0);
+
+	raw_file("CREATE TABLE t (a); PRAGMA user_version = 2");
+	ck_assert_int_eq(lt_store_file_version(dbpath, &v, &bytes, &err),
+	    LT_OK);
+	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(bytes, (int64_t)sb.st_size);
+	unlink(dbpath);
+
+	ck_assert_int_eq(lt_store_open(dbpath, &st, NULL), LT_OK);
+	lt_store_close(st);
+	ck_assert_int_eq(lt_store_file_version(dbpath, &v, &bytes, &err),
+	    LT_OK);
+	ck_assert_int_eq(v, lt_store_schema_version());
+	ck_assert_int_gt(bytes, 0);
+
+	ck_assert_ptr_nonnull(fp = fopen(dbpath, "w"));	/* not SQLite */
+	fputs("this is not a database, not even close, really it is not\n",
+	    fp);
+	fclose(fp);
+	ck_assert_int_eq(lt_store_file_version(dbpath, &v, &bytes, &err),
+	    LT_ESTORE);
+	ck_assert_int_eq(v, 0);
+}
+END_TEST
+
 START_TEST(test_refuse_newer)
 {
 	struct lt_store *st = NULL;
@@ -372,6 +423,7 @@ store_suite(void)
 	tcase_add_test(tc, test_refuse_foreign);
 	tcase_add_test(tc, test_refuse_not_sqlite);
 	tcase_add_test(tc, test_readonly_missing_or_empty);
+	tcase_add_test(tc, test_file_version);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edge");

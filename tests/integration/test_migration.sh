@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Opening a database of an older schema: latticed says a migration runs
+# (log, STATUS=) and asks systemd for the time it needs
+# (EXTEND_TIMEOUT_USEC, since READY=1 waits for it), migrates, keeps the
+# history and still drops duplicates; a current file asks for nothing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SCHEMA="$HERE/../../schema"
+PORT=$(free_port)
+start_nats "$PORT"
+DB="$T/m.db"
+CONF="$T/m.conf"
+cat >"$CONF" <<CONF
+db $DB
+nats_url nats://127.0.0.1:$PORT
+CONF
+
+# a version 2 file with some history, as the previous release left it
+{
+	cat "$SCHEMA/001_init.sql" "$SCHEMA/002_alert_outbox.sql"
+	echo "PRAGMA user_version = 2;"
+	echo "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r"
+	echo " WHERE i < 5000) INSERT INTO events (lattice, subject, type,"
+	echo " source, id, host_id, time_ms, received_ms, outcome)"
+	echo " SELECT 'default', 'wasmbus.evt.default.host_heartbeat',"
+	echo " 'com.wasmcloud.lattice.host_heartbeat', 'NOLDHOST', 'old-' || i,"
+	echo " 'NOLDHOST', i, i, 'unchanged' FROM r;"
+} | sqlite3 -batch "$DB"
+[ "$(q 'PRAGMA user_version')" = 2 ] || fail "set-up: not a version 2 file"
+
+start_notify
+start_latticed -f "$CONF"
+wait_ready
+wait_log "db: $DB: migrating [0-9.]+ MiB from schema version 2 to 3"
+grep -qE '^EXTEND_TIMEOUT_USEC=[0-9]{8,}$' "$T/notify.out" ||
+    fail "no EXTEND_TIMEOUT_USEC before READY=1: $(tr '\n' ' ' <"$T/notify.out")"
+grep -q '^STATUS=migrating the database from schema version 2 to 3$' \
+    "$T/notify.out" || fail "no STATUS= for the migration"
+# the extension came before READY=1
+[ "$(grep -n -m1 '^EXTEND_TIMEOUT_USEC=' "$T/notify.out" | cut -d: -f1)" -lt \
+    "$(grep -n -m1 '^READY=1$' "$T/notify.out" | cut -d: -f1)" ] ||
+    fail "EXTEND_TIMEOUT_USEC after READY=1"
+[ "$(q 'PRAGMA user_version')" = 3 ] || fail "not migrated"
+[ "$(q 'select count(*) from events')" = 5000 ] || fail "history lost"
+[ "$(q "select count(*) from sqlite_schema where name = 'events_id_source'")" = 1 ] ||
+    fail "no events_id_source"
+ok "a version 2 file: announced, time asked for, migrated, history kept"
+
+# an old event sent again is a duplicate; a new one is folded
+ev host_heartbeat mig NOLDHOST 1 | pub
+wait_q 5 "select count(*) from events where host_id = 'NOLDHOST'" 5001
+q "select id from events where id = 'old-1'" | grep -qx old-1 ||
+    fail "old row missing"
+# the same (source, id) as a row from before the migration
+ev host_heartbeat mig NOLDHOST 1 |
+    sed -E 's/"id": "[^"]*"/"id": "old-1"/' | pub
+ev host_heartbeat mig2 NOLDHOST 1 | pub
+wait_q 5 "select count(*) from events where host_id = 'NOLDHOST'" 5002
+[ "$(q "select count(*) from events where id = 'old-1'")" = 1 ] ||
+    fail "a migrated event was stored twice"
+ok "after the migration duplicates are still dropped"
+
+# a current file: nothing to announce
+stop_latticed
+: >"$T/notify.out"
+start_latticed -f "$CONF"
+wait_ready
+if grep -q '^EXTEND_TIMEOUT_USEC=' "$T/notify.out"; then
+	fail "EXTEND_TIMEOUT_USEC for a current file"
+fi
+[ "$(grep -c 'migrating' "$T/latticed.log")" = 1 ] ||
+    fail "a current file was announced as migrating"
+ok "a current file starts without asking for more time"
