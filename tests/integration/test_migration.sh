@@ -41,7 +41,7 @@ grep -q '^STATUS=migrating the database from schema version 2 to 3$' \
 [ "$(grep -n -m1 '^EXTEND_TIMEOUT_USEC=' "$T/notify.out" | cut -d: -f1)" -lt \
     "$(grep -n -m1 '^READY=1$' "$T/notify.out" | cut -d: -f1)" ] ||
     fail "EXTEND_TIMEOUT_USEC after READY=1"
-[ "$(q 'PRAGMA user_version')" = 3 ] || fail "not migrated"
+[ "$(q 'PRAGMA user_version')" = 4 ] || fail "not migrated"
 [ "$(q 'select count(*) from events')" = 5000 ] || fail "history lost"
 [ "$(q "select count(*) from sqlite_schema where name = 'events_id_source'")" = 1 ] ||
     fail "no events_id_source"
