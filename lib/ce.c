@@ -2038,6 +2038,10 @@ lt_ce_free(struct lt_ce *ev)
 
 	if (ev == NULL)
 		return;
+	if (ev->release != NULL) {
+		ev->release(ev);
+		return;
+	}
 	for (b = box->blocks; b != NULL; b = next) {
 		next = b->next;
 		if (b != box->inline_blk)

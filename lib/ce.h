@@ -60,6 +60,8 @@ enum lt_kind {
 	LT_K_LINK_DELETED,
 	LT_K_CONFIG_SET,
 	LT_K_CONFIG_DELETED,
+	LT_K_V2_HEARTBEAT,	/* a wasmCloud 2 HostHeartbeat (v2hb.h), not
+				   a CloudEvent: ev->v2 has its fields */
 };
 
 enum lt_comp_op {
@@ -123,6 +125,8 @@ struct lt_ce_link {
 	const char	*target_config;	/* JSON array text, NULL if absent */
 	const char	*legacy_values;	/* 0.82 `values` JSON object, or NULL */
 };
+
+struct lt_v2hb;
 
 struct lt_ce {
 	/* Envelope. */
@@ -192,6 +196,12 @@ struct lt_ce {
 	   config_name is entity_id and config_key the key. */
 	const char	*config_name;
 	const char	*config_key;
+
+	/* LT_K_V2_HEARTBEAT: the v2-only fields (borrowed, like the rest). */
+	const struct lt_v2hb *v2;
+	/* Set by a decoder other than lt_ce_parse() (v2hb.h): lt_ce_free()
+	   hands the event to it. */
+	void		(*release)(struct lt_ce *);
 };
 
 /*
