@@ -964,6 +964,10 @@ lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
 		/* Providers may be gone (stop, restart, new inventory). */
 		rc = resolve_prov_gone(a, e, err);
 		break;
+	case LT_K_V2_HEARTBEAT:
+		/* v2 hosts have no providers; they never stop */
+		rc = on_host(a, e, &sum, &det, err);
+		break;
 	case LT_K_PROVIDER_STOPPED:
 		if (ev->host_id != NULL)
 			rc = resolve_prov_gone(a, e, err);

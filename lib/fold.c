@@ -19,6 +19,7 @@
 #include "fold_int.h"
 #include "store.h"
 #include "store_int.h"
+#include "v2hb.h"
 
 #define REJECT_RAW_MAX	(64 * 1024)	/* bytes of a bad message kept */
 #define MIN_GAP_MS	1000		/* heartbeat gaps below are noise */
@@ -63,6 +64,8 @@ struct lt_fold {
 	size_t			 nprows, pcap;
 	char			*subj;
 	size_t			 subjcap;
+	char			*v2_opts;	/* copies of opts.v2_lattice,
+						   opts.v2_lattice_map */
 };
 
 /* One message being folded. */
@@ -126,21 +129,46 @@ lt_outcome_name(enum lt_outcome o)
 	return "unknown";
 }
 
+/* Copy the v2 lattice options into one buffer (f->v2_opts). */
+static char *
+v2_opts_copy(const struct lt_fold_opts *opts)
+{
+	const char *a = opts->v2_lattice != NULL ? opts->v2_lattice : "";
+	const char *b = opts->v2_lattice_map != NULL ?
+	    opts->v2_lattice_map : "";
+	size_t la = strlen(a), lb = strlen(b);
+	char *p;
+
+	if ((p = malloc(la + lb + 2)) == NULL)
+		return NULL;
+	memcpy(p, a, la + 1);
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
+}
+
 /* Copy opts, owning a copy of the default lattice name. */
 static int
 set_opts(struct lt_fold *f, const struct lt_fold_opts *opts)
 {
 	const char *dl;
-	char *copy;
+	char *copy, *v2;
 
 	dl = opts->default_lattice != NULL && opts->default_lattice[0] !=
 	    '\0' ? opts->default_lattice : "default";
 	if ((copy = strdup(dl)) == NULL)
 		return LT_ENOMEM;
+	if ((v2 = v2_opts_copy(opts)) == NULL) {
+		free(copy);
+		return LT_ENOMEM;
+	}
 	free(f->default_lattice);
+	free(f->v2_opts);
 	f->opts = *opts;
 	f->default_lattice = copy;
 	f->opts.default_lattice = copy;
+	f->v2_opts = v2;
+	f->opts.v2_lattice = v2;
+	f->opts.v2_lattice_map = v2 + strlen(v2) + 1;
 	return LT_OK;
 }
 
@@ -165,6 +193,7 @@ lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
 	f->st = st;
 	if (lt_alert_new(st, &f->alerts, err) != LT_OK) {
 		free(f->default_lattice);
+		free(f->v2_opts);
 		free(f);
 		return LT_ESTORE;
 	}
@@ -180,6 +209,7 @@ lt_fold_free(struct lt_fold *f)
 		return;
 	lt_alert_free(f->alerts);
 	free(f->default_lattice);
+	free(f->v2_opts);
 	free(f->arena);
 	free(f->crows);
 	free(f->prows);
@@ -435,6 +465,7 @@ host_load(struct lt_fold *f, struct ctx *c, struct host *h,
 	case LT_K_HOST_HEARTBEAT:
 	case LT_K_HOST_STOPPED:
 	case LT_K_LABELS_CHANGED:
+	case LT_K_V2_HEARTBEAT:
 		h->meta_changed =
 		    differs(c->ev->friendly_name, sqlite3_column_text(s, 7)) ||
 		    differs(c->ev->version, sqlite3_column_text(s, 8)) ||
@@ -1100,6 +1131,164 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	return LT_OK;
 }
 
+/* --- wasmCloud 2 heartbeats (v2hb.h) ------------------------------ */
+
+/* Whether text column i of s differs from v. */
+static int
+col_differs(sqlite3_stmt *s, int i, const char *v)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t == NULL || strcmp((const char *)t, v) != 0;
+}
+
+/* Whether integer column i of s differs from v (has: v is known). */
+static int
+col_int_differs(sqlite3_stmt *s, int i, int64_t v, int has)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return has;
+	return !has || sqlite3_column_int64(s, i) != v;
+}
+
+/*
+ * Compare the host's v2 columns with the heartbeat: *changed when any
+ * differs (the gauges cpu_usage and memory_free never count), *restarted
+ * when the host reports another startedAt than the one stored.
+ */
+static int
+v2_compare(struct lt_fold *f, struct ctx *c, int *changed, int *restarted,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_HOST_V2_GET);
+	const struct lt_v2hb *v = c->ev->v2;
+	int r;
+
+	bhost(s, c);
+	if ((r = row(f, s, err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
+	*restarted = v->has_started &&
+	    sqlite3_column_type(s, 3) != SQLITE_NULL &&
+	    sqlite3_column_int64(s, 3) != v->started_ms;
+	if (sqlite3_column_int(s, 0) == 0 ||
+	    col_differs(s, 1, v->hostname) ||
+	    col_differs(s, 2, v->environment) ||
+	    col_int_differs(s, 3, v->started_ms, v->has_started) ||
+	    col_differs(s, 4, v->os_name) ||
+	    col_differs(s, 5, v->os_arch) ||
+	    col_differs(s, 6, v->os_kernel) ||
+	    col_int_differs(s, 7, v->memory_total, 1) ||
+	    col_int_differs(s, 8, v->component_count, 1) ||
+	    col_int_differs(s, 9, v->workload_count, 1) ||
+	    col_int_differs(s, 10, v->http_port, 1) ||
+	    col_differs(s, 11, v->imports) ||
+	    col_differs(s, 12, v->exports))
+		*changed = 1;
+	sqlite3_reset(s);
+	return LT_OK;
+}
+
+/* Write the v2 columns of the host. */
+static int
+v2_store(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_HOST_V2_SET);
+	const struct lt_v2hb *v = c->ev->v2;
+
+	bhost(s, c);
+	bt(s, 3, v->hostname);
+	bt(s, 4, v->environment);
+	bi(s, 5, v->started_ms, v->has_started);
+	bt(s, 6, v->os_name);
+	bt(s, 7, v->os_arch);
+	bt(s, 8, v->os_kernel);
+	if (v->has_cpu)
+		sqlite3_bind_double(s, 9, v->cpu_usage);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int64(s, 10, v->memory_total);
+	sqlite3_bind_int64(s, 11, v->memory_free);
+	sqlite3_bind_int64(s, 12, v->component_count);
+	sqlite3_bind_int64(s, 13, v->workload_count);
+	sqlite3_bind_int64(s, 14, v->http_port);
+	bt(s, 15, v->imports);
+	bt(s, 16, v->exports);
+	return run(f, s, NULL, err);
+}
+
+/*
+ * Apply a v2 heartbeat: like a v1 heartbeat without an inventory (the
+ * interval is learned, the host is up), plus the v2 columns.  A heartbeat
+ * that changes only the gauges is `unchanged`; one with a new startedAt
+ * is recorded as LT_V2HB_TYPE_STARTED (the host restarted).  A v2 host
+ * never stops: it goes silent and the sweep marks it stale.
+ */
+static int
+fold_v2(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	struct host h;
+	int changed = 0, restarted = 0;
+
+	if (host_load(f, c, &h, err) != LT_OK)
+		return LT_ESTORE;
+	if (h.exists && c->evtime < h.state_ms) {
+		c->out = LT_OUT_SUPERSEDED;
+		return LT_OK;
+	}
+	c->host_was = !h.exists ? LT_AH_NONE : h.status == HS_UP ? LT_AH_UP :
+	    h.status == HS_STALE ? LT_AH_STALE : LT_AH_STOPPED;
+	if (!h.exists) {
+		if (host_create(f, c, &h, err) != LT_OK)
+			return LT_ESTORE;
+		changed = 1;
+	} else if (v2_compare(f, c, &changed, &restarted, err) != LT_OK)
+		return LT_ESTORE;
+	if (c->evtime > h.state_ms)
+		h.state_ms = c->evtime;
+	learn_interval(c, &h);
+	host_up(c, &h, &changed);
+	host_meta(c, &h, &changed);
+	h.last_hb = c->recv;
+	h.has_hb = 1;
+	if (restarted) {
+		c->ev->type = LT_V2HB_TYPE_STARTED;
+		c->ev->name = "host_started";
+		changed = 1;
+	}
+	if (host_store(f, c, &h, err) != LT_OK ||
+	    v2_store(f, c, err) != LT_OK)
+		return LT_ESTORE;
+	c->host_is = h.status == HS_UP ? LT_AH_UP : h.status == HS_STALE ?
+	    LT_AH_STALE : LT_AH_STOPPED;
+	c->out = changed ? LT_OUT_APPLIED : LT_OUT_UNCHANGED;
+	return LT_OK;
+}
+
+/* The lattice of a v2 heartbeat (fold.h: v2_lattice, v2_lattice_map). */
+static void
+v2_lattice(struct lt_fold *f, const char *env, const char **lat, int *len)
+{
+	const char *p = f->opts.v2_lattice_map, *eq, *end;
+	size_t el = strlen(env);
+
+	*len = -1;
+	if (f->opts.v2_lattice[0] != '\0') {
+		*lat = f->opts.v2_lattice;
+		return;
+	}
+	for (; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq != NULL && (size_t)(eq - p) == el &&
+		    memcmp(p, env, el) == 0 && end > eq + 1) {
+			*lat = eq + 1;
+			*len = (int)(end - eq - 1);
+			return;
+		}
+	}
+	*lat = env[0] != '\0' ? env : "default";
+}
+
 /* Bind the five key columns of a link. */
 static void
 blink(sqlite3_stmt *s, const struct ctx *c)
@@ -1347,6 +1536,29 @@ info_copy(char *dst, size_t len, const char *s, int n)
 	dst[k] = '\0';
 }
 
+/*
+ * Decode a message on runtime.operator.heartbeat.<id> (v2hb.h) into c:
+ * the event and its lattice.  On error c->lattice is NULL (unknown).
+ */
+static int
+v2_decode(struct lt_fold *f, struct ctx *c, struct lt_fold_info *info,
+    struct lt_err *why)
+{
+	const struct lt_msg *m = c->m;
+	int rc;
+
+	c->lattice = NULL;
+	rc = lt_v2hb_parse(m->data, m->len, lt_v2hb_subject_host(m->subject),
+	    m->received_ms, &f->opts.limits, &c->ev, why);
+	if (rc != LT_OK)
+		return rc;
+	v2_lattice(f, c->ev->v2->environment, &c->lattice, &c->latlen);
+	if (info != NULL)
+		info_copy(info->lattice, sizeof(info->lattice), c->lattice,
+		    c->latlen);
+	return LT_OK;
+}
+
 /* lt_fold_msg(), also saying which lattice and type the message had. */
 int
 lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
@@ -1363,6 +1575,11 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 		memset(info, 0, sizeof(*info));
 	c.m = m;
 	c.recv = m->received_ms;
+	if (lt_v2hb_subject_host(m->subject) != NULL) {
+		/* wasmCloud 2: not a CloudEvent, the lattice is inside */
+		rc = v2_decode(f, &c, info, &why);
+		goto decoded;
+	}
 	if (m->subject == NULL) {
 		c.lattice = f->default_lattice;
 		c.latlen = -1;
@@ -1380,6 +1597,7 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 	}
 	rc = lt_ce_parse_flags(m->data, m->len, &f->opts.limits,
 	    LT_CE_DEFER_INVENTORY, &c.ev, &why);
+decoded:
 	if (rc == LT_ENOMEM)
 		return lt_err_set(err, rc, "", "fold: out of memory");
 	if (rc != LT_OK) {
@@ -1432,6 +1650,9 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 	case LT_K_CONFIG_DELETED:
 		rc = fold_config(f, &c, &why);
 		break;
+	case LT_K_V2_HEARTBEAT:
+		rc = fold_v2(f, &c, &why);
+		break;
 	default:
 		rc = LT_OK;
 		break;
@@ -1452,7 +1673,8 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 	    (rc = alert_hook(f, &c, err)) != LT_OK)
 		goto out;
 	c.no_data = c.out == LT_OUT_UNCHANGED &&
-	    c.ev->kind == LT_K_HOST_HEARTBEAT;
+	    (c.ev->kind == LT_K_HOST_HEARTBEAT ||
+	    c.ev->kind == LT_K_V2_HEARTBEAT);
 	if ((rc = insert_event(f, &c, err)) != LT_OK)
 		goto out;
 	f->stats.outcomes[c.out]++;

@@ -41,6 +41,12 @@ struct lt_fold_opts {
 	int64_t		 max_future_skew_ms; /* event times further ahead of
 					      received_ms are clamped to it
 					      (default 5 min) */
+	/* wasmCloud 2 heartbeats (v2hb.h) name no lattice: theirs is
+	   v2_lattice when set, else the v2_lattice_map entry of their
+	   environment ("env=lattice,env2=lattice2"), else the environment,
+	   else "default".  NULL: unset.  Copied. */
+	const char	*v2_lattice;
+	const char	*v2_lattice_map;
 };
 
 /* Fill opts with defaults. */

@@ -203,6 +203,20 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " AND MIN(?1 - COALESCE(last_heartbeat_ms, first_seen_ms),"
 	    " ?1 - ?2) > CASE WHEN heartbeat_interval_ms > ?3"
 	    " THEN MAX(?4, 2 * heartbeat_interval_ms + ?5) ELSE ?4 END",
+	/* The wasmCloud 2 columns (migration 004), apart from the gauges
+	   cpu_usage and memory_free, which never count as a change. */
+	[LT_ST_HOST_V2_GET] =
+	    "SELECT generation = 'v2', hostname, environment, started_ms,"
+	    " os_name, os_arch, os_kernel, memory_total, component_count,"
+	    " workload_count, http_port, imports, exports"
+	    " FROM hosts WHERE lattice = ?1 AND host_id = ?2",
+	[LT_ST_HOST_V2_SET] =
+	    "UPDATE hosts SET generation = 'v2', hostname = ?3,"
+	    " environment = ?4, started_ms = ?5, os_name = ?6, os_arch = ?7,"
+	    " os_kernel = ?8, cpu_usage = ?9, memory_total = ?10,"
+	    " memory_free = ?11, component_count = ?12, workload_count = ?13,"
+	    " http_port = ?14, imports = ?15, exports = ?16"
+	    " WHERE lattice = ?1 AND host_id = ?2",
 };
 
 /* Return the highest migration number this build knows. */
