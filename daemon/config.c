@@ -95,6 +95,11 @@ static const struct key keys[] = {
 	{ "mass_silence_min_hosts", K_INT, O(mass_silence_min_hosts), 0, 0,
 	    1000000 },
 	{ "mass_silence_fraction", K_FRAC, O(mass_silence_fraction), 0, 0, 1 },
+	{ "v2_heartbeats", K_BOOL, O(v2_heartbeats), 0, 0, 1 },
+	{ "v2_lattice", K_STR, O(v2_lattice), 0, 0, 0 },
+	{ "v2_lattice_map", K_STR, O(v2_lattice_map), 0, 0, 0 },
+	{ "ctl_topic_prefix", K_STR, O(ctl_topic_prefix), 0, 0, 0 },
+	{ "js_domain", K_STR, O(js_domain), 0, 0, 0 },
 };
 #undef O
 
@@ -442,6 +447,51 @@ readfile(struct config *cf, const char *path, int must_exist,
 	return rc;
 }
 
+/* Whether s is a dot-separated run of non-empty NATS subject tokens. */
+static int
+is_subject(const char *s, int dots)
+{
+	if (s[0] == '\0' || s[0] == '.' || s[strlen(s) - 1] == '.' ||
+	    strstr(s, "..") != NULL || strpbrk(s, " \t\r\n*>") != NULL)
+		return 0;
+	return dots || strchr(s, '.') == NULL;
+}
+
+/* Check the wasmCloud 2 and control interface keys. */
+static int
+check_v2(struct config *cf, const char *p, struct config_errors *errs)
+{
+	const char	*m, *e;
+	int		 rc = 0;
+
+	if (cf->ctl_topic_prefix == NULL || strlen(cf->ctl_topic_prefix) > 100 ||
+	    !is_subject(cf->ctl_topic_prefix, 1)) {
+		adderr(errs, "%s: ctl_topic_prefix: not a subject prefix", p);
+		rc = -1;
+	}
+	if (cf->js_domain != NULL && (strlen(cf->js_domain) > 100 ||
+	    !is_subject(cf->js_domain, 0))) {
+		adderr(errs, "%s: js_domain: not a single subject token", p);
+		rc = -1;
+	}
+	if (cf->v2_lattice != NULL && cf->v2_lattice[0] == '\0') {
+		adderr(errs, "%s: v2_lattice: empty", p);
+		rc = -1;
+	}
+	for (m = cf->v2_lattice_map; m != NULL && *m != '\0';
+	    m = *e == ',' ? e + 1 : e) {
+		e = m + strcspn(m, ",");
+		if (memchr(m, '=', (size_t)(e - m)) == NULL || *m == '=' ||
+		    e[-1] == '=' || (*e == ',' && e[1] == '\0')) {
+			adderr(errs, "%s: v2_lattice_map: \"%.*s\" is not "
+			    "environment=lattice", p, (int)(e - m), m);
+			rc = -1;
+			break;
+		}
+	}
+	return rc;
+}
+
 /* Check combinations that no single line shows. */
 static int
 crosscheck(struct config *cf, struct config_errors *errs)
@@ -558,6 +608,9 @@ config_load(const char *path, int must_exist,
 	cf->alert_repost_interval_ms = 60000;
 	cf->mass_silence_min_hosts = 3;
 	cf->mass_silence_fraction = 0.5;
+	cf->v2_heartbeats = 1;
+	if ((cf->ctl_topic_prefix = strdup("wasmbus.ctl")) == NULL)
+		goto fail;
 	if (cf->js_stream == NULL || cf->js_durable == NULL ||
 	    cf->js_mode == NULL)
 		goto fail;
@@ -586,6 +639,8 @@ config_load(const char *path, int must_exist,
 		cf->verbose += flags->verbose;
 	}
 	if (crosscheck(cf, errs) == -1)
+		rc = -1;
+	if (check_v2(cf, cf->path != NULL ? cf->path : "config", errs) == -1)
 		rc = -1;
 	if (rc == -1)
 		goto fail;
@@ -624,6 +679,10 @@ config_free(struct config *cf)
 	free(cf->alert_command);
 	free(cf->alert_nats_subject);
 	free(cf->alert_alertmanager_url);
+	free(cf->v2_lattice);
+	free(cf->v2_lattice_map);
+	free(cf->ctl_topic_prefix);
+	free(cf->js_domain);
 	free(cf);
 }
 

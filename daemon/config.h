@@ -64,6 +64,12 @@ struct config {
 	int64_t	 alert_repost_interval_ms;
 	int	 mass_silence_min_hosts; /* lattice_silent, 0: off */
 	double	 mass_silence_fraction;	/* of the up hosts, 0..1 */
+	/* wasmCloud 2 hosts and v1 control interface variants */
+	int	 v2_heartbeats;		/* follow runtime.operator.heartbeat.> */
+	char	*v2_lattice;		/* lattice of every v2 host, or NULL */
+	char	*v2_lattice_map;	/* "env=lattice,...", or NULL */
+	char	*ctl_topic_prefix;	/* v1 --ctl-topic-prefix: wasmbus.ctl */
+	char	*js_domain;		/* v1 --js-domain, or NULL */
 };
 
 /* What the command line sets; it wins over the file. */

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "observe.h"
 #include "resync.h"
+#include "v2ask.h"
 #include "stale.h"
 #include "store.h"
 
@@ -47,6 +48,7 @@ struct daemon {
 	struct lt_observe	 *obs;		/* latticed_state */
 	struct js		 *js;		/* JetStream ingest, or NULL */
 	struct resync		 *rs;		/* control-interface resync */
+	struct v2ask		 *v2;		/* wasmCloud 2 heartbeat asks */
 	struct alerts		 *alerts;	/* alert delivery */
 	struct js_counts	  jsc;
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
@@ -148,6 +150,7 @@ resync_kick(struct daemon *d, const char *why)
 
 	if (d->rs == NULL || d->stopping)
 		return;
+	(void)v2ask_send(d->v2, d->obs, why);
 	for (i = 0; i < d->cf->nlattices; i++)
 		if (strcmp(d->cf->lattices[i], "*") == 0)
 			all = 1;
@@ -523,6 +526,8 @@ apply_limits(struct daemon *d)
 
 	lt_fold_opts_default(&fo);
 	fo.limits = d->cf->limits;
+	fo.v2_lattice = d->cf->v2_lattice;
+	fo.v2_lattice_map = d->cf->v2_lattice_map;
 	lt_fold_set_opts(d->fold, &fo);
 }
 
@@ -563,6 +568,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
 	apply_limits(d);
+	resync_set_subjects(d->rs, d->cf->ctl_topic_prefix, d->cf->js_domain);
 	evtimer_add(d->ev_sweep, clock_tv(d->cf->sweep_interval_ms, &tv));
 	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
 	    "batch_max %zu batch_delay %lldms", d->cf->path,
@@ -615,6 +621,8 @@ open_store(struct daemon *d)
 	}
 	lt_fold_opts_default(&fo);
 	fo.limits = d->cf->limits;
+	fo.v2_lattice = d->cf->v2_lattice;
+	fo.v2_lattice_map = d->cf->v2_lattice_map;
 	if (lt_fold_new(d->st, &fo, &d->fold, &err) != LT_OK ||
 	    lt_observe_new(d->st, &d->obs, &err) != LT_OK) {
 		log_warnx("db: %s: %s", d->cf->db, err.msg);
@@ -727,6 +735,10 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, &d.rs) ==
 	    -1)
 		goto out;
+	resync_set_subjects(d.rs, cf->ctl_topic_prefix, cf->js_domain);
+	if (cf->v2_heartbeats && v2ask_new(natsconn_connection(d.nc),
+	    d.inbox, &d.v2) == -1)
+		goto out;
 	if (alerts_start(d.base, d.st, natsconn_connection(d.nc), cf,
 	    &d.alerts) == -1)
 		goto out;
@@ -743,6 +755,7 @@ out:
 	/* before the store and the NATS connection its sinks use */
 	alerts_stop(d.alerts);
 	resync_free(d.rs);
+	v2ask_free(d.v2);
 	js_close(d.js);
 	if (d.inbox != NULL) {
 		size_t	n;

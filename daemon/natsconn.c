@@ -24,6 +24,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "natsconn.h"
+#include "v2hb.h"
 
 #define MAX_SUBS	(CONFIG_MAX_LIST * 3)
 /* the inbox (inbox_max) is the bound that matters; nats.c's pending
@@ -413,6 +414,13 @@ natsconn_open(const struct config *cf, struct inbox *ib,
 			    natsconn_last_error(nc, ebuf, sizeof(ebuf)));
 			goto fail;
 		}
+	}
+	/* wasmCloud 2 hosts name no lattice in their subject */
+	if (cf->v2_heartbeats && (s = subscribe(nc, "%s>",
+	    LT_V2HB_SUBJECT_PREFIX)) != NATS_OK) {
+		log_warnx("nats: subscribe %s>: %s", LT_V2HB_SUBJECT_PREFIX,
+		    natsStatus_GetText(s));
+		goto fail;
 	}
 	if (pthread_create(&nc->probe, NULL, probe_main, nc) != 0) {
 		log_warn("nats: probe thread");

@@ -6,7 +6,8 @@
  * is read while the loop thread folds.  Callbacks run on nats.c's threads
  * and only push into the inbox.  Subscribes, for each
  * lattice L (or "*"), to wasmbus.evt.L.>, wasmbus.evt.L and
- * wasmbus.rpcevt.L.  Readiness is confirmed by a flush on a helper thread
+ * wasmbus.rpcevt.L, and (v2_heartbeats, default on) to
+ * runtime.operator.heartbeat.> for wasmCloud 2 hosts.  Readiness is confirmed by a flush on a helper thread
  * (never on the loop thread), which posts inbox_notice_live().
  */
 #ifndef NATSCONN_H

@@ -1,6 +1,8 @@
 /*
  * replay.c - fold a JSONL file (--replay): each line a bare CloudEvent or
- * {"subject": "...", "event": {...}}.  cJSON is used only to unwrap the
+ * {"subject": "...", "event": {...}}, optionally with "received_at": an
+ * RFC 3339 time, the clock for an event without a time of its own (a
+ * wasmCloud 2 heartbeat on runtime.operator.heartbeat.<id>).  cJSON is used only to unwrap the
  * second form and read `time` when lib/'s raw member scanner cannot;
  * decoding proper is lib/'s job.
  */
@@ -61,6 +63,11 @@ unwrap_json(const char *line, size_t len, char **subject,
 	if (cJSON_IsString(t) && lt_time_parse(t->valuestring,
 	    strlen(t->valuestring), time_ms) == 0)
 		*time_ok = 1;
+	t = ev != root ?
+	    cJSON_GetObjectItemCaseSensitive(root, "received_at") : NULL;
+	if (!*time_ok && cJSON_IsString(t) && lt_time_parse(t->valuestring,
+	    strlen(t->valuestring), time_ms) == 0)
+		*time_ok = 1;
 	cJSON_Delete(root);
 }
 
@@ -82,9 +89,10 @@ static void
 unwrap(const char *line, size_t len, char **subject, const char **payload,
     size_t *plen, char **owned, int64_t *time_ms, int *time_ok)
 {
-	static const char *const top[] = { "subject", "event", "time" };
+	static const char *const top[] = { "subject", "event", "time",
+	    "received_at" };
 	static const char *const inner[] = { "time" };
-	struct lt_ce_span sp[3], ts;
+	struct lt_ce_span sp[4], ts;
 	const char *ev = line;
 	size_t evlen = len;
 
@@ -93,7 +101,7 @@ unwrap(const char *line, size_t len, char **subject, const char **payload,
 	*plen = len;
 	*owned = NULL;
 	*time_ok = 0;
-	if (lt_ce_member_spans(line, len, REPLAY_MAX_DEPTH, top, 3, sp,
+	if (lt_ce_member_spans(line, len, REPLAY_MAX_DEPTH, top, 4, sp,
 	    NULL) != LT_OK || line[0] != '{')
 		goto slow;
 	ts = sp[2];
@@ -119,6 +127,16 @@ unwrap(const char *line, size_t len, char **subject, const char **payload,
 			goto slow;
 		}
 		if (lt_time_parse(ev + ts.off + 1, ts.len - 2, time_ms) == 0)
+			*time_ok = 1;
+	}
+	/* the wrapper's received_at: the clock when the event has none */
+	if (!*time_ok && *subject != NULL && sp[3].len > 0) {
+		if (!plain_string(line, &sp[3])) {
+			free(*subject);
+			goto slow;
+		}
+		if (lt_time_parse(line + sp[3].off + 1, sp[3].len - 2,
+		    time_ms) == 0)
 			*time_ok = 1;
 	}
 	return;
@@ -174,6 +192,8 @@ replay_run(const struct config *cf, const char *path)
 		goto fail;
 	lt_fold_opts_default(&fo);
 	fo.limits = cf->limits;
+	fo.v2_lattice = cf->v2_lattice;
+	fo.v2_lattice_map = cf->v2_lattice_map;
 	if (lt_fold_new(st, &fo, &f, &err) != LT_OK ||
 	    lt_outbox_new(st, &ob, &err) != LT_OK)
 		goto fail;

@@ -46,6 +46,8 @@ struct resync {
 	natsSubscription *sub;
 	struct inbox	*ib;
 	char		 prefix[128];		/* reply inbox */
+	char		 ctl[128];		/* wasmbus.ctl or custom */
+	char		 jsapi[160];		/* $JS.API or $JS.<dom>.API */
 	struct event	*ev_reply, *ev_gather, *ev_end;
 	pthread_mutex_t	 mtx;
 	struct reply	*head, **tail;
@@ -360,8 +362,8 @@ on_kv_info(struct resync *rs, size_t li, cJSON *root)
 		if ((l->config[l->nconfig] = strdup(it->string + plen)) ==
 		    NULL)
 			return;
-		snprintf(subj, sizeof(subj), "wasmbus.ctl.v1.%s.config.get.%s",
-		    l->name, l->config[l->nconfig]);
+		snprintf(subj, sizeof(subj), "%s.v1.%s.config.get.%s",
+		    rs->ctl, l->name, l->config[l->nconfig]);
 		request(rs, li, "c", (long)l->nconfig, subj, "");
 		l->nconfig++;
 	}
@@ -466,9 +468,8 @@ on_gather(evutil_socket_t fd, short what, void *arg)
 	on_reply(-1, 0, rs);
 	for (i = 0; i < rs->nlat; i++)
 		for (j = 0; j < rs->lat[i].nhost; j++) {
-			snprintf(subj, sizeof(subj),
-			    "wasmbus.ctl.v1.%s.host.get.%s", rs->lat[i].name,
-			    rs->lat[i].host[j]);
+			snprintf(subj, sizeof(subj), "%s.v1.%s.host.get.%s",
+			    rs->ctl, rs->lat[i].name, rs->lat[i].host[j]);
 			request(rs, i, "h", (long)j, subj, "");
 		}
 	tv.tv_sec = rs->gather_ms / 1000;
@@ -499,14 +500,14 @@ begin(struct resync *rs, const struct resync_list *rl, int64_t gather_ms,
 	log_info("resync: #%llu (%s): %zu lattice(s)",
 	    (unsigned long long)rs->count, why, rs->nlat);
 	for (i = 0; i < rs->nlat; i++) {
-		snprintf(subj, sizeof(subj), "wasmbus.ctl.v1.%s.host.ping",
+		snprintf(subj, sizeof(subj), "%s.v1.%s.host.ping", rs->ctl,
 		    rs->lat[i].name);
 		request(rs, i, "p", -1, subj, "");
-		snprintf(subj, sizeof(subj), "wasmbus.ctl.v1.%s.link.get",
+		snprintf(subj, sizeof(subj), "%s.v1.%s.link.get", rs->ctl,
 		    rs->lat[i].name);
 		request(rs, i, "l", -1, subj, "");
-		snprintf(subj, sizeof(subj), "$JS.API.STREAM.INFO."
-		    "KV_CONFIGDATA_%s", rs->lat[i].name);
+		snprintf(subj, sizeof(subj), "%s.STREAM.INFO."
+		    "KV_CONFIGDATA_%s", rs->jsapi, rs->lat[i].name);
 		snprintf(body, sizeof(body), "{\"subjects_filter\":"
 		    "\"$KV.CONFIGDATA_%s.>\"}", rs->lat[i].name);
 		request(rs, i, "k", -1, subj, body);
@@ -563,6 +564,7 @@ resync_new(struct event_base *base, natsConnection *conn, struct inbox *ib,
 	rs->base = base;
 	rs->conn = conn;
 	rs->ib = ib;
+	resync_set_subjects(rs, NULL, NULL);
 	rs->ev_reply = event_new(base, -1, 0, on_reply, rs);
 	rs->ev_gather = evtimer_new(base, on_gather, rs);
 	rs->ev_end = evtimer_new(base, on_end, rs);
@@ -584,6 +586,21 @@ resync_new(struct event_base *base, natsConnection *conn, struct inbox *ib,
 fail:
 	resync_free(rs);
 	return -1;
+}
+
+/* Where the hosts' control interface and JetStream API are. */
+void
+resync_set_subjects(struct resync *rs, const char *ctl_prefix,
+    const char *js_domain)
+{
+	if (rs == NULL)
+		return;
+	snprintf(rs->ctl, sizeof(rs->ctl), "%s",
+	    ctl_prefix != NULL ? ctl_prefix : "wasmbus.ctl");
+	if (js_domain != NULL)
+		snprintf(rs->jsapi, sizeof(rs->jsapi), "$JS.%s.API", js_domain);
+	else
+		snprintf(rs->jsapi, sizeof(rs->jsapi), "$JS.API");
 }
 
 /* Unsubscribe and free. */

@@ -1,7 +1,8 @@
 /*
  * resync.h - rebuild the model from the lattice's control interface.
  *
- * For each lattice: publish wasmbus.ctl.v1.L.host.ping with a reply inbox
+ * For each lattice: publish wasmbus.ctl.v1.L.host.ping (or the configured
+ * control topic prefix) with a reply inbox
  * and gather replies for resync_gather; then ask each host that answered
  * for its inventory (host.get.H); ask for the links (link.get) and for each
  * config named in the CONFIGDATA_L key-value bucket (config.get.N).  Every
@@ -49,6 +50,15 @@ long	resync_list_up(struct lt_observe *obs, int max,
 /* conn is borrowed and must outlive resync_free(). */
 int	resync_new(struct event_base *base, natsConnection *conn,
 	    struct inbox *ib, struct resync **out);
+/*
+ * The hosts' control topic prefix (wasmCloud 1.x --ctl-topic-prefix; NULL:
+ * wasmbus.ctl): requests go to <prefix>.v1.<lattice>...  And their
+ * JetStream domain (--js-domain; NULL: none): the CONFIGDATA_<lattice>
+ * bucket is looked up through $JS.<domain>.API instead of $JS.API.
+ * Strings are copied (cut at 127 bytes); config.c checks them.
+ */
+void	resync_set_subjects(struct resync *rs, const char *ctl_prefix,
+	    const char *js_domain);
 /* Unsubscribe and free.  NULL is fine. */
 void	resync_free(struct resync *rs);
 /* Start a resync of the lattices in rl (copied); why goes to the log. */

@@ -16,6 +16,7 @@ enum observe_stmt {
 	OS_ADD,
 	OS_LATTICES,
 	OS_LATTICES_UP,
+	OS_V2_UP,
 	OS_COUNT
 };
 
@@ -30,6 +31,8 @@ static const char *const observe_sql[OS_COUNT] = {
 	/* hosts_status (status, lattice) finds the up hosts */
 	[OS_LATTICES_UP] = "SELECT lattice FROM hosts WHERE status = 'up'"
 	    " GROUP BY lattice ORDER BY min(first_seen_ms), lattice",
+	[OS_V2_UP] = "SELECT DISTINCT host_id FROM hosts WHERE status = 'up'"
+	    " AND generation = 'v2' ORDER BY host_id",
 };
 
 struct lt_observe {
@@ -148,6 +151,14 @@ lt_observe_lattices(struct lt_observe *o,
     int (*fn)(void *arg, const char *lattice), void *arg, struct lt_err *err)
 {
 	return each_lattice(o, OS_LATTICES, fn, arg, err);
+}
+
+/* Call fn for each wasmCloud 2 host that is up. */
+int
+lt_observe_v2_up(struct lt_observe *o,
+    int (*fn)(void *arg, const char *host_id), void *arg, struct lt_err *err)
+{
+	return each_lattice(o, OS_V2_UP, fn, arg, err);
 }
 
 /* Call fn for each lattice with a host up, longest-known first. */

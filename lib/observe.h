@@ -51,5 +51,12 @@ int	lt_observe_lattices(struct lt_observe *o,
 int	lt_observe_lattices_up(struct lt_observe *o,
 	    int (*fn)(void *arg, const char *lattice), void *arg,
 	    struct lt_err *err);
+/*
+ * Call fn for each distinct host_id of an up wasmCloud 2 host (hosts
+ * generation 'v2'), in order; same contract as lt_observe_lattices().
+ */
+int	lt_observe_v2_up(struct lt_observe *o,
+	    int (*fn)(void *arg, const char *host_id), void *arg,
+	    struct lt_err *err);
 
 #endif
