@@ -7,6 +7,14 @@
  * word.  Events are CloudEvents 1.0 structured JSON, shaped as wasmCloud
  * 1.9 hosts send them, on wasmbus.evt.{lattice}.{type}.
  *
+ * --v2-hosts N adds wasmCloud 2 hosts (washlet, v2.7): no CloudEvents, only
+ * a HostHeartbeat (pbjson JSON: camelCase, 64-bit integers as strings) on
+ * runtime.operator.heartbeat.{id} every --v2-heartbeat-interval (15 s),
+ * their environment being a lattice name, so lattices mix generations.
+ * Live, each answers runtime.host.{id}.heartbeat requests too.  In a story
+ * with two or more v2 hosts, the last one goes silent (a v2 host has no
+ * stop event) and the first one restarts (a new startedAt).
+ *
  * Everything is driven by a virtual clock and one seeded PRNG, so a seed
  * gives the same stream every time.  Live mode (--nats) paces the virtual
  * clock with the wall clock; --out writes JSONL replay lines
@@ -24,11 +32,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <nats/nats.h>
 
 #define US_PER_MS	((int64_t)1000)
 #define US_PER_S	((int64_t)1000000)
 #define HOST_VERSION	"1.9.2"
+#define V2_VERSION	"2.7.0"
 
 static volatile sig_atomic_t quit;
 
@@ -89,9 +100,25 @@ struct host {
 	int		*prov_reported;	/* last health event sent: -1 none */
 };
 
+struct sim;
+
+/* A wasmCloud 2 host: heartbeats only. */
+struct v2host {
+	struct sim	*sim;
+	char		 id[40];	/* a UUID */
+	char		 name[64];
+	int		 lattice;	/* its environment */
+	int		 up;		/* 0 once silent */
+	int64_t		 start_us;
+	int		 components;
+	natsSubscription *sub;		/* runtime.host.{id}.heartbeat */
+	volatile int	 answered;	/* requests answered (stats only) */
+};
+
 enum job_kind {
 	J_HOST_START, J_PROV_START, J_HEALTH, J_COMP_SCALE, J_HEARTBEAT,
 	J_ACTION, J_HOST_STOP, J_HOST_VANISH, J_LATTICE_SETUP,
+	J_V2_BEAT, J_V2_VANISH, J_V2_RESTART,
 };
 
 struct job {
@@ -117,6 +144,8 @@ struct opts {
 	int		 flood;
 	int64_t		 start_us;	/* -1: now (live) / fixed (out) */
 	int		 quiet;
+	int		 v2_hosts;
+	int64_t		 v2_hb_us;
 };
 
 struct sim {
@@ -143,6 +172,8 @@ struct sim {
 	uint64_t	 by_type[32];
 	const char	*type_names[32];
 	int		 ntypes;
+	struct v2host	*v2;
+	pthread_mutex_t	 v2mtx;		/* v2 hosts: the reply callback */
 };
 
 static const char *comp_names[] = {
@@ -560,24 +591,27 @@ ev_begin(struct sim *s, const char *source, const char *name)
 	buf_key(&s->ev, "data");
 }
 
-/* Close the envelope and publish or write it. */
+/* Publish or write s->ev on subject; a line of a message without a time
+   of its own (recv_at) carries "received_at". */
 static void
-ev_finish(struct sim *s, int lattice, const char *name)
+emit(struct sim *s, const char *subject, const char *name, int recv_at)
 {
-	char subject[256];
+	char rt[64];
 	natsStatus ns;
 	int64_t wait;
 	struct timespec ts;
 
-	LIT(&s->ev, "}");
-	snprintf(subject, sizeof(subject), "wasmbus.evt.%s.%s",
-	    s->lat[lattice].name, name);
 	if (s->outf != NULL) {
 		s->line.len = 0;
 		LIT(&s->line, "{\"subject\":");
 		buf_str(&s->line, subject);
 		LIT(&s->line, ",\"event\":");
 		buf_add(&s->line, s->ev.p, s->ev.len);
+		if (recv_at) {
+			fmt_time(s->now, rt, sizeof(rt));
+			LIT(&s->line, ",\"received_at\":");
+			buf_str(&s->line, rt);
+		}
 		LIT(&s->line, "}\n");
 		if (fwrite(s->line.p, 1, s->line.len, s->outf) != s->line.len)
 			die("write %s: %s", s->o.out, strerror(errno));
@@ -599,6 +633,100 @@ ev_finish(struct sim *s, int lattice, const char *name)
 	}
 	s->sent++;
 	count_type(s, name);
+}
+
+/* Close the envelope and publish or write it. */
+static void
+ev_finish(struct sim *s, int lattice, const char *name)
+{
+	char subject[256];
+
+	LIT(&s->ev, "}");
+	snprintf(subject, sizeof(subject), "wasmbus.evt.%s.%s",
+	    s->lat[lattice].name, name);
+	emit(s, subject, name, 0);
+}
+
+/*
+ * Build v2 host h's HostHeartbeat into b as washlet's serde_json::to_vec()
+ * does (pbjson: camelCase, defaults left out, 64-bit integers as strings,
+ * startedAt as RFC 3339).  cpu and mem_free are the live gauges.
+ */
+static void
+v2_body(struct sim *s, struct buf *b, const struct v2host *h, double cpu,
+    int64_t mem_free)
+{
+	char ts[64];
+
+	fmt_time(h->start_us, ts, sizeof(ts));
+	b->len = 0;
+	LIT(b, "{\"id\":");
+	buf_str(b, h->id);
+	LIT(b, ",\"hostname\":");
+	buf_printf(b, "\"%s.washlet.%s.svc\"", h->name,
+	    s->lat[h->lattice].name);
+	LIT(b, ",\"friendlyName\":");
+	buf_str(b, h->name);
+	LIT(b, ",\"version\":\"" V2_VERSION "\",\"labels\":{\"hostcore.arch\":"
+	    "\"x86_64\",\"hostcore.os\":\"linux\"},\"startedAt\":");
+	buf_str(b, ts);
+	LIT(b, ",\"osArch\":\"x86_64\",\"osName\":\"linux\",\"osKernel\":"
+	    "\"6.8.0-49-generic\"");
+	if (cpu > 0)
+		buf_printf(b, ",\"systemCpuUsage\":%.2f", cpu);
+	buf_printf(b, ",\"systemMemoryTotal\":\"17179869184\","
+	    "\"systemMemoryFree\":\"%" PRId64 "\"", mem_free);
+	if (h->components > 0)
+		buf_printf(b, ",\"componentCount\":\"%d\",\"workloadCount\":"
+		    "\"%d\"", h->components, (h->components + 1) / 2);
+	LIT(b, ",\"imports\":[{\"namespace\":\"wasi\",\"package\":\"http\","
+	    "\"version\":\"0.2.2\",\"interfaces\":[\"outgoing-handler\"]},"
+	    "{\"namespace\":\"wasi\",\"package\":\"keyvalue\",\"version\":"
+	    "\"0.2.0-draft\",\"interfaces\":[\"store\",\"atomics\"],"
+	    "\"config\":{\"backend\":\"nats\"}}],\"exports\":[{\"namespace\":"
+	    "\"wasi\",\"package\":\"http\",\"version\":\"0.2.2\","
+	    "\"interfaces\":[\"incoming-handler\"]}],\"httpPort\":8080,"
+	    "\"environment\":");
+	buf_str(b, s->lat[h->lattice].name);
+	LIT(b, "}");
+}
+
+/* Publish v2 host i's periodic heartbeat. */
+static void
+ev_v2_heartbeat(struct sim *s, int i)
+{
+	struct v2host *h = &s->v2[i];
+	char subject[128];
+
+	pthread_mutex_lock(&s->v2mtx);
+	v2_body(s, &s->ev, h, 1 + rndn(s, 9000) / 100.0,
+	    INT64_C(4294967296) + rndn(s, 1 << 20) * INT64_C(4096));
+	pthread_mutex_unlock(&s->v2mtx);
+	snprintf(subject, sizeof(subject), "runtime.operator.heartbeat.%s",
+	    h->id);
+	emit(s, subject, "v2_heartbeat", 1);
+}
+
+/* Answer runtime.host.{id}.heartbeat as washlet does (nats.c thread). */
+static void
+on_v2_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+    void *arg)
+{
+	struct v2host *h = arg;
+	struct sim *s = h->sim;
+	struct buf b = { NULL, 0, 0 };
+	const char *reply = natsMsg_GetReply(msg);
+
+	(void)sub;
+	pthread_mutex_lock(&s->v2mtx);
+	if (h->up && reply != NULL)
+		v2_body(s, &b, h, 0, INT64_C(4294967296));
+	pthread_mutex_unlock(&s->v2mtx);
+	if (b.len > 0 && natsConnection_Publish(nc, reply, b.p, (int)b.len) ==
+	    NATS_OK)
+		h->answered++;
+	natsMsg_Destroy(msg);
+	free(b.p);
 }
 
 /* Append the host's labels object. */
@@ -969,6 +1097,22 @@ setup(struct sim *s)
 		h->prov_healthy = xcalloc((size_t)s->npcat, sizeof(int));
 		h->prov_reported = xcalloc((size_t)s->npcat, sizeof(int));
 	}
+	s->v2 = xcalloc((size_t)s->o.v2_hosts + 1, sizeof(*s->v2));
+	for (i = 0; i < s->o.v2_hosts; i++) {
+		struct v2host *v = &s->v2[i];
+		uint64_t a = rnd(s), b = rnd(s);
+
+		v->sim = s;
+		/* a version 4 UUID */
+		snprintf(v->id, sizeof(v->id), "%08" PRIx32 "-%04" PRIx32
+		    "-4%03" PRIx32 "-%04" PRIx32 "-%012" PRIx64,
+		    (uint32_t)(a >> 32), (uint32_t)(a >> 16) & 0xffff,
+		    (uint32_t)a & 0xfff, 0x8000 | ((uint32_t)(b >> 48) &
+		    0x3fff), (uint64_t)(b & 0xffffffffffffULL));
+		snprintf(v->name, sizeof(v->name), "washlet-%s-%d",
+		    nouns[rndn(s, NELEM(nouns))], i);
+		v->lattice = i % s->o.lattices;
+	}
 }
 
 /* Pick a random host that is up, optionally in lattice l (-1: any). */
@@ -1062,10 +1206,29 @@ static void
 run_job(struct sim *s, const struct job *j)
 {
 	struct host *h = j->host >= 0 ? &s->host[j->host] : NULL;
+	struct v2host *v = &s->v2[j->arg >= 0 && j->arg < s->o.v2_hosts ?
+	    j->arg : s->o.v2_hosts];
 	int64_t hb = s->o.hb_us, gap;
 	int i, n;
 
 	switch (j->kind) {
+	case J_V2_BEAT:
+		if (!v->up)
+			break;
+		ev_v2_heartbeat(s, j->arg);
+		job_push(s, s->now + s->o.v2_hb_us, J_V2_BEAT, -1, j->arg, 0);
+		break;
+	case J_V2_VANISH:
+		pthread_mutex_lock(&s->v2mtx);
+		v->up = 0;
+		pthread_mutex_unlock(&s->v2mtx);
+		break;
+	case J_V2_RESTART:
+		pthread_mutex_lock(&s->v2mtx);
+		v->start_us = s->now;
+		v->components = 0;
+		pthread_mutex_unlock(&s->v2mtx);
+		break;
 	case J_HOST_START:
 		h->state = H_UP;
 		h->start_us = s->now;
@@ -1170,6 +1333,18 @@ schedule_story(struct sim *s)
 		job_push(s, stop_at, J_HOST_STOP, s->o.hosts - 2, 0, 0);
 		job_push(s, vanish_at, J_HOST_VANISH, s->o.hosts - 1, 0, 0);
 	}
+	for (i = 0; i < s->o.v2_hosts; i++) {
+		s->v2[i].up = 1;
+		/* started a while ago, busy with a few components */
+		s->v2[i].start_us = s->now - (int64_t)rndn(s, 3600) * US_PER_S;
+		s->v2[i].components = 1 + rndn(s, 5);
+		job_push(s, s->now + (int64_t)(rndf(s) * (double)jit),
+		    J_V2_BEAT, -1, i, 0);
+	}
+	if (s->o.v2_hosts >= 2) {
+		job_push(s, stop_at, J_V2_RESTART, -1, 0, 0);
+		job_push(s, vanish_at, J_V2_VANISH, -1, s->o.v2_hosts - 1, 0);
+	}
 }
 
 /* Story mode: run jobs in time order until the end. */
@@ -1255,6 +1430,8 @@ usage(int status)
 "  --start-time T            virtual start, RFC 3339 (…Z) or epoch ms\n"
 "                            (default: now live, 2025-01-01T00:00:00Z --out)\n"
 "  --seed N                  PRNG seed (default 1): same seed, same stream\n"
+"  --v2-hosts N              wasmCloud 2 hosts as well (default 0); story only\n"
+"  --v2-heartbeat-interval DUR  their heartbeat (default 15s)\n"
 "  -q, --quiet               no summary on stderr\n"
 "  -h, --help                this text\n");
 	exit(status);
@@ -1265,7 +1442,8 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_NATS = 256, O_OUT, O_MODE, O_HOSTS, O_LATTICES, O_COMPS,
-	    O_HB, O_DURATION, O_COUNT, O_RATE, O_START, O_SEED };
+	    O_HB, O_DURATION, O_COUNT, O_RATE, O_START, O_SEED, O_V2_HOSTS,
+	    O_V2_HB };
 	static const struct option longopts[] = {
 		{ "nats", required_argument, NULL, O_NATS },
 		{ "out", required_argument, NULL, O_OUT },
@@ -1279,6 +1457,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "start-time", required_argument, NULL, O_START },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "v2-hosts", required_argument, NULL, O_V2_HOSTS },
+		{ "v2-heartbeat-interval", required_argument, NULL, O_V2_HB },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1291,6 +1471,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->lattices = 2;
 	o->comps = 3;
 	o->hb_us = 30 * US_PER_S;
+	o->v2_hb_us = 15 * US_PER_S;
 	o->seed = 1;
 	o->start_us = -1;
 	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -1350,6 +1531,16 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->seed = strtoull(optarg, &end, 0);
 			if (errno != 0 || end == optarg || *end != '\0')
 				die("--seed: bad number '%s'", optarg);
+			break;
+		case O_V2_HOSTS:
+			o->v2_hosts = (int)parse_num("--v2-hosts", optarg, 0,
+			    100000);
+			break;
+		case O_V2_HB:
+			o->v2_hb_us = parse_duration(optarg);
+			if (o->v2_hb_us < 10 * US_PER_MS)
+				die("--v2-heartbeat-interval: bad duration "
+				    "'%s'", optarg);
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -1421,6 +1612,10 @@ teardown(struct sim *s)
 		free(s->lat[i].configs);
 		free(s->lat[i].config_set);
 	}
+	for (i = 0; i < s->o.v2_hosts; i++)
+		if (s->v2[i].sub != NULL)
+			natsSubscription_Destroy(s->v2[i].sub);
+	free(s->v2);
 	free(s->host);
 	free(s->lat);
 	free(s->cat);
@@ -1436,7 +1631,7 @@ main(int argc, char **argv)
 {
 	struct sim s;
 	struct sigaction sa;
-	int status = 0;
+	int status = 0, i;
 
 	memset(&s, 0, sizeof(s));
 	parse_args(argc, argv, &s.o);
@@ -1462,7 +1657,18 @@ main(int argc, char **argv)
 	}
 	s.now = s.t0;
 	s.wall0 = wall_us();
+	pthread_mutex_init(&s.v2mtx, NULL);
 	setup(&s);
+	for (i = 0; s.nc != NULL && i < s.o.v2_hosts; i++) {
+		char subj[128];
+		natsStatus ns;
+
+		snprintf(subj, sizeof(subj), "runtime.host.%s.heartbeat",
+		    s.v2[i].id);
+		if ((ns = natsConnection_Subscribe(&s.v2[i].sub, s.nc, subj,
+		    on_v2_request, &s.v2[i])) != NATS_OK)
+			die("subscribe %s: %s", subj, natsStatus_GetText(ns));
+	}
 	if (!s.o.quiet)
 		fprintf(stderr, "latticed-sim: %s, %d hosts in %d lattices, "
 		    "heartbeat every %" PRId64 " ms, seed %" PRIu64 ", to %s\n",
@@ -1487,6 +1693,13 @@ main(int argc, char **argv)
 			fprintf(stderr, "latticed-sim: flush failed\n");
 			status = 1;
 		}
+		for (i = 0; i < s.o.v2_hosts; i++)
+			if (s.v2[i].sub != NULL) {
+				/* waits for a callback in progress */
+				natsSubscription_Unsubscribe(s.v2[i].sub);
+				natsSubscription_Destroy(s.v2[i].sub);
+				s.v2[i].sub = NULL;
+			}
 		natsConnection_Destroy(s.nc);
 		nats_Close();
 	}
