@@ -124,3 +124,21 @@ LASTR=$(grep runtime.operator "$T/v2.jsonl" | tail -1 | sed 's/.*"received_at":"
 [ "$(sqlite3 "$RDB" "select strftime('%Y-%m-%dT%H:%M:%f', max(last_heartbeat_ms) / 1000.0, 'unixepoch') from hosts where generation = 'v2'")" = "$(echo "$LASTR" | cut -c1-23)" ] ||
     fail "replay: received_at is not the clock ($LASTR)"
 ok "--replay folds v2 lines on their received_at"
+
+# latticectl shows the generation; --json has every hosts column
+CTL="$LATTICED_BUILD_DIR/tools/latticectl/latticectl"
+"$CTL" --db "$RDB" hosts >"$T/ctl.out" || fail "latticectl hosts"
+head -1 "$T/ctl.out" | grep -q 'GENERATION' || fail "no GENERATION column: $(head -1 "$T/ctl.out")"
+[ "$(grep -c ' v2$' "$T/ctl.out")" = 2 ] && [ "$(grep -c ' v1$' "$T/ctl.out")" = 1 ] ||
+    fail "latticectl generations: $(cat "$T/ctl.out")"
+"$CTL" --db "$RDB" --json hosts >"$T/ctl.json" || fail "latticectl --json"
+python3 - "$RDB" "$T/ctl.json" <<'PY' || fail "latticectl --json hosts columns"
+import json, sqlite3, sys
+cols = [r[1] for r in sqlite3.connect(sys.argv[1]).execute(
+    "PRAGMA table_xinfo(hosts)")]
+rows = json.load(open(sys.argv[2]))
+assert all(list(o.keys()) == cols for o in rows), cols
+v2 = [o for o in rows if o["generation"] == "v2"]
+assert len(v2) == 2 and v2[0]["exports"][0]["package"] == "http", v2
+PY
+ok "latticectl shows GENERATION"

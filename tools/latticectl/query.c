@@ -50,6 +50,46 @@ static const struct ctl_col host_cols[] = {
 	{ "status_changed_at", 0 },
 };
 
+/* hosts from schema version 4 on: the same, then the wasmCloud 2 columns
+   in table order; GENERATION is shown in tables. */
+static const struct ctl_col host_cols_v4[] = {
+	{ "lattice", CTL_COL_TABLE },
+	{ "host_id", CTL_COL_TABLE },
+	{ "status", CTL_COL_TABLE },
+	{ "friendly_name", CTL_COL_TABLE },
+	{ "version", CTL_COL_TABLE },
+	{ "labels", CTL_COL_TABLE | CTL_COL_JSON },
+	{ "uptime_seconds", 0 },
+	{ "stop_reason", 0 },
+	{ "first_seen_ms", 0 },
+	{ "last_seen_ms", 0 },
+	{ "last_heartbeat_ms", 0 },
+	{ "heartbeat_interval_ms", 0 },
+	{ "status_changed_ms", 0 },
+	{ "state_ms", 0 },
+	{ "inventory_hash", 0 },
+	{ "first_seen_at", 0 },
+	{ "last_seen_at", CTL_COL_TABLE },
+	{ "last_heartbeat_at", 0 },
+	{ "status_changed_at", 0 },
+	{ "generation", CTL_COL_TABLE },
+	{ "hostname", 0 },
+	{ "environment", 0 },
+	{ "started_ms", 0 },
+	{ "os_name", 0 },
+	{ "os_arch", 0 },
+	{ "os_kernel", 0 },
+	{ "cpu_usage", 0 },
+	{ "memory_total", 0 },
+	{ "memory_free", 0 },
+	{ "component_count", 0 },
+	{ "workload_count", 0 },
+	{ "http_port", 0 },
+	{ "imports", CTL_COL_JSON },
+	{ "exports", CTL_COL_JSON },
+	{ "started_at", 0 },
+};
+
 static const struct ctl_col component_cols[] = {
 	{ "lattice", CTL_COL_TABLE },
 	{ "host_id", CTL_COL_TABLE },
@@ -137,6 +177,13 @@ static const struct ctl_col event_cols[] = {
 
 #define NCOLS(a)	(sizeof(a) / sizeof((a)[0]))
 
+#define HOSTS_WHERE							\
+	" WHERE (:lattice IS NULL OR lattice = :lattice)"		\
+	" AND " HOST_MATCH("host_id")					\
+	" AND (:status IS NULL OR status = :status)"			\
+	" AND (:since IS NULL OR last_seen_ms >= :since)"		\
+	" ORDER BY lattice, host_id LIMIT :limit"
+
 /* The statement table: one fixed statement per command. */
 static const struct cmd {
 	const char		*name;
@@ -152,11 +199,7 @@ static const struct cmd {
 	    " last_heartbeat_ms, heartbeat_interval_ms, status_changed_ms,"
 	    " state_ms, inventory_hash, first_seen_at, last_seen_at,"
 	    " last_heartbeat_at, status_changed_at FROM hosts"
-	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
-	    " AND " HOST_MATCH("host_id")
-	    " AND (:status IS NULL OR status = :status)"
-	    " AND (:since IS NULL OR last_seen_ms >= :since)"
-	    " ORDER BY lattice, host_id LIMIT :limit" },
+	    HOSTS_WHERE },
 	{ "components", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS |
 	    CTL_F_SINCE | CTL_F_LIMIT, component_cols, NCOLS(component_cols),
 	    "SELECT lattice, host_id, component_id, image_ref, name,"
@@ -217,6 +260,20 @@ static const struct cmd {
 	    " OR type = 'com.wasmcloud.lattice.' || :type)"
 	    " AND (:since IS NULL OR received_ms >= :since)"
 	    " ORDER BY seq DESC LIMIT :limit" },
+};
+
+/* hosts on a schema version 4 database (wasmCloud 2 columns). */
+static const struct cmd hosts_v4 = {
+	"hosts", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS | CTL_F_SINCE |
+	    CTL_F_LIMIT, host_cols_v4, NCOLS(host_cols_v4),
+	"SELECT lattice, host_id, status, friendly_name, version, labels,"
+	" uptime_seconds, stop_reason, first_seen_ms, last_seen_ms,"
+	" last_heartbeat_ms, heartbeat_interval_ms, status_changed_ms,"
+	" state_ms, inventory_hash, first_seen_at, last_seen_at,"
+	" last_heartbeat_at, status_changed_at, generation, hostname,"
+	" environment, started_ms, os_name, os_arch, os_kernel, cpu_usage,"
+	" memory_total, memory_free, component_count, workload_count,"
+	" http_port, imports, exports, started_at FROM hosts" HOSTS_WHERE
 };
 
 #define NCMDS	NCOLS(cmds)
@@ -356,6 +413,8 @@ ctl_db_open(const char *path, int busy_ms, int cmd, struct ctl_db **out)
 		    "(no hosts/events tables)\n", path);
 		goto fail;
 	}
+	if (uv >= 4 && strcmp(d->cmd->name, "hosts") == 0)
+		d->cmd = &hosts_v4;
 	rc = sqlite3_prepare_v3(d->db, d->cmd->sql, -1,
 	    SQLITE_PREPARE_PERSISTENT, &d->stmt, NULL);
 	if (rc == SQLITE_OK)
