@@ -3,7 +3,7 @@
 #
 # usage: tests/fuzz/smoke.sh [builddir]	(default ./build-fuzz)
 # env:   FUZZ_SECONDS	seconds per harness (default 60; 0 = replay only)
-#        FUZZ_HARNESSES	which harnesses (default "ce fold")
+#        FUZZ_HARNESSES	which harnesses (default "ce fold v2hb")
 #        CC		clang to use (default clang-14, else clang)
 #        FUZZ_EXTRA_CFLAGS	appended when compiling lib/ and harnesses
 #			(e.g. -fno-sanitize=nonnull-attribute to get past a
@@ -23,7 +23,7 @@ build=${1:-./build-fuzz}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 secs=${FUZZ_SECONDS:-60}
-harnesses=${FUZZ_HARNESSES:-"ce fold"}
+harnesses=${FUZZ_HARNESSES:-"ce fold v2hb"}
 if [ -z "${CC:-}" ]; then
 	if command -v clang-14 >/dev/null 2>&1; then CC=clang-14; else CC=clang; fi
 fi
