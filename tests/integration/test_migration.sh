@@ -32,10 +32,10 @@ CONF
 start_notify
 start_latticed -f "$CONF"
 wait_ready
-wait_log "db: $DB: migrating [0-9.]+ MiB from schema version 2 to 3"
+wait_log "db: $DB: migrating [0-9.]+ MiB from schema version 2 to 4"
 grep -qE '^EXTEND_TIMEOUT_USEC=[0-9]{8,}$' "$T/notify.out" ||
     fail "no EXTEND_TIMEOUT_USEC before READY=1: $(tr '\n' ' ' <"$T/notify.out")"
-grep -q '^STATUS=migrating the database from schema version 2 to 3$' \
+grep -q '^STATUS=migrating the database from schema version 2 to 4$' \
     "$T/notify.out" || fail "no STATUS= for the migration"
 # the extension came before READY=1
 [ "$(grep -n -m1 '^EXTEND_TIMEOUT_USEC=' "$T/notify.out" | cut -d: -f1)" -lt \
@@ -45,6 +45,9 @@ grep -q '^STATUS=migrating the database from schema version 2 to 3$' \
 [ "$(q 'select count(*) from events')" = 5000 ] || fail "history lost"
 [ "$(q "select count(*) from sqlite_schema where name = 'events_id_source'")" = 1 ] ||
     fail "no events_id_source"
+[ "$(q "select count(*) from pragma_table_info('hosts') where name = 'generation'")" = 1 ] &&
+    [ "$(q "select count(*) from hosts where generation <> 'v1'")" = 0 ] ||
+    fail "migration 004: hosts.generation"
 ok "a version 2 file: announced, time asked for, migrated, history kept"
 
 # an old event sent again is a duplicate; a new one is folded
