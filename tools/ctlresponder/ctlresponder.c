@@ -7,7 +7,9 @@
  *		config.get.N with CtlResponse {success, message, response}
  *		replies shaped like wasmCloud 1.x.  --kv also writes the config
  *		names into the CONFIGDATA_L key-value bucket.  Runs until
- *		SIGTERM; prints "ready" once subscribed.
+ *		SIGTERM; prints "ready" once subscribed.  Like a 1.x host
+ *		started with them, --ctl-topic-prefix P answers on P.v1.L...
+ *		and --js-domain D keeps the bucket in JetStream domain D.
  *	ctlresponder --nats url --make-stream name --subjects a,b
  *	    [--max-age secs] [--max-msgs n] [--workqueue] [--source name]
  *		Create a stream and exit.
@@ -28,6 +30,8 @@
 
 static cJSON		*fixture;
 static const char	*lattice;
+static const char	*ctl_prefix = "wasmbus.ctl";	/* --ctl-topic-prefix */
+static const char	*js_domain;			/* --js-domain */
 static volatile sig_atomic_t done;
 
 /* Print usage and exit 2. */
@@ -35,6 +39,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: ctlresponder --nats url --fixture file [--kv]\n"
+	    "           [--ctl-topic-prefix p] [--js-domain d]\n"
 	    "       ctlresponder --nats url --make-stream name --subjects a,b "
 	    "[--max-age secs]\n"
 	    "           [--max-msgs n] [--workqueue] [--source stream]\n");
@@ -107,7 +112,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
 
 	(void)sub;
 	(void)arg;
-	snprintf(pfx, sizeof(pfx), "wasmbus.ctl.v1.%s.", lattice);
+	snprintf(pfx, sizeof(pfx), "%s.v1.%s.", ctl_prefix, lattice);
 	plen = strlen(pfx);
 	if (reply == NULL || strncmp(subj, pfx, plen) != 0)
 		goto out;
@@ -167,11 +172,15 @@ fill_kv(natsConnection *nc)
 	jsCtx		*js = NULL;
 	kvStore		*kv = NULL;
 	kvConfig	 kc;
+	jsOptions	 jo;
 	char		 bucket[300], *txt;
 	cJSON		*c;
 	natsStatus	 s;
 
-	if ((s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
+	if ((s = jsOptions_Init(&jo)) != NATS_OK)
+		die("jetstream options", s);
+	jo.Domain = js_domain;
+	if ((s = natsConnection_JetStream(&js, nc, &jo)) != NATS_OK)
 		die("jetstream", s);
 	snprintf(bucket, sizeof(bucket), "CONFIGDATA_%s", lattice);
 	kvConfig_Init(&kc);
@@ -291,6 +300,8 @@ main(int argc, char *argv[])
 		{ "max-msgs", required_argument, NULL, 'm' },
 		{ "workqueue", no_argument, NULL, 'w' },
 		{ "source", required_argument, NULL, 'o' },
+		{ "ctl-topic-prefix", required_argument, NULL, 'p' },
+		{ "js-domain", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	natsConnection		*nc = NULL;
@@ -313,6 +324,8 @@ main(int argc, char *argv[])
 		case 'm': max_msgs = atol(optarg); break;
 		case 'w': wq = 1; break;
 		case 'o': source = optarg; break;
+		case 'p': ctl_prefix = optarg; break;
+		case 'd': js_domain = optarg; break;
 		default: usage();
 		}
 	}
@@ -330,7 +343,7 @@ main(int argc, char *argv[])
 	load_fixture(fix);
 	if (kv)
 		fill_kv(nc);
-	snprintf(subj, sizeof(subj), "wasmbus.ctl.v1.%s.>", lattice);
+	snprintf(subj, sizeof(subj), "%s.v1.%s.>", ctl_prefix, lattice);
 	if ((s = natsConnection_Subscribe(&sub, nc, subj, on_msg, NULL)) !=
 	    NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK)
 		die("subscribe", s);
