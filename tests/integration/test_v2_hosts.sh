@@ -68,6 +68,20 @@ ok "a silent v2 host goes stale and fires host_stale"
     fail "rejected: $(q "select reason from rejected_events limit 3")"
 ok "unchanged v2 heartbeats keep no data, nothing rejected"
 
+# hostile v2 payloads land in rejected_events with their field
+H=runtime.operator.heartbeat.0199a3b2-dead-7000-8000-00000000beef
+{
+	echo "{\"subject\": \"$H\", \"raw\": \"not json\"}"
+	echo "{\"subject\": \"$H\", \"event\": {\"systemMemoryTotal\": \"-1\"}}"
+	echo "{\"subject\": \"$H\", \"event\": {\"id\": \"someone-else\"}}"
+	echo "{\"subject\": \"$H\", \"event\": {\"imports\": [{\"config\": {\"a\": 1}}]}}"
+} | pub
+wait_q 10 "select group_concat(error || ':' || coalesce(field, '-'), ' ') from (select * from rejected_events where subject = '$H' order by seq)" \
+    "parse:- invalid:system_memory_total invalid:id invalid:imports[0].config"
+[ "$(q "select count(*) from hosts where host_id like '0199a3b2-dead%'")" = 0 ] ||
+    fail "a rejected v2 heartbeat made a host"
+ok "hostile v2 heartbeats are rejected with their field"
+
 kill -TERM "$SIM_PID"
 wait "$SIM_PID" 2>/dev/null || true
 stop_latticed TERM || fail "exit status"
