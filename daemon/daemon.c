@@ -203,7 +203,7 @@ static int
 fold_batch(struct daemon *d)
 {
 	struct inbox_msg	*head, *m;
-	struct lt_msg		 lm;
+	struct lt_msg		 lm = { 0 };
 	struct lt_fold_info	 fi;
 	struct lt_err		 err;
 	enum lt_outcome		 out;

@@ -675,7 +675,7 @@ static int
 fold_one(struct js *js, struct lt_fold *f, struct inbox_msg *m,
     uint64_t *maxseq, struct js_counts *c, struct lt_err *err)
 {
-	struct lt_msg	 lm;
+	struct lt_msg	 lm = { 0 };
 	enum lt_outcome	 out = LT_OUT_APPLIED;
 	uint64_t	 seq, dlv;
 	int		 rc;

@@ -152,7 +152,7 @@ replay_run(const struct config *cf, const char *path)
 	struct lt_stale_opts	 so;
 	struct lt_stale_result	 res = { 0 };
 	struct lt_err		 err;
-	struct lt_msg		 m;
+	struct lt_msg		 m = { 0 };
 	enum lt_outcome		 out;
 	const struct lt_fold_stats *fs;
 	FILE			*fp;

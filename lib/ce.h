@@ -60,6 +60,7 @@ enum lt_kind {
 	LT_K_LINK_DELETED,
 	LT_K_CONFIG_SET,
 	LT_K_CONFIG_DELETED,
+	LT_K_COUNT		/* sentinel: number of kinds */
 };
 
 enum lt_comp_op {
