@@ -13,7 +13,7 @@
 
 #include "census.h"
 #include "fold.h"
-#include "inbox.h"
+#include "queue.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -83,7 +83,7 @@ static struct {
 	struct lt_census *census;
 	unsigned	 census_mask;	/* the tables census holds */
 	int64_t		 census_ms;
-	struct inbox	*inbox;
+	struct lt_queue	*qin, *qloop;	/* the pipeline's two queues */
 	char		*db_path;
 } M = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
@@ -229,12 +229,16 @@ out:
 	pthread_mutex_unlock(&M.mtx);
 }
 
-/* Count inbox drops. */
+static size_t	queued(int64_t *);
+
+/* Count inbox drops; kept of them have a rejected_events row (error
+   'limit'), so they count as rejected too, as the rows say. */
 void
-metrics_overflow(uint64_t n)
+metrics_overflow(uint64_t n, uint64_t kept)
 {
 	pthread_mutex_lock(&M.mtx);
 	M.overflows += n;
+	M.rejected[reject_index(LT_ELIMIT)] += kept;
 	pthread_mutex_unlock(&M.mtx);
 }
 
@@ -333,7 +337,8 @@ metrics_set_ready(int ready)
 
 /* Attach the scrape sources. */
 int
-metrics_attach(struct lt_store *st, struct inbox *ib, const char *db_path,
+metrics_attach(struct lt_store *st, struct lt_queue *in,
+    struct lt_queue *loop, const char *db_path,
     int64_t now_ms)
 {
 	struct lt_err	err;
@@ -348,7 +353,8 @@ metrics_attach(struct lt_store *st, struct inbox *ib, const char *db_path,
 		metrics_detach();
 		return -1;
 	}
-	M.inbox = ib;
+	M.qin = in;
+	M.qloop = loop;
 	pthread_mutex_lock(&M.mtx);
 	M.start_ms = now_ms;
 	if (!M.nats_ever)
@@ -367,7 +373,8 @@ metrics_detach(void)
 	M.cq = NULL;
 	free(M.db_path);
 	M.db_path = NULL;
-	M.inbox = NULL;
+	M.qin = NULL;
+	M.qloop = NULL;
 }
 
 /* Write a label value with \, " and newline escaped. */
@@ -555,7 +562,7 @@ metrics_render(FILE *fp, int64_t now_ms)
 	int			 o;
 
 	census_refresh(now_ms, LT_CENSUS_ALL);
-	depth = M.inbox != NULL ? inbox_len(M.inbox, NULL) : 0;
+	depth = queued(NULL);
 	pthread_mutex_lock(&M.mtx);
 
 	family(fp, "latticed_build_info", "gauge",
@@ -700,6 +707,23 @@ reason(char *why, size_t len, size_t *off, const char *fmt, ...)
 		*off = len;
 }
 
+/* Messages in the pipeline (both queues) and the oldest one's receive
+   time (0: none). */
+static size_t
+queued(int64_t *oldest)
+{
+	int64_t	a = 0, b = 0;
+	size_t	n = 0;
+
+	if (M.qin != NULL)
+		n += lt_queue_len(M.qin, &a);
+	if (M.qloop != NULL)
+		n += lt_queue_len(M.qloop, &b);
+	if (oldest != NULL)
+		*oldest = a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	return n;
+}
+
 /* Judge health. */
 int
 metrics_health(int64_t now_ms, int64_t nats_grace_ms, char *why, size_t len)
@@ -708,7 +732,7 @@ metrics_health(int64_t now_ms, int64_t nats_grace_ms, char *why, size_t len)
 	int64_t	 oldest = 0, since;
 
 	why[0] = '\0';
-	depth = M.inbox != NULL ? inbox_len(M.inbox, &oldest) : 0;
+	depth = queued(&oldest);
 	pthread_mutex_lock(&M.mtx);
 	if (!M.nats_up && now_ms - M.nats_since_ms > nats_grace_ms)
 		reason(why, len, &off, "nats: %s for %llds (grace %llds)\n",

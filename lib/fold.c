@@ -1506,15 +1506,13 @@ lt_fold_apply(struct lt_fold *f, const struct lt_msg *m, struct lt_decoded *d,
 	}
 	if (d->rc != LT_OK)
 		return reject(f, &c, &d->why, outcome, err);
-	/* the fold owns the event from here (a deferred inventory is
-	   decoded in place) */
+	/* borrowed from d, which a retry of a rolled-back batch applies
+	   again (a deferred inventory is decoded in place, once) */
 	c.ev = d->ev;
-	d->ev = NULL;
 	if (info != NULL && c.ev->type != NULL)
 		info_copy(info->type, sizeof(info->type), c.ev->type, -1);
 
 	if ((rc = is_duplicate(f, &c, err)) != 0) {
-		lt_ce_free(c.ev);
 		if (rc < 0)
 			return LT_ESTORE;
 		f->stats.outcomes[LT_OUT_DUPLICATE]++;
@@ -1524,10 +1522,8 @@ lt_fold_apply(struct lt_fold *f, const struct lt_msg *m, struct lt_decoded *d,
 	}
 
 	c.subject = m->subject;
-	if (c.subject == NULL && (c.subject = make_subject(f, &c)) == NULL) {
-		rc = lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
-		goto out;
-	}
+	if (c.subject == NULL && (c.subject = make_subject(f, &c)) == NULL)
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
 	c.evtime = c.ev->time_ok ? c.ev->time_ms : c.recv;
 	if (c.evtime > c.recv + f->opts.max_future_skew_ms)
 		c.evtime = c.recv + f->opts.max_future_skew_ms;
@@ -1537,26 +1533,30 @@ lt_fold_apply(struct lt_fold *f, const struct lt_msg *m, struct lt_decoded *d,
 	if (rc == LT_EINVAL || rc == LT_ELIMIT || rc == LT_EPARSE) {
 		/* A decoded event the model cannot place (no host id, a bad
 		   item in a deferred inventory ...). */
-		lt_ce_free(c.ev);
 		c.ev = NULL;
 		return reject(f, &c, &why, outcome, err);
 	}
 	if (rc != LT_OK) {
 		if (err != NULL)
 			*err = why;
-		goto out;
+		return rc;
 	}
 	if (c.out != LT_OUT_SUPERSEDED &&
 	    (rc = alert_hook(f, &c, err)) != LT_OK)
-		goto out;
+		return rc;
 	c.no_data = c.out == LT_OUT_UNCHANGED &&
 	    c.ev->kind == LT_K_HOST_HEARTBEAT;
 	if ((rc = insert_event(f, &c, err)) != LT_OK)
-		goto out;
+		return rc;
 	f->stats.outcomes[c.out]++;
 	if (outcome != NULL)
 		*outcome = c.out;
-out:
-	lt_ce_free(c.ev);
-	return rc;
+	return LT_OK;
+}
+
+/* The lattice of messages without a subject. */
+const char *
+lt_fold_default_lattice(const struct lt_fold *f)
+{
+	return f->default_lattice;
 }

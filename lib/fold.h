@@ -121,8 +121,8 @@ int	lt_fold_reject(struct lt_fold *f, const char *subject,
  * not an error: it is kept in *out and rejected by lt_fold_apply().
  * Returns LT_OK or LT_ENOMEM.  *out borrows m->subject: apply it with the
  * same m.  lt_fold_apply() folds it in the caller's transaction exactly
- * as lt_fold_msg_info() does, and may take the decoded event out of d;
- * the caller still frees d with lt_decoded_free().
+ * as lt_fold_msg_info() does; d stays the caller's (lt_decoded_free()),
+ * and applying it again after a rollback folds it again.
  */
 struct lt_decoded {
 	int		 rc;		/* LT_OK, or why the message is bad */
@@ -138,6 +138,9 @@ int	lt_fold_apply(struct lt_fold *f, const struct lt_msg *m,
 	    struct lt_decoded *d, enum lt_outcome *outcome,
 	    struct lt_fold_info *info, struct lt_err *err);
 void	lt_decoded_free(struct lt_decoded *d);
+
+/* The lattice of messages without a subject (opts.default_lattice). */
+const char *lt_fold_default_lattice(const struct lt_fold *f);
 
 /* Whether a NATS subject matches a subscription pattern (* and >
    wildcards). */
