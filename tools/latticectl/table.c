@@ -18,6 +18,7 @@
 #define ELLIPSIS	"\xe2\x80\xa6"
 #define MIN_ID		12	/* an id is not cut below this */
 #define MIN_TEXT	10
+#define MIN_TIGHT	5	/* the last resort: "ab…yz" */
 #define TYPE_PREFIX	"com.wasmcloud.lattice."
 
 struct cellout {
@@ -167,12 +168,16 @@ shorten(struct cellout *co, size_t w, int id)
 	co->width = w;
 }
 
-/* The smallest width column c may be cut to; 0 when it is never cut. */
+/* The smallest width column c may be cut to; 0 when it is never cut.
+   Tight: the last resort, headers cut too. */
 static size_t
-floor_width(const struct ctl_col *col, size_t headw)
+floor_width(const struct ctl_col *col, size_t headw, int tight)
 {
 	size_t	m;
 
+	if (tight)
+		return (col->flags & (CTL_COL_ID | CTL_COL_SHRINK |
+		    CTL_COL_JSON)) ? MIN_TIGHT : 0;
 	if (col->flags & CTL_COL_ID)
 		m = MIN_ID;
 	else if (col->flags & (CTL_COL_SHRINK | CTL_COL_JSON))
@@ -238,7 +243,8 @@ display_order(const struct ctl_rows *rows, size_t *idx)
 /*
  * Shrink columns until the row fits v->width: JSON first, then free text,
  * then ids (names and ids are what people look for); within a class the
- * widest column gives up a character at a time, down to its floor.
+ * widest column gives up a character at a time, down to its floor.  If
+ * that is not enough, the same again down to MIN_TIGHT, headers included.
  */
 static void
 fit(const struct ctl_rows *rows, const size_t *idx, size_t n, size_t *w,
@@ -246,12 +252,12 @@ fit(const struct ctl_rows *rows, const size_t *idx, size_t n, size_t *w,
 {
 	static const int classes[] = { CTL_COL_JSON, CTL_COL_SHRINK,
 	    CTL_COL_ID };
-	size_t	total, i, best, fl, k;
+	size_t	total, i, best, fl, k, nk = sizeof(classes) / sizeof(classes[0]);
 	int	fl_class;
 
 	if (v->width == 0 || v->wide || n == 0)
 		return;
-	for (k = 0; k < sizeof(classes) / sizeof(classes[0]); k++) {
+	for (k = 0; k < 2 * nk; k++) {
 		for (;;) {
 			total = 2 * (n - 1);
 			for (i = 0; i < n; i++)
@@ -261,9 +267,9 @@ fit(const struct ctl_rows *rows, const size_t *idx, size_t n, size_t *w,
 			best = n;
 			for (i = 0; i < n; i++) {
 				fl_class = rows->cols[idx[i]].flags &
-				    classes[k];
+				    classes[k % nk];
 				fl = floor_width(&rows->cols[idx[i]],
-				    headw[idx[i]]);
+				    headw[idx[i]], k >= nk);
 				if (!fl_class || fl == 0 || w[idx[i]] <= fl)
 					continue;
 				if (best == n || w[idx[i]] > w[idx[best]])
@@ -281,7 +287,7 @@ void
 ctl_table_print(FILE *fp, const struct ctl_rows *rows,
     const struct ctl_view *v)
 {
-	struct cellout	*co = NULL;
+	struct cellout	*co = NULL, hc;
 	size_t		*w = NULL, *headw = NULL, *idx = NULL, ncells, r, c, k;
 	size_t		 n, i;
 	char		 head[64];
@@ -335,7 +341,15 @@ ctl_table_print(FILE *fp, const struct ctl_rows *rows,
 					    rows->cols[c].name[k]);
 				head[k] = '\0';
 			}
-			pad(fp, head, strlen(head), w[c], i == n - 1, NULL);
+			hc.s = head;
+			hc.width = strlen(head);
+			if (hc.width > w[c] && w[c] >= 2 &&
+			    w[c] + sizeof(ELLIPSIS) < sizeof(head)) {
+				/* the tight pass cut the column under it */
+				strcpy(head + w[c] - 1, ELLIPSIS);
+				hc.width = w[c];
+			}
+			pad(fp, head, hc.width, w[c], i == n - 1, NULL);
 		}
 		fputc('\n', fp);
 	}
