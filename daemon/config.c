@@ -528,6 +528,31 @@ printval(FILE *fp, const char *v)
 	fputc('"', fp);
 }
 
+/* Print a command line word by word, URLs without their userinfo
+   secret (a webhook argument may carry one). */
+static void
+printwords(FILE *fp, const char *v)
+{
+	const char	*p = v;
+	char		*w, red[1024];
+	size_t		 len;
+	int		 first = 1;
+
+	/* split on blanks only, as alerts_command_argv() does */
+	for (;; p += len) {
+		p += strspn(p, " \t");
+		if ((len = strcspn(p, " \t")) == 0)
+			break;
+		if ((w = strndup(p, len)) == NULL)
+			break;
+		if (lt_text_redact_url(w, red, sizeof(red)) != LT_OK)
+			strcpy(red, "(too long)");
+		fprintf(fp, "%s%s", first ? "" : " ", red);
+		first = 0;
+		free(w);
+	}
+}
+
 /* Print a duration in the largest unit that keeps it exact. */
 static void
 printdur(FILE *fp, int64_t ms)
@@ -578,6 +603,8 @@ config_print(const struct config *cf, FILE *fp)
 				fputs("# not set", fp);
 			else if (secret_key(k))
 				fputs("xxxxx # redacted", fp);
+			else if (strcmp(k->name, "alert_command") == 0)
+				printwords(fp, *sp);
 			else if (strstr(k->name, "url") != NULL) {
 				if (lt_text_redact_url(*sp, red, sizeof(red))
 				    != LT_OK)

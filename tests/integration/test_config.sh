@@ -32,6 +32,7 @@ nats_url nats://u:$NPW@127.0.0.1:4222 tls://127.0.0.1:4443,127.0.0.1:4224
 nats_user bob
 nats_password "pa#ss w0rd"   # a comment after a quoted value
 nats_token tok#en
+alert_command /bin/true a,b https://hook:$PW@hooks.example.org/x
 CONF
 "$LATTICED_BIN" -n -v -f "$T/list.conf" >"$T/list.out" 2>"$T/list.err" ||
     fail "-n list.conf: $(cat "$T/list.err")"
@@ -41,6 +42,8 @@ grep -qx "nats_url *nats://u:xxxxx@127.0.0.1:4222, tls://127.0.0.1:4443, 127.0.0
     "$T/list.out" || fail "nats_url: $(grep nats_url "$T/list.out")"
 grep -qx 'nats_password *xxxxx # redacted' "$T/list.out" || fail "password shown"
 grep -qx 'nats_token *xxxxx # redacted' "$T/list.out" || fail "token shown"
+grep -qx 'alert_command */bin/true a,b https://hook:xxxxx@hooks.example.org/x' \
+    "$T/list.out" || fail "alert_command: $(grep alert_command "$T/list.out")"
 nosecret "$T/list.out" "$T/list.err"
 ok "lists split on blanks and commas; -n -v redacts"
 
