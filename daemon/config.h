@@ -1,7 +1,10 @@
 /*
  * config.h - latticed settings: defaults < config file < flags.
  *
- * The file holds `key value` lines; `#` starts a comment.  Every error is
+ * The file holds `key value` lines.  `#` starts a comment at the start of
+ * a line or after a blank; a value in double quotes keeps `#` and blanks.
+ * List values (nats_url, lattices) take items separated by commas and/or
+ * blanks.  Every error is
  * collected as "file:line: message" so a check (-n) or a reload (SIGHUP)
  * reports them all at once.  Durations take a unit: 250ms, 30s, 5m, 1h, 7d.
  */
@@ -9,11 +12,13 @@
 #define CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "ce.h"
 
 #define CONFIG_MAX_LIST	32
+#define CONFIG_MAX_KEYS	96	/* room for the key table */
 
 struct config {
 	char	*path;			/* the file read, or NULL */
@@ -64,6 +69,7 @@ struct config {
 	int64_t	 alert_repost_interval_ms;
 	int	 mass_silence_min_hosts; /* lattice_silent, 0: off */
 	double	 mass_silence_fraction;	/* of the up hosts, 0..1 */
+	int	 key_line[CONFIG_MAX_KEYS]; /* where each key was set, 0: not */
 };
 
 /* What the command line sets; it wins over the file. */
@@ -96,6 +102,14 @@ void	config_errors_clear(struct config_errors *errs);
 /* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
    milliseconds; -1 when invalid. */
 int64_t	config_duration(const char *s);
+
+/* Say where key was set ("file:line", else the file) into buf.  Returns
+   buf. */
+const char *config_where(const struct config *cf, const char *key,
+	    char *buf, size_t len);
+/* Print the effective configuration as config lines, secrets redacted
+   (passwords, tokens, userinfo in URLs). */
+void	config_print(const struct config *cf, FILE *fp);
 
 struct lt_stale_opts;
 /* Fill so from the config's stale and mass-silence settings. */

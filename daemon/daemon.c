@@ -713,35 +713,6 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	    (long long)d->cf->batch_delay_ms);
 }
 
-/*
- * Before opening a file of an older schema: say a migration runs, and ask
- * systemd for the time it needs, since READY=1 waits for it.  Migration
- * 003 rebuilds an index of events: 32 s for 10,000,000 events (5 GB) on
- * the 2-core bench machine with the file cached; allow 20 MB/s of file
- * plus a minute, beyond TimeoutStartSec.
- */
-static void
-announce_migration(const char *db)
-{
-	struct lt_err	err;
-	int64_t		bytes;
-	int		v;
-
-	lt_err_clear(&err);
-	if (lt_store_file_version(db, &v, &bytes, &err) != LT_OK) {
-		log_debug("db: %s: %s", db, err.msg);	/* open says why */
-		return;
-	}
-	if (v <= 0 || v >= lt_store_schema_version())
-		return;
-	log_info("db: %s: migrating %.1f MiB from schema version %d to %d; "
-	    "a long history takes a while", db, (double)bytes / 1048576.0, v,
-	    lt_store_schema_version());
-	notify_status("migrating the database from schema version %d to %d",
-	    v, lt_store_schema_version());
-	notify_extend_timeout((uint64_t)(60 + bytes / (20 << 20)) * 1000000);
-}
-
 /* Open the database and the fold. */
 static int
 open_store(struct daemon *d)
@@ -750,9 +721,9 @@ open_store(struct daemon *d)
 	struct lt_err		err;
 
 	lt_err_clear(&err);
-	announce_migration(d->cf->db);
+	maint_announce_migration(d->cf->db);
 	if (lt_store_open(d->cf->db, &d->st, &err) != LT_OK) {
-		log_warnx("db: %s: %s", d->cf->db, err.msg);
+		maint_open_failed(d->cf->db, &err);
 		return -1;
 	}
 	lt_fold_opts_default(&fo);

@@ -62,4 +62,11 @@ void	maint_hosts_expired(const struct maint *m, uint64_t *hosts,
    NULL is fine. */
 void	maint_stop(struct maint *m);
 
+struct lt_err;
+/* Before opening db: log (and tell systemd) when a migration will run. */
+void	maint_announce_migration(const char *db);
+/* Log why db could not be opened, with a hint at --db when its directory
+   is missing. */
+void	maint_open_failed(const char *db, const struct lt_err *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include "fold.h"
 #include "queue.h"
 #include "log.h"
+#include "alert.h"
 #include "metrics.h"
 
 #define LABEL_MAX	128		/* longer lattice/type: "_other" */
@@ -462,6 +463,73 @@ metrics_hosts(int64_t now_ms, int64_t *up, int64_t *stale)
 	}
 }
 
+/*
+ * Whether table t has a row for (lattice, key); key NULL: any.  Census
+ * rows are ordered by lattice (census.c), and lattices are asked in that
+ * order: *cur only moves forward.
+ */
+static int
+census_has(enum lt_census_table t, size_t *cur, const char *lattice,
+    const char *key)
+{
+	const struct lt_census_row	*r;
+	size_t				 i;
+	int				 c;
+
+	for (; *cur < M.census->nrows[t]; (*cur)++)
+		if (strcmp(M.census->rows[t][*cur].lattice, lattice) >= 0)
+			break;
+	for (i = *cur; i < M.census->nrows[t]; i++) {
+		r = &M.census->rows[t][i];
+		if ((c = strcmp(r->lattice, lattice)) != 0)
+			return 0;
+		if (key == NULL || (r->key != NULL && strcmp(r->key, key) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Write a 0 for every known lattice (one with hosts) that table t has no
+ * row for, and for alerts every kind: a family never vanishes at zero
+ * ("No data" in Grafana, absent() alerts firing).
+ */
+static void
+census_zeros(FILE *fp, enum lt_census_table t, const char *name,
+    const char *keylabel)
+{
+	const struct lt_census_row	*r;
+	const char *const		*kinds = NULL, *none[] = { NULL };
+	const char			*prev = NULL;
+	size_t				 i, k, nkinds = 1, nlat = 0, cur = 0;
+
+	if (M.census == NULL || t == LT_CENSUS_HOSTS)
+		return;
+	if (t == LT_CENSUS_ALERTS && keylabel != NULL)
+		kinds = lt_alert_kinds(&nkinds);
+	else
+		kinds = none;
+	for (i = 0; i < M.census->nrows[LT_CENSUS_HOSTS]; i++) {
+		r = &M.census->rows[LT_CENSUS_HOSTS][i];
+		if (prev != NULL && strcmp(prev, r->lattice) == 0)
+			continue;
+		prev = r->lattice;
+		if (++nlat > METRICS_MAX_LATTICES)
+			break;
+		for (k = 0; k < nkinds; k++) {
+			if (census_has(t, &cur, r->lattice, kinds[k]))
+				continue;
+			fprintf(fp, "%s{lattice=\"", name);
+			esc(fp, r->lattice);
+			if (kinds[k] != NULL) {
+				fprintf(fp, "\",%s=\"", keylabel);
+				esc(fp, kinds[k]);
+			}
+			fputs("\"} 0\n", fp);
+		}
+	}
+}
+
 /* Write a per-lattice census family; past the cap, sum into "_other". */
 static void
 census_family(FILE *fp, enum lt_census_table t, const char *name,
@@ -536,6 +604,7 @@ census_family(FILE *fp, enum lt_census_table t, const char *name,
 		}
 		fprintf(fp, "} %" PRId64 "\n", other[j].n);
 	}
+	census_zeros(fp, t, name, keylabel);
 }
 
 /* Size of a file, 0 when it does not exist. */

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "fold.h"
 #include "log.h"
+#include "maint.h"
 #include "outbox.h"
 #include "replay.h"
 #include "stale.h"
@@ -170,8 +171,11 @@ replay_run(const struct config *cf, const char *path)
 		log_warn("replay: %s", path);
 		return 1;
 	}
-	if (lt_store_open(cf->db, &st, &err) != LT_OK)
-		goto fail;
+	maint_announce_migration(cf->db);
+	if (lt_store_open(cf->db, &st, &err) != LT_OK) {
+		maint_open_failed(cf->db, &err);
+		goto out;
+	}
 	lt_fold_opts_default(&fo);
 	fo.limits = cf->limits;
 	if (lt_fold_new(st, &fo, &f, &err) != LT_OK ||
