@@ -487,6 +487,48 @@ configure(struct alerts *a, const struct config *cf)
 	return rc;
 }
 
+/* Build each sink cf asks for on a scratch loop, as start-up does, and
+   free it: what -n checks.  The nats sink needs a connection: only its
+   subject is checked (config.c). */
+int
+alerts_check(const struct config *cf, char *cause, size_t causelen)
+{
+	struct alerts		 a;
+	struct sink_config	 sc;
+	struct sink		*s;
+	char			 key[4096], why[256], **argv;
+	int64_t			 timeout;
+	size_t			 i;
+	int			 w, rc = 0;
+
+	memset(&a, 0, sizeof(a));
+	cause[0] = '\0';
+	if ((a.base = event_base_new()) == NULL) {
+		snprintf(cause, causelen, "alert: cannot make a loop");
+		return -1;
+	}
+	for (i = 0; i < NKINDS && rc == 0; i++) {
+		if (kinds[i] == SINK_NATS)
+			continue;
+		w = want_sink(&a, cf, kinds[i], &sc, key, sizeof(key), &argv,
+		    &timeout);
+		if (w == -1) {
+			snprintf(cause, causelen, "alert: %s sink: out of "
+			    "memory", kind_names[i]);
+			rc = -1;
+		} else if (w == 1) {
+			if (sink_new(a.base, &sc, &s, why, sizeof(why)) == -1) {
+				snprintf(cause, causelen, "%s", why);
+				rc = -1;
+			} else
+				sink_free(s);
+		}
+		free(argv);
+	}
+	event_base_free(a.base);
+	return rc;
+}
+
 /* Build the sinks, arm the timers. */
 int
 alerts_start(struct event_base *base, struct lt_store *st,

@@ -42,6 +42,9 @@ int	alerts_start(struct event_base *base, struct lt_store *st,
  */
 int	alerts_enqueue(struct alerts *a, int64_t now_ms, size_t *queued,
 	    struct lt_err *err);
+/* Build and free every sink cf asks for (the nats sink: no connection,
+   skipped), as alerts_start() would: for -n.  0, or -1 with cause. */
+int	alerts_check(const struct config *cf, char *cause, size_t causelen);
 /* Deliver what is due soon, from the loop (after a commit). */
 void	alerts_kick(struct alerts *a);
 /* Apply a new config (SIGHUP): rebuild the sinks that changed; keep a

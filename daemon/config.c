@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
+#include "err.h"
 #include "stale.h"
 #include "http.h"
+#include "text.h"
 
 enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
     K_BOOL, K_FRAC };
@@ -102,6 +105,8 @@ static const struct key keys[] = {
 	{ "js_domain", K_STR, O(js_domain), 0, 0, 0 },
 };
 #undef O
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= CONFIG_MAX_KEYS,
+    "CONFIG_MAX_KEYS is too small for the key table");
 
 /* Add one error line. */
 static void __attribute__((format(printf, 2, 3)))
@@ -213,44 +218,66 @@ valid_lattice(const char *s)
 	return 1;
 }
 
-/* Add the comma-separated items of v to a list key. */
+/* Whether url is a NATS server URL: nats://, tls://, ws://, wss:// or a
+   bare host:port. */
+static int
+nats_scheme(const char *url)
+{
+	static const char *const ok[] = { "nats://", "tls://", "ws://",
+	    "wss://" };
+	size_t	i;
+
+	if (strstr(url, "://") == NULL)
+		return 1;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strncasecmp(url, ok[i], strlen(ok[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add the items of v (separated by commas and/or blanks) to a list key. */
 static int
 addlist(struct config *cf, const struct key *k, const char *v,
     const char *where, struct config_errors *errs)
 {
-	char	**list = (char **)((char *)cf + k->off);
-	size_t	 *n = (size_t *)((char *)cf + k->noff);
-	char	 *dup, *p, *tok;
-	int	  rc = 0;
+	char		**list = (char **)((char *)cf + k->off);
+	size_t		 *n = (size_t *)((char *)cf + k->noff);
+	const char	 *p = v, *item;
+	char		 *tok, red[512];
+	size_t		  len;
+	int		  rc = 0;
 
-	if ((dup = strdup(v)) == NULL)
-		return -1;
-	for (p = dup; (tok = strsep(&p, ",")) != NULL;) {
-		while (isspace((unsigned char)*tok))
-			tok++;
-		tok[strcspn(tok, " \t")] = '\0';
-		if (*tok == '\0')
-			continue;
+	while (lt_text_next_item(&p, &item, &len)) {
+		if ((tok = strndup(item, len)) == NULL)
+			return -1;
 		if (k->off == offsetof(struct config, lattices) &&
 		    !valid_lattice(tok)) {
 			adderr(errs, "%s: invalid lattice name \"%s\"", where,
 			    tok);
 			rc = -1;
+			free(tok);
+			continue;
+		}
+		if (k->off == offsetof(struct config, nats_url) &&
+		    !nats_scheme(tok)) {
+			if (lt_text_redact_url(tok, red, sizeof(red)) != LT_OK)
+				snprintf(red, sizeof(red), "(too long)");
+			adderr(errs, "%s: nats_url: \"%s\" is not a NATS URL "
+			    "(nats://, tls://, ws://, wss:// or host:port)",
+			    where, red);
+			rc = -1;
+			free(tok);
 			continue;
 		}
 		if (*n == CONFIG_MAX_LIST) {
 			adderr(errs, "%s: too many %s values (max %d)", where,
 			    k->name, CONFIG_MAX_LIST);
+			free(tok);
 			rc = -1;
 			break;
 		}
-		if ((list[*n] = strdup(tok)) == NULL) {
-			rc = -1;
-			break;
-		}
-		(*n)++;
+		list[(*n)++] = tok;
 	}
-	free(dup);
 	return rc;
 }
 
@@ -373,17 +400,70 @@ setkey(struct config *cf, const struct key *k, const char *v,
 	return -1;
 }
 
+/*
+ * Split a line into key and value, in place.  A value in double quotes
+ * keeps '#' and blanks (\" and \\ escape a quote and a backslash);
+ * otherwise '#' at the start of the line or after a blank starts a
+ * comment, so "pa#ss" stays whole.  Returns 0 (*key NULL for a blank or
+ * comment line) or -1 with *why set.
+ */
+static int
+splitline(char *line, char **key, char **val, const char **why)
+{
+	char	*p, *r, *w;
+
+	*key = *val = NULL;
+	for (p = line; isspace((unsigned char)*p); p++)
+		;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*key = p;
+	p += strcspn(p, " \t\r\n");
+	if (*p != '\0')
+		*p++ = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '"') {
+		for (w = p, r = p + 1; *r != '"'; ) {
+			if (*r == '\0') {
+				*why = "unterminated quoted value";
+				return -1;
+			}
+			if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*w++ = *r++;
+		}
+		for (r++; isspace((unsigned char)*r); r++)
+			;
+		if (*r != '\0' && *r != '#') {
+			*why = "text after the closing quote";
+			return -1;
+		}
+		*w = '\0';
+		*val = p;
+		return 0;
+	}
+	for (r = p; *r != '\0'; r++)
+		if (*r == '#' && (r == p || isspace((unsigned char)r[-1]))) {
+			*r = '\0';
+			break;
+		}
+	for (r = p + strlen(p); r > p && isspace((unsigned char)r[-1]); r--)
+		r[-1] = '\0';
+	*val = p;
+	return 0;
+}
+
 /* Read the file into cf. */
 static int
 readfile(struct config *cf, const char *path, int must_exist,
     struct config_errors *errs)
 {
 	FILE		*fp;
-	char		*line = NULL, *p, *key, *val, where[PATH_MAX + 32];
+	char		*line = NULL, *key, *val, where[PATH_MAX + 32];
+	const char	*why;
 	size_t		 cap = 0, i, nkeys = sizeof(keys) / sizeof(keys[0]);
-	ssize_t		 len;
 	int		 lineno = 0, rc = 0;
-	int		 seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
 	int		 seen_list[sizeof(keys) / sizeof(keys[0])] = { 0 };
 
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -392,28 +472,16 @@ readfile(struct config *cf, const char *path, int must_exist,
 		adderr(errs, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
+	while (getline(&line, &cap, fp) != -1) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		for (p = line + strlen(line); p > line &&
-		    isspace((unsigned char)p[-1]); p--)
-			p[-1] = '\0';
-		for (key = line; isspace((unsigned char)*key); key++)
-			;
-		if (*key == '\0')
+		if (splitline(line, &key, &val, &why) == -1) {
+			adderr(errs, "%s: %s", where, why);
+			rc = -1;
 			continue;
-		val = key + strcspn(key, " \t");
-		if (*val != '\0')
-			*val++ = '\0';
-		while (isspace((unsigned char)*val))
-			val++;
-		if (val[0] == '"' && strlen(val) >= 2 &&
-		    val[strlen(val) - 1] == '"') {
-			val[strlen(val) - 1] = '\0';
-			val++;
 		}
+		if (key == NULL)
+			continue;
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(keys[i].name, key) == 0)
 				break;
@@ -427,13 +495,14 @@ readfile(struct config *cf, const char *path, int must_exist,
 			rc = -1;
 			continue;
 		}
-		if (seen[i] && keys[i].type != K_LIST) {
+		if (cf->key_line[i] && keys[i].type != K_LIST) {
 			adderr(errs, "%s: %s: duplicate key (first on line "
-			    "%d)", where, key, seen[i]);
+			    "%d)", where, key, cf->key_line[i]);
 			rc = -1;
 			continue;
 		}
-		seen[i] = lineno;
+		if (!cf->key_line[i])
+			cf->key_line[i] = lineno;
 		if (setkey(cf, &keys[i], val, where, &seen_list[i], errs)
 		    == -1)
 			rc = -1;
@@ -445,6 +514,162 @@ readfile(struct config *cf, const char *path, int must_exist,
 	free(line);
 	fclose(fp);
 	return rc;
+}
+
+/* Print a string value, quoted when it holds blanks, '#' or quotes. */
+static void
+printval(FILE *fp, const char *v)
+{
+	if (*v != '\0' && strpbrk(v, " \t#\"\\") == NULL) {
+		fputs(v, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', fp);
+		fputc(*v, fp);
+	}
+	fputc('"', fp);
+}
+
+/* Print a command line word by word, URLs without their userinfo
+   secret (a webhook argument may carry one). */
+static void
+printwords(FILE *fp, const char *v)
+{
+	const char	*p = v;
+	char		*w, red[1024];
+	size_t		 len;
+	int		 first = 1;
+
+	/* split on blanks only, as alerts_command_argv() does */
+	for (;; p += len) {
+		p += strspn(p, " \t");
+		if ((len = strcspn(p, " \t")) == 0)
+			break;
+		if ((w = strndup(p, len)) == NULL)
+			break;
+		if (lt_text_redact_url(w, red, sizeof(red)) != LT_OK)
+			strcpy(red, "(too long)");
+		fprintf(fp, "%s%s", first ? "" : " ", red);
+		first = 0;
+		free(w);
+	}
+}
+
+/* Print a duration in the largest unit that keeps it exact. */
+static void
+printdur(FILE *fp, int64_t ms)
+{
+	static const struct { int64_t mul; const char *unit; } u[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+		{ 1000, "s" }, { 1, "ms" },
+	};
+	size_t	i;
+
+	if (ms == 0) {
+		fputs("0", fp);
+		return;
+	}
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (ms % u[i].mul == 0) {
+			fprintf(fp, "%lld%s", (long long)(ms / u[i].mul),
+			    u[i].unit);
+			return;
+		}
+}
+
+/* Whether key k holds a secret whose value must never be printed. */
+static int
+secret_key(const struct key *k)
+{
+	return strcmp(k->name, "nats_password") == 0 ||
+	    strcmp(k->name, "nats_token") == 0;
+}
+
+/* Print the effective configuration, secrets redacted. */
+void
+config_print(const struct config *cf, FILE *fp)
+{
+	const struct key	*k;
+	const char		*base = (const char *)cf;
+	char			*const *sp, red[1024];
+	size_t			 i, j, n;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		k = &keys[i];
+		fprintf(fp, "%-24s ", k->name);
+		switch (k->type) {
+		case K_STR:
+		case K_FILE:
+			sp = (char *const *)(base + k->off);
+			if (*sp == NULL)
+				fputs("# not set", fp);
+			else if (secret_key(k))
+				fputs("xxxxx # redacted", fp);
+			else if (strcmp(k->name, "alert_command") == 0)
+				printwords(fp, *sp);
+			else if (strstr(k->name, "url") != NULL) {
+				if (lt_text_redact_url(*sp, red, sizeof(red))
+				    != LT_OK)
+					strcpy(red, "(too long)");
+				printval(fp, red);
+			} else
+				printval(fp, *sp);
+			break;
+		case K_LIST:
+			sp = (char *const *)(base + k->off);
+			n = *(const size_t *)(base + k->noff);
+			for (j = 0; j < n; j++) {
+				if (j > 0)
+					fputs(", ", fp);
+				if (lt_text_redact_url(sp[j], red, sizeof(red))
+				    != LT_OK)
+					strcpy(red, "(too long)");
+				fputs(red, fp);
+			}
+			break;
+		case K_DUR:
+			printdur(fp, *(const int64_t *)(base + k->off));
+			break;
+		case K_BOOL:
+			fputs(*(const int *)(base + k->off) ? "yes" : "no", fp);
+			break;
+		case K_FRAC:
+			fprintf(fp, "%g", *(const double *)(base + k->off));
+			break;
+		case K_COUNT:
+		case K_SIZE:
+			fprintf(fp, "%zu", *(const size_t *)(base + k->off));
+			break;
+		case K_I64:
+			fprintf(fp, "%lld",
+			    (long long)*(const int64_t *)(base + k->off));
+			break;
+		case K_INT:
+			fprintf(fp, "%d", *(const int *)(base + k->off));
+			break;
+		}
+		fputc('\n', fp);
+	}
+}
+
+/* Say where key was set: "file:line", or the file when it was not. */
+const char *
+config_where(const struct config *cf, const char *key, char *buf,
+    size_t len)
+{
+	const char	*p = cf->path != NULL ? cf->path : "config";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, key) == 0 && cf->key_line[i] > 0) {
+			snprintf(buf, len, "%s:%d", p, cf->key_line[i]);
+			return buf;
+		}
+	snprintf(buf, len, "%s", p);
+	return buf;
 }
 
 /* Whether s is a dot-separated run of non-empty NATS subject tokens. */
@@ -459,23 +684,27 @@ is_subject(const char *s, int dots)
 
 /* Check the wasmCloud 2 and control interface keys. */
 static int
-check_v2(struct config *cf, const char *p, struct config_errors *errs)
+check_v2(struct config *cf, struct config_errors *errs)
 {
 	const char	*m, *e;
+	char		 w[PATH_MAX + 32];
 	int		 rc = 0;
 
 	if (cf->ctl_topic_prefix == NULL || strlen(cf->ctl_topic_prefix) > 100 ||
 	    !is_subject(cf->ctl_topic_prefix, 1)) {
-		adderr(errs, "%s: ctl_topic_prefix: not a subject prefix", p);
+		adderr(errs, "%s: ctl_topic_prefix: not a subject prefix",
+		    config_where(cf, "ctl_topic_prefix", w, sizeof(w)));
 		rc = -1;
 	}
 	if (cf->js_domain != NULL && (strlen(cf->js_domain) > 100 ||
 	    !is_subject(cf->js_domain, 0))) {
-		adderr(errs, "%s: js_domain: not a single subject token", p);
+		adderr(errs, "%s: js_domain: not a single subject token",
+		    config_where(cf, "js_domain", w, sizeof(w)));
 		rc = -1;
 	}
 	if (cf->v2_lattice != NULL && cf->v2_lattice[0] == '\0') {
-		adderr(errs, "%s: v2_lattice: empty", p);
+		adderr(errs, "%s: v2_lattice: empty",
+		    config_where(cf, "v2_lattice", w, sizeof(w)));
 		rc = -1;
 	}
 	for (m = cf->v2_lattice_map; m != NULL && *m != '\0';
@@ -484,7 +713,8 @@ check_v2(struct config *cf, const char *p, struct config_errors *errs)
 		if (memchr(m, '=', (size_t)(e - m)) == NULL || *m == '=' ||
 		    e[-1] == '=' || (*e == ',' && e[1] == '\0')) {
 			adderr(errs, "%s: v2_lattice_map: \"%.*s\" is not "
-			    "environment=lattice", p, (int)(e - m), m);
+			    "environment=lattice", config_where(cf,
+			    "v2_lattice_map", w, sizeof(w)), (int)(e - m), m);
 			rc = -1;
 			break;
 		}
@@ -492,70 +722,90 @@ check_v2(struct config *cf, const char *p, struct config_errors *errs)
 	return rc;
 }
 
-/* Check combinations that no single line shows. */
+/* Check combinations that no single line shows; each error names the line
+   of the key it is about. */
 static int
 crosscheck(struct config *cf, struct config_errors *errs)
 {
-	const char	*p = cf->path != NULL ? cf->path : "config";
-	char		 host[256], why[256];
-	int		 port;
-	int		 rc = 0;
+	char	 host[256], why[256], w[PATH_MAX + 32], red[512];
+	int	 port;
+	int	 rc = 0;
 
+#define AT(k)	config_where(cf, (k), w, sizeof(w))
 	if (cf->nats_nkey_seed != NULL && cf->nats_nkey == NULL) {
 		adderr(errs, "%s: nats_nkey_seed needs nats_nkey (the public "
-		    "key)", p);
+		    "key)", AT("nats_nkey_seed"));
 		rc = -1;
 	}
 	if ((cf->tls_cert == NULL) != (cf->tls_key == NULL)) {
-		adderr(errs, "%s: tls_cert and tls_key go together", p);
+		adderr(errs, "%s: tls_cert and tls_key go together",
+		    AT(cf->tls_cert != NULL ? "tls_cert" : "tls_key"));
 		rc = -1;
 	}
 	if (cf->nats_password != NULL && cf->nats_user == NULL) {
-		adderr(errs, "%s: nats_password needs nats_user", p);
+		adderr(errs, "%s: nats_password needs nats_user",
+		    AT("nats_password"));
 		rc = -1;
 	}
 	if (cf->nnats_url == 0) {
-		adderr(errs, "%s: no nats_url", p);
+		adderr(errs, "%s: no nats_url", AT("nats_url"));
 		rc = -1;
 	}
 	if (cf->nlattices == 0) {
-		adderr(errs, "%s: no lattices", p);
+		adderr(errs, "%s: no lattices", AT("lattices"));
 		rc = -1;
 	}
 	if (cf->http_listen != NULL && http_parse_listen(cf->http_listen,
 	    host, sizeof(host), &port, why, sizeof(why)) == -1) {
-		adderr(errs, "%s: http_listen %s", p, why);
+		adderr(errs, "%s: http_listen %s", AT("http_listen"), why);
 		rc = -1;
 	}
 	if (cf->alert_command != NULL && cf->alert_command[0] != '/') {
 		adderr(errs, "%s: alert_command: the program must be an "
-		    "absolute path", p);
+		    "absolute path", AT("alert_command"));
 		rc = -1;
 	}
-	if (cf->alert_alertmanager_url != NULL &&
-	    strncmp(cf->alert_alertmanager_url, "http://", 7) != 0) {
-		adderr(errs, "%s: alert_alertmanager_url: only http:// is "
-		    "supported", p);
-		rc = -1;
+	if (cf->alert_alertmanager_url != NULL) {
+		if (lt_text_redact_url(cf->alert_alertmanager_url, red,
+		    sizeof(red)) != LT_OK)
+			snprintf(red, sizeof(red), "(too long)");
+		if (strncasecmp(cf->alert_alertmanager_url, "http://", 7)
+		    != 0) {
+			adderr(errs, "%s: alert_alertmanager_url: only http:// "
+			    "is supported (use a local TLS proxy): %s",
+			    AT("alert_alertmanager_url"), red);
+			rc = -1;
+		} else if (lt_text_url_has_userinfo(
+		    cf->alert_alertmanager_url)) {
+			adderr(errs, "%s: alert_alertmanager_url: no user or "
+			    "password allowed (sent in clear over http): %s",
+			    AT("alert_alertmanager_url"), red);
+			rc = -1;
+		}
 	}
 	if (cf->alert_nats_subject != NULL &&
-	    strpbrk(cf->alert_nats_subject, " \t*>") != NULL) {
+	    strpbrk(cf->alert_nats_subject, " \t\r\n*>") != NULL) {
 		adderr(errs, "%s: alert_nats_subject: not a publishable "
-		    "subject", p);
+		    "subject", AT("alert_nats_subject"));
 		rc = -1;
 	}
 	if (strcmp(cf->js_mode, "source") != 0 &&
 	    strcmp(cf->js_mode, "attach") != 0) {
-		adderr(errs, "%s: js_mode: \"%s\" is not source or attach", p,
-		    cf->js_mode);
+		adderr(errs, "%s: js_mode: \"%s\" is not source or attach",
+		    AT("js_mode"), cf->js_mode);
 		rc = -1;
 	}
-	if (strpbrk(cf->js_durable, ".*> \t") != NULL ||
-	    strpbrk(cf->js_stream, ".*> \t") != NULL) {
-		adderr(errs, "%s: js_stream and js_durable cannot contain "
-		    "'.', '*', '>' or blanks", p);
+	if (strpbrk(cf->js_durable, ".*> \t") != NULL) {
+		adderr(errs, "%s: js_durable cannot contain '.', '*', '>' or "
+		    "blanks", AT("js_durable"));
 		rc = -1;
 	}
+	if (strpbrk(cf->js_stream, ".*> \t") != NULL) {
+		adderr(errs, "%s: js_stream cannot contain '.', '*', '>' or "
+		    "blanks", AT("js_stream"));
+		rc = -1;
+	}
+#undef AT
 	return rc;
 }
 
@@ -640,7 +890,7 @@ config_load(const char *path, int must_exist,
 	}
 	if (crosscheck(cf, errs) == -1)
 		rc = -1;
-	if (check_v2(cf, cf->path != NULL ? cf->path : "config", errs) == -1)
+	if (check_v2(cf, errs) == -1)
 		rc = -1;
 	if (rc == -1)
 		goto fail;

@@ -1,7 +1,10 @@
 /*
  * config.h - latticed settings: defaults < config file < flags.
  *
- * The file holds `key value` lines; `#` starts a comment.  Every error is
+ * The file holds `key value` lines.  `#` starts a comment at the start of
+ * a line or after a blank; a value in double quotes keeps `#` and blanks.
+ * List values (nats_url, lattices) take items separated by commas and/or
+ * blanks.  Every error is
  * collected as "file:line: message" so a check (-n) or a reload (SIGHUP)
  * reports them all at once.  Durations take a unit: 250ms, 30s, 5m, 1h, 7d.
  */
@@ -9,11 +12,13 @@
 #define CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "ce.h"
 
 #define CONFIG_MAX_LIST	32
+#define CONFIG_MAX_KEYS	96	/* room for the key table */
 
 struct config {
 	char	*path;			/* the file read, or NULL */
@@ -70,6 +75,7 @@ struct config {
 	char	*v2_lattice_map;	/* "env=lattice,...", or NULL */
 	char	*ctl_topic_prefix;	/* v1 --ctl-topic-prefix: wasmbus.ctl */
 	char	*js_domain;		/* v1 --js-domain, or NULL */
+	int	 key_line[CONFIG_MAX_KEYS]; /* where each key was set, 0: not */
 };
 
 /* What the command line sets; it wins over the file. */
@@ -102,6 +108,14 @@ void	config_errors_clear(struct config_errors *errs);
 /* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
    milliseconds; -1 when invalid. */
 int64_t	config_duration(const char *s);
+
+/* Say where key was set ("file:line", else the file) into buf.  Returns
+   buf. */
+const char *config_where(const struct config *cf, const char *key,
+	    char *buf, size_t len);
+/* Print the effective configuration as config lines, secrets redacted
+   (passwords, tokens, userinfo in URLs). */
+void	config_print(const struct config *cf, FILE *fp);
 
 struct lt_stale_opts;
 /* Fill so from the config's stale and mass-silence settings. */

@@ -1,7 +1,8 @@
 /*
- * daemon.c - the loop: drain the inbox in batches, sweep for silent hosts,
- * pet the watchdog, handle signals.  Everything here runs on the loop
- * thread; nats.c's threads only reach it through the inbox.
+ * daemon.c - the loop: fold what the pipeline hands it in batches, sweep
+ * for silent hosts, pet the watchdog, handle signals.  Everything here runs
+ * on the loop thread; other threads only reach it through its queue
+ * (queue.h).
  */
 #include <signal.h>
 #include <stdint.h>
@@ -18,7 +19,6 @@
 #include "daemon.h"
 #include "fold.h"
 #include "http.h"
-#include "inbox.h"
 #include "js.h"
 #include "log.h"
 #include "maint.h"
@@ -26,19 +26,26 @@
 #include "natsconn.h"
 #include "notify.h"
 #include "observe.h"
+#include "pipeline.h"
+#include "queue.h"
 #include "resync.h"
 #include "v2ask.h"
 #include "stale.h"
 #include "store.h"
 
 #define STATUS_INTERVAL_MS	5000
+#define RETRY_MIN_MS		100	/* after a failed batch ... */
+#define RETRY_MAX_MS		5000	/* ... doubling up to this */
+#define LOOP_QUEUE_MIN		1024	/* decoded messages waiting */
 
 struct daemon {
 	struct event_base	 *base;
 	struct config		 *cf;
 	const struct config_flags *flags;
 	int			  must_exist;
-	struct inbox		 *inbox;
+	struct lt_queue		 *in;		/* to the decode stage */
+	struct lt_queue		 *loop;		/* decoded + tasks, to us */
+	struct lt_decoder	 *dec;
 	struct natsconn		 *nc;
 	struct lt_store		 *st;
 	struct lt_fold		 *fold;
@@ -50,92 +57,267 @@ struct daemon {
 	struct resync		 *rs;		/* control-interface resync */
 	struct v2ask		 *v2;		/* wasmCloud 2 heartbeat asks */
 	struct alerts		 *alerts;	/* alert delivery */
-	struct js_counts	  jsc;
 	struct event		 *ev_wake, *ev_delay, *ev_sweep, *ev_wdog;
 	struct event		 *ev_status, *ev_term, *ev_int, *ev_hup;
+	struct event		 *ev_retry;
 	int			  connected, ready, stopping, status;
 	int64_t			  window_start_ms;
-	int64_t			  batch_start_ms;	/* mono, last on_wake fold */
+	int64_t			  batch_start_ms;	/* mono, last batch */
 	uint64_t		  progress, progress_seen;
 	uint64_t		  folded, rejected, dropped;
+	/* the batch being folded, kept while the database fails */
+	struct lt_item		 *held;
+	size_t			  held_n;
+	int64_t			  retry_ms;	/* backoff, 0: no fault */
+	/* dropped messages recorded in the next committed batch */
+	struct lt_item		 *ovf;
+	uint64_t		  ovf_dropped, nats_dropped;
+	size_t			  queued;	/* alert changes of the batch */
 };
 
 /* Stop the loop with a failure status. */
 static void
 die(struct daemon *d, const char *what, const struct lt_err *err)
 {
-	const char	*cls = lt_strerror(err->code);
-
-	/* store errors already say "store: ..." */
-	if (strncmp(err->msg, cls, strlen(cls)) == 0)
-		log_warnx("%s: %s", what, err->msg);
-	else
-		log_warnx("%s: %s: %s", what, cls, err->msg);
+	log_warnx("%s: %s: %s", what, lt_strerror(err->code), err->msg);
 	d->status = 1;
 	event_base_loopexit(d->base, NULL);
 }
 
-/* Record dropped messages (inbox overflow) inside the open transaction. */
-static int
-record_overflow(struct daemon *d, struct lt_err *err)
+/* Wake the loop (any thread): the loop queue's wake-up. */
+static void
+wake_loop(void *arg)
 {
-	struct inbox_msg	*ovf, *m;
-	uint64_t		 dropped, lost;
-	int			 rc = LT_OK;
+	event_active(arg, EV_READ, 0);
+}
 
-	/* nats.c's own pending queue overflowed: nothing left to record */
-	if ((lost = natsconn_take_dropped(d->nc)) > 0) {
-		d->dropped += lost;
-		metrics_overflow(lost);
+/* --- the pipeline's hooks (pipeline.h) -------------------------------- */
+
+/* Take what was dropped since the last batch, to record it in this one. */
+static void
+take_drops(struct daemon *d)
+{
+	struct lt_item	*ovf, **tail;
+	uint64_t	 dropped;
+
+	d->nats_dropped += natsconn_take_dropped(d->nc);
+	ovf = lt_queue_take_overflow(d->in, &dropped);
+	d->ovf_dropped += dropped;
+	for (tail = &d->ovf; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = ovf;
+}
+
+/* In the batch's transaction first: record the dropped messages. */
+static int
+hook_begin(void *arg, struct lt_err *err)
+{
+	struct daemon	*d = arg;
+	struct lt_item	*m;
+	int		 rc;
+
+	take_drops(d);
+	for (m = d->ovf; m != NULL; m = m->next)
+		if ((rc = lt_fold_reject(d->fold, m->msg.subject,
+		    m->msg.received_ms, LT_ELIMIT, "inbox overflow",
+		    m->msg.data, m->msg.len, m->size, err)) != LT_OK)
+			return rc;
+	return LT_OK;
+}
+
+/* After commit: count and log the drops the batch recorded. */
+static void
+drops_committed(struct daemon *d)
+{
+	uint64_t	kept = 0;
+	struct lt_item	*m;
+
+	for (m = d->ovf; m != NULL; m = m->next)
+		kept++;
+	if (d->nats_dropped > 0) {
+		d->dropped += d->nats_dropped;
+		metrics_overflow(d->nats_dropped, 0);
 		log_warnx_rl("nats-dropped", "nats: subscription pending "
 		    "limit reached, dropped %llu messages",
-		    (unsigned long long)lost);
+		    (unsigned long long)d->nats_dropped);
 	}
-	ovf = inbox_take_overflow(d->inbox, &dropped);
-	if (dropped == 0)
-		return LT_OK;
-	d->dropped += dropped;
-	metrics_overflow(dropped);
-	log_warnx_rl("overflow", "inbox: full (inbox_max %zu), dropped %llu "
-	    "messages", d->cf->inbox_max, (unsigned long long)dropped);
-	for (m = ovf; m != NULL && rc == LT_OK; m = m->next)
-		rc = lt_fold_reject(d->fold, m->subject, m->received_ms,
-		    LT_ELIMIT, "inbox overflow", m->data, m->len, m->size,
-		    err);
-	inbox_msg_free(ovf);
-	return rc;
+	if (d->ovf_dropped > 0) {
+		d->dropped += d->ovf_dropped;
+		metrics_overflow(d->ovf_dropped, kept);
+		log_warnx_rl("overflow", "inbox: full (inbox_max %zu), dropped "
+		    "%llu messages (%llu kept in rejected_events)",
+		    d->cf->inbox_max, (unsigned long long)d->ovf_dropped,
+		    (unsigned long long)kept);
+	}
+	lt_item_free(d->ovf);
+	d->ovf = NULL;
+	d->ovf_dropped = d->nats_dropped = 0;
 }
 
-/* record_overflow() for js_fold_batch(). */
+/* Whether to fold a message. */
 static int
-overflow_cb(void *arg, struct lt_err *err)
+hook_wanted(void *arg, const struct lt_item *it)
 {
-	return record_overflow(arg, err);
+	struct daemon	*d = arg;
+
+	return d->js == NULL || js_wanted(d->js, it);
 }
 
-/* Fold a JetStream batch: commit, then acknowledge (js.c). */
-static int
-js_batch(struct daemon *d, struct inbox_msg *head, size_t n, int64_t t0)
+/* A committed message: metrics and the log. */
+static void
+hook_folded(void *arg, const struct lt_item *it, enum lt_outcome out,
+    const struct lt_fold_info *fi, const struct lt_err *why)
 {
-	struct lt_err	err;
-	uint64_t	before = d->jsc.folded, rej = d->jsc.rejected;
+	struct daemon	*d = arg;
 
-	lt_err_clear(&err);
-	if (js_fold_batch(d->js, d->fold, head, overflow_cb, d, &d->jsc,
-	    &err) != LT_OK) {
-		metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
-		inbox_msg_free(head);
-		die(d, "fold", &err);
+	metrics_event(fi, out, why->code, it->msg.received_ms);
+	d->folded++;
+	if (out == LT_OUT_REJECTED) {
+		d->rejected++;
+		/* a message that failed alone is kept as poison */
+		log_warnx_rl("reject", "event rejected: subject=%s %s: %s%s%s",
+		    it->msg.subject != NULL ? it->msg.subject : "-",
+		    why->code == LT_ESTORE ? "poison" : lt_strerror(why->code),
+		    why->msg,
+		    why->field[0] ? " field=" : "", why->field);
+	} else
+		log_debug("event %s: subject=%s", lt_outcome_name(out),
+		    it->msg.subject != NULL ? it->msg.subject : "-");
+}
+
+/* In the transaction last: the stream position, the alert outbox. */
+static int
+hook_end(void *arg, uint64_t last_seq, struct lt_err *err)
+{
+	struct daemon	*d = arg;
+	size_t		 q = 0;
+	int		 rc;
+
+	if (d->js != NULL &&
+	    (rc = js_save_position(d->js, last_seq, err)) != LT_OK)
+		return rc;
+	if ((rc = alerts_enqueue(d->alerts, clock_now_ms(), &q, err)) !=
+	    LT_OK)
+		return rc;
+	d->queued += q;
+	return LT_OK;
+}
+
+/* After commit: acknowledge a JetStream message. */
+static void
+hook_ack(void *arg, struct lt_item *it)
+{
+	struct daemon	*d = arg;
+
+	if (d->js != NULL)
+		js_ack(d->js, it);
+}
+
+/* A message that failed alone. */
+static enum lt_verdict
+hook_failed(void *arg, struct lt_item *it, const struct lt_err *why)
+{
+	struct daemon	*d = arg;
+
+	if (d->js != NULL)
+		return js_failed(d->js, it, why);
+	log_warnx("fold: subject=%s failed alone (%s); kept in "
+	    "rejected_events as poison", it->msg.subject != NULL ?
+	    it->msg.subject : "-", why->msg);
+	return LT_V_POISON;
+}
+
+/* After a commit: the drops it recorded, alerts to deliver. */
+static void
+hook_committed(void *arg, size_t n)
+{
+	struct daemon	*d = arg;
+
+	(void)n;
+	if (d->ovf != NULL || d->ovf_dropped > 0 || d->nats_dropped > 0)
+		drops_committed(d);
+	if (d->queued > 0)
+		alerts_kick(d->alerts);
+	d->queued = 0;
+}
+
+static const struct lt_pipeline_hooks hooks_tmpl = {
+	.begin = hook_begin,
+	.wanted = hook_wanted,
+	.folded = hook_folded,
+	.end = hook_end,
+	.ack = hook_ack,
+	.failed = hook_failed,
+	.committed = hook_committed,
+};
+
+/*
+ * Fold the held batch.  When the database fails (full, read-only, locked,
+ * I/O), nothing is lost: the batch stays held and is tried again with a
+ * growing backoff, while the queues hold what keeps arriving (core NATS
+ * drops past inbox_max, counted; JetStream acknowledges nothing
+ * uncommitted), and /healthz says why.  Returns 0 when committed.
+ */
+static int
+fold_held(struct daemon *d)
+{
+	struct lt_pipeline_hooks h = hooks_tmpl;
+	struct lt_err		 err;
+	struct timeval		 tv;
+	int64_t			 t0 = metrics_mono_us();
+	int			 rc;
+
+	h.arg = d;
+	d->queued = 0;
+	rc = lt_pipeline_batch(d->fold, &d->cf->limits, &h, d->held, &err);
+	if (rc != LT_OK) {
+		metrics_batch(d->held_n, 0, 0, 0, err.msg, clock_now_ms());
+		d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS :
+		    d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+		    d->retry_ms * 2;
+		log_warnx_rl("fold-retry", "fold: %s: %s; %zu messages kept, "
+		    "retrying in %lldms", lt_strerror(err.code), err.msg,
+		    d->held_n, (long long)d->retry_ms);
+		if (!d->stopping)
+			evtimer_add(d->ev_retry, clock_tv(d->retry_ms, &tv));
 		return -1;
 	}
-	d->folded += d->jsc.folded - before;
-	d->rejected += d->jsc.rejected - rej;
-	metrics_batch(n, metrics_mono_us() - t0, 0, 1, NULL, clock_now_ms());
-	inbox_msg_free(head);
+	if (d->retry_ms > 0)
+		log_info("fold: the database takes writes again; %zu kept "
+		    "messages committed", d->held_n);
+	d->retry_ms = 0;
+	metrics_batch(d->held_n, metrics_mono_us() - t0, 0, 1, NULL,
+	    clock_now_ms());
+	lt_item_free(d->held);
+	d->held = NULL;
+	d->held_n = 0;
+	lt_queue_done(d->loop);
 	d->progress++;
-	/* js.c owns the transaction: the pump queues what it fired */
-	alerts_kick(d->alerts);
 	return 0;
+}
+
+/* Take one batch from the loop's queue, run its tasks and fold it. */
+static int
+fold_batch(struct daemon *d, int block)
+{
+	struct lt_item	*head;
+	size_t		 n;
+
+	if (d->held != NULL)
+		return fold_held(d);
+	head = lt_queue_take(d->loop, d->cf->batch_max, block, &n);
+	if (head == NULL)
+		return 1;
+	lt_item_run_tasks(head);
+	if (n == 0 && d->ovf == NULL && lt_queue_len(d->in, NULL) == 0 &&
+	    natsconn_take_dropped(d->nc) == 0) {
+		lt_item_free(head);
+		lt_queue_done(d->loop);
+		return 0;
+	}
+	d->held = head;
+	d->held_n = n;
+	return fold_held(d);
 }
 
 /* Resync the configured lattices (or, for "*", those of the hosts table
@@ -160,15 +342,17 @@ resync_kick(struct daemon *d, const char *why)
 	else
 		(void)resync_list_up(d->obs, d->cf->resync_max_lattices, &rl);
 	resync_start(d->rs, &rl, d->cf->resync_gather_ms, why);
+	metrics_resync();
 	resync_list_clear(&rl);
 }
 
-/* Act on what the JetStream thread posted. */
+/* Act on what the JetStream thread posted (a task of the loop queue). */
 static void
-handle_js(struct daemon *d)
+on_js_notice(void *arg)
 {
-	struct js_notices	n;
-	struct lt_err		err;
+	struct daemon		*d = arg;
+	struct js_notices	 n;
+	struct lt_err		 err;
 
 	if (d->js == NULL || !js_notices(d->js, &n))
 		return;
@@ -185,97 +369,18 @@ handle_js(struct daemon *d)
 		return;
 	}
 	if (n.gap_to > 0) {
-		d->jsc.gaps++;
+		metrics_gap(n.gap_to - n.gap_from + 1);
 		log_warnx("jetstream: gap: stream sequences %llu..%llu (%llu "
 		    "messages) expired before latticed read them; resyncing",
 		    (unsigned long long)n.gap_from,
 		    (unsigned long long)n.gap_to,
 		    (unsigned long long)(n.gap_to - n.gap_from + 1));
 		if (js_record_gap(d->js, d->fold, n.gap_from, n.gap_to,
-		    &err) != LT_OK) {
-			die(d, "jetstream", &err);
-			return;
-		}
+		    &err) != LT_OK)
+			log_warnx("jetstream: gap not recorded: %s", err.msg);
 	}
 	if (n.gap_to > 0 || n.reset)
 		resync_kick(d, n.reset ? "stream reset" : "gap");
-}
-
-/* Fold one batch (at most batch_max) in one transaction. */
-static int
-fold_batch(struct daemon *d)
-{
-	struct inbox_msg	*head, *m;
-	struct lt_msg		 lm;
-	struct lt_fold_info	 fi;
-	struct lt_err		 err;
-	enum lt_outcome		 out;
-	size_t			 n, queued;
-	int64_t			 t0, tc;
-	int			 rc;
-
-	lt_err_clear(&err);
-	t0 = metrics_mono_us();
-	head = inbox_take(d->inbox, d->cf->batch_max, &n);
-	if (d->js != NULL)
-		return js_batch(d, head, n, t0);
-	if ((rc = lt_fold_begin(d->fold, &err)) != LT_OK)
-		goto fail;
-	if ((rc = record_overflow(d, &err)) != LT_OK)
-		goto fail;
-	for (m = head; m != NULL; m = m->next) {
-		lm.subject = m->subject;
-		lm.data = m->data;
-		lm.len = m->len;
-		lm.received_ms = m->received_ms;
-		out = LT_OUT_APPLIED;
-		lt_err_clear(&err);
-		if ((rc = lt_fold_msg_info(d->fold, &lm, &out, &fi, &err)) !=
-		    LT_OK)
-			goto fail;
-		metrics_event(&fi, out, err.code, m->received_ms);
-		if (out == LT_OUT_REJECTED) {
-			d->rejected++;
-			log_warnx_rl("reject", "event rejected: subject=%s "
-			    "%s: %s%s%s", m->subject, lt_strerror(err.code),
-			    err.msg, err.field[0] ? " field=" : "",
-			    err.field);
-		} else
-			log_debug("event %s: subject=%s",
-			    lt_outcome_name(out), m->subject);
-		d->folded++;
-	}
-	if ((rc = alerts_enqueue(d->alerts, clock_now_ms(), &queued, &err)) !=
-	    LT_OK)
-		goto fail;
-	tc = metrics_mono_us();
-	if ((rc = lt_fold_commit(d->fold, &err)) != LT_OK)
-		goto fail;
-	if (queued > 0)
-		alerts_kick(d->alerts);
-	metrics_batch(n, metrics_mono_us() - t0, metrics_mono_us() - tc, 1,
-	    NULL, clock_now_ms());
-	inbox_msg_free(head);
-	d->progress++;
-	return 0;
-fail:
-	metrics_batch(n, 0, 0, 0, err.msg, clock_now_ms());
-	lt_fold_rollback(d->fold);
-	inbox_msg_free(head);
-	die(d, "fold", &err);
-	return -1;
-}
-
-/* Fold everything queued (shutdown, before a sweep). */
-static int
-fold_all(struct daemon *d)
-{
-	int64_t	oldest;
-
-	while (inbox_len(d->inbox, &oldest) > 0)
-		if (fold_batch(d) == -1)
-			return -1;
-	return 0;
 }
 
 /* Publish STATUS=. */
@@ -292,41 +397,36 @@ status_update(struct daemon *d)
 	    (unsigned long long)d->dropped);
 }
 
-/* Act on connection notices posted by nats.c's threads. */
+/* The connection changed state (a task from natsconn). */
 static void
-handle_notices(struct daemon *d)
+on_conn(void *arg, enum natsconn_state st, int64_t ms)
 {
-	struct inbox_notices	n;
-	char			why[256];
+	struct daemon	*d = arg;
+	char		 why[256];
 
-	handle_js(d);
-	if (!inbox_notices(d->inbox, &n))
-		return;
-	if (n.error[0] != '\0')
-		log_warnx_rl("nats-error", "%s", n.error);
-	switch (n.conn) {
-	case INBOX_CONN_UP:
+	switch (st) {
+	case NATSCONN_UP:
 		if (!d->connected && d->ready)
 			resync_kick(d, "reconnect");
 		if (!d->connected)
 			log_info("nats: connected");
 		d->connected = 1;
-		metrics_nats(1, n.conn_ms);
+		metrics_nats(1, ms);
 		/* silence before this instant is our outage, not theirs */
-		d->window_start_ms = n.conn_ms;
+		d->window_start_ms = ms;
 		status_update(d);
 		break;
-	case INBOX_CONN_DOWN:
+	case NATSCONN_DOWN:
 		if (d->connected)
 			log_warnx("nats: disconnected (%s), reconnecting",
 			    natsconn_last_error(d->nc, why, sizeof(why)));
 		d->connected = 0;
-		metrics_nats(0, n.conn_ms);
+		metrics_nats(0, ms);
 		status_update(d);
 		break;
-	case INBOX_CONN_CLOSED:
+	case NATSCONN_CLOSED:
 		d->connected = 0;
-		metrics_nats(0, n.conn_ms);
+		metrics_nats(0, ms);
 		if (!d->stopping) {
 			log_warnx("nats: connection closed: %s",
 			    natsconn_last_error(d->nc, why, sizeof(why)));
@@ -334,21 +434,36 @@ handle_notices(struct daemon *d)
 			event_base_loopexit(d->base, NULL);
 		}
 		break;
-	case INBOX_CONN_NONE:
-		break;
-	}
-	if (n.live && !d->ready) {
-		d->ready = 1;
-		http_set_ready("subscriptions", 1);
-		notify_ready();
-		log_info("ready: subscriptions live on %zu lattice "
-		    "pattern(s)", d->cf->nlattices);
-		resync_kick(d, "start");
-		status_update(d);
 	}
 }
 
-/* Drain the inbox: one batch, then re-arm so timers get their turn. */
+/* The subscriptions are live (a task from natsconn). */
+static void
+on_live(void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->ready)
+		return;
+	d->ready = 1;
+	http_set_ready("subscriptions", 1);
+	notify_ready();
+	log_info("ready: subscriptions live on %zu lattice pattern(s)",
+	    d->cf->nlattices);
+	resync_kick(d, "start");
+	status_update(d);
+}
+
+/* An asynchronous NATS error (a task from natsconn). */
+static void
+on_nats_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx_rl("nats-error", "%s", msg);
+}
+
+/* Fold what the pipeline hands the loop: one batch, then re-arm so
+   timers and HTTP get their turn between batches. */
 static void
 on_wake(evutil_socket_t fd, short what, void *arg)
 {
@@ -359,12 +474,9 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	handle_notices(d);
-	if (d->stopping)
-		return;
-	n = inbox_len(d->inbox, NULL);
-	if (n == 0)
-		return;
+	if (d->stopping || d->held != NULL)
+		return;		/* the retry timer folds the held batch */
+	n = lt_queue_len(d->loop, NULL);
 	/*
 	 * Group commit: fold as soon as the loop is free, so what arrived
 	 * while the last batch folded and committed is the next batch.  Only
@@ -372,7 +484,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	 * wait for that much, so a trickle does not turn into one commit per
 	 * message.
 	 */
-	if (n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
+	if (n > 0 && n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
 		wait = d->batch_start_ms + d->cf->batch_delay_ms -
 		    clock_mono_ms();
 		if (wait > d->cf->batch_delay_ms)
@@ -384,10 +496,38 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	d->batch_start_ms = clock_mono_ms();
-	if (fold_batch(d) == -1)
-		return;
-	if (inbox_len(d->inbox, NULL) > 0)
+	if (fold_batch(d, 0) == 1)
+		return;		/* nothing there */
+	if (d->held == NULL && lt_queue_len(d->loop, NULL) > 0)
 		event_active(d->ev_wake, EV_READ, 0);
+	else if (d->held == NULL)
+		/* tasks queued behind the batch */
+		event_active(d->ev_wake, EV_READ, 0);
+}
+
+/* Fold the held batch again (the database failed it). */
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->held != NULL && fold_held(d) == 0)
+		event_active(d->ev_wake, EV_READ, 0);
+}
+
+/* The time up to which everything received has been folded: now, or just
+   before the oldest message still in the pipeline. */
+static int64_t
+folded_until(struct daemon *d, int64_t now)
+{
+	int64_t	a = 0, b = 0, o;
+
+	(void)lt_queue_len(d->in, &a);
+	(void)lt_queue_len(d->loop, &b);
+	o = a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	return o > 0 && o <= now ? o - 1 : now;
 }
 
 /* Mark silent hosts stale, in a transaction of its own. */
@@ -402,15 +542,14 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	handle_notices(d);
 	d->progress++;
-	/* never blame hosts for our own outage */
-	if (!d->connected || d->stopping)
+	/* never blame hosts for our own outage, nor while the database
+	   refuses writes */
+	if (!d->connected || d->stopping || d->held != NULL)
 		return;
-	/* what already arrived counts before judging silence */
-	if (fold_all(d) == -1)
-		return;
-	now = clock_now_ms();
+	/* judge silence only up to what has been folded: a backlog is no
+	   host's fault, and the sweep never waits for it to drain */
+	now = folded_until(d, clock_now_ms());
 	lt_err_clear(&err);
 	if (lt_fold_begin(d->fold, &err) != LT_OK)
 		goto fail;
@@ -432,7 +571,10 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 	return;
 fail:
-	die(d, "sweep", &err);
+	/* the next sweep tries again; the fold says why in /healthz */
+	metrics_batch(0, 0, 0, 0, err.msg, clock_now_ms());
+	log_warnx_rl("sweep", "sweep: %s: %s", lt_strerror(err.code),
+	    err.msg);
 }
 
 /* Pet the watchdog only while the loop makes progress. */
@@ -444,7 +586,7 @@ on_wdog(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (d->progress != d->progress_seen ||
-	    inbox_len(d->inbox, NULL) == 0)
+	    (lt_queue_len(d->loop, NULL) == 0 && d->held == NULL))
 		notify_watchdog();
 	else
 		log_warnx("watchdog: no batch folded while messages wait");
@@ -465,6 +607,7 @@ static void
 on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon	*d = arg;
+	int		 r;
 
 	(void)what;
 	if (d->stopping)
@@ -474,20 +617,18 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	notify_stopping();
 	natsconn_unsubscribe(d->nc);
 	js_stop(d->js);
-	inbox_close(d->inbox);
-	handle_notices(d);
-	if (fold_all(d) == 0) {
-		struct lt_err	 err;
-
-		/* drops that arrived with an empty queue */
-		lt_err_clear(&err);
-		if (lt_fold_begin(d->fold, &err) != LT_OK ||
-		    record_overflow(d, &err) != LT_OK ||
-		    lt_fold_commit(d->fold, &err) != LT_OK) {
-			lt_fold_rollback(d->fold);
-			die(d, "shutdown", &err);
+	/* the decode stage drains its input into the loop queue and closes
+	   it: fold until it is empty */
+	lt_queue_close(d->in);
+	while ((r = fold_batch(d, 1)) != 1)
+		if (r == -1) {
+			log_warnx("shutdown: the database refuses writes; %zu "
+			    "messages not folded%s", d->held_n, d->js != NULL ?
+			    " (not acknowledged: redelivered at the next "
+			    "start)" : "");
+			d->status = 1;
+			break;
 		}
-	}
 	log_info("shutdown: folded %llu messages (%llu rejected, %llu "
 	    "dropped)", (unsigned long long)d->folded,
 	    (unsigned long long)d->rejected, (unsigned long long)d->dropped);
@@ -564,7 +705,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	log_setverbose(d->cf->verbose);
 	apply_stale(d);
 	alerts_reload(d->alerts, d->cf);
-	inbox_set_max(d->inbox, d->cf->inbox_max);
+	lt_queue_set_max(d->in, d->cf->inbox_max);
+	lt_decoder_set_limits(d->dec, &d->cf->limits);
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
 	apply_limits(d);
@@ -577,35 +719,6 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	    (long long)d->cf->batch_delay_ms);
 }
 
-/*
- * Before opening a file of an older schema: say a migration runs, and ask
- * systemd for the time it needs, since READY=1 waits for it.  Migration
- * 003 rebuilds an index of events: 32 s for 10,000,000 events (5 GB) on
- * the 2-core bench machine with the file cached; allow 20 MB/s of file
- * plus a minute, beyond TimeoutStartSec.
- */
-static void
-announce_migration(const char *db)
-{
-	struct lt_err	err;
-	int64_t		bytes;
-	int		v;
-
-	lt_err_clear(&err);
-	if (lt_store_file_version(db, &v, &bytes, &err) != LT_OK) {
-		log_debug("db: %s: %s", db, err.msg);	/* open says why */
-		return;
-	}
-	if (v <= 0 || v >= lt_store_schema_version())
-		return;
-	log_info("db: %s: migrating %.1f MiB from schema version %d to %d; "
-	    "a long history takes a while", db, (double)bytes / 1048576.0, v,
-	    lt_store_schema_version());
-	notify_status("migrating the database from schema version %d to %d",
-	    v, lt_store_schema_version());
-	notify_extend_timeout((uint64_t)(60 + bytes / (20 << 20)) * 1000000);
-}
-
 /* Open the database and the fold. */
 static int
 open_store(struct daemon *d)
@@ -614,9 +727,9 @@ open_store(struct daemon *d)
 	struct lt_err		err;
 
 	lt_err_clear(&err);
-	announce_migration(d->cf->db);
+	maint_announce_migration(d->cf->db);
 	if (lt_store_open(d->cf->db, &d->st, &err) != LT_OK) {
-		log_warnx("db: %s: %s", d->cf->db, err.msg);
+		maint_open_failed(d->cf->db, &err);
 		return -1;
 	}
 	lt_fold_opts_default(&fo);
@@ -643,7 +756,7 @@ setup_events(struct daemon *d)
 
 	if ((ecf = event_config_new()) == NULL)
 		return -1;
-	/* after each callback, look at timers again: a busy inbox must
+	/* after each callback, look at timers again: a backlog must
 	   never starve the sweep or the watchdog */
 	event_config_set_max_dispatch_interval(ecf, NULL, 1, 0);
 	d->base = event_base_new_with_config(ecf);
@@ -657,9 +770,10 @@ setup_events(struct daemon *d)
 	d->ev_term = evsignal_new(d->base, SIGTERM, on_term, d);
 	d->ev_int = evsignal_new(d->base, SIGINT, on_term, d);
 	d->ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
+	d->ev_retry = evtimer_new(d->base, on_retry, d);
 	if (d->ev_wake == NULL || d->ev_delay == NULL || d->ev_sweep == NULL ||
 	    d->ev_status == NULL || d->ev_term == NULL || d->ev_int == NULL ||
-	    d->ev_hup == NULL)
+	    d->ev_hup == NULL || d->ev_retry == NULL)
 		return -1;
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);
@@ -682,7 +796,8 @@ static void
 free_events(struct daemon *d)
 {
 	struct event	*evs[] = { d->ev_wake, d->ev_delay, d->ev_sweep,
-	    d->ev_wdog, d->ev_status, d->ev_term, d->ev_int, d->ev_hup };
+	    d->ev_wdog, d->ev_status, d->ev_term, d->ev_int, d->ev_hup,
+	    d->ev_retry };
 	size_t		 i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -697,6 +812,8 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 {
 	struct daemon		d;
 	struct maint_opts	mo;
+	struct natsconn_notices	ncb = { on_conn, on_live, on_nats_error, NULL };
+	size_t			lmax;
 	int			connected = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -716,28 +833,39 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		log_warnx("event: cannot set up the loop");
 		goto out;
 	}
+	/* decoded messages waiting for the loop: a few batches, never more
+	   than inbox_max */
+	lmax = cf->batch_max * 2 > LOOP_QUEUE_MIN ? cf->batch_max * 2 :
+	    LOOP_QUEUE_MIN;
+	if (lmax > cf->inbox_max)
+		lmax = cf->inbox_max;
+	if (lt_queue_new(cf->inbox_max, NULL, NULL, &d.in) != LT_OK ||
+	    lt_queue_new(lmax, wake_loop, d.ev_wake, &d.loop) != LT_OK ||
+	    lt_decoder_start(d.in, d.loop, &cf->limits, &d.dec) != LT_OK) {
+		log_warnx("pipeline: cannot start: out of memory or threads");
+		goto out;
+	}
 	maint_opts_config(cf, &mo);
-	if (maint_start(d.base, d.st, cf->db, &mo, &d.maint) == -1)
+	if (maint_start(d.base, d.loop, d.st, cf->db, &mo, &d.maint) == -1)
 		goto out;
-	if (inbox_new(cf->inbox_max, d.ev_wake, &d.inbox) == -1)
-		goto out;
-	if (metrics_attach(d.st, d.inbox, cf->db, clock_now_ms()) == -1 ||
+	if (metrics_attach(d.st, d.in, d.loop, cf->db, clock_now_ms()) == -1 ||
 	    http_start(d.base, cf, &d.http) == -1)
 		goto out;
 	d.window_start_ms = clock_now_ms();
 	/* the first batch_delay counts from start-up */
 	d.batch_start_ms = clock_mono_ms();
-	if (natsconn_open(cf, d.inbox, &d.nc, &connected) == -1)
+	ncb.arg = &d;
+	if (natsconn_open(cf, d.in, d.loop, &ncb, &d.nc, &connected) == -1)
 		goto out;
-	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,
-	    d.ev_wake, d.obs, &d.js) == -1)
+	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.in,
+	    d.loop, on_js_notice, &d, d.obs, &d.js) == -1)
 		goto out;
-	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, &d.rs) ==
-	    -1)
+	if (resync_new(d.base, natsconn_connection(d.nc), d.in, d.loop,
+	    &d.rs) == -1)
 		goto out;
 	resync_set_subjects(d.rs, cf->ctl_topic_prefix, cf->js_domain);
 	if (cf->v2_heartbeats && v2ask_new(natsconn_connection(d.nc),
-	    d.inbox, &d.v2) == -1)
+	    d.in, &d.v2) == -1)
 		goto out;
 	if (alerts_start(d.base, d.st, natsconn_connection(d.nc), cf,
 	    &d.alerts) == -1)
@@ -757,17 +885,24 @@ out:
 	resync_free(d.rs);
 	v2ask_free(d.v2);
 	js_close(d.js);
-	if (d.inbox != NULL) {
+	if (d.in != NULL && d.loop != NULL) {
 		size_t	n;
 
-		/* nats.c handles must go before the connection */
-		inbox_close(d.inbox);
-		inbox_msg_free(inbox_take(d.inbox, SIZE_MAX, &n));
+		/* nats.c handles must go before the connection, and the
+		   closed queues outlive it (its last callbacks push) */
+		lt_queue_close(d.in);
+		lt_queue_close(d.loop);
+		lt_decoder_stop(d.dec);
+		lt_item_free(lt_queue_take(d.in, SIZE_MAX, 0, &n));
+		lt_item_free(lt_queue_take(d.loop, SIZE_MAX, 0, &n));
 	}
+	lt_item_free(d.held);
+	lt_item_free(d.ovf);
 	natsconn_close(d.nc);
-	free_events(&d);
-	inbox_free(d.inbox);
 	maint_stop(d.maint);
+	free_events(&d);
+	lt_queue_free(d.in);
+	lt_queue_free(d.loop);
 	metrics_detach();
 	lt_observe_free(d.obs);
 	lt_fold_free(d.fold);

@@ -14,7 +14,8 @@
 #include "clock.h"
 #include "config.h"
 #include "fold.h"
-#include "inbox.h"
+#include "pipeline.h"
+#include "queue.h"
 #include "js.h"
 #include "log.h"
 #include "observe.h"
@@ -31,8 +32,10 @@ struct js {
 	natsConnection	*conn;
 	jsCtx		*ctx;
 	natsSubscription *sub;
-	struct inbox	*ib;
-	struct event	*wake;
+	struct lt_queue	*in;			/* to the decode stage */
+	struct lt_queue	*loop;			/* to the loop */
+	void		(*on_notice)(void *);	/* loop: take notices */
+	void		*notice_arg;
 	struct lt_observe *obs;
 	char		*own;			/* js_stream */
 	char		*durable;
@@ -57,12 +60,26 @@ struct js {
 	uint64_t	 pos;
 	struct js_notices notes;
 	int		 have_notes;
+	int		 notes_queued;		/* a task is on its way */
+	int		 poisoned;		/* loop: count one in js.poison */
 };
+
+/* Run the notice task: the loop takes the notices (loop thread). */
+static void
+run_notice(void *arg, void *data)
+{
+	struct js	*js = arg;
+
+	(void)data;
+	js->on_notice(js->notice_arg);
+}
 
 /* Post notices to the loop (thread). */
 static void
 notify(struct js *js, const struct js_notices *n)
 {
+	int	post;
+
 	pthread_mutex_lock(&js->mtx);
 	if (n->fatal)
 		js->notes.fatal = 1;
@@ -78,8 +95,12 @@ notify(struct js *js, const struct js_notices *n)
 	if (n->error[0] != '\0')
 		memcpy(js->notes.error, n->error, sizeof(js->notes.error));
 	js->have_notes = 1;
+	post = !js->notes_queued;
+	js->notes_queued = 1;
 	pthread_mutex_unlock(&js->mtx);
-	event_active(js->wake, EV_READ, 0);
+	/* one task carries every notice posted until the loop runs it */
+	if (post)
+		(void)lt_queue_push_task(js->loop, run_notice, js, NULL, NULL);
 }
 
 /* Post an error line (thread). */
@@ -108,6 +129,7 @@ js_notices(struct js *js, struct js_notices *out)
 	*out = js->notes;
 	memset(&js->notes, 0, sizeof(js->notes));
 	js->have_notes = 0;
+	js->notes_queued = 0;
 	pthread_mutex_unlock(&js->mtx);
 	return had;
 }
@@ -448,7 +470,7 @@ check_stream(struct js *js)
 	jsStreamInfo_Destroy(si);
 }
 
-/* Free a natsMsg left in the inbox (never acknowledged: redelivered). */
+/* Free a natsMsg never acknowledged (redelivered). */
 static void
 msg_destroy(void *p)
 {
@@ -460,20 +482,32 @@ static void
 take(struct js *js, natsMsg *msg, int64_t now)
 {
 	jsMsgMetaData	*meta = NULL;
+	struct lt_item	*it;
 
+	if ((it = lt_item_msg_new(natsMsg_GetSubject(msg), NULL,
+	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), now)) ==
+	    NULL) {
+		/* unacknowledged: redelivered after ack_wait */
+		natsMsg_Destroy(msg);
+		return;
+	}
+	it->ack = msg;
+	it->ack_free = msg_destroy;
 	if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
 		if (js->seen > 0 && meta->Sequence.Stream > js->seen + 1 &&
 		    meta->NumDelivered == 1)
 			post_gap(js, js->seen + 1, meta->Sequence.Stream - 1);
 		if (meta->Sequence.Stream > js->seen)
 			js->seen = meta->Sequence.Stream;
+		it->seq = meta->Sequence.Stream;
+		it->delivered = (uint64_t)meta->NumDelivered;
 		jsMsgMetaData_Destroy(meta);
 	}
-	inbox_push_ack(js->ib, natsMsg_GetSubject(msg), natsMsg_GetData(msg),
-	    (size_t)natsMsg_GetDataLength(msg), now, msg, msg_destroy);
+	/* refused when full or closed: redelivered, never counted lost */
+	(void)lt_queue_push(js->in, it, LT_QUEUE_REFUSE);
 }
 
-/* Set up, then fetch while the inbox has room (thread). */
+/* Set up, then fetch while the pipeline has room (thread). */
 static void *
 js_main(void *arg)
 {
@@ -499,7 +533,8 @@ js_main(void *arg)
 			check_stream(js);
 			checked = now;
 		}
-		len = inbox_len(js->ib, NULL);
+		len = lt_queue_len(js->in, NULL) +
+		    lt_queue_len(js->loop, NULL);
 		if (len >= js->inflight) {
 			pause_ms(js, 10);
 			continue;
@@ -532,8 +567,9 @@ js_main(void *arg)
 
 /* Start the JetStream thread. */
 int
-js_open(natsConnection *conn, const struct config *cf, struct inbox *ib,
-    struct event *wake, struct lt_observe *o, struct js **out)
+js_open(natsConnection *conn, const struct config *cf, struct lt_queue *in,
+    struct lt_queue *loop, void (*on_notice)(void *), void *notice_arg,
+    struct lt_observe *o, struct js **out)
 {
 	struct js	*js;
 	size_t		 i;
@@ -544,8 +580,10 @@ js_open(natsConnection *conn, const struct config *cf, struct inbox *ib,
 	pthread_mutex_init(&js->mtx, NULL);
 	pthread_cond_init(&js->cond, NULL);
 	js->conn = conn;
-	js->ib = ib;
-	js->wake = wake;
+	js->in = in;
+	js->loop = loop;
+	js->on_notice = on_notice;
+	js->notice_arg = notice_arg;
 	js->obs = o;
 	js->own = strdup(cf->js_stream);
 	js->durable = strdup(cf->js_durable);
@@ -655,196 +693,79 @@ followed(struct js *js, const char *subject)
 	return 0;
 }
 
-/* Stream sequence and delivery count of a message (0 when none). */
-static void
-msg_meta(struct inbox_msg *m, uint64_t *seq, uint64_t *delivered)
+/* Whether to fold a stream message (other lattices are acknowledged). */
+int
+js_wanted(struct js *js, const struct lt_item *it)
 {
-	jsMsgMetaData	*meta = NULL;
-
-	*seq = 0;
-	*delivered = 0;
-	if (m->ack == NULL || natsMsg_GetMetaData(&meta, m->ack) != NATS_OK)
-		return;
-	*seq = meta->Sequence.Stream;
-	*delivered = meta->NumDelivered;
-	jsMsgMetaData_Destroy(meta);
+	if (it->ack == NULL || it->msg.subject == NULL)
+		return 1;
+	return followed(js, it->msg.subject);
 }
 
-/* Fold one message inside the open transaction. */
-static int
-fold_one(struct js *js, struct lt_fold *f, struct inbox_msg *m,
-    uint64_t *maxseq, struct js_counts *c, struct lt_err *err)
+/* Record the stream position in the open transaction. */
+int
+js_save_position(struct js *js, uint64_t last_seq, struct lt_err *err)
 {
-	struct lt_msg	 lm;
-	enum lt_outcome	 out = LT_OUT_APPLIED;
-	uint64_t	 seq, dlv;
-	int		 rc;
+	int	rc;
 
-	msg_meta(m, &seq, &dlv);
-	if (seq > *maxseq)
-		*maxseq = seq;
-	if (m->ack != NULL && !followed(js, m->subject)) {
-		c->skipped++;
-		return LT_OK;
-	}
-	lm.subject = m->subject;
-	lm.data = m->data;
-	lm.len = m->len;
-	lm.received_ms = m->received_ms;
-	lt_err_clear(err);
-	if ((rc = lt_fold_msg(f, &lm, &out, err)) != LT_OK)
+	if (js->poisoned &&
+	    (rc = lt_observe_state_add(js->obs, "js.poison", 1, err)) != LT_OK)
 		return rc;
-	if (out == LT_OUT_REJECTED) {
-		c->rejected++;
-		log_warnx_rl("reject", "event rejected: subject=%s %s: %s%s%s",
-		    m->subject, lt_strerror(err->code), err->msg,
-		    err->field[0] ? " field=" : "", err->field);
-	} else
-		log_debug("event %s: subject=%s", lt_outcome_name(out),
-		    m->subject);
-	c->folded++;
-	return LT_OK;
-}
-
-/* Record the position in the open transaction. */
-static int
-save_position(struct js *js, uint64_t maxseq, struct lt_err *err)
-{
-	if (maxseq <= js->committed || js->poskey[0] == '\0')
+	if (last_seq <= js->committed || js->poskey[0] == '\0')
 		return LT_OK;
-	return lt_observe_state_set(js->obs, js->poskey, (int64_t)maxseq,
+	return lt_observe_state_set(js->obs, js->poskey, (int64_t)last_seq,
 	    err);
 }
 
 /* Acknowledge a committed message. */
-static void
-ack(struct inbox_msg *m)
+void
+js_ack(struct js *js, struct lt_item *it)
 {
-	if (m->ack == NULL)
+	natsStatus	s;
+
+	if (it->seq > js->committed)
+		js->committed = it->seq;
+	js->poisoned = 0;
+	if (it->ack == NULL)
 		return;
-	natsMsg_Ack(m->ack, NULL);
-	natsMsg_Destroy(m->ack);
-	m->ack = NULL;
+	/* a lost ack is a redelivery, and a redelivery a duplicate */
+	if ((s = natsMsg_Ack(it->ack, NULL)) != NATS_OK)
+		log_warnx_rl("js-ack", "jetstream: ack of stream sequence "
+		    "%llu: %s; it is redelivered and folds as a duplicate",
+		    (unsigned long long)it->seq, natsStatus_GetText(s));
+	natsMsg_Destroy(it->ack);
+	it->ack = NULL;
 }
 
-/* Fold one message in a transaction of its own (the slow path). */
-static int
-fold_alone(struct js *js, struct lt_fold *f, struct inbox_msg *m,
-    int (*in_txn)(void *, struct lt_err *), void *arg, struct js_counts *c,
-    struct lt_err *err)
+/* A message that failed alone: redeliver it, or keep it as poison. */
+enum lt_verdict
+js_failed(struct js *js, struct lt_item *it, const struct lt_err *why)
 {
-	struct js_counts	 lc = { 0 };
-	uint64_t		 maxseq = 0, seq, dlv;
-	char			 reason[300];
-	int			 rc;
+	natsStatus	s;
 
-	if ((rc = lt_fold_begin(f, err)) != LT_OK)
-		return rc;
-	if (in_txn != NULL && (rc = in_txn(arg, err)) != LT_OK)
-		goto fail;
-	if ((rc = fold_one(js, f, m, &maxseq, &lc, err)) == LT_OK &&
-	    (rc = save_position(js, maxseq, err)) == LT_OK &&
-	    (rc = lt_fold_commit(f, err)) == LT_OK) {
-		if (maxseq > js->committed)
-			js->committed = maxseq;
-		c->folded += lc.folded;
-		c->rejected += lc.rejected;
-		c->skipped += lc.skipped;
-		ack(m);
-		return LT_OK;
+	if (it->ack == NULL)
+		return LT_V_POISON;
+	if (lt_redelivery_verdict(it->delivered, js->max_deliver) ==
+	    LT_V_POISON) {
+		log_warnx("jetstream: poison message subject=%s seq=%llu kept "
+		    "in rejected_events after %llu deliveries: %s",
+		    it->msg.subject, (unsigned long long)it->seq,
+		    (unsigned long long)it->delivered, why->msg);
+		js->poisoned = 1;
+		return LT_V_POISON;
 	}
-	lt_fold_rollback(f);
-	/* a failing database is no fault of the message: never poison it */
-	if (m->ack == NULL || err->db_failed)
-		return rc;
-	msg_meta(m, &seq, &dlv);
-	if (dlv < (uint64_t)js->max_deliver) {
-		log_warnx_rl("js-retry", "jetstream: subject=%s seq=%llu "
-		    "delivery %llu of %d failed: %s; redelivering",
-		    m->subject, (unsigned long long)seq,
-		    (unsigned long long)dlv, js->max_deliver, err->msg);
-		natsMsg_NakWithDelay(m->ack, NAK_DELAY_MS, NULL);
-		natsMsg_Destroy(m->ack);
-		m->ack = NULL;
-		return LT_OK;
-	}
-	snprintf(reason, sizeof(reason), "poison: failed %llu deliveries: %s",
-	    (unsigned long long)dlv, err->msg);
-	log_warnx("jetstream: poison message subject=%s seq=%llu kept in "
-	    "rejected_events: %s", m->subject, (unsigned long long)seq,
-	    err->msg);
-	if ((rc = lt_fold_begin(f, err)) != LT_OK)
-		return rc;
-	if ((rc = lt_fold_reject(f, m->subject, m->received_ms, LT_ESTORE,
-	    reason, m->data, m->len, m->size, err)) != LT_OK ||
-	    (rc = lt_observe_state_add(js->obs, "js.poison", 1, err)) !=
-	    LT_OK || (rc = save_position(js, seq, err)) != LT_OK ||
-	    (rc = lt_fold_commit(f, err)) != LT_OK)
-		goto fail;
-	if (seq > js->committed)
-		js->committed = seq;
-	c->poison++;
-	ack(m);
-	return LT_OK;
-fail:
-	lt_fold_rollback(f);
-	return rc;
-}
-
-/* Fold a batch, commit, acknowledge. */
-int
-js_fold_batch(struct js *js, struct lt_fold *f, struct inbox_msg *head,
-    int (*in_txn)(void *, struct lt_err *), void *arg, struct js_counts *cnt,
-    struct lt_err *err)
-{
-	struct js_counts	 lc = { 0 };
-	struct inbox_msg	*m;
-	uint64_t		 maxseq = 0;
-	int			 rc;
-
-	if ((rc = lt_fold_begin(f, err)) != LT_OK)
-		return rc;
-	if (in_txn != NULL && (rc = in_txn(arg, err)) != LT_OK)
-		goto slow;
-	for (m = head; m != NULL; m = m->next)
-		if ((rc = fold_one(js, f, m, &maxseq, &lc, err)) != LT_OK)
-			goto slow;
-	if ((rc = save_position(js, maxseq, err)) != LT_OK ||
-	    (rc = lt_fold_commit(f, err)) != LT_OK)
-		goto slow;
-	if (maxseq > js->committed)
-		js->committed = maxseq;
-	cnt->folded += lc.folded;
-	cnt->rejected += lc.rejected;
-	cnt->skipped += lc.skipped;
-	for (m = head; m != NULL; m = m->next)
-		ack(m);
-	return LT_OK;
-slow:
-	lt_fold_rollback(f);
-	if (rc != LT_ESTORE)
-		return rc;
-	if (err->db_failed) {
-		log_warnx("jetstream: the database failed (%s): nothing of "
-		    "this batch is acknowledged; it is redelivered after a "
-		    "restart", err->msg);
-		return rc;
-	}
-	log_warnx_rl("js-slow", "jetstream: batch failed (%s); folding its "
-	    "messages one by one", err->msg);
-	for (m = head; m != NULL; m = m->next) {
-		if ((rc = fold_alone(js, f, m, in_txn, arg, cnt, err)) !=
-		    LT_OK) {
-			if (err->db_failed)
-				log_warnx("jetstream: the database failed "
-				    "(%s): the messages not yet committed "
-				    "are not acknowledged; they are "
-				    "redelivered after a restart", err->msg);
-			return rc;
-		}
-		in_txn = NULL;
-	}
-	return LT_OK;
+	log_warnx_rl("js-retry", "jetstream: subject=%s seq=%llu delivery "
+	    "%llu of %d failed: %s; redelivering", it->msg.subject,
+	    (unsigned long long)it->seq, (unsigned long long)it->delivered,
+	    js->max_deliver, why->msg);
+	if ((s = natsMsg_NakWithDelay(it->ack, NAK_DELAY_MS, NULL)) !=
+	    NATS_OK)
+		log_warnx_rl("js-nak", "jetstream: nak of stream sequence "
+		    "%llu: %s; redelivered after ack_wait instead",
+		    (unsigned long long)it->seq, natsStatus_GetText(s));
+	natsMsg_Destroy(it->ack);
+	it->ack = NULL;
+	return LT_V_RETRY;
 }
 
 /* Record a gap in latticed_state. */

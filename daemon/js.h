@@ -1,13 +1,13 @@
 /*
- * js.h - JetStream ingest: a durable pull consumer fed into the inbox.
+ * js.h - JetStream ingest: a durable pull consumer feeding the pipeline.
  *
  * A dedicated thread (never the loop thread: every JetStream API call and
  * every Fetch blocks) finds or creates the stream (docs/jetstream.md),
- * binds the durable consumer and fetches while the inbox has room.  Each
- * message travels through the inbox with its natsMsg handle; the loop
- * folds a batch (js_fold_batch), records the stream position in
- * latticed_state in the same transaction, commits, and only then
- * acknowledges.  The thread also watches the stream's first sequence: when
+ * binds the durable consumer and fetches while the pipeline has room.
+ * Each message travels through the decode stage with its natsMsg handle;
+ * the loop folds a batch (pipeline.h, with the hooks below), records the
+ * stream position in latticed_state in the same transaction, commits, and
+ * only then acknowledges.  The thread also watches the stream's first sequence: when
  * messages expired before latticed fetched them it posts a gap, which the
  * loop logs, counts and answers with a resync.
  */
@@ -19,12 +19,12 @@
 #include <nats/nats.h>
 
 #include "err.h"
+#include "pipeline.h"
 
 struct config;
-struct event;
-struct inbox;
-struct inbox_msg;
 struct lt_fold;
+struct lt_item;
+struct lt_queue;
 struct lt_observe;
 struct js;
 
@@ -38,18 +38,17 @@ struct js_notices {
 	char		 error[400];	/* last problem, "" when none */
 };
 
-/* Counters of js_fold_batch(). */
-struct js_counts {
-	uint64_t	 folded, rejected, poison, skipped, gaps;
-};
 
 /*
- * Start the thread on conn (borrowed; must outlive js_close()).  Reads the
- * committed position from o.  wake is activated on notices.  The config's
+ * Start the thread on conn (borrowed; must outlive js_close()).  Fetched
+ * messages go to in (the decode stage) and notices reach the loop as a
+ * task on loop that calls on_notice(notice_arg), which takes them with
+ * js_notices().  Reads the committed position from o.  The config's
  * JetStream keys are copied.
  */
 int	js_open(natsConnection *conn, const struct config *cf,
-	    struct inbox *ib, struct event *wake, struct lt_observe *o,
+	    struct lt_queue *in, struct lt_queue *loop,
+	    void (*on_notice)(void *), void *notice_arg, struct lt_observe *o,
 	    struct js **out);
 /* Stop fetching (shutdown); messages already queued can still be acked. */
 void	js_stop(struct js *js);
@@ -62,20 +61,18 @@ int	js_notices(struct js *js, struct js_notices *out);
 int	js_ready(struct js *js, struct lt_err *err);
 
 /*
- * Fold a list taken from the inbox in one transaction, record the stream
- * position, commit, then acknowledge.  in_txn (may be NULL) runs inside
- * the transaction first.  When the database fails on one message, the
- * batch is retried one message at a time: a message that keeps failing is
- * negatively acknowledged (redelivered later) until js_max_deliver
- * deliveries, then kept in rejected_events as 'poison' and acknowledged.
- * Messages of lattices not configured are acknowledged without folding.
- * Returns LT_OK, or LT_ESTORE when the database cannot take even a
- * rejection (the caller stops).  Consumes nothing: acked handles are
- * cleared from the list, the caller frees it.
+ * The pipeline's JetStream hooks (pipeline.h), loop thread only.
+ * js_wanted: messages of lattices not configured are acknowledged without
+ * folding.  js_save_position: in the batch's transaction, the stream
+ * position (and a poison count).  js_ack: after commit.  js_failed: the
+ * redelivery policy (lt_redelivery_verdict) for a message that failed
+ * alone: nak it for a later delivery, or let it be kept as poison.
  */
-int	js_fold_batch(struct js *js, struct lt_fold *f, struct inbox_msg *head,
-	    int (*in_txn)(void *, struct lt_err *), void *arg,
-	    struct js_counts *cnt, struct lt_err *err);
+int	js_wanted(struct js *js, const struct lt_item *it);
+int	js_save_position(struct js *js, uint64_t last_seq, struct lt_err *err);
+void	js_ack(struct js *js, struct lt_item *it);
+enum lt_verdict js_failed(struct js *js, struct lt_item *it,
+	    const struct lt_err *why);
 /* Record a gap (from js_notices) in latticed_state, own transaction. */
 int	js_record_gap(struct js *js, struct lt_fold *f, uint64_t from,
 	    uint64_t to, struct lt_err *err);

@@ -7,6 +7,9 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <libgen.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,8 @@
 #include "config.h"
 #include "log.h"
 #include "maint.h"
+#include "notify.h"
+#include "queue.h"
 #include "prune.h"
 #include "store.h"
 
@@ -49,10 +54,17 @@ struct ckpt {
 	int			 stop;
 	int			 trunc_req;	/* the loop asks for a truncate */
 	int64_t			 interval_ms;	/* 0: passive ones off */
-	int			 trunc_done;	/* a truncate ran: trunc_res */
-	struct lt_checkpoint	 trunc_res;
 	uint64_t		 passes;
-	char			 error[256];	/* last failure, "" if none */
+	int			 err_queued;	/* an error task on its way */
+	struct lt_queue		*loop;		/* results go as tasks */
+	void			*m;		/* struct maint, for them */
+};
+
+/* What a checkpoint tells the loop (a task of the loop's queue). */
+struct ckpt_result {
+	int			 trunc;		/* a truncate ran */
+	struct lt_checkpoint	 res;
+	char			 error[256];	/* "" if none */
 };
 
 struct maint {
@@ -197,12 +209,15 @@ ckpt_deadline(int64_t ms)
 	return ts;
 }
 
+static void	ckpt_done(void *, void *);
+
 /* The checkpointer thread: a passive checkpoint every interval, a
    truncating one when the loop asks. */
 static void *
 ckpt_main(void *arg)
 {
 	struct ckpt		*ck = arg;
+	struct ckpt_result	*r;
 	struct lt_checkpoint	 res;
 	struct lt_err		 err;
 	struct timespec		 dl;
@@ -225,14 +240,23 @@ ckpt_main(void *arg)
 		pthread_mutex_unlock(&ck->mu);
 		lt_err_clear(&err);
 		rc = lt_store_checkpoint(ck->st, trunc, &res, &err);
+		/* a truncate's outcome, or the first error of a run of them,
+		   goes to the loop */
+		if ((trunc || (rc != LT_OK && !ck->err_queued)) &&
+		    (r = calloc(1, sizeof(*r))) != NULL) {
+			r->trunc = trunc && rc == LT_OK;
+			r->res = res;
+			if (rc != LT_OK) {
+				memcpy(r->error, err.msg, sizeof(r->error) - 1);
+				ck->err_queued = 1;
+			}
+			(void)lt_queue_push_task(ck->loop, ckpt_done, ck->m, r,
+			    free);
+		}
 		pthread_mutex_lock(&ck->mu);
 		ck->passes++;
-		if (rc != LT_OK)
-			snprintf(ck->error, sizeof(ck->error), "%s", err.msg);
-		else if (trunc) {
-			ck->trunc_done = 1;
-			ck->trunc_res = res;
-		}
+		if (rc == LT_OK)
+			ck->err_queued = 0;
 	}
 	pthread_mutex_unlock(&ck->mu);
 	return NULL;
@@ -298,40 +322,38 @@ ckpt_set_interval(struct ckpt *ck, int64_t interval_ms)
 	pthread_mutex_unlock(&ck->mu);
 }
 
-/* Ask for a truncating checkpoint when due (hourly, or the WAL is big),
-   and report what the checkpointer did since the last pass. */
+/* Act on what the checkpointer reports (loop thread, a task). */
+static void
+ckpt_done(void *arg, void *data)
+{
+	struct maint		*m = arg;
+	struct ckpt_result	*r = data;
+
+	if (r->error[0] != '\0')
+		log_warnx_rl("checkpoint", "checkpoint: %s", r->error);
+	if (!r->trunc)
+		return;
+	m->trunc_pending = 0;
+	if (!r->res.busy)
+		m->last_trunc = clock_mono_ms();
+	log_debug("checkpoint: truncate, wal %lld bytes, %d of %d frames%s",
+	    (long long)m->trunc_size, r->res.done_frames, r->res.wal_frames,
+	    r->res.busy ? ", readers busy" : "");
+	if (r->res.busy && m->trunc_size > MAINT_WAL_MAX)
+		log_warnx_rl("checkpoint", "checkpoint: wal is %lld bytes and "
+		    "a reader keeps it from being truncated",
+		    (long long)m->trunc_size);
+}
+
+/* Ask for a truncating checkpoint when due (hourly, or the WAL is big). */
 static void
 checkpoint(struct maint *m, int64_t mono)
 {
 	struct ckpt		*ck = &m->ck;
-	struct lt_checkpoint	 res;
-	char			 error[sizeof(ck->error)];
 	int64_t			 size;
-	int			 done;
 
 	if (!ck->running)
 		return;
-	pthread_mutex_lock(&ck->mu);
-	done = ck->trunc_done;
-	res = ck->trunc_res;
-	ck->trunc_done = 0;
-	memcpy(error, ck->error, sizeof(error));
-	ck->error[0] = '\0';
-	pthread_mutex_unlock(&ck->mu);
-	if (error[0] != '\0')
-		log_warnx_rl("checkpoint", "checkpoint: %s", error);
-	if (done) {
-		m->trunc_pending = 0;
-		if (!res.busy)
-			m->last_trunc = mono;
-		log_debug("checkpoint: truncate, wal %lld bytes, %d of %d "
-		    "frames%s", (long long)m->trunc_size, res.done_frames,
-		    res.wal_frames, res.busy ? ", readers busy" : "");
-		if (res.busy && m->trunc_size > MAINT_WAL_MAX)
-			log_warnx_rl("checkpoint", "checkpoint: wal is %lld "
-			    "bytes and a reader keeps it from being "
-			    "truncated", (long long)m->trunc_size);
-	}
 	if (m->o.checkpoint_interval_ms == 0 || m->trunc_pending)
 		return;
 	size = wal_size(m);
@@ -389,7 +411,8 @@ on_maint(evutil_socket_t fd, short what, void *arg)
 
 /* Prepare and arm. */
 int
-maint_start(struct event_base *base, struct lt_store *st, const char *db,
+maint_start(struct event_base *base, struct lt_queue *loop,
+    struct lt_store *st, const char *db,
     const struct maint_opts *o, struct maint **out)
 {
 	struct maint	*m;
@@ -402,6 +425,8 @@ maint_start(struct event_base *base, struct lt_store *st, const char *db,
 		return -1;
 	}
 	m->base = base;
+	m->ck.loop = loop;
+	m->ck.m = m;
 	m->st = st;
 	m->o = *o;
 	if (m->o.batch < 1)
@@ -504,4 +529,51 @@ maint_stop(struct maint *m)
 	lt_prune_free(m->pr);
 	free(m->wal);
 	free(m);
+}
+
+/*
+ * Before opening a file of an older schema: say a migration runs, and ask
+ * systemd for the time it needs, since READY=1 waits for it.  Migration
+ * 003 rebuilds an index of events: 32 s for 10,000,000 events (5 GB) on
+ * the 2-core bench machine with the file cached; allow 20 MB/s of file
+ * plus a minute, beyond TimeoutStartSec.  The daemon and --replay both
+ * call it.
+ */
+void
+maint_announce_migration(const char *db)
+{
+	struct lt_err	err;
+	int64_t		bytes;
+	int		v;
+
+	lt_err_clear(&err);
+	if (lt_store_file_version(db, &v, &bytes, &err) != LT_OK) {
+		log_debug("db: %s: %s", db, err.msg);	/* open says why */
+		return;
+	}
+	if (v <= 0 || v >= lt_store_schema_version())
+		return;
+	log_info("db: %s: migrating %.1f MiB from schema version %d to %d; "
+	    "a long history takes a while", db, (double)bytes / 1048576.0, v,
+	    lt_store_schema_version());
+	notify_status("migrating the database from schema version %d to %d",
+	    v, lt_store_schema_version());
+	notify_extend_timeout((uint64_t)(60 + bytes / (20 << 20)) * 1000000);
+}
+
+/* Log why db did not open; when its directory is missing, name --db. */
+void
+maint_open_failed(const char *db, const struct lt_err *err)
+{
+	struct stat	 sb;
+	char		*dup, *dir;
+	int		 nodir = 0;
+
+	if ((dup = strdup(db)) != NULL) {
+		dir = dirname(dup);
+		nodir = stat(dir, &sb) == -1 && errno == ENOENT;
+	}
+	free(dup);
+	log_warnx("db: %s: %s%s", db, err->msg, nodir ? " (its directory "
+	    "does not exist: pass --db PATH or set db in the config)" : "");
 }

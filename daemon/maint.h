@@ -21,6 +21,7 @@
 
 struct config;
 struct event_base;
+struct lt_queue;
 struct lt_store;
 struct maint;
 
@@ -41,8 +42,10 @@ struct maint_opts {
    built-in batch sizes. */
 void	maint_opts_config(const struct config *cf, struct maint_opts *o);
 /* Prepare on st (borrowed) and arm the timer on base.  db is the file's
-   path (its "-wal" is watched).  Returns 0 or -1 (logged). */
-int	maint_start(struct event_base *base, struct lt_store *st,
+   path (its "-wal" is watched).  The checkpointer thread reports to the
+   loop as tasks on loop (queue.h).  Returns 0 or -1 (logged). */
+int	maint_start(struct event_base *base, struct lt_queue *loop,
+	    struct lt_store *st,
 	    const char *db, const struct maint_opts *o, struct maint **out);
 /* Apply new settings (SIGHUP); the next pass runs soon. */
 void	maint_set_opts(struct maint *m, const struct maint_opts *o);
@@ -58,5 +61,12 @@ void	maint_hosts_expired(const struct maint *m, uint64_t *hosts,
 /* PRAGMA optimize, then disarm and free; before lt_store_close().
    NULL is fine. */
 void	maint_stop(struct maint *m);
+
+struct lt_err;
+/* Before opening db: log (and tell systemd) when a migration will run. */
+void	maint_announce_migration(const char *db);
+/* Log why db could not be opened, with a hint at --db when its directory
+   is missing. */
+void	maint_open_failed(const char *db, const struct lt_err *err);
 
 #endif

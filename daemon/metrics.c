@@ -13,8 +13,9 @@
 
 #include "census.h"
 #include "fold.h"
-#include "inbox.h"
+#include "queue.h"
 #include "log.h"
+#include "alert.h"
 #include "metrics.h"
 
 #define LABEL_MAX	128		/* longer lattice/type: "_other" */
@@ -83,7 +84,7 @@ static struct {
 	struct lt_census *census;
 	unsigned	 census_mask;	/* the tables census holds */
 	int64_t		 census_ms;
-	struct inbox	*inbox;
+	struct lt_queue	*qin, *qloop;	/* the pipeline's two queues */
 	char		*db_path;
 } M = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
@@ -229,12 +230,16 @@ out:
 	pthread_mutex_unlock(&M.mtx);
 }
 
-/* Count inbox drops. */
+static size_t	queued(int64_t *);
+
+/* Count inbox drops; kept of them have a rejected_events row (error
+   'limit'), so they count as rejected too, as the rows say. */
 void
-metrics_overflow(uint64_t n)
+metrics_overflow(uint64_t n, uint64_t kept)
 {
 	pthread_mutex_lock(&M.mtx);
 	M.overflows += n;
+	M.rejected[reject_index(LT_ELIMIT)] += kept;
 	pthread_mutex_unlock(&M.mtx);
 }
 
@@ -333,7 +338,8 @@ metrics_set_ready(int ready)
 
 /* Attach the scrape sources. */
 int
-metrics_attach(struct lt_store *st, struct inbox *ib, const char *db_path,
+metrics_attach(struct lt_store *st, struct lt_queue *in,
+    struct lt_queue *loop, const char *db_path,
     int64_t now_ms)
 {
 	struct lt_err	err;
@@ -348,7 +354,8 @@ metrics_attach(struct lt_store *st, struct inbox *ib, const char *db_path,
 		metrics_detach();
 		return -1;
 	}
-	M.inbox = ib;
+	M.qin = in;
+	M.qloop = loop;
 	pthread_mutex_lock(&M.mtx);
 	M.start_ms = now_ms;
 	if (!M.nats_ever)
@@ -367,7 +374,8 @@ metrics_detach(void)
 	M.cq = NULL;
 	free(M.db_path);
 	M.db_path = NULL;
-	M.inbox = NULL;
+	M.qin = NULL;
+	M.qloop = NULL;
 }
 
 /* Write a label value with \, " and newline escaped. */
@@ -455,6 +463,73 @@ metrics_hosts(int64_t now_ms, int64_t *up, int64_t *stale)
 	}
 }
 
+/*
+ * Whether table t has a row for (lattice, key); key NULL: any.  Census
+ * rows are ordered by lattice (census.c), and lattices are asked in that
+ * order: *cur only moves forward.
+ */
+static int
+census_has(enum lt_census_table t, size_t *cur, const char *lattice,
+    const char *key)
+{
+	const struct lt_census_row	*r;
+	size_t				 i;
+	int				 c;
+
+	for (; *cur < M.census->nrows[t]; (*cur)++)
+		if (strcmp(M.census->rows[t][*cur].lattice, lattice) >= 0)
+			break;
+	for (i = *cur; i < M.census->nrows[t]; i++) {
+		r = &M.census->rows[t][i];
+		if ((c = strcmp(r->lattice, lattice)) != 0)
+			return 0;
+		if (key == NULL || (r->key != NULL && strcmp(r->key, key) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Write a 0 for every known lattice (one with hosts) that table t has no
+ * row for, and for alerts every kind: a family never vanishes at zero
+ * ("No data" in Grafana, absent() alerts firing).
+ */
+static void
+census_zeros(FILE *fp, enum lt_census_table t, const char *name,
+    const char *keylabel)
+{
+	const struct lt_census_row	*r;
+	const char *const		*kinds = NULL, *none[] = { NULL };
+	const char			*prev = NULL;
+	size_t				 i, k, nkinds = 1, nlat = 0, cur = 0;
+
+	if (M.census == NULL || t == LT_CENSUS_HOSTS)
+		return;
+	if (t == LT_CENSUS_ALERTS && keylabel != NULL)
+		kinds = lt_alert_kinds(&nkinds);
+	else
+		kinds = none;
+	for (i = 0; i < M.census->nrows[LT_CENSUS_HOSTS]; i++) {
+		r = &M.census->rows[LT_CENSUS_HOSTS][i];
+		if (prev != NULL && strcmp(prev, r->lattice) == 0)
+			continue;
+		prev = r->lattice;
+		if (++nlat > METRICS_MAX_LATTICES)
+			break;
+		for (k = 0; k < nkinds; k++) {
+			if (census_has(t, &cur, r->lattice, kinds[k]))
+				continue;
+			fprintf(fp, "%s{lattice=\"", name);
+			esc(fp, r->lattice);
+			if (kinds[k] != NULL) {
+				fprintf(fp, "\",%s=\"", keylabel);
+				esc(fp, kinds[k]);
+			}
+			fputs("\"} 0\n", fp);
+		}
+	}
+}
+
 /* Write a per-lattice census family; past the cap, sum into "_other". */
 static void
 census_family(FILE *fp, enum lt_census_table t, const char *name,
@@ -529,6 +604,7 @@ census_family(FILE *fp, enum lt_census_table t, const char *name,
 		}
 		fprintf(fp, "} %" PRId64 "\n", other[j].n);
 	}
+	census_zeros(fp, t, name, keylabel);
 }
 
 /* Size of a file, 0 when it does not exist. */
@@ -555,7 +631,7 @@ metrics_render(FILE *fp, int64_t now_ms)
 	int			 o;
 
 	census_refresh(now_ms, LT_CENSUS_ALL);
-	depth = M.inbox != NULL ? inbox_len(M.inbox, NULL) : 0;
+	depth = queued(NULL);
 	pthread_mutex_lock(&M.mtx);
 
 	family(fp, "latticed_build_info", "gauge",
@@ -700,6 +776,23 @@ reason(char *why, size_t len, size_t *off, const char *fmt, ...)
 		*off = len;
 }
 
+/* Messages in the pipeline (both queues) and the oldest one's receive
+   time (0: none). */
+static size_t
+queued(int64_t *oldest)
+{
+	int64_t	a = 0, b = 0;
+	size_t	n = 0;
+
+	if (M.qin != NULL)
+		n += lt_queue_len(M.qin, &a);
+	if (M.qloop != NULL)
+		n += lt_queue_len(M.qloop, &b);
+	if (oldest != NULL)
+		*oldest = a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	return n;
+}
+
 /* Judge health. */
 int
 metrics_health(int64_t now_ms, int64_t nats_grace_ms, char *why, size_t len)
@@ -708,7 +801,7 @@ metrics_health(int64_t now_ms, int64_t nats_grace_ms, char *why, size_t len)
 	int64_t	 oldest = 0, since;
 
 	why[0] = '\0';
-	depth = M.inbox != NULL ? inbox_len(M.inbox, &oldest) : 0;
+	depth = queued(&oldest);
 	pthread_mutex_lock(&M.mtx);
 	if (!M.nats_up && now_ms - M.nats_since_ms > nats_grace_ms)
 		reason(why, len, &off, "nats: %s for %llds (grace %llds)\n",

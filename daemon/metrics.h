@@ -23,7 +23,7 @@
 /* A queued message older than this with no commit since: fold stuck. */
 #define METRICS_STUCK_MS	10000
 
-struct inbox;
+struct lt_queue;
 struct lt_store;
 
 /* A monotonic clock in microseconds, for durations. */
@@ -31,7 +31,8 @@ int64_t	metrics_mono_us(void);
 
 /* Give the scrape its sources (loop thread; borrowed until detach).
    Prepares the census statements on st; -1 on failure. */
-int	metrics_attach(struct lt_store *st, struct inbox *ib,
+int	metrics_attach(struct lt_store *st, struct lt_queue *in,
+	    struct lt_queue *loop,
 	    const char *db_path, int64_t now_ms);
 /* Forget the sources and free the census statements. */
 void	metrics_detach(void);
@@ -41,7 +42,7 @@ void	metrics_detach(void);
 void	metrics_event(const struct lt_fold_info *fi, enum lt_outcome out,
 	    int code, int64_t received_ms);
 /* Messages the inbox dropped (overflow). */
-void	metrics_overflow(uint64_t n);
+void	metrics_overflow(uint64_t n, uint64_t kept);
 /* One batch: messages, fold+commit and commit-only durations (us), and
    whether the commit succeeded (why: the error when not). */
 void	metrics_batch(size_t n, int64_t batch_us, int64_t commit_us, int ok,

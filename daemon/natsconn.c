@@ -3,7 +3,7 @@
  *
  * The adapter is attached to an event_base of our own, run by a dedicated
  * I/O thread: the socket is read while the loop thread folds a batch, so
- * a flood fills (and overflows, visibly) the inbox instead of making
+ * a flood fills (and overflows, visibly) the ingest queue instead of making
  * nats-server cut latticed off as a slow consumer, losing what it had
  * queued with no record.
  */
@@ -21,14 +21,14 @@
 
 #include "clock.h"
 #include "config.h"
-#include "inbox.h"
+#include "queue.h"
 #include "log.h"
 #include "natsconn.h"
 #include "v2hb.h"
 
 #define MAX_SUBS	(CONFIG_MAX_LIST * 3)
-/* the inbox (inbox_max) is the bound that matters; nats.c's pending
-   queue only has to absorb a delivery thread waiting on the inbox lock */
+/* the ingest queue (inbox_max) is the bound that matters; nats.c's pending
+   queue only has to absorb a delivery thread waiting on its lock */
 #define PENDING_MSGS	1000000
 #define PENDING_BYTES	(256 * 1024 * 1024)
 
@@ -38,7 +38,11 @@ struct natsconn {
 	natsSubscription	*subs[MAX_SUBS];
 	int64_t			 subdropped[MAX_SUBS]; /* last seen */
 	int			 nsubs;
-	struct inbox		*inbox;
+	struct lt_queue		*in;		/* messages, to the decode stage */
+	struct lt_queue		*loop;		/* notices, to the loop */
+	struct natsconn_notices	 cb;
+	char			 err_pending[200]; /* coalesced async error */
+	int			 err_queued;
 	struct event_base	*iobase;	/* the adapter's loop */
 	pthread_t		 io;
 	int			 io_started;
@@ -89,7 +93,9 @@ note_error(struct natsconn *nc, natsConnection *c)
 	pthread_mutex_unlock(&nc->mtx);
 }
 
-/* Copy a message into the inbox (nats.c thread). */
+/* Copy a message into the decode stage's queue (nats.c thread).  The
+   subscription travels with it: nats.c ends a subject at its first NUL,
+   so a cut subject no longer matches what it arrived on. */
 static void
 on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 {
@@ -97,10 +103,67 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	int64_t		 t = clock_now_ms();
 
 	(void)c;
-	(void)sub;
-	inbox_push(nc->inbox, natsMsg_GetSubject(msg), natsMsg_GetData(msg),
-	    (size_t)natsMsg_GetDataLength(msg), t);
+	(void)lt_queue_push_msg(nc->in, natsMsg_GetSubject(msg),
+	    sub != NULL ? natsSubscription_GetSubject(sub) : NULL,
+	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), t,
+	    NULL, NULL, LT_QUEUE_DROP);
 	natsMsg_Destroy(msg);
+}
+
+/* A connection notice on its way to the loop. */
+struct conn_notice {
+	enum natsconn_state	 st;
+	int64_t			 ms;
+};
+
+/* Run a connection notice (loop thread). */
+static void
+run_conn(void *arg, void *data)
+{
+	struct natsconn		*nc = arg;
+	struct conn_notice	*n = data;
+
+	nc->cb.conn(nc->cb.arg, n->st, n->ms);
+}
+
+/* Hand a connection notice to the loop (any thread). */
+static void
+post_conn(struct natsconn *nc, enum natsconn_state st)
+{
+	struct conn_notice	*n;
+
+	if ((n = malloc(sizeof(*n))) == NULL) {
+		log_warnx("nats: out of memory for a connection notice");
+		return;
+	}
+	n->st = st;
+	n->ms = clock_now_ms();
+	(void)lt_queue_push_task(nc->loop, run_conn, nc, n, free);
+}
+
+/* Run the subscriptions-live notice (loop thread). */
+static void
+run_live(void *arg, void *data)
+{
+	struct natsconn	*nc = arg;
+
+	(void)data;
+	nc->cb.live(nc->cb.arg);
+}
+
+/* Run the pending asynchronous error notice (loop thread). */
+static void
+run_error(void *arg, void *data)
+{
+	struct natsconn	*nc = arg;
+	char		 buf[sizeof(nc->err_pending)];
+
+	(void)data;
+	pthread_mutex_lock(&nc->mtx);
+	memcpy(buf, nc->err_pending, sizeof(buf));
+	nc->err_queued = 0;
+	pthread_mutex_unlock(&nc->mtx);
+	nc->cb.error(nc->cb.arg, buf);
 }
 
 /* Note a lost connection (nats.c thread). */
@@ -110,7 +173,7 @@ on_disconnected(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	note_error(nc, c);
-	inbox_notice_conn(nc->inbox, INBOX_CONN_DOWN, clock_now_ms());
+	post_conn(nc, NATSCONN_DOWN);
 }
 
 /* Note a (re)connection (nats.c thread). */
@@ -123,7 +186,7 @@ on_connected(natsConnection *c, void *arg)
 	pthread_mutex_lock(&nc->mtx);
 	nc->lasterr[0] = '\0';
 	pthread_mutex_unlock(&nc->mtx);
-	inbox_notice_conn(nc->inbox, INBOX_CONN_UP, clock_now_ms());
+	post_conn(nc, NATSCONN_UP);
 }
 
 /* Note a closed connection (nats.c thread). */
@@ -133,7 +196,7 @@ on_closed(natsConnection *c, void *arg)
 	struct natsconn	*nc = arg;
 
 	note_error(nc, c);
-	inbox_notice_conn(nc->inbox, INBOX_CONN_CLOSED, clock_now_ms());
+	post_conn(nc, NATSCONN_CLOSED);
 	/* last callback: natsconn_close() waits for it before freeing */
 	pthread_mutex_lock(&nc->mtx);
 	nc->closed = 1;
@@ -146,14 +209,24 @@ static void
 on_error(natsConnection *c, natsSubscription *sub, natsStatus s, void *arg)
 {
 	struct natsconn	*nc = arg;
-	char		 buf[160];
+	int		 post;
 
 	if (s != NATS_SLOW_CONSUMER)
 		note_error(nc, c);
-	snprintf(buf, sizeof(buf), "nats: %s%s%s", natsStatus_GetText(s),
-	    sub != NULL ? " on " : "",
-	    sub != NULL ? natsSubscription_GetSubject(sub) : "");
-	inbox_notice_error(nc->inbox, buf);
+	/* a burst of errors is one notice carrying the last of them */
+	pthread_mutex_lock(&nc->mtx);
+	if (snprintf(nc->err_pending, sizeof(nc->err_pending),
+	    "nats: %s%s%s", natsStatus_GetText(s), sub != NULL ? " on " : "",
+	    sub != NULL ? natsSubscription_GetSubject(sub) : "") >=
+	    (int)sizeof(nc->err_pending))
+		/* a long subject: the text says it was cut */
+		memcpy(nc->err_pending + sizeof(nc->err_pending) - 4, "...",
+		    4);
+	post = !nc->err_queued;
+	nc->err_queued = 1;
+	pthread_mutex_unlock(&nc->mtx);
+	if (post)
+		(void)lt_queue_push_task(nc->loop, run_error, nc, NULL, NULL);
 }
 
 /* Run the adapter's loop until natsconn_close() ends it (I/O thread). */
@@ -189,7 +262,8 @@ probe_main(void *arg)
 	while (!probe_stopped(nc)) {
 		s = natsConnection_FlushTimeout(nc->nc, 1000);
 		if (s == NATS_OK) {
-			inbox_notice_live(nc->inbox);
+			(void)lt_queue_push_task(nc->loop, run_live, nc, NULL,
+			    NULL);
 			break;
 		}
 		if (s == NATS_CONNECTION_CLOSED)
@@ -315,8 +389,15 @@ subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
 {
 	char		subj[300];
 	natsStatus	s;
+	int		n;
 
-	snprintf(subj, sizeof(subj), fmt, lattice);
+	n = snprintf(subj, sizeof(subj), fmt, lattice);
+	if (n < 0 || (size_t)n >= sizeof(subj)) {
+		log_warnx("nats: lattice name of %zu bytes makes a subject "
+		    "longer than %zu bytes: refused", strlen(lattice),
+		    sizeof(subj) - 1);
+		return NATS_INVALID_ARG;
+	}
 	if (nc->nsubs == MAX_SUBS)
 		return NATS_ERR;
 	s = natsConnection_Subscribe(&nc->subs[nc->nsubs], nc->nc, subj,
@@ -334,7 +415,8 @@ subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
 
 /* Connect, subscribe and start the readiness probe. */
 int
-natsconn_open(const struct config *cf, struct inbox *ib,
+natsconn_open(const struct config *cf, struct lt_queue *in,
+    struct lt_queue *loop, const struct natsconn_notices *cb,
     struct natsconn **out, int *connected)
 {
 	struct natsconn	*nc;
@@ -347,7 +429,9 @@ natsconn_open(const struct config *cf, struct inbox *ib,
 		return -1;
 	pthread_mutex_init(&nc->mtx, NULL);
 	pthread_cond_init(&nc->cond, NULL);
-	nc->inbox = ib;
+	nc->in = in;
+	nc->loop = loop;
+	nc->cb = *cb;
 	/* natsconn_init() made libevent thread-aware: the adapter's events
 	   are added from nats.c's threads and ours */
 	if ((nc->iobase = event_base_new()) == NULL) {

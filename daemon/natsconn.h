@@ -19,15 +19,31 @@
 #include <nats/nats.h>
 
 struct config;
-struct inbox;
+struct lt_queue;
 struct natsconn;
+
+enum natsconn_state {
+	NATSCONN_UP,		/* (re)connected */
+	NATSCONN_DOWN,		/* disconnected, reconnecting */
+	NATSCONN_CLOSED,	/* gave up for good */
+};
+
+/* What the connection tells the loop; each runs on the loop thread, as a
+   task item of the loop's queue (queue.h). */
+struct natsconn_notices {
+	void	(*conn)(void *arg, enum natsconn_state st, int64_t ms);
+	void	(*live)(void *arg);	/* subscriptions confirmed */
+	void	(*error)(void *arg, const char *msg); /* async error */
+	void	*arg;
+};
 
 /* Initialise nats.c and libevent threading; call before event_base_new. */
 int	natsconn_init(void);
 /* Connect (retrying in the background if the server is not there yet),
    subscribe and start the readiness probe.  *connected says whether the
    first connect succeeded. */
-int	natsconn_open(const struct config *cf, struct inbox *ib,
+int	natsconn_open(const struct config *cf, struct lt_queue *in,
+	    struct lt_queue *loop, const struct natsconn_notices *cb,
 	    struct natsconn **out, int *connected);
 /* The nats.c connection (borrowed; valid until natsconn_close()). */
 natsConnection *natsconn_connection(struct natsconn *nc);

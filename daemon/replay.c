@@ -15,6 +15,7 @@
 #include "config.h"
 #include "fold.h"
 #include "log.h"
+#include "maint.h"
 #include "outbox.h"
 #include "replay.h"
 #include "stale.h"
@@ -170,7 +171,7 @@ replay_run(const struct config *cf, const char *path)
 	struct lt_stale_opts	 so;
 	struct lt_stale_result	 res = { 0 };
 	struct lt_err		 err;
-	struct lt_msg		 m;
+	struct lt_msg		 m = { 0 };
 	enum lt_outcome		 out;
 	const struct lt_fold_stats *fs;
 	FILE			*fp;
@@ -188,8 +189,11 @@ replay_run(const struct config *cf, const char *path)
 		log_warn("replay: %s", path);
 		return 1;
 	}
-	if (lt_store_open(cf->db, &st, &err) != LT_OK)
-		goto fail;
+	maint_announce_migration(cf->db);
+	if (lt_store_open(cf->db, &st, &err) != LT_OK) {
+		maint_open_failed(cf->db, &err);
+		goto out;
+	}
 	lt_fold_opts_default(&fo);
 	fo.limits = cf->limits;
 	fo.v2_lattice = cf->v2_lattice;

@@ -1,6 +1,6 @@
 /*
  * resync.c - host.ping / host.get / link.get / config.get into synthetic
- * CloudEvents through the inbox.
+ * CloudEvents through the ingest pipeline.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "inbox.h"
+#include "queue.h"
 #include "log.h"
 #include "observe.h"
 #include "resync.h"
@@ -21,9 +21,8 @@
 #define MAX_HOSTS	4096		/* per lattice and resync */
 #define MAX_CONFIGS	4096
 
-/* A reply queued by the nats.c thread. */
+/* A reply on its way from the nats.c thread to the loop (a task). */
 struct reply {
-	struct reply	*next;
 	char		*subject;
 	char		*data;
 	int		 len;
@@ -44,13 +43,12 @@ struct resync {
 	struct event_base *base;
 	natsConnection	*conn;
 	natsSubscription *sub;
-	struct inbox	*ib;
+	struct lt_queue	*in;			/* observations: decode stage */
+	struct lt_queue	*loop;			/* replies: the loop */
 	char		 prefix[128];		/* reply inbox */
 	char		 ctl[128];		/* wasmbus.ctl or custom */
 	char		 jsapi[160];		/* $JS.API or $JS.<dom>.API */
-	struct event	*ev_reply, *ev_gather, *ev_end;
-	pthread_mutex_t	 mtx;
-	struct reply	*head, **tail;
+	struct event	*ev_gather, *ev_end;
 	/* loop thread only */
 	uint64_t	 gen, count;
 	int		 running;
@@ -145,7 +143,21 @@ resync_list_up(struct lt_observe *obs, int max, struct resync_list *rl)
 	return c.skipped;
 }
 
-/* Queue a reply and wake the loop (nats.c thread). */
+/* Free a reply. */
+static void
+reply_free(void *p)
+{
+	struct reply	*r = p;
+
+	free(r->subject);
+	free(r->data);
+	free(r);
+}
+
+static void	run_reply(void *, void *);
+
+/* Hand a reply to the loop as a task (nats.c thread).  Replies are
+   bounded by the requests outstanding: one per host and kind. */
 static void
 on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 {
@@ -160,20 +172,14 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	r->subject = strdup(natsMsg_GetSubject(msg));
 	r->data = malloc((size_t)len + 1);
 	if (r->subject == NULL || r->data == NULL) {
-		free(r->subject);
-		free(r->data);
-		free(r);
+		reply_free(r);
 		goto out;
 	}
 	memcpy(r->data, natsMsg_GetData(msg), (size_t)len);
 	r->data[len] = '\0';
 	r->len = len;
 	r->received_ms = clock_now_ms();
-	pthread_mutex_lock(&rs->mtx);
-	*rs->tail = r;
-	rs->tail = &r->next;
-	pthread_mutex_unlock(&rs->mtx);
-	event_active(rs->ev_reply, EV_READ, 0);
+	(void)lt_queue_push_task(rs->loop, run_reply, rs, r, reply_free);
 out:
 	natsMsg_Destroy(msg);
 }
@@ -219,7 +225,7 @@ request(struct resync *rs, size_t li, const char *kind, long idx,
 		    natsStatus_GetText(s));
 }
 
-/* Push a synthetic CloudEvent through the inbox. */
+/* Push a synthetic CloudEvent through the ingest pipeline. */
 static void
 push_event(struct resync *rs, const char *lattice, const char *type,
     const char *source, const char *id, int64_t ms, cJSON *data)
@@ -227,6 +233,7 @@ push_event(struct resync *rs, const char *lattice, const char *type,
 	cJSON	*ce;
 	char	 tbuf[LT_TIME_BUFSZ], subj[300], tname[100];
 	char	*txt;
+	int	 n;
 
 	if ((ce = cJSON_CreateObject()) == NULL)
 		return;
@@ -242,10 +249,15 @@ push_event(struct resync *rs, const char *lattice, const char *type,
 	cJSON_Delete(ce);
 	if (txt == NULL)
 		return;
-	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
-	if (inbox_push(rs->ib, subj, txt, strlen(txt), ms) == -1)
-		log_warnx_rl("resync-drop", "resync: inbox full, observation "
-		    "dropped: lattice=%s type=%s", lattice, type);
+	n = snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
+	if (n < 0 || (size_t)n >= sizeof(subj))
+		log_warnx_rl("resync-drop", "resync: lattice name of %zu bytes "
+		    "too long for a subject; observation dropped",
+		    strlen(lattice));
+	else if (lt_queue_push_msg(rs->in, subj, NULL, txt, strlen(txt), ms,
+	    NULL, NULL, LT_QUEUE_REFUSE) != LT_OK)
+		log_warnx_rl("resync-drop", "resync: ingest queue full, "
+		    "observation dropped: lattice=%s type=%s", lattice, type);
 	free(txt);
 }
 
@@ -431,27 +443,11 @@ handle_reply(struct resync *rs, struct reply *r)
 	cJSON_Delete(root);
 }
 
-/* Drain queued replies (loop). */
+/* Handle a reply (loop thread, a task of the loop's queue). */
 static void
-on_reply(evutil_socket_t fd, short what, void *arg)
+run_reply(void *arg, void *data)
 {
-	struct resync	*rs = arg;
-	struct reply	*r, *next;
-
-	(void)fd;
-	(void)what;
-	pthread_mutex_lock(&rs->mtx);
-	r = rs->head;
-	rs->head = NULL;
-	rs->tail = &rs->head;
-	pthread_mutex_unlock(&rs->mtx);
-	for (; r != NULL; r = next) {
-		next = r->next;
-		handle_reply(rs, r);
-		free(r->subject);
-		free(r->data);
-		free(r);
-	}
+	handle_reply(arg, data);
 }
 
 /* Gather deadline: ask every host that answered for its inventory. */
@@ -465,7 +461,6 @@ on_gather(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	on_reply(-1, 0, rs);
 	for (i = 0; i < rs->nlat; i++)
 		for (j = 0; j < rs->lat[i].nhost; j++) {
 			snprintf(subj, sizeof(subj), "%s.v1.%s.host.get.%s",
@@ -527,7 +522,6 @@ on_end(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	on_reply(-1, 0, rs);
 	for (i = 0; i < rs->nlat; i++)
 		log_info("resync: lattice=%s: %zu host(s) answered, %u "
 		    "inventories, %u links, %u configs observed",
@@ -548,8 +542,8 @@ on_end(evutil_socket_t fd, short what, void *arg)
 
 /* Create the resync machinery. */
 int
-resync_new(struct event_base *base, natsConnection *conn, struct inbox *ib,
-    struct resync **out)
+resync_new(struct event_base *base, natsConnection *conn,
+    struct lt_queue *in, struct lt_queue *loop, struct resync **out)
 {
 	struct resync	*rs;
 	natsInbox	*inbox = NULL;
@@ -559,17 +553,14 @@ resync_new(struct event_base *base, natsConnection *conn, struct inbox *ib,
 	*out = NULL;
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return -1;
-	pthread_mutex_init(&rs->mtx, NULL);
-	rs->tail = &rs->head;
 	rs->base = base;
 	rs->conn = conn;
-	rs->ib = ib;
+	rs->in = in;
+	rs->loop = loop;
 	resync_set_subjects(rs, NULL, NULL);
-	rs->ev_reply = event_new(base, -1, 0, on_reply, rs);
 	rs->ev_gather = evtimer_new(base, on_gather, rs);
 	rs->ev_end = evtimer_new(base, on_end, rs);
-	if (rs->ev_reply == NULL || rs->ev_gather == NULL ||
-	    rs->ev_end == NULL)
+	if (rs->ev_gather == NULL || rs->ev_end == NULL)
 		goto fail;
 	if (natsInbox_Create(&inbox) != NATS_OK)
 		goto fail;
@@ -607,8 +598,6 @@ resync_set_subjects(struct resync *rs, const char *ctl_prefix,
 void
 resync_free(struct resync *rs)
 {
-	struct reply	*r, *next;
-
 	if (rs == NULL)
 		return;
 	if (rs->sub != NULL) {
@@ -616,21 +605,12 @@ resync_free(struct resync *rs)
 		/* waits for a callback in progress before returning */
 		natsSubscription_Destroy(rs->sub);
 	}
-	for (r = rs->head; r != NULL; r = next) {
-		next = r->next;
-		free(r->subject);
-		free(r->data);
-		free(r);
-	}
-	if (rs->ev_reply != NULL)
-		event_free(rs->ev_reply);
 	if (rs->ev_gather != NULL)
 		event_free(rs->ev_gather);
 	if (rs->ev_end != NULL)
 		event_free(rs->ev_end);
 	free_lats(rs);
 	resync_list_clear(&rs->pending);
-	pthread_mutex_destroy(&rs->mtx);
 	free(rs);
 }
 

@@ -23,7 +23,7 @@
 #include <nats/nats.h>
 
 struct event_base;
-struct inbox;
+struct lt_queue;
 struct resync;
 
 /* A list of lattice names (owned strings). */
@@ -47,9 +47,11 @@ struct lt_observe;
 long	resync_list_up(struct lt_observe *obs, int max,
 	    struct resync_list *rl);
 
-/* conn is borrowed and must outlive resync_free(). */
+/* conn is borrowed and must outlive resync_free().  Observations go to
+   in (the decode stage) as synthetic CloudEvents; replies reach the loop
+   as tasks on loop. */
 int	resync_new(struct event_base *base, natsConnection *conn,
-	    struct inbox *ib, struct resync **out);
+	    struct lt_queue *in, struct lt_queue *loop, struct resync **out);
 /*
  * The hosts' control topic prefix (wasmCloud 1.x --ctl-topic-prefix; NULL:
  * wasmbus.ctl): requests go to <prefix>.v1.<lattice>...  And their

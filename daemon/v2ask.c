@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "clock.h"
-#include "inbox.h"
 #include "log.h"
 #include "observe.h"
+#include "queue.h"
 #include "v2ask.h"
 #include "v2hb.h"
 
@@ -17,7 +17,7 @@
 struct v2ask {
 	natsConnection		*conn;
 	natsSubscription	*sub;
-	struct inbox		*ib;
+	struct lt_queue		*in;		/* the decode stage */
 	char			 prefix[128];	/* reply inbox */
 	size_t			 plen;
 };
@@ -42,15 +42,18 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	n = snprintf(hb, sizeof(hb), "%s%s", LT_V2HB_SUBJECT_PREFIX, id);
 	if (n < 0 || (size_t)n >= sizeof(hb))
 		goto out;
-	(void)inbox_push(va->ib, hb, natsMsg_GetData(msg),
-	    (size_t)natsMsg_GetDataLength(msg), clock_now_ms());
+	if (lt_queue_push_msg(va->in, hb, NULL, natsMsg_GetData(msg),
+	    (size_t)natsMsg_GetDataLength(msg), clock_now_ms(), NULL, NULL,
+	    LT_QUEUE_REFUSE) != LT_OK)
+		log_warnx_rl("v2-drop", "v2: ingest queue full, heartbeat "
+		    "reply dropped: host_id=%s", id);
 out:
 	natsMsg_Destroy(msg);
 }
 
 /* Subscribe to a reply inbox of our own. */
 int
-v2ask_new(natsConnection *conn, struct inbox *ib, struct v2ask **out)
+v2ask_new(natsConnection *conn, struct lt_queue *in, struct v2ask **out)
 {
 	struct v2ask	*va;
 	natsInbox	*inbox = NULL;
@@ -61,7 +64,7 @@ v2ask_new(natsConnection *conn, struct inbox *ib, struct v2ask **out)
 	if ((va = calloc(1, sizeof(*va))) == NULL)
 		return -1;
 	va->conn = conn;
-	va->ib = ib;
+	va->in = in;
 	if (natsInbox_Create(&inbox) != NATS_OK)
 		goto fail;
 	snprintf(va->prefix, sizeof(va->prefix), "%s", (char *)inbox);

@@ -7,8 +7,9 @@
  * fresh within a round trip instead of one 15 s interval.  Requests are
  * published with a reply subject <inbox>.<id> on a subscription of our
  * own (never a blocking request on the loop thread); the nats.c callback
- * pushes each reply into the inbox as an ordinary message on
- * runtime.operator.heartbeat.<id>, so it folds through the one pipeline.
+ * pushes each reply into the decode stage's queue as an ordinary message
+ * on runtime.operator.heartbeat.<id>, so it folds through the one
+ * pipeline.
  */
 #ifndef V2ASK_H
 #define V2ASK_H
@@ -17,12 +18,14 @@
 
 #include <nats/nats.h>
 
-struct inbox;
+struct lt_queue;
 struct lt_observe;
 struct v2ask;
 
-/* conn and ib are borrowed and must outlive v2ask_free(). */
-int	v2ask_new(natsConnection *conn, struct inbox *ib, struct v2ask **out);
+/* conn and in (the decode stage's queue) are borrowed and must outlive
+   v2ask_free(). */
+int	v2ask_new(natsConnection *conn, struct lt_queue *in,
+	    struct v2ask **out);
 /* Unsubscribe and free.  NULL is fine. */
 void	v2ask_free(struct v2ask *va);
 /* Ask each up v2 host of obs (loop thread); why goes to the log.

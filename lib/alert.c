@@ -180,6 +180,14 @@ struct fire {
 
 static void	pa_clear(struct lt_alert *);
 
+/* The alert kinds latticed fires. */
+const char *const *
+lt_alert_kinds(size_t *n)
+{
+	*n = sizeof(kind_bits) / sizeof(kind_bits[0]);
+	return kind_bits;
+}
+
 /* Prepare the statement table. */
 int
 lt_alert_new(struct lt_store *st, struct lt_alert **out, struct lt_err *err)

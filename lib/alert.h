@@ -46,6 +46,10 @@ struct lt_alert_event {
 	enum lt_alert_host	 host_is;
 };
 
+/* The alert kinds latticed fires, *n of them (static storage): for
+   exporters that show every kind, zeros included. */
+const char *const *lt_alert_kinds(size_t *n);
+
 /* Prepare the alert statements on st (borrowed; must outlive *out). */
 int	lt_alert_new(struct lt_store *st, struct lt_alert **out,
 	    struct lt_err *err);

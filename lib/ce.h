@@ -62,6 +62,7 @@ enum lt_kind {
 	LT_K_CONFIG_DELETED,
 	LT_K_V2_HEARTBEAT,	/* a wasmCloud 2 HostHeartbeat (v2hb.h), not
 				   a CloudEvent: ev->v2 has its fields */
+	LT_K_COUNT		/* sentinel: number of kinds */
 };
 
 enum lt_comp_op {

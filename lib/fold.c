@@ -79,6 +79,8 @@ struct ctx {
 	int64_t			 evtime;
 	enum lt_outcome		 out;
 	int			 no_data;
+	const char		*type;		/* events.type when not
+						   ev->type (a v2 restart) */
 	enum lt_alert_host	 host_was, host_is; /* for alert.h */
 };
 
@@ -1251,8 +1253,7 @@ fold_v2(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	h.last_hb = c->recv;
 	h.has_hb = 1;
 	if (restarted) {
-		c->ev->type = LT_V2HB_TYPE_STARTED;
-		c->ev->name = "host_started";
+		c->type = LT_V2HB_TYPE_STARTED;
 		changed = 1;
 	}
 	if (host_store(f, c, &h, err) != LT_OK ||
@@ -1451,7 +1452,7 @@ insert_event(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 
 	sqlite3_bind_text(s, 1, c->lattice, c->latlen, SQLITE_STATIC);
 	bt(s, 2, c->subject);
-	bt(s, 3, ev->type);
+	bt(s, 3, c->type != NULL ? c->type : ev->type);
 	bt(s, 4, ev->source);
 	bt(s, 5, ev->id);
 	bt(s, 6, ev->host_id);
@@ -1516,6 +1517,35 @@ alert_hook(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	return lt_alert_on_event(f->alerts, &e, err);
 }
 
+/* Keep a valid event the model does not place (history only). */
+static int
+fold_recorded(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	(void)f;
+	(void)c;
+	(void)err;
+	return LT_OK;
+}
+
+/* The fold rule of each event kind (ce.h: enum lt_kind). */
+typedef int (*fold_rule)(struct lt_fold *, struct ctx *, struct lt_err *);
+static const fold_rule fold_rules[LT_K_COUNT] = {
+	[LT_K_RECORDED] = fold_recorded,
+	[LT_K_HOST_STARTED] = fold_hosted,
+	[LT_K_HOST_STOPPED] = fold_hosted,
+	[LT_K_HOST_HEARTBEAT] = fold_hosted,
+	[LT_K_LABELS_CHANGED] = fold_hosted,
+	[LT_K_COMPONENT] = fold_hosted,
+	[LT_K_PROVIDER_STARTED] = fold_hosted,
+	[LT_K_PROVIDER_STOPPED] = fold_hosted,
+	[LT_K_PROVIDER_HEALTH] = fold_hosted,
+	[LT_K_LINK_SET] = fold_link,
+	[LT_K_LINK_DELETED] = fold_link,
+	[LT_K_CONFIG_SET] = fold_config,
+	[LT_K_CONFIG_DELETED] = fold_config,
+	[LT_K_V2_HEARTBEAT] = fold_v2,
+};
+
 /* Fold one message into the model, inside the caller's transaction. */
 int
 lt_fold_msg(struct lt_fold *f, const struct lt_msg *m,
@@ -1536,32 +1566,118 @@ info_copy(char *dst, size_t len, const char *s, int n)
 	dst[k] = '\0';
 }
 
-/*
- * Decode a message on runtime.operator.heartbeat.<id> (v2hb.h) into c:
- * the event and its lattice.  On error c->lattice is NULL (unknown).
- */
-static int
-v2_decode(struct lt_fold *f, struct ctx *c, struct lt_fold_info *info,
-    struct lt_err *why)
+/* Whether a NATS subject matches a subscription pattern (* and >). */
+int
+lt_subject_match(const char *pattern, const char *subject)
 {
-	const struct lt_msg *m = c->m;
+	const char *p = pattern, *s = subject;
+	size_t pl, sl;
+
+	for (;;) {
+		pl = strcspn(p, ".");
+		sl = strcspn(s, ".");
+		if (pl == 1 && p[0] == '>' && p[1] == '\0')
+			return sl > 0;
+		if (sl == 0)
+			return 0;
+		if (!(pl == 1 && p[0] == '*') &&
+		    (pl != sl || memcmp(p, s, pl) != 0))
+			return 0;
+		p += pl;
+		s += sl;
+		if (*p == '\0' || *s == '\0')
+			return *p == '\0' && *s == '\0';
+		p++;
+		s++;
+	}
+}
+
+/* Decode a message without touching the fold (any thread). */
+int
+lt_fold_decode(const struct lt_limits *lim, const struct lt_msg *m,
+    struct lt_decoded **out)
+{
+	struct lt_decoded *d;
 	int rc;
 
-	c->lattice = NULL;
-	rc = lt_v2hb_parse(m->data, m->len, lt_v2hb_subject_host(m->subject),
-	    m->received_ms, &f->opts.limits, &c->ev, why);
-	if (rc != LT_OK)
-		return rc;
-	v2_lattice(f, c->ev->v2->environment, &c->lattice, &c->latlen);
-	if (info != NULL)
-		info_copy(info->lattice, sizeof(info->lattice), c->lattice,
-		    c->latlen);
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return LT_ENOMEM;
+	lt_err_clear(&d->why);
+	d->rc = LT_OK;
+	if (m->subject != NULL) {
+		if (m->pattern != NULL &&
+		    !lt_subject_match(m->pattern, m->subject)) {
+			/* nats.c ends a subject at its first NUL: a subject
+			   that cannot have matched what it arrived on was
+			   cut, and its lattice may be forged */
+			d->rc = lt_err_set(&d->why, LT_EINVAL, "subject",
+			    "subject does not match the subscription it "
+			    "arrived on (%s): a NUL or a forged subject",
+			    m->pattern);
+			goto done;
+		}
+		if (lt_v2hb_subject_host(m->subject) != NULL) {
+			/* wasmCloud 2: the lattice is inside (apply) */
+			rc = lt_v2hb_parse(m->data, m->len,
+			    lt_v2hb_subject_host(m->subject), m->received_ms,
+			    lim, &d->ev, &d->why);
+			goto parsed;
+		}
+		if (subject_lattice(m->subject, &d->lattice, &d->latlen)
+		    != 0) {
+			d->rc = lt_err_set(&d->why, LT_EINVAL, "subject",
+			    "subject is not a lattice event subject "
+			    "(wasmbus.evt.<lattice>...)");
+			goto done;
+		}
+		d->rpc = strncmp(m->subject, "wasmbus.rpcevt.", 15) == 0;
+	}
+	rc = lt_ce_parse_flags(m->data, m->len, lim, LT_CE_DEFER_INVENTORY,
+	    &d->ev, &d->why);
+parsed:
+	if (rc == LT_ENOMEM) {
+		free(d);
+		return LT_ENOMEM;
+	}
+	if (rc != LT_OK) {
+		if (d->why.code == LT_OK)
+			d->why.code = rc;
+		d->rc = d->why.code;
+	}
+done:
+	*out = d;
 	return LT_OK;
+}
+
+/* Free a decoded message. */
+void
+lt_decoded_free(struct lt_decoded *d)
+{
+	if (d == NULL)
+		return;
+	lt_ce_free(d->ev);
+	free(d);
 }
 
 /* lt_fold_msg(), also saying which lattice and type the message had. */
 int
 lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
+    enum lt_outcome *outcome, struct lt_fold_info *info, struct lt_err *err)
+{
+	struct lt_decoded *d;
+	int rc;
+
+	if (lt_fold_decode(&f->opts.limits, m, &d) != LT_OK)
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+	rc = lt_fold_apply(f, m, d, outcome, info, err);
+	lt_decoded_free(d);
+	return rc;
+}
+
+/* Fold a message decoded by lt_fold_decode(). */
+int
+lt_fold_apply(struct lt_fold *f, const struct lt_msg *m, struct lt_decoded *d,
     enum lt_outcome *outcome, struct lt_fold_info *info, struct lt_err *err)
 {
 	struct lt_err why;
@@ -1575,41 +1691,29 @@ lt_fold_msg_info(struct lt_fold *f, const struct lt_msg *m,
 		memset(info, 0, sizeof(*info));
 	c.m = m;
 	c.recv = m->received_ms;
-	if (lt_v2hb_subject_host(m->subject) != NULL) {
-		/* wasmCloud 2: not a CloudEvent, the lattice is inside */
-		rc = v2_decode(f, &c, info, &why);
-		goto decoded;
-	}
 	if (m->subject == NULL) {
 		c.lattice = f->default_lattice;
 		c.latlen = -1;
-	} else if (subject_lattice(m->subject, &c.lattice, &c.latlen) != 0) {
-		lt_err_set(&why, LT_EINVAL, "subject", "subject is not a "
-		    "lattice event subject (wasmbus.evt.<lattice>...)");
-		c.lattice = NULL;
-		return reject(f, &c, &why, outcome, err);
+	} else {
+		c.lattice = d->lattice;
+		c.latlen = d->latlen;
 	}
-	if (info != NULL) {
+	if (d->rc == LT_OK && d->ev->kind == LT_K_V2_HEARTBEAT)
+		v2_lattice(f, d->ev->v2->environment, &c.lattice, &c.latlen);
+	if (info != NULL && c.lattice != NULL) {
 		info_copy(info->lattice, sizeof(info->lattice), c.lattice,
 		    c.latlen);
-		info->rpc = m->subject != NULL &&
-		    strncmp(m->subject, "wasmbus.rpcevt.", 15) == 0;
+		info->rpc = d->rpc;
 	}
-	rc = lt_ce_parse_flags(m->data, m->len, &f->opts.limits,
-	    LT_CE_DEFER_INVENTORY, &c.ev, &why);
-decoded:
-	if (rc == LT_ENOMEM)
-		return lt_err_set(err, rc, "", "fold: out of memory");
-	if (rc != LT_OK) {
-		if (why.code == LT_OK)
-			why.code = rc;
-		return reject(f, &c, &why, outcome, err);
-	}
+	if (d->rc != LT_OK)
+		return reject(f, &c, &d->why, outcome, err);
+	/* borrowed from d, which a retry of a rolled-back batch applies
+	   again (a deferred inventory is decoded in place, once) */
+	c.ev = d->ev;
 	if (info != NULL && c.ev->type != NULL)
 		info_copy(info->type, sizeof(info->type), c.ev->type, -1);
 
 	if ((rc = is_duplicate(f, &c, err)) != 0) {
-		lt_ce_free(c.ev);
 		if (rc < 0)
 			return LT_ESTORE;
 		f->stats.outcomes[LT_OUT_DUPLICATE]++;
@@ -1619,68 +1723,42 @@ decoded:
 	}
 
 	c.subject = m->subject;
-	if (c.subject == NULL && (c.subject = make_subject(f, &c)) == NULL) {
-		rc = lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
-		goto out;
-	}
+	if (c.subject == NULL && (c.subject = make_subject(f, &c)) == NULL)
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
 	c.evtime = c.ev->time_ok ? c.ev->time_ms : c.recv;
 	if (c.evtime > c.recv + f->opts.max_future_skew_ms)
 		c.evtime = c.recv + f->opts.max_future_skew_ms;
 
 	c.out = LT_OUT_RECORDED;
-	switch (c.ev->kind) {
-	case LT_K_RECORDED:
-		rc = LT_OK;
-		break;
-	case LT_K_HOST_STARTED:
-	case LT_K_HOST_STOPPED:
-	case LT_K_HOST_HEARTBEAT:
-	case LT_K_LABELS_CHANGED:
-	case LT_K_COMPONENT:
-	case LT_K_PROVIDER_STARTED:
-	case LT_K_PROVIDER_STOPPED:
-	case LT_K_PROVIDER_HEALTH:
-		rc = fold_hosted(f, &c, &why);
-		break;
-	case LT_K_LINK_SET:
-	case LT_K_LINK_DELETED:
-		rc = fold_link(f, &c, &why);
-		break;
-	case LT_K_CONFIG_SET:
-	case LT_K_CONFIG_DELETED:
-		rc = fold_config(f, &c, &why);
-		break;
-	case LT_K_V2_HEARTBEAT:
-		rc = fold_v2(f, &c, &why);
-		break;
-	default:
-		rc = LT_OK;
-		break;
-	}
+	rc = fold_rules[c.ev->kind](f, &c, &why);
 	if (rc == LT_EINVAL || rc == LT_ELIMIT || rc == LT_EPARSE) {
 		/* A decoded event the model cannot place (no host id, a bad
 		   item in a deferred inventory ...). */
-		lt_ce_free(c.ev);
 		c.ev = NULL;
 		return reject(f, &c, &why, outcome, err);
 	}
 	if (rc != LT_OK) {
 		if (err != NULL)
 			*err = why;
-		goto out;
+		return rc;
 	}
 	if (c.out != LT_OUT_SUPERSEDED &&
 	    (rc = alert_hook(f, &c, err)) != LT_OK)
-		goto out;
+		return rc;
 	c.no_data = c.out == LT_OUT_UNCHANGED &&
 	    (c.ev->kind == LT_K_HOST_HEARTBEAT ||
 	    c.ev->kind == LT_K_V2_HEARTBEAT);
 	if ((rc = insert_event(f, &c, err)) != LT_OK)
-		goto out;
+		return rc;
 	f->stats.outcomes[c.out]++;
 	if (outcome != NULL)
 		*outcome = c.out;
-out:
-	lt_ce_free(c.ev);
-	return rc;
+	return LT_OK;
+}
+
+/* The lattice of messages without a subject. */
+const char *
+lt_fold_default_lattice(const struct lt_fold *f)
+{
+	return f->default_lattice;
 }

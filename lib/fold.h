@@ -57,6 +57,8 @@ struct lt_msg {
 	const void	*data;
 	size_t		 len;
 	int64_t		 received_ms;
+	const char	*pattern;	/* the subscription the message arrived
+					   on, NULL: not checked */
 };
 
 enum lt_outcome {
@@ -116,6 +118,39 @@ int	lt_fold_reject(struct lt_fold *f, const char *subject,
 	    int64_t received_ms, int code, const char *reason,
 	    const void *raw, size_t rawlen, size_t raw_size,
 	    struct lt_err *err);
+
+/*
+ * The two halves of lt_fold_msg_info(), so that decoding can run on
+ * another thread than the fold.  lt_fold_decode() touches no fold and no
+ * database: it checks the subject (against m->pattern too, since nats.c
+ * cuts a subject at a NUL) and decodes the payload with lim.  Bad input is
+ * not an error: it is kept in *out and rejected by lt_fold_apply().
+ * Returns LT_OK or LT_ENOMEM.  *out borrows m->subject: apply it with the
+ * same m.  lt_fold_apply() folds it in the caller's transaction exactly
+ * as lt_fold_msg_info() does; d stays the caller's (lt_decoded_free()),
+ * and applying it again after a rollback folds it again.
+ */
+struct lt_decoded {
+	int		 rc;		/* LT_OK, or why the message is bad */
+	struct lt_err	 why;
+	struct lt_ce	*ev;		/* the event when rc is LT_OK */
+	const char	*lattice;	/* in m->subject; NULL: none */
+	int		 latlen;
+	int		 rpc;		/* wasmbus.rpcevt.* */
+};
+int	lt_fold_decode(const struct lt_limits *lim, const struct lt_msg *m,
+	    struct lt_decoded **out);
+int	lt_fold_apply(struct lt_fold *f, const struct lt_msg *m,
+	    struct lt_decoded *d, enum lt_outcome *outcome,
+	    struct lt_fold_info *info, struct lt_err *err);
+void	lt_decoded_free(struct lt_decoded *d);
+
+/* The lattice of messages without a subject (opts.default_lattice). */
+const char *lt_fold_default_lattice(const struct lt_fold *f);
+
+/* Whether a NATS subject matches a subscription pattern (* and >
+   wildcards). */
+int	lt_subject_match(const char *pattern, const char *subject);
 
 const struct lt_fold_stats *lt_fold_stats(const struct lt_fold *f);
 const char *lt_outcome_name(enum lt_outcome o);

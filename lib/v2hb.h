@@ -49,7 +49,7 @@
 
 #define LT_V2HB_SUBJECT_PREFIX	"runtime.operator.heartbeat."
 /* events.type of a v2 heartbeat, and of one that reports a new startedAt
-   (the fold renames it: the host restarted, like a v1 host_started). */
+   (the fold records it so: the host restarted, like a v1 host_started). */
 #define LT_V2HB_TYPE		"com.wasmcloud.runtime.v2.host_heartbeat"
 #define LT_V2HB_TYPE_STARTED	"com.wasmcloud.runtime.v2.host_started"
 

@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# Install the Debian packages latticed needs to build, test and run.
+# Install the Debian packages latticed needs.
+#
+#   scripts/deps.sh run    build and run latticed, latticectl and the demo
+#   scripts/deps.sh test   run + what the test suite needs (default)
+#
 # A machine that already has them all is left alone (no apt-get at all).
 # Works as root, or through sudo when it exists.
 set -euo pipefail
 
-pkgs=(
+# To build and run (check: CMake's configure step requires it).
+run_pkgs=(
 	build-essential cmake pkg-config
 	libnats-dev libcjson-dev libsqlite3-dev libevent-dev libsystemd-dev
-	check sqlite3 nats-server openssl python3 systemd procps
-	clang libclang-rt-14-dev
-	curl prometheus prometheus-alertmanager
+	check sqlite3 nats-server curl
 )
+# To run the tests: sanitizers and fuzzers (clang), promtool
+# (prometheus), a real Alertmanager, the harness's tools.
+test_pkgs=(
+	openssl python3 systemd procps
+	clang libclang-rt-14-dev
+	prometheus prometheus-alertmanager
+)
+
+case ${1:-test} in
+run) pkgs=("${run_pkgs[@]}") ;;
+test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: scripts/deps.sh [run|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

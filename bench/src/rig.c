@@ -96,7 +96,7 @@ rig_batch(struct rig *r, char *const *data, const size_t *len, size_t n,
     int64_t received_ms)
 {
 	struct lt_err err;
-	struct lt_msg m;
+	struct lt_msg m = { 0 };
 	enum lt_outcome out;
 	size_t i;
 

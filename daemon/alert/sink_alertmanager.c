@@ -22,7 +22,9 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "err.h"
 #include "sink_priv.h"
+#include "text.h"
 
 /* Check and split the Alertmanager base URL. */
 int
@@ -33,34 +35,38 @@ am_configure(struct sink *s, const char *url, char *cause, size_t causelen)
 	struct in6_addr a6;
 	struct in_addr a4;
 	size_t plen;
+	char red[512];
 	int port, rc = -1;
 
 	if (url == NULL || *url == '\0') {
 		snprintf(cause, causelen, "alert_alertmanager_url: missing");
 		return (-1);
 	}
+	/* the URL goes into error lines: never its password */
+	if (lt_text_redact_url(url, red, sizeof(red)) != LT_OK)
+		snprintf(red, sizeof(red), "(too long to show)");
 	if ((u = evhttp_uri_parse(url)) == NULL) {
 		snprintf(cause, causelen,
-		    "alert_alertmanager_url: not a url: %s", url);
+		    "alert_alertmanager_url: not a url: %s", red);
 		return (-1);
 	}
 	scheme = evhttp_uri_get_scheme(u);
 	host = evhttp_uri_get_host(u);
 	if (scheme == NULL || strcasecmp(scheme, "http") != 0) {
 		snprintf(cause, causelen, "alert_alertmanager_url: only "
-		    "http:// is supported (use a local TLS proxy): %s", url);
+		    "http:// is supported (use a local TLS proxy): %s", red);
 		goto out;
 	}
 	if (host == NULL || *host == '\0') {
 		snprintf(cause, causelen,
-		    "alert_alertmanager_url: no host: %s", url);
+		    "alert_alertmanager_url: no host: %s", red);
 		goto out;
 	}
 	if (evhttp_uri_get_query(u) != NULL ||
 	    evhttp_uri_get_fragment(u) != NULL ||
 	    evhttp_uri_get_userinfo(u) != NULL) {
 		snprintf(cause, causelen, "alert_alertmanager_url: no user, "
-		    "query or fragment allowed: %s", url);
+		    "query or fragment allowed: %s", red);
 		goto out;
 	}
 	port = evhttp_uri_get_port(u);

@@ -290,7 +290,7 @@ sweep(const uint8_t *msg, size_t len, int64_t now_ms)
 static enum lt_outcome
 fold_one(uint8_t sel, const uint8_t *msg, size_t len, int64_t now_ms)
 {
-	struct lt_msg	 m;
+	struct lt_msg	 m = { 0 };
 	struct lt_err	 err;
 	enum lt_outcome	 out = (enum lt_outcome)-1;
 	char		 subj[160];

@@ -73,7 +73,7 @@ for v in ':9464' '127.0.0.1:0' 'localhost:99999' '[::1]9464' 'a:b:9464' 'x'; do
 	rc=0
 	"$LATTICED_BIN" -n -f "$T/bad.conf" >"$T/n.out" 2>&1 || rc=$?
 	[ "$rc" != 0 ] || fail "http_listen '$v' accepted"
-	grep -q "bad.conf: http_listen" "$T/n.out" || fail "message for '$v'"
+	grep -q "bad.conf:2: http_listen" "$T/n.out" || fail "message for '$v'"
 done
 printf 'db %s\nhttp_listen [::1]:9464\nhealth_nats_grace 0s\n' "$T/n.db" >"$T/ok.conf"
 "$LATTICED_BIN" -n -f "$T/ok.conf" >/dev/null 2>&1 || fail "[::1]:9464 refused"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # latticectl against a fixture database: every command in table and JSON
-# form, the filters, hostile-string escaping, each error case (missing,
-# foreign, newer schema, locked), read-only-ness and --watch.
+# form (tables at 200 and 80 columns, ages against a fixed "now"), the
+# filters, hostile-string escaping, each error case (missing, foreign,
+# newer schema, locked, unreadable, unknown lattice or type), read-only-ness,
+# colour only on a terminal, and --watch (redraw on change only, events
+# streamed).
 set -euo pipefail
 
 SRC=${LATTICED_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -10,6 +13,11 @@ CTL=${LATTICECTL_BIN:-$BUILD/tools/latticectl/latticectl}
 DATA=$SRC/tests/data/latticectl
 [ -x "$CTL" ] || { echo "FAIL: no latticectl at $CTL" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 CLI needed" >&2; exit 1; }
+
+# Deterministic tables: no inherited width, a fixed "now" for ages
+# (2025-11-25T20:15:00Z, 72.877 s after the fixture's newest time).
+unset COLUMNS NO_COLOR
+export LATTICECTL_NOW_MS=1764101700000
 
 TMP=$(mktemp -d)
 PIDS=()
@@ -34,14 +42,27 @@ mkdb() {
 	sqlite3 "$1" < "$DATA/fixture.sql"
 }
 
-# expect NAME ARGS...: table output must equal $DATA/NAME.out.
+# expect NAME ARGS...: the table on a 200-column terminal must equal
+# $DATA/NAME.out, on an 80-column one $DATA/NAME.80.out, and no line of
+# either may be wider than the terminal.
 expect() {
-	local name=$1; shift
-	"$CTL" --db "$DB" "$@" > "$TMP/$name.got" ||
-	    fail "latticectl $* exited $?"
-	diff -u "$DATA/$name.out" "$TMP/$name.got" ||
-	    fail "latticectl $* differs from $name.out"
-	pass "table: $*"
+	local name=$1 w want; shift
+	for w in 200 80; do
+		want=$DATA/$name.out
+		[ "$w" = 80 ] && want=$DATA/$name.80.out
+		COLUMNS=$w "$CTL" --db "$DB" "$@" > "$TMP/$name.$w.got" ||
+		    fail "latticectl $* exited $?"
+		diff -u "$want" "$TMP/$name.$w.got" ||
+		    fail "latticectl $* at $w columns differs from $want"
+		python3 - "$w" "$TMP/$name.$w.got" <<'PYEOF' ||
+import sys
+w = int(sys.argv[1])
+for line in open(sys.argv[2], encoding="utf-8"):
+    assert len(line.rstrip("\n")) <= w, (w, line)
+PYEOF
+		    fail "latticectl $*: a line wider than $w columns"
+	done
+	pass "table at 200 and 80 columns: $*"
 }
 
 # expect_err RC PATTERN ARGS...: exit status RC, stderr matching PATTERN.
@@ -150,8 +171,11 @@ assert [x["alert_id"] for x in a] == [2] and a[0]["resolved_ms"] is None
 assert a[0]["details"] == {"last_seen_ms": 1764100000000,
     "interval_ms": 30000}
 aa = load("alerts-all")
-assert [x["alert_id"] for x in aa] == [1, 2]
-assert aa[0]["resolved_at"] == "2025-11-25T20:08:20.000Z"
+assert [x["alert_id"] for x in aa] == [2, 1]	# by lattice, newest first
+assert aa[1]["resolved_at"] == "2025-11-25T20:08:20.000Z"
+for name in tables:
+    for o in load(name):
+        assert "host_name" not in o, name	# table-only column
 e = load("events")
 assert [x["seq"] for x in e] == [6, 5, 4, 3, 2, 1]
 assert e[0]["data"] == "just a string"
@@ -179,12 +203,27 @@ pass "hostile strings escaped in tables"
 
 # --- filters ---------------------------------------------------------------
 [ "$(rows hosts --lattice prod)" -eq 2 ] || fail "--lattice prod"
-[ "$(rows hosts --lattice nope)" -eq 0 ] || fail "--lattice nope"
+expect_err 1 'no lattice "nope" in this database (known: default, prod)' \
+    --db "$DB" hosts --lattice nope
+expect_err 1 'no lattice "nope"' --db "$DB" --json events --lattice nope
+[ "$("$CTL" --db "$DB" hosts --lattice prod --status up --host zz)" = \
+    "No hosts found." ] || fail "empty filtered result"
+[ "$("$CTL" --db "$DB" alerts --lattice prod)" = "No alerts found." ] ||
+    fail "empty alerts"
+[ "$("$CTL" --db "$DB" --json alerts --lattice prod)" = "[]" ] ||
+    fail "empty --json"
 [ "$(rows hosts --status up)" -eq 2 ] || fail "--status up"
 [ "$(rows hosts --status stopped)" -eq 1 ] || fail "--status stopped"
 [ "$(rows hosts --host NB)" -eq 1 ] || fail "--host prefix"
 [ "$(rows hosts --host NBSTALEHOST2)" -eq 1 ] || fail "--host exact"
 [ "$(rows hosts --host N)" -eq 4 ] || fail "--host N"
+[ "$(rows hosts --host quiet-sun-4821)" -eq 1 ] || fail "--host by name"
+[ "$(rows hosts --host brave)" -eq 1 ] || fail "--host by name prefix"
+"$CTL" --db "$DB" components --host quiet-sun | grep -q http-hello ||
+    fail "components --host by name"
+[ "$(rows providers --host quiet)" -eq 1 ] || fail "providers --host name"
+[ "$(rows events --host brave-star)" -eq 1 ] || fail "events --host name"
+[ "$(rows alerts --all --host brave-star)" -eq 1 ] || fail "alerts --host name"
 [ "$(rows hosts --host '%')" -eq 0 ] || fail "--host is not a LIKE pattern"
 [ "$(rows hosts --host "N' OR 1=1 --")" -eq 0 ] || fail "--host injection"
 [ "$(rows components --status stale)" -eq 1 ] || fail "components --status"
@@ -201,7 +240,7 @@ pass "hostile strings escaped in tables"
 [ "$(rows events --type host_heartbeat)" -eq 3 ] || fail "--type short"
 [ "$(rows events --type com.wasmcloud.lattice.host_stopped)" -eq 1 ] ||
     fail "--type full"
-[ "$(rows events --type heartbeat)" -eq 0 ] || fail "--type is exact"
+expect_err 1 'no events of type "heartbeat"' --db "$DB" events --type heartbeat
 [ "$(rows events --host NAUP)" -eq 2 ] || fail "events --host"
 [ "$(rows events --limit 2)" -eq 2 ] || fail "events --limit"
 "$CTL" --db "$DB" --json events --limit 2 | python3 -c '
@@ -209,7 +248,7 @@ import json, sys; d = json.load(sys.stdin)
 assert [e["seq"] for e in d] == [6, 5], d'
 [ "$(rows hosts --limit 1)" -eq 1 ] || fail "hosts --limit"
 [ "$(rows hosts --since 1d)" -eq 0 ] || fail "--since on old fixture"
-pass "filters: lattice, host prefix, status, type, limit"
+pass "filters: lattice, host prefix or name, status, type, limit; empty and unknown"
 
 # --since against the clock, and the default events limit of 50.
 DB2=$TMP/since.db
@@ -245,6 +284,35 @@ DB=$DB2
 pass "--since (s/m/h) and the events default limit"
 DB=$TMP/lattice.db
 
+# --- integers beyond 2^53 are JSON strings ----------------------------------
+DB3=$TMP/big.db
+mkdb "$DB3"
+sqlite3 "$DB3" "UPDATE hosts SET inventory_hash = 9007199254740993
+    WHERE host_id = 'NAUPHOST0001';
+    UPDATE hosts SET inventory_hash = -9223372036854775807
+    WHERE host_id = 'NBSTALEHOST2'"
+"$CTL" --db "$DB3" --json hosts | python3 -c '
+import json, sys; h = {o["host_id"]: o for o in json.load(sys.stdin)}
+assert h["NAUPHOST0001"]["inventory_hash"] == "9007199254740993", h
+assert h["NBSTALEHOST2"]["inventory_hash"] == "-9223372036854775807", h
+assert h["NCSTOPPED003"]["inventory_hash"] == 7, h' ||
+    fail "JSON integers beyond 2^53"
+pass "json: integers beyond 2^53 as strings"
+
+# --- colour on a terminal only, NO_COLOR honoured ----------------------------
+if command -v script > /dev/null; then
+	TERM=xterm script -qec "\"$CTL\" --db \"$DB\" hosts" /dev/null \
+	    > "$TMP/tty.out" < /dev/null
+	grep -q "$(printf '\033')\[32mup" "$TMP/tty.out" ||
+	    fail "no colour on a terminal: $(cat -v "$TMP/tty.out")"
+	NO_COLOR=1 TERM=xterm script -qec "\"$CTL\" --db \"$DB\" hosts" \
+	    /dev/null > "$TMP/tty2.out" < /dev/null
+	grep -q "$(printf '\033')" "$TMP/tty2.out" && fail "colour despite NO_COLOR"
+	grep -q NAUPHOST0001 "$TMP/tty2.out" || fail "NO_COLOR output: $(cat -v "$TMP/tty2.out")"
+	"$CTL" --db "$DB" hosts | grep -q "$(printf '\033')" && fail "colour on a pipe"
+	pass "colour: on a terminal, not with NO_COLOR, never on a pipe"
+fi
+
 # --- the database was never written ------------------------------------------
 [ "$(md5sum < "$DB")" = "$SUM" ] || fail "latticectl modified the database"
 pass "read-only: database file unchanged"
@@ -260,11 +328,33 @@ expect_err 2 '--host does not apply to links' --db "$DB" links --host x
 expect_err 2 '--type does not apply to hosts' --db "$DB" hosts --type x
 expect_err 2 '--interval needs --watch' --db "$DB" hosts --interval 1s
 expect_err 2 'unexpected argument' --db "$DB" hosts extra
+expect_err 2 'bad --width' --db "$DB" --width 5 hosts
+expect_err 2 'not --json' --db "$DB" --json --wide hosts
 expect_err 1 'no such database' --db "$TMP/missing.db" hosts
 [ ! -e "$TMP/missing.db" ] || fail "latticectl created a missing database"
 mkdir "$TMP/cwd"
-(cd "$TMP/cwd" && LATTICED_DB= expect_err 1 'lattice.db: no such database' hosts)
+(cd "$TMP/cwd" && LATTICED_DB= expect_err 1 \
+    '/var/lib/latticed/latticed.db: no such database' hosts)
 [ ! -e "$TMP/cwd/lattice.db" ] || fail "latticectl created ./lattice.db"
+# ./lattice.db is the default when it is there
+cp "$DB" "$TMP/cwd/lattice.db"
+(cd "$TMP/cwd" && LATTICED_DB= "$CTL" configs > "$TMP/cwd.out") ||
+    fail "./lattice.db not used"
+diff -q "$DATA/configs.out" "$TMP/cwd.out" > /dev/null || fail "./lattice.db output"
+rm -f "$TMP/cwd/lattice.db"
+pass "default database: ./lattice.db when present, else the daemon's"
+# Permission denied names the group to join (as an unprivileged user)
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	mkdir -m 0750 "$TMP/priv"
+	cp "$DB" "$TMP/priv/x.db"
+	chmod 0711 "$TMP"
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$CTL" --db "$TMP/priv/x.db" hosts 2> "$TMP/perm.err" || rc=$?
+	[ "$rc" = 1 ] && grep -q 'x.db: permission denied.*group latticed' \
+	    "$TMP/perm.err" || fail "EACCES: $rc $(cat "$TMP/perm.err")"
+	pass "permission denied: names the path and group latticed"
+fi
 LATTICED_DB=$DB "$CTL" configs > "$TMP/env.out" || fail "LATTICED_DB"
 diff -q "$DATA/configs.out" "$TMP/env.out" > /dev/null ||
     fail "LATTICED_DB not honoured"
@@ -368,5 +458,56 @@ if grep -q "$(printf '\033')" "$TMP/watch.txt"; then
 fi
 grep -q new-config "$TMP/watch.txt" || fail "table watch missed the change"
 pass "watch table: redraw on change, no ANSI on a pipe"
+
+# --wide: nothing shortened, whatever the width
+COLUMNS=80 "$CTL" --db "$DB" --wide hosts > "$TMP/wide.out"
+grep -qF '{"evil":"\u001b[31mred\nline","region":"eu-west"}' "$TMP/wide.out" ||
+    fail "--wide cut a value"
+grep -q "$(printf '\xe2\x80\xa6')" "$TMP/wide.out" && fail "--wide shortened"
+pass "--wide shows everything"
+
+# Heartbeat churn does not redraw a watch; --watch-all does.  Both watch
+# the same database; the plain one must see one frame per visible change.
+frames() { grep -c '^LATTICE' "$1" || true; }
+"$CTL" --db "$DB" --watch --interval 100ms hosts > "$TMP/w1.txt" &
+PIDS+=($!)
+"$CTL" --db "$DB" --watch-all --interval 100ms hosts > "$TMP/w2.txt" &
+PIDS+=($!)
+wait_lines "$TMP/w1.txt" 5
+wait_lines "$TMP/w2.txt" 5
+sqlite3 "$DB" "UPDATE hosts SET last_heartbeat_ms = last_heartbeat_ms + 5000,
+    last_seen_ms = last_seen_ms + 5000, uptime_seconds = uptime_seconds + 5
+    WHERE host_id = 'NAUPHOST0001'"
+for i in $(seq 100); do [ "$(frames "$TMP/w2.txt")" -ge 2 ] && break; sleep 0.1; done
+[ "$(frames "$TMP/w2.txt")" -ge 2 ] || fail "--watch-all missed a heartbeat"
+sqlite3 "$DB" "UPDATE hosts SET status = 'stale' WHERE host_id = 'NAUPHOST0001'"
+for i in $(seq 100); do [ "$(frames "$TMP/w1.txt")" -ge 2 ] && break; sleep 0.1; done
+[ "$(frames "$TMP/w1.txt")" = 2 ] ||
+    fail "plain watch: $(frames "$TMP/w1.txt") frames, want 2 (heartbeat churn redrew)"
+grep -q 'NAUPHOST0001  stale' "$TMP/w1.txt" || fail "watch missed the status change"
+pass "watch ignores heartbeat churn; --watch-all does not"
+
+# --watch events streams: the last events oldest first, then each new one
+# as a line of its own; one header, no redraw.
+"$CTL" --db "$DB" --watch --interval 100ms events > "$TMP/ev.txt" &
+PIDS+=($!)
+evpid=$!
+wait_lines "$TMP/ev.txt" 7
+sqlite3 "$DB" "INSERT INTO events (seq, lattice, subject, type, source, id,
+    host_id, time_ms, received_ms, outcome, data) VALUES (7, 'prod', 's',
+    'com.wasmcloud.lattice.host_heartbeat', 'src', 'stream-7',
+    'NDUPHOST0004', 1764101690000, 1764101690000, 'applied', '{}')"
+wait_lines "$TMP/ev.txt" 8
+sqlite3 "$DB" "INSERT INTO events (seq, lattice, subject, type, source, id,
+    host_id, time_ms, received_ms, outcome, data) VALUES (8, 'prod', 's',
+    'com.wasmcloud.lattice.host_stopped', 'src', 'stream-8',
+    'NDUPHOST0004', 1764101695000, 1764101695000, 'applied', '{}')"
+wait_lines "$TMP/ev.txt" 9
+kill -INT "$evpid"
+wait "$evpid" || fail "events stream exited non-zero on SIGINT"
+[ "$(grep -c '^SEQ' "$TMP/ev.txt")" = 1 ] || fail "stream printed the header again"
+[ "$(awk 'NR > 1 { print $1 }' "$TMP/ev.txt" | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 " ] ||
+    fail "stream order: $(cat "$TMP/ev.txt")"
+pass "watch events: streamed, oldest first, one header"
 
 echo "all latticectl tests passed"

@@ -81,6 +81,13 @@ awk -v s="$(mval "$T/m1.txt" latticed_fold_batch_messages_sum)" \
     'BEGIN { exit !(s >= 7) }' || fail "batch size sum"
 [ "$(mval "$T/m1.txt" 'latticed_commit_duration_seconds_bucket{le="+Inf"}')" = \
   "$(mval "$T/m1.txt" latticed_commit_duration_seconds_count)" ] || fail "histogram +Inf"
+# every gauge family has samples even at zero (Grafana: no "No data")
+for g in 'latticed_links{lattice="beta"}' 'latticed_configs{lattice="beta"}' \
+    'latticed_components{lattice="beta"}' 'latticed_providers{lattice="alpha"}' \
+    'latticed_alerts_active{lattice="beta",kind="host_stale"}' \
+    'latticed_alerts_active{lattice="alpha",kind="lattice_silent"}'; do
+	[ "$(mval "$T/m1.txt" "$g")" = 0 ] || fail "$g not 0: '$(mval "$T/m1.txt" "$g")'"
+done
 promtool check metrics <"$T/m1.txt" || fail "promtool after events"
 ok "events by lattice/type/outcome, rpc notifications, hosts per status, histograms"
 

@@ -16,7 +16,8 @@ db $DB
 nats_url nats://127.0.0.1:$PORT
 CONF
 
-# a version 2 file with some history, as the previous release left it
+# a version 2 file with some history, as the previous release left it;
+# received in the last minute, so retention (history_max_age) keeps it
 {
 	cat "$SCHEMA/001_init.sql" "$SCHEMA/002_alert_outbox.sql"
 	echo "PRAGMA user_version = 2;"
@@ -25,7 +26,8 @@ CONF
 	echo " source, id, host_id, time_ms, received_ms, outcome)"
 	echo " SELECT 'default', 'wasmbus.evt.default.host_heartbeat',"
 	echo " 'com.wasmcloud.lattice.host_heartbeat', 'NOLDHOST', 'old-' || i,"
-	echo " 'NOLDHOST', i, i, 'unchanged' FROM r;"
+	echo " 'NOLDHOST', n + i, n + i, 'unchanged' FROM r,"
+	echo " (SELECT CAST(unixepoch('now') AS INTEGER) * 1000 - 60000 AS n);"
 } | sqlite3 -batch "$DB"
 [ "$(q 'PRAGMA user_version')" = 2 ] || fail "set-up: not a version 2 file"
 
@@ -75,3 +77,26 @@ fi
 [ "$(grep -c 'migrating' "$T/latticed.log")" = 1 ] ||
     fail "a current file was announced as migrating"
 ok "a current file starts without asking for more time"
+
+# --replay migrates the same way and says so
+DB2="$T/r.db"
+{
+	cat "$SCHEMA/001_init.sql" "$SCHEMA/002_alert_outbox.sql"
+	echo "PRAGMA user_version = 2;"
+} | sqlite3 -batch "$DB2"
+ev host_started rep NREPHOST 1 >"$T/r.jsonl"
+"$LATTICED_BIN" -f /dev/null --db "$DB2" --replay "$T/r.jsonl" \
+    >"$T/r.out" 2>"$T/r.log" || fail "replay: $(cat "$T/r.log")"
+grep -qE "db: $DB2: migrating [0-9.]+ MiB from schema version 2 to 4" \
+    "$T/r.log" || fail "--replay did not log the migration: $(cat "$T/r.log")"
+[ "$(sqlite3 -batch "$DB2" 'PRAGMA user_version')" = 4 ] || fail "replay: not migrated"
+ok "--replay logs the migration"
+
+# --replay with a database whose directory is missing names --db
+rc=0
+"$LATTICED_BIN" -f /dev/null --db "$T/no/such/dir/x.db" --replay "$T/r.jsonl" \
+    >/dev/null 2>"$T/r2.log" || rc=$?
+[ "$rc" = 1 ] || fail "replay into a missing directory: exit $rc"
+grep -q -- "--db" "$T/r2.log" || fail "no hint at --db: $(cat "$T/r2.log")"
+grep -q "store: store:" "$T/r2.log" && fail "doubled prefix: $(cat "$T/r2.log")"
+ok "--replay into a missing directory hints at --db"

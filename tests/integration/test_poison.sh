@@ -69,7 +69,7 @@ n=$(grep -c 'jetstream: subject=wasmbus.evt.jp.component_scaled seq=21 delivery 
 [ "$n" -ge 1 ] || fail "no retry logged"
 grep -q 'jetstream: subject=.* delivery 3 of 3 failed' "$T/latticed.log" &&
     fail "a 4th delivery was attempted"
-grep -q 'jetstream: poison message subject=wasmbus.evt.jp.component_scaled seq=21 kept in rejected_events: .*poison test' \
+grep -q 'jetstream: poison message subject=wasmbus.evt.jp.component_scaled seq=21 kept in rejected_events after 3 deliveries: .*poison test' \
     "$T/latticed.log" || fail "poison log line"
 ok "poison event retried (js_max_deliver 3), then kept in rejected_events error=poison, js.poison=1"
 

@@ -49,7 +49,7 @@ evl(const char *lat, const char *id, const char *name, const char *src,
 	    lt_time_format(BASE + t_ms, tb), data);
 	snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lat, name);
 	if (batch) {
-		struct lt_msg m = { subj, buf, strlen(buf), BASE + t_ms };
+		struct lt_msg m = { subj, buf, strlen(buf), BASE + t_ms, NULL };
 		struct lt_err e;
 
 		ck_assert_msg(lt_fold_msg(fd, &m, &out, &e) == LT_OK, "%s",

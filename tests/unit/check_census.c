@@ -45,7 +45,7 @@ static enum lt_outcome
 fold_subj(const char *subject, const char *json, struct lt_fold_info *fi,
     struct lt_err *err)
 {
-	struct lt_msg m = { subject, json, strlen(json), BASE + seq };
+	struct lt_msg m = { subject, json, strlen(json), BASE + seq, NULL };
 	enum lt_outcome out = (enum lt_outcome)-1;
 
 	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);

@@ -443,7 +443,7 @@ END_TEST
 
 START_TEST(test_recorded_and_null_subject)
 {
-	struct lt_msg m;
+	struct lt_msg m = { 0 };
 	enum lt_outcome out;
 	const char *j = "{\"specversion\":\"1.0\",\"id\":\"f1\",\"source\":"
 	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.component_scale_failed\","
@@ -593,7 +593,7 @@ START_TEST(test_duplicate_in_one_batch)
 	const char *j = "{\"specversion\":\"1.0\",\"id\":\"d\",\"source\":"
 	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","
 	    "\"data\":{\"config_name\":\"c\"}}";
-	struct lt_msg m = { SUBJ, j, strlen(j), BASE };
+	struct lt_msg m = { SUBJ, j, strlen(j), BASE, NULL };
 	enum lt_outcome o1, o2;
 
 	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
@@ -728,7 +728,7 @@ END_TEST
 
 START_TEST(test_store_error)
 {
-	struct lt_msg m;
+	struct lt_msg m = { 0 };
 	struct lt_err err;
 	const char *j = "{\"specversion\":\"1.0\",\"id\":\"e\",\"source\":"
 	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","

@@ -84,7 +84,7 @@ START_TEST(test_story)
 	ck_assert_ptr_nonnull(fp = fopen(STORY, "r"));
 	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		struct lt_msg m = { NULL, line, strlen(line), 0 };
+		struct lt_msg m = { NULL, line, strlen(line), 0, NULL };
 		cJSON *root, *ev, *subj, *tm;
 		enum lt_outcome oc;
 		char *evtext = NULL;

@@ -40,7 +40,7 @@ enum lt_outcome
 fold_raw(const char *subject, const char *json, size_t len, int64_t recv,
     struct lt_err *err)
 {
-	struct lt_msg m = { subject, json, len, recv };
+	struct lt_msg m = { subject, json, len, recv, NULL };
 	enum lt_outcome out = (enum lt_outcome)-1;
 	struct lt_err e;
 

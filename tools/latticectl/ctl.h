@@ -31,10 +31,34 @@
 #define CTL_COL_TABLE	0x01	/* shown in table mode (JSON shows all) */
 #define CTL_COL_JSON	0x02	/* holds JSON text: nested in --json output,
 				   truncated in tables */
+#define CTL_COL_NOJSON	0x04	/* table only (a joined name) */
+#define CTL_COL_AGE	0x08	/* ms since the epoch, shown as an age */
+#define CTL_COL_ID	0x10	/* an id: shortened in the middle */
+#define CTL_COL_SHRINK	0x20	/* free text: may be cut at the end */
+#define CTL_COL_STATE	0x40	/* a state word: coloured on a terminal */
+#define CTL_COL_TYPE	0x80	/* an event type: the wasmCloud prefix is
+				   dropped in tables */
+#define CTL_COL_CHURN	0x100	/* changes with every heartbeat: a watch
+				   ignores it unless --watch-all */
 
 struct ctl_col {
 	const char	*name;
 	int		 flags;
+	const char	*head;		/* table header; NULL: NAME upper-cased */
+	int		 order;		/* table position (ascending) */
+};
+
+/* How a table is drawn. */
+struct ctl_view {
+	size_t		 width;		/* terminal columns; 0: no limit */
+	int		 wide;		/* nothing shortened */
+	int		 colour;
+	int		 header;	/* print the header line */
+	int		 mask_churn;	/* blank ages and churn columns (to
+					   compare two renders) */
+	int64_t		 now_ms;	/* for ages */
+	size_t		*keep;		/* non-NULL: column widths to reuse
+					   and update (a streamed table) */
 };
 
 enum ctl_cell_type {
@@ -68,6 +92,8 @@ struct ctl_filter {
 	int64_t		 since_ms;	/* absolute; -1 when not given */
 	int		 all;
 	int64_t		 limit;		/* -1: no limit */
+	int64_t		 after_seq;	/* events: seq > this; -1: all */
+	int		 ascending;	/* events: oldest first */
 };
 
 struct ctl_db;
@@ -101,11 +127,18 @@ int	ctl_db_query(struct ctl_db *db, const struct ctl_filter *f,
  * Returns 0 or -1 (busy or error; try again later).
  */
 int	ctl_db_stamp(struct ctl_db *db, uint64_t *stamp);
+/*
+ * Whether the database knows lattice (any row of any table names it) and,
+ * for type != NULL, has an event of that type (full or short).  Prints
+ * what is unknown and returns CTL_EXIT_DB, or CTL_EXIT_OK.
+ */
+int	ctl_db_known(struct ctl_db *db, const char *lattice, const char *type);
 /* Free the cells of rows (the struct itself is the caller's). */
 void	ctl_rows_clear(struct ctl_rows *rows);
 
-/* Print rows as an aligned table with escaped text. */
-void	ctl_table_print(FILE *fp, const struct ctl_rows *rows);
+/* Print rows as an aligned table with escaped text, fitted to v. */
+void	ctl_table_print(FILE *fp, const struct ctl_rows *rows,
+	    const struct ctl_view *v);
 /* Print rows as one JSON array of objects, then a newline. */
 void	ctl_json_print(FILE *fp, const struct ctl_rows *rows);
 

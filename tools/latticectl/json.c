@@ -1,7 +1,8 @@
 /*
  * json.c - one JSON array of objects per query, for scripts.
  *
- * Every column is a key.  Integers are numbers, NULL is null, text is a
+ * Every column is a key (but table-only ones).  Integers are numbers, as
+ * strings beyond 2^53 - 1 where JavaScript would round them, NULL is null, text is a
  * string escaped per RFC 8259 (controls, DEL and C1 as \u00NN; bytes that
  * are not UTF-8 become U+FFFD).  Columns that hold JSON (labels,
  * annotations, interfaces, data, ...) are nested as JSON values when
@@ -15,6 +16,7 @@
 #include "ctl.h"
 
 #define MAXDEPTH	64
+#define JSON_SAFE_INT	9007199254740991LL	/* 2^53 - 1 */
 
 struct jp {
 	const unsigned char	*s;
@@ -274,13 +276,19 @@ jvalue(FILE *fp, const struct ctl_cell *c, int flags)
 {
 	struct jp	 p;
 	double		 d;
+	long long	 v;
 
 	switch (c->type) {
 	case CTL_NULL:
 		fputs("null", fp);
 		break;
 	case CTL_INT:
-		fputs(c->text, fp);
+		/* beyond 2^53 a JavaScript reader rounds: give the digits */
+		v = strtoll(c->text, NULL, 10);
+		if (v > JSON_SAFE_INT || v < -JSON_SAFE_INT)
+			fprintf(fp, "\"%s\"", c->text);
+		else
+			fputs(c->text, fp);
 		break;
 	case CTL_REAL:
 		/* SQLite's own text is shortest; Inf and NaN are not JSON. */
@@ -309,13 +317,17 @@ void
 ctl_json_print(FILE *fp, const struct ctl_rows *rows)
 {
 	size_t	 r, c;
+	int	 first;
 
 	fputc('[', fp);
 	for (r = 0; r < rows->nrows; r++) {
 		fputs(r ? ",{" : "{", fp);
-		for (c = 0; c < rows->ncols; c++) {
-			if (c)
+		for (c = 0, first = 1; c < rows->ncols; c++) {
+			if (rows->cols[c].flags & CTL_COL_NOJSON)
+				continue;
+			if (!first)
 				fputc(',', fp);
+			first = 0;
 			jstring(fp, rows->cols[c].name,
 			    strlen(rows->cols[c].name));
 			fputc(':', fp);

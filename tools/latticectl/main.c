@@ -1,12 +1,17 @@
 /*
  * main.c - latticectl: flags, one query, or a watch loop.
  *
- * latticectl [--db PATH] [--json] [--watch [--interval 1s]] COMMAND [filters]
+ * latticectl [--db PATH] [--json] [--wide] [--watch [--interval 1s]]
+ *            COMMAND [filters]
  *
- * The database is --db, else $LATTICED_DB, else ./lattice.db.  Exit 0 on
- * success, 1 when the database is missing, locked, foreign or newer, 2 on
- * a usage error.
+ * The database is --db, else $LATTICED_DB, else ./lattice.db when it
+ * exists, else the daemon's /var/lib/latticed/latticed.db.  Exit 0 on
+ * success (an empty result included), 1 when the database is missing,
+ * unreadable, locked, foreign or newer, or the lattice or event type asked
+ * for is not in it, 2 on a usage error.
  */
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,7 +22,9 @@
 
 #include "ctl.h"
 
-#define DEFAULT_DB	"./lattice.db"
+#define LOCAL_DB	"./lattice.db"
+#define DAEMON_DB	"/var/lib/latticed/latticed.db"
+#define STREAM_MAX	1000	/* events a streaming watch prints per poll */
 #define DEFAULT_BUSY_MS	2000
 #define DEFAULT_EV_LIM	50
 
@@ -27,6 +34,9 @@ struct opts {
 	const char		*db;
 	int			 json;
 	int			 watch;
+	int			 watch_all;	/* redraw on churn too */
+	int			 wide;
+	int64_t			 width;		/* -1: the terminal's */
 	int64_t			 interval_ms;
 	int64_t			 busy_ms;
 	int64_t			 since_dur;	/* -1: not given */
@@ -40,11 +50,18 @@ static void
 usage(FILE *fp)
 {
 	fputs(
-"usage: latticectl [--db PATH] [--json] [--watch [--interval 1s]]\n"
+"usage: latticectl [--db PATH] [--json] [--wide] [--width N]\n"
+"                  [--watch [--watch-all] [--interval 1s]]\n"
 "                  [--busy-timeout 2s] COMMAND [filters]\n"
 "commands: hosts components providers links configs alerts events\n"
-"filters:  --lattice L       one lattice\n"
-"          --host H          host_id, or a prefix of it\n"
+"output:   tables fit the terminal (ids shortened with \xe2\x80\xa6); --wide shows\n"
+"          everything, --width N sets the width ($COLUMNS is honoured);\n"
+"          times are ages (3m12s, 2h, 5d); colour on a terminal unless\n"
+"          NO_COLOR is set.  --watch redraws when what is shown changes\n"
+"          (ages and heartbeats alone do not count unless --watch-all);\n"
+"          --watch events streams new events as they arrive.\n"
+"filters:  --lattice L       one lattice (an error if the database has none)\n"
+"          --host H          a prefix of the host id or its friendly name\n"
 "          --status S        up, stale or stopped (hosts, and the hosts of\n"
 "                            components and providers)\n"
 "          --since D         changed within D (10s, 5m, 2h, 1d): last_seen\n"
@@ -54,10 +71,13 @@ usage(FILE *fp)
 "          --type T          events of type T (full or short, host_heartbeat)\n"
 "          --all             alerts: resolved ones too (default: active only)\n"
 "          --limit N         at most N rows (events: 50 unless given)\n"
-"The database is --db, else $LATTICED_DB, else ./lattice.db; it is opened\n"
-"read-only.  --json prints one JSON array of objects with every column\n"
-"(one array per line; with --watch one array per change).\n"
-"Exit status: 0 ok, 1 database problem, 2 usage error.\n", fp);
+"The database is --db, else $LATTICED_DB, else ./lattice.db when present,\n"
+"else " DAEMON_DB "; it is opened read-only.\n"
+"--json prints one JSON array of objects with every column (one array per\n"
+"line; with --watch one array per change); integers beyond 2^53 are\n"
+"strings.\n"
+"Exit status: 0 ok (an empty result too), 1 database problem or unknown\n"
+"lattice or event type, 2 usage error.\n", fp);
 }
 
 /* Note a signal; the loop exits at its next wake-up. */
@@ -128,6 +148,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		{ "db", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", no_argument, NULL, 'w' },
+		{ "watch-all", no_argument, NULL, 'A' },
+		{ "wide", no_argument, NULL, 'W' },
+		{ "width", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "busy-timeout", required_argument, NULL, 'b' },
 		{ "lattice", required_argument, NULL, 'l' },
@@ -163,6 +186,21 @@ parse_args(int argc, char *argv[], struct opts *o)
 			break;
 		case 'w':
 			o->watch = 1;
+			break;
+		case 'A':
+			o->watch = o->watch_all = 1;
+			break;
+		case 'W':
+			o->wide = 1;
+			break;
+		case 'c':
+			errno = 0;
+			n = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 20 || n > 100000)
+				return usagex("bad --width: %s (20..100000)",
+				    optarg);
+			o->width = n;
 			break;
 		case 'i':
 			if (parse_duration(optarg, &o->interval_ms) == -1 ||
@@ -243,61 +281,218 @@ parse_args(int argc, char *argv[], struct opts *o)
 		}
 	if (interval && !o->watch)
 		return usagex("%s", "--interval needs --watch");
+	if (o->json && (o->wide || o->width > 0))
+		return usagex("%s", "--wide and --width shape tables, not "
+		    "--json");
 	if (!(o->given & CTL_F_LIMIT) && strcmp(ctl_cmd_name(o->cmd),
 	    "events") == 0)
 		o->f.limit = DEFAULT_EV_LIM;
 	if (o->db == NULL && ((o->db = getenv("LATTICED_DB")) == NULL ||
 	    *o->db == '\0'))
-		o->db = DEFAULT_DB;
+		o->db = access(LOCAL_DB, F_OK) == 0 ? LOCAL_DB : DAEMON_DB;
 	return -1;
 }
 
-/* Query once and render into a memory buffer. */
+/* "Now" for ages: LATTICECTL_NOW_MS (tests only), else the clock. */
+static int64_t
+view_now(void)
+{
+	const char	*e = getenv("LATTICECTL_NOW_MS");
+
+	if (e != NULL && *e != '\0')
+		return strtoll(e, NULL, 10);
+	return now_ms();
+}
+
+/* Set up the table view: width, colour, now. */
+static void
+view_init(const struct opts *o, struct ctl_view *v)
+{
+	struct winsize	 ws;
+	const char	*e;
+	long		 n;
+
+	memset(v, 0, sizeof(*v));
+	v->wide = o->wide;
+	v->header = 1;
+	if (o->width > 0)
+		v->width = (size_t)o->width;
+	else if ((e = getenv("COLUMNS")) != NULL && (n = atol(e)) > 0)
+		v->width = (size_t)n;
+	else if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		v->width = ws.ws_col;
+	e = getenv("NO_COLOR");
+	v->colour = isatty(STDOUT_FILENO) && (e == NULL || *e == '\0');
+}
+
+/* Reverse the rows (newest-first events, printed oldest first). */
+static void
+reverse_rows(struct ctl_rows *rows)
+{
+	struct ctl_cell	 t;
+	size_t		 a, b, c;
+
+	for (a = 0, b = rows->nrows; a + 1 < b; a++, b--)
+		for (c = 0; c < rows->ncols; c++) {
+			t = rows->cells[a * rows->ncols + c];
+			rows->cells[a * rows->ncols + c] =
+			    rows->cells[(b - 1) * rows->ncols + c];
+			rows->cells[(b - 1) * rows->ncols + c] = t;
+		}
+}
+
+/*
+ * Query once and render into a memory buffer; *sig (when not NULL) gets
+ * the same table without ages and heartbeat churn, to tell whether what
+ * is shown changed.  check: an empty result for an unknown lattice or
+ * type is an error.
+ */
 static int
 render(struct ctl_db *db, struct opts *o, struct ctl_rows *rows,
-    char **buf, size_t *len, int *busy)
+    struct ctl_view *v, char **buf, size_t *len, char **sig, size_t *siglen,
+    int check, int *busy)
 {
-	FILE	*fp;
-	int	 ret;
+	struct ctl_view	 mv;
+	FILE		*fp;
+	int		 ret;
 
 	o->f.since_ms = o->since_dur < 0 ? -1 : now_ms() - o->since_dur;
 	if ((ret = ctl_db_query(db, &o->f, rows, busy)) != CTL_EXIT_OK)
 		return ret;
-	if ((fp = open_memstream(buf, len)) == NULL) {
-		fputs("latticectl: out of memory\n", stderr);
-		return CTL_EXIT_DB;
-	}
+	if (rows->nrows == 0 && check && (o->f.lattice != NULL ||
+	    o->f.type != NULL) && (ret = ctl_db_known(db, o->f.lattice,
+	    o->f.type)) != CTL_EXIT_OK)
+		return ret;
+	if (o->f.ascending == 0 && o->f.after_seq == 0)
+		reverse_rows(rows);	/* a stream starts oldest first */
+	v->now_ms = view_now();
+	if ((fp = open_memstream(buf, len)) == NULL)
+		goto nomem;
 	if (o->json)
 		ctl_json_print(fp, rows);
+	else if (rows->nrows == 0)
+		fprintf(fp, "No %s found.\n", ctl_cmd_name(o->cmd));
 	else
-		ctl_table_print(fp, rows);
-	if (fclose(fp) != 0) {
-		fputs("latticectl: out of memory\n", stderr);
-		return CTL_EXIT_DB;
-	}
+		ctl_table_print(fp, rows, v);
+	if (fclose(fp) != 0)
+		goto nomem;
+	if (sig == NULL)
+		return CTL_EXIT_OK;
+	if ((fp = open_memstream(sig, siglen)) == NULL)
+		goto nomem;
+	mv = *v;
+	mv.mask_churn = !o->watch_all;
+	mv.colour = 0;
+	mv.keep = NULL;
+	ctl_table_print(fp, rows, &mv);
+	if (fclose(fp) != 0)
+		goto nomem;
 	return CTL_EXIT_OK;
+nomem:
+	fputs("latticectl: out of memory\n", stderr);
+	return CTL_EXIT_DB;
 }
 
-/* Redraw whenever the database changes, until a signal. */
-static int
-watch(struct ctl_db *db, struct opts *o, struct ctl_rows *rows)
+/* Sleep one interval (a signal cuts it short). */
+static void
+nap(const struct opts *o)
 {
 	struct timespec	 ts;
-	char		*buf = NULL, *prev = NULL;
-	size_t		 len = 0, prevlen = 0;
+
+	ts.tv_sec = o->interval_ms / 1000;
+	ts.tv_nsec = (o->interval_ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+/* Largest seq among the event rows. */
+static int64_t
+max_seq(const struct ctl_rows *rows, int64_t seq)
+{
+	size_t	r;
+	int64_t	s;
+
+	for (r = 0; r < rows->nrows; r++)
+		if (rows->cells[r * rows->ncols].type == CTL_INT &&
+		    (s = strtoll(rows->cells[r * rows->ncols].text, NULL,
+		    10)) > seq)
+			seq = s;
+	return seq;
+}
+
+/* Stream events: the last ones, then each new one as it arrives. */
+static int
+stream(struct ctl_db *db, struct opts *o, struct ctl_rows *rows,
+    struct ctl_view *v)
+{
+	size_t	*keep, len = 0;
+	char	*buf = NULL;
+	int64_t	 last = 0;
+	int	 busy, ret = CTL_EXIT_OK, first = 1;
+
+	if ((keep = calloc(64, sizeof(*keep))) == NULL)
+		return CTL_EXIT_DB;
+	v->keep = keep;
+	o->f.after_seq = 0;	/* the first batch: newest, reversed */
+	while (!quit) {
+		ret = render(db, o, rows, v, &buf, &len, NULL, NULL, first,
+		    &busy);
+		if (ret != CTL_EXIT_OK && !busy)
+			break;
+		ret = CTL_EXIT_OK;
+		if (buf != NULL && (rows->nrows > 0 || first)) {
+			fwrite(buf, 1, len, stdout);
+			if (fflush(stdout) != 0)
+				break;	/* reader went away */
+			if (rows->nrows > 0)
+				v->header = 0;	/* once, above the first rows */
+		}
+		free(buf);
+		buf = NULL;
+		if (!busy) {
+			last = max_seq(rows, last);
+			if (first) {
+				/* from now on: what is new, oldest first */
+				o->f.after_seq = last;
+				o->f.ascending = 1;
+				o->f.limit = STREAM_MAX;
+				o->since_dur = -1;
+				first = 0;
+			}
+			o->f.after_seq = last;
+		}
+		nap(o);
+	}
+	free(buf);
+	free(keep);
+	v->keep = NULL;
+	return ret;
+}
+
+/* Redraw whenever what is shown changes, until a signal. */
+static int
+watch(struct ctl_db *db, struct opts *o, struct ctl_rows *rows,
+    struct ctl_view *v)
+{
+	char		*buf = NULL, *sig = NULL, *prev = NULL;
+	size_t		 len = 0, siglen = 0, prevlen = 0;
 	uint64_t	 stamp = 0, last = 0;
 	int		 tty, first = 1, busy, ret = CTL_EXIT_OK;
 
+	if (strcmp(ctl_cmd_name(o->cmd), "events") == 0)
+		return stream(db, o, rows, v);
+	o->f.after_seq = -1;
 	tty = isatty(STDOUT_FILENO);
 	while (!quit) {
 		if (ctl_db_stamp(db, &stamp) == 0 &&
 		    (first || stamp != last || o->since_dur >= 0)) {
-			ret = render(db, o, rows, &buf, &len, &busy);
+			ret = render(db, o, rows, v, &buf, &len, &sig, &siglen,
+			    first, &busy);
 			if (ret != CTL_EXIT_OK && !busy)
 				goto fail;
 			ret = CTL_EXIT_OK;
-			if (buf != NULL && (prev == NULL || len != prevlen ||
-			    memcmp(buf, prev, len) != 0)) {
+			if (sig != NULL && (prev == NULL || siglen != prevlen ||
+			    memcmp(sig, prev, siglen) != 0)) {
 				if (tty && !o->json)
 					fputs("\033[H\033[2J", stdout);
 				else if (!o->json && !first)
@@ -307,20 +502,20 @@ watch(struct ctl_db *db, struct opts *o, struct ctl_rows *rows)
 					goto fail;	/* reader went away */
 				first = 0;
 				free(prev);
-				prev = buf;
-				prevlen = len;
+				prev = sig;
+				prevlen = siglen;
 			} else
-				free(buf);
-			buf = NULL;
+				free(sig);
+			free(buf);
+			buf = sig = NULL;
 			if (!busy)
 				last = stamp;
 		}
-		ts.tv_sec = o->interval_ms / 1000;
-		ts.tv_nsec = (o->interval_ms % 1000) * 1000000;
-		nanosleep(&ts, NULL);	/* a signal cuts it short */
+		nap(o);
 	}
 fail:
 	free(buf);
+	free(sig);
 	free(prev);
 	return ret;
 }
@@ -332,6 +527,7 @@ main(int argc, char *argv[])
 	struct opts		 o;
 	struct ctl_rows		 rows;
 	struct ctl_db		*db = NULL;
+	struct ctl_view		 v;
 	struct sigaction	 sa;
 	char			*buf = NULL;
 	size_t			 len = 0;
@@ -344,8 +540,11 @@ main(int argc, char *argv[])
 	o.since_dur = -1;
 	o.f.since_ms = -1;
 	o.f.limit = -1;
+	o.f.after_seq = -1;
+	o.width = -1;
 	if ((ret = parse_args(argc, argv, &o)) != -1)
 		return ret;
+	view_init(&o, &v);
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -358,9 +557,9 @@ main(int argc, char *argv[])
 	    CTL_EXIT_OK)
 		goto fail;
 	if (o.watch)
-		ret = watch(db, &o, &rows);
-	else if ((ret = render(db, &o, &rows, &buf, &len, &busy)) ==
-	    CTL_EXIT_OK) {
+		ret = watch(db, &o, &rows, &v);
+	else if ((ret = render(db, &o, &rows, &v, &buf, &len, NULL, NULL, 1,
+	    &busy)) == CTL_EXIT_OK) {
 		fwrite(buf, 1, len, stdout);
 		if (fflush(stdout) != 0)
 			ret = CTL_EXIT_DB;

@@ -9,6 +9,8 @@
  */
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,170 +23,189 @@
 #error "LATTICECTL_SCHEMA_MAX must be defined by the build"
 #endif
 
-#define HOST_MATCH(col)							\
-	"(:host IS NULL OR substr(" col ", 1, length(:host)) = :host)"
+/* --host: a prefix of the host id or of the host's friendly name. */
+#define HOST_MATCH(tbl)							\
+	"(:host IS NULL OR substr(" tbl ".host_id, 1, length(:host)) = :host" \
+	" OR EXISTS (SELECT 1 FROM hosts hm WHERE hm.lattice = " tbl	\
+	".lattice AND hm.host_id = " tbl ".host_id AND"			\
+	" substr(hm.friendly_name, 1, length(:host)) = :host))"
 #define HOST_STATUS(tbl)						\
 	"(:status IS NULL OR EXISTS (SELECT 1 FROM hosts h WHERE "	\
 	"h.lattice = " tbl ".lattice AND h.host_id = " tbl ".host_id "	\
 	"AND h.status = :status))"
+/* The friendly name of a row's host, for tables (not in --json). */
+#define HOST_NAME(tbl)							\
+	"(SELECT friendly_name FROM hosts hn WHERE hn.lattice = " tbl	\
+	".lattice AND hn.host_id = " tbl ".host_id) AS host_name"
+
+#define T	CTL_COL_TABLE
+#define HOSTNAME_COL(n)							\
+	{ "host_name", T | CTL_COL_NOJSON | CTL_COL_SHRINK, "HOST", n }
 
 static const struct ctl_col host_cols[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "host_id", CTL_COL_TABLE },
-	{ "status", CTL_COL_TABLE },
-	{ "friendly_name", CTL_COL_TABLE },
-	{ "version", CTL_COL_TABLE },
-	{ "labels", CTL_COL_TABLE | CTL_COL_JSON },
-	{ "uptime_seconds", 0 },
-	{ "stop_reason", 0 },
-	{ "first_seen_ms", 0 },
-	{ "last_seen_ms", 0 },
-	{ "last_heartbeat_ms", 0 },
-	{ "heartbeat_interval_ms", 0 },
-	{ "status_changed_ms", 0 },
-	{ "state_ms", 0 },
-	{ "inventory_hash", 0 },
-	{ "first_seen_at", 0 },
-	{ "last_seen_at", CTL_COL_TABLE },
-	{ "last_heartbeat_at", 0 },
-	{ "status_changed_at", 0 },
+	{ "lattice", T, NULL, 1 },
+	{ "host_id", T | CTL_COL_ID, NULL, 3 },
+	{ "status", T | CTL_COL_STATE, NULL, 4 },
+	{ "friendly_name", T | CTL_COL_SHRINK, "NAME", 2 },
+	{ "version", T, NULL, 7 },
+	{ "labels", T | CTL_COL_JSON, NULL, 8 },
+	{ "uptime_seconds", 0, NULL, 0 },
+	{ "stop_reason", 0, NULL, 0 },
+	{ "first_seen_ms", T | CTL_COL_AGE, "AGE", 6 },
+	{ "last_seen_ms", 0, NULL, 0 },
+	{ "last_heartbeat_ms", T | CTL_COL_AGE | CTL_COL_CHURN, "SILENT", 5 },
+	{ "heartbeat_interval_ms", 0, NULL, 0 },
+	{ "status_changed_ms", 0, NULL, 0 },
+	{ "state_ms", 0, NULL, 0 },
+	{ "inventory_hash", 0, NULL, 0 },
+	{ "first_seen_at", 0, NULL, 0 },
+	{ "last_seen_at", 0, NULL, 0 },
+	{ "last_heartbeat_at", 0, NULL, 0 },
+	{ "status_changed_at", 0, NULL, 0 },
 };
 
 /* hosts from schema version 4 on: the same, then the wasmCloud 2 columns
-   in table order; GENERATION is shown in tables. */
+   in table order; GENERATION is shown in tables, last. */
 static const struct ctl_col host_cols_v4[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "host_id", CTL_COL_TABLE },
-	{ "status", CTL_COL_TABLE },
-	{ "friendly_name", CTL_COL_TABLE },
-	{ "version", CTL_COL_TABLE },
-	{ "labels", CTL_COL_TABLE | CTL_COL_JSON },
-	{ "uptime_seconds", 0 },
-	{ "stop_reason", 0 },
-	{ "first_seen_ms", 0 },
-	{ "last_seen_ms", 0 },
-	{ "last_heartbeat_ms", 0 },
-	{ "heartbeat_interval_ms", 0 },
-	{ "status_changed_ms", 0 },
-	{ "state_ms", 0 },
-	{ "inventory_hash", 0 },
-	{ "first_seen_at", 0 },
-	{ "last_seen_at", CTL_COL_TABLE },
-	{ "last_heartbeat_at", 0 },
-	{ "status_changed_at", 0 },
-	{ "generation", CTL_COL_TABLE },
-	{ "hostname", 0 },
-	{ "environment", 0 },
-	{ "started_ms", 0 },
-	{ "os_name", 0 },
-	{ "os_arch", 0 },
-	{ "os_kernel", 0 },
-	{ "cpu_usage", 0 },
-	{ "memory_total", 0 },
-	{ "memory_free", 0 },
-	{ "component_count", 0 },
-	{ "workload_count", 0 },
-	{ "http_port", 0 },
-	{ "imports", CTL_COL_JSON },
-	{ "exports", CTL_COL_JSON },
-	{ "started_at", 0 },
+	{ "lattice", T, NULL, 1 },
+	{ "host_id", T | CTL_COL_ID, NULL, 3 },
+	{ "status", T | CTL_COL_STATE, NULL, 4 },
+	{ "friendly_name", T | CTL_COL_SHRINK, "NAME", 2 },
+	{ "version", T, NULL, 7 },
+	{ "labels", T | CTL_COL_JSON, NULL, 8 },
+	{ "uptime_seconds", 0, NULL, 0 },
+	{ "stop_reason", 0, NULL, 0 },
+	{ "first_seen_ms", T | CTL_COL_AGE, "AGE", 6 },
+	{ "last_seen_ms", 0, NULL, 0 },
+	{ "last_heartbeat_ms", T | CTL_COL_AGE | CTL_COL_CHURN, "SILENT", 5 },
+	{ "heartbeat_interval_ms", 0, NULL, 0 },
+	{ "status_changed_ms", 0, NULL, 0 },
+	{ "state_ms", 0, NULL, 0 },
+	{ "inventory_hash", 0, NULL, 0 },
+	{ "first_seen_at", 0, NULL, 0 },
+	{ "last_seen_at", 0, NULL, 0 },
+	{ "last_heartbeat_at", 0, NULL, 0 },
+	{ "status_changed_at", 0, NULL, 0 },
+	{ "generation", T, NULL, 9 },
+	{ "hostname", 0, NULL, 0 },
+	{ "environment", 0, NULL, 0 },
+	{ "started_ms", 0, NULL, 0 },
+	{ "os_name", 0, NULL, 0 },
+	{ "os_arch", 0, NULL, 0 },
+	{ "os_kernel", 0, NULL, 0 },
+	{ "cpu_usage", CTL_COL_CHURN, NULL, 0 },
+	{ "memory_total", 0, NULL, 0 },
+	{ "memory_free", CTL_COL_CHURN, NULL, 0 },
+	{ "component_count", 0, NULL, 0 },
+	{ "workload_count", 0, NULL, 0 },
+	{ "http_port", 0, NULL, 0 },
+	{ "imports", CTL_COL_JSON, NULL, 0 },
+	{ "exports", CTL_COL_JSON, NULL, 0 },
+	{ "started_at", 0, NULL, 0 },
 };
 
 static const struct ctl_col component_cols[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "host_id", CTL_COL_TABLE },
-	{ "component_id", CTL_COL_TABLE },
-	{ "image_ref", CTL_COL_TABLE },
-	{ "name", 0 },
-	{ "max_instances", CTL_COL_TABLE },
-	{ "revision", 0 },
-	{ "annotations", CTL_COL_JSON },
-	{ "updated_ms", 0 },
-	{ "updated_at", CTL_COL_TABLE },
+	{ "lattice", T, NULL, 1 },
+	{ "host_id", T | CTL_COL_ID, NULL, 4 },
+	{ "component_id", T | CTL_COL_ID, NULL, 2 },
+	{ "image_ref", T | CTL_COL_SHRINK, NULL, 5 },
+	{ "name", 0, NULL, 0 },
+	{ "max_instances", T, "MAX", 6 },
+	{ "revision", 0, NULL, 0 },
+	{ "annotations", CTL_COL_JSON, NULL, 0 },
+	{ "updated_ms", T | CTL_COL_AGE, "UPDATED", 7 },
+	{ "updated_at", 0, NULL, 0 },
+	HOSTNAME_COL(3),
 };
 
 static const struct ctl_col provider_cols[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "host_id", CTL_COL_TABLE },
-	{ "provider_id", CTL_COL_TABLE },
-	{ "link_name", CTL_COL_TABLE },
-	{ "image_ref", CTL_COL_TABLE },
-	{ "name", 0 },
-	{ "contract_id", 0 },
-	{ "revision", 0 },
-	{ "annotations", CTL_COL_JSON },
-	{ "health", CTL_COL_TABLE },
-	{ "health_checked_ms", 0 },
-	{ "updated_ms", 0 },
-	{ "health_checked_at", 0 },
-	{ "updated_at", CTL_COL_TABLE },
+	{ "lattice", T, NULL, 1 },
+	{ "host_id", T | CTL_COL_ID, NULL, 5 },
+	{ "provider_id", T | CTL_COL_ID, NULL, 2 },
+	{ "link_name", T, NULL, 3 },
+	{ "image_ref", T | CTL_COL_SHRINK, NULL, 6 },
+	{ "name", 0, NULL, 0 },
+	{ "contract_id", 0, NULL, 0 },
+	{ "revision", 0, NULL, 0 },
+	{ "annotations", CTL_COL_JSON, NULL, 0 },
+	{ "health", T | CTL_COL_STATE, NULL, 7 },
+	{ "health_checked_ms", 0, NULL, 0 },
+	{ "updated_ms", T | CTL_COL_AGE, "UPDATED", 8 },
+	{ "health_checked_at", 0, NULL, 0 },
+	{ "updated_at", 0, NULL, 0 },
+	HOSTNAME_COL(4),
 };
 
 static const struct ctl_col link_cols[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "source_id", CTL_COL_TABLE },
-	{ "name", CTL_COL_TABLE },
-	{ "wit_namespace", CTL_COL_TABLE },
-	{ "wit_package", CTL_COL_TABLE },
-	{ "target", CTL_COL_TABLE },
-	{ "interfaces", CTL_COL_TABLE | CTL_COL_JSON },
-	{ "source_config", CTL_COL_JSON },
-	{ "target_config", CTL_COL_JSON },
-	{ "legacy_values", CTL_COL_JSON },
-	{ "updated_ms", 0 },
-	{ "updated_at", CTL_COL_TABLE },
+	{ "lattice", T, NULL, 1 },
+	{ "source_id", T | CTL_COL_ID, NULL, 2 },
+	{ "name", T, NULL, 3 },
+	{ "wit_namespace", T, "NAMESPACE", 4 },
+	{ "wit_package", T, "PACKAGE", 5 },
+	{ "target", T | CTL_COL_ID, NULL, 6 },
+	{ "interfaces", T | CTL_COL_JSON, NULL, 7 },
+	{ "source_config", CTL_COL_JSON, NULL, 0 },
+	{ "target_config", CTL_COL_JSON, NULL, 0 },
+	{ "legacy_values", CTL_COL_JSON, NULL, 0 },
+	{ "updated_ms", T | CTL_COL_AGE, "UPDATED", 8 },
+	{ "updated_at", 0, NULL, 0 },
 };
 
 static const struct ctl_col config_cols[] = {
-	{ "lattice", CTL_COL_TABLE },
-	{ "config_name", CTL_COL_TABLE },
-	{ "legacy_keys", CTL_COL_TABLE | CTL_COL_JSON },
-	{ "updated_ms", 0 },
-	{ "updated_at", CTL_COL_TABLE },
+	{ "lattice", T, NULL, 1 },
+	{ "config_name", T | CTL_COL_ID, NULL, 2 },
+	{ "legacy_keys", T | CTL_COL_JSON, NULL, 3 },
+	{ "updated_ms", T | CTL_COL_AGE, "UPDATED", 4 },
+	{ "updated_at", 0, NULL, 0 },
 };
 
 static const struct ctl_col alert_cols[] = {
-	{ "alert_id", CTL_COL_TABLE },
-	{ "lattice", CTL_COL_TABLE },
-	{ "kind", CTL_COL_TABLE },
-	{ "severity", CTL_COL_TABLE },
-	{ "entity", CTL_COL_TABLE },
-	{ "host_id", 0 },
-	{ "summary", CTL_COL_TABLE },
-	{ "details", CTL_COL_JSON },
-	{ "fired_ms", 0 },
-	{ "resolved_ms", 0 },
-	{ "fired_at", CTL_COL_TABLE },
-	{ "resolved_at", CTL_COL_TABLE },
+	{ "alert_id", T, "ID", 1 },
+	{ "lattice", T, NULL, 2 },
+	{ "kind", T, NULL, 3 },
+	{ "severity", T | CTL_COL_STATE, NULL, 4 },
+	{ "entity", T | CTL_COL_ID, NULL, 5 },
+	{ "host_id", 0, NULL, 0 },
+	{ "summary", T | CTL_COL_SHRINK, NULL, 7 },
+	{ "details", CTL_COL_JSON, NULL, 0 },
+	{ "fired_ms", T | CTL_COL_AGE, "AGE", 8 },
+	{ "resolved_ms", T | CTL_COL_AGE, "RESOLVED", 9 },
+	{ "fired_at", 0, NULL, 0 },
+	{ "resolved_at", 0, NULL, 0 },
+	HOSTNAME_COL(6),
 };
 
 static const struct ctl_col event_cols[] = {
-	{ "seq", CTL_COL_TABLE },
-	{ "lattice", CTL_COL_TABLE },
-	{ "subject", 0 },
-	{ "type", CTL_COL_TABLE },
-	{ "source", 0 },
-	{ "id", 0 },
-	{ "host_id", CTL_COL_TABLE },
-	{ "time_ms", 0 },
-	{ "time_raw", 0 },
-	{ "received_ms", 0 },
-	{ "outcome", CTL_COL_TABLE },
-	{ "data", CTL_COL_JSON },
-	{ "time_at", 0 },
-	{ "received_at", CTL_COL_TABLE },
+	{ "seq", T, NULL, 1 },
+	{ "lattice", T, NULL, 3 },
+	{ "subject", 0, NULL, 0 },
+	{ "type", T | CTL_COL_TYPE, NULL, 4 },
+	{ "source", 0, NULL, 0 },
+	{ "id", 0, NULL, 0 },
+	{ "host_id", T | CTL_COL_ID, NULL, 6 },
+	{ "time_ms", 0, NULL, 0 },
+	{ "time_raw", 0, NULL, 0 },
+	{ "received_ms", T | CTL_COL_AGE, "AGE", 2 },
+	{ "outcome", T | CTL_COL_STATE, NULL, 7 },
+	{ "data", CTL_COL_JSON, NULL, 0 },
+	{ "time_at", 0, NULL, 0 },
+	{ "received_at", 0, NULL, 0 },
+	HOSTNAME_COL(5),
 };
+#undef T
 
 #define NCOLS(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define HOSTS_WHERE							\
 	" WHERE (:lattice IS NULL OR lattice = :lattice)"		\
-	" AND " HOST_MATCH("host_id")					\
+	" AND " HOST_MATCH("x")						\
 	" AND (:status IS NULL OR status = :status)"			\
 	" AND (:since IS NULL OR last_seen_ms >= :since)"		\
-	" ORDER BY lattice, host_id LIMIT :limit"
+	" ORDER BY lattice, friendly_name IS NULL, friendly_name, host_id" \
+	" LIMIT :limit"
 
-/* The statement table: one fixed statement per command. */
+/* The statement table: one fixed statement per command.  Rows come
+   sorted by lattice, then name (alerts: newest first; events: by seq). */
 static const struct cmd {
 	const char		*name;
 	int			 filters;
@@ -198,26 +219,26 @@ static const struct cmd {
 	    " uptime_seconds, stop_reason, first_seen_ms, last_seen_ms,"
 	    " last_heartbeat_ms, heartbeat_interval_ms, status_changed_ms,"
 	    " state_ms, inventory_hash, first_seen_at, last_seen_at,"
-	    " last_heartbeat_at, status_changed_at FROM hosts"
-	    HOSTS_WHERE },
+	    " last_heartbeat_at, status_changed_at FROM hosts x" HOSTS_WHERE },
 	{ "components", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS |
 	    CTL_F_SINCE | CTL_F_LIMIT, component_cols, NCOLS(component_cols),
 	    "SELECT lattice, host_id, component_id, image_ref, name,"
-	    " max_instances, revision, annotations, updated_ms, updated_at"
-	    " FROM components c"
+	    " max_instances, revision, annotations, updated_ms, updated_at, "
+	    HOST_NAME("c") " FROM components c"
 	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
-	    " AND " HOST_MATCH("host_id") " AND " HOST_STATUS("c")
+	    " AND " HOST_MATCH("c") " AND " HOST_STATUS("c")
 	    " AND (:since IS NULL OR updated_ms >= :since)"
-	    " ORDER BY lattice, host_id, component_id LIMIT :limit" },
+	    " ORDER BY lattice, component_id, host_name, host_id LIMIT :limit" },
 	{ "providers", CTL_F_LATTICE | CTL_F_HOST | CTL_F_STATUS |
 	    CTL_F_SINCE | CTL_F_LIMIT, provider_cols, NCOLS(provider_cols),
 	    "SELECT lattice, host_id, provider_id, link_name, image_ref, name,"
 	    " contract_id, revision, annotations, health, health_checked_ms,"
-	    " updated_ms, health_checked_at, updated_at FROM providers p"
+	    " updated_ms, health_checked_at, updated_at, " HOST_NAME("p")
+	    " FROM providers p"
 	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
-	    " AND " HOST_MATCH("host_id") " AND " HOST_STATUS("p")
+	    " AND " HOST_MATCH("p") " AND " HOST_STATUS("p")
 	    " AND (:since IS NULL OR updated_ms >= :since)"
-	    " ORDER BY lattice, host_id, provider_id, link_name"
+	    " ORDER BY lattice, provider_id, link_name, host_name, host_id"
 	    " LIMIT :limit" },
 	{ "links", CTL_F_LATTICE | CTL_F_SINCE | CTL_F_LIMIT, link_cols,
 	    NCOLS(link_cols),
@@ -238,28 +259,29 @@ static const struct cmd {
 	{ "alerts", CTL_F_LATTICE | CTL_F_HOST | CTL_F_SINCE | CTL_F_ALL |
 	    CTL_F_LIMIT, alert_cols, NCOLS(alert_cols),
 	    "SELECT alert_id, lattice, kind, severity, entity, host_id,"
-	    " summary, details, fired_ms, resolved_ms, fired_at, resolved_at"
-	    " FROM alerts"
+	    " summary, details, fired_ms, resolved_ms, fired_at, resolved_at, "
+	    HOST_NAME("a") " FROM alerts a"
 	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
-	    " AND (:host IS NULL OR (host_id IS NOT NULL AND"
-	    " substr(host_id, 1, length(:host)) = :host))"
+	    " AND (:host IS NULL OR (host_id IS NOT NULL AND " HOST_MATCH("a")
+	    "))"
 	    " AND (:all OR resolved_ms IS NULL)"
 	    " AND (:since IS NULL OR fired_ms >= :since)"
-	    " ORDER BY fired_ms DESC, alert_id DESC LIMIT :limit" },
+	    " ORDER BY lattice, fired_ms DESC, alert_id DESC LIMIT :limit" },
 	/* data is the event's data member exactly as received (JSON text);
 	   the JSON printer nests it when it is valid JSON. */
 	{ "events", CTL_F_LATTICE | CTL_F_HOST | CTL_F_SINCE | CTL_F_TYPE |
 	    CTL_F_LIMIT, event_cols, NCOLS(event_cols),
 	    "SELECT seq, lattice, subject, type, source, id, host_id, time_ms,"
 	    " time_raw, received_ms, outcome, data,"
-	    " time_at, received_at FROM events"
+	    " time_at, received_at, " HOST_NAME("e") " FROM events e"
 	    " WHERE (:lattice IS NULL OR lattice = :lattice)"
-	    " AND (:host IS NULL OR (host_id IS NOT NULL AND"
-	    " substr(host_id, 1, length(:host)) = :host))"
+	    " AND (:host IS NULL OR (host_id IS NOT NULL AND " HOST_MATCH("e")
+	    "))"
 	    " AND (:type IS NULL OR type = :type"
 	    " OR type = 'com.wasmcloud.lattice.' || :type)"
 	    " AND (:since IS NULL OR received_ms >= :since)"
-	    " ORDER BY seq DESC LIMIT :limit" },
+	    " AND (:after IS NULL OR seq > :after)"
+	    " ORDER BY CASE WHEN :asc THEN seq END, seq DESC LIMIT :limit" },
 };
 
 /* hosts on a schema version 4 database (wasmCloud 2 columns). */
@@ -273,7 +295,7 @@ static const struct cmd hosts_v4 = {
 	" last_heartbeat_at, status_changed_at, generation, hostname,"
 	" environment, started_ms, os_name, os_arch, os_kernel, cpu_usage,"
 	" memory_total, memory_free, component_count, workload_count,"
-	" http_port, imports, exports, started_at FROM hosts" HOSTS_WHERE
+	" http_port, imports, exports, started_at FROM hosts x" HOSTS_WHERE
 };
 
 #define NCMDS	NCOLS(cmds)
@@ -367,10 +389,16 @@ ctl_db_open(const char *path, int busy_ms, int cmd, struct ctl_db **out)
 
 	*out = NULL;
 	/* SQLITE_OPEN_READONLY never creates, but say clearly why. */
-	if (stat(path, &sb) == -1) {
-		fprintf(stderr, "latticectl: %s: %s (set --db or "
-		    "LATTICED_DB)\n", path, errno == ENOENT ?
-		    "no such database" : strerror(errno));
+	if (stat(path, &sb) == -1 || access(path, R_OK) == -1) {
+		if (errno == EACCES)
+			fprintf(stderr, "latticectl: %s: permission denied; "
+			    "the database is readable by group latticed: "
+			    "join it (sudo usermod -aG latticed $USER, then "
+			    "log in again)\n", path);
+		else
+			fprintf(stderr, "latticectl: %s: %s (set --db or "
+			    "LATTICED_DB)\n", path, errno == ENOENT ?
+			    "no such database" : strerror(errno));
 		return CTL_EXIT_DB;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -537,7 +565,9 @@ ctl_db_query(struct ctl_db *d, const struct ctl_filter *f,
 	    (rc = bind_text(st, ":status", f->status)) != SQLITE_OK ||
 	    (rc = bind_text(st, ":type", f->type)) != SQLITE_OK ||
 	    (rc = bind_int(st, ":since", f->since_ms)) != SQLITE_OK ||
-	    (rc = bind_int(st, ":all", f->all)) != SQLITE_OK) {
+	    (rc = bind_int(st, ":all", f->all)) != SQLITE_OK ||
+	    (rc = bind_int(st, ":after", f->after_seq)) != SQLITE_OK ||
+	    (rc = bind_int(st, ":asc", f->ascending)) != SQLITE_OK) {
 		ret = dberr(d, rc, "cannot bind");
 		goto fail;
 	}
@@ -564,6 +594,87 @@ fail:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
+}
+
+/* Run sql with text parameter ?1 = v; *yes when it returns a row whose
+   first column is non-zero.  Copies that column's text into buf when
+   given. */
+static int
+probe(struct ctl_db *d, const char *sql, const char *v, int *yes, char *buf,
+    size_t len)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*t;
+	int		 rc;
+
+	*yes = 0;
+	if ((rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC)) != SQLITE_OK)
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*yes = sqlite3_column_int(st, 0) != 0;
+		if (buf != NULL) {
+			t = (const char *)sqlite3_column_text(st, 0);
+			snprintf(buf, len, "%s", t != NULL ? t : "");
+		}
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+fail:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Tell whether the database knows lattice and type (NULL: not asked). */
+int
+ctl_db_known(struct ctl_db *d, const char *lattice, const char *type)
+{
+	char	known[512];
+	int	yes, rc;
+
+	if (lattice != NULL) {
+		rc = probe(d, "SELECT EXISTS (SELECT 1 FROM hosts WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM events WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM links WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM configs WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM alerts WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM components WHERE"
+		    " lattice = ?1) OR EXISTS (SELECT 1 FROM providers WHERE"
+		    " lattice = ?1)", lattice, &yes, NULL, 0);
+		if (rc != SQLITE_OK)
+			return dberr(d, rc, "query failed");
+		if (!yes) {
+			/* the small tables only: events may be huge */
+			rc = probe(d, "SELECT group_concat(l, ', ') FROM"
+			    " (SELECT lattice AS l FROM hosts UNION SELECT"
+			    " lattice FROM links UNION SELECT lattice FROM"
+			    " configs UNION SELECT lattice FROM alerts"
+			    " WHERE ?1 IS NOT NULL ORDER BY 1 LIMIT 20)",
+			    lattice, &yes, known, sizeof(known));
+			if (rc != SQLITE_OK || known[0] == '\0')
+				snprintf(known, sizeof(known), "none");
+			fprintf(stderr, "latticectl: %s: no lattice \"%s\" in "
+			    "this database (known: %s)\n", d->path, lattice,
+			    known);
+			return CTL_EXIT_DB;
+		}
+	}
+	if (type != NULL) {
+		rc = probe(d, "SELECT EXISTS (SELECT 1 FROM events WHERE"
+		    " type = ?1 OR type = 'com.wasmcloud.lattice.' || ?1)",
+		    type, &yes, NULL, 0);
+		if (rc != SQLITE_OK)
+			return dberr(d, rc, "query failed");
+		if (!yes) {
+			fprintf(stderr, "latticectl: %s: no events of type "
+			    "\"%s\" in this database (a full type such as "
+			    "com.wasmcloud.lattice.host_heartbeat, or its "
+			    "last part, host_heartbeat)\n", d->path, type);
+			return CTL_EXIT_DB;
+		}
+	}
+	return CTL_EXIT_OK;
 }
 
 /* Stamp the database's state so a poll can tell it changed. */

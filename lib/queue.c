@@ -1,0 +1,429 @@
+/*
+ * queue.c - the bounded FIFO + wake-up every thread hands work over with.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "queue.h"
+
+struct lt_queue {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 more;		/* something to take, or closed */
+	pthread_cond_t	 room;		/* room for a message, or closed */
+	void		(*wake)(void *);
+	void		*wake_arg;
+	struct lt_item	*head, **tail;
+	size_t		 nitems;	/* items of any kind */
+	size_t		 len, max;	/* messages */
+	struct lt_item	*ovf, **ovftail;
+	size_t		 novf;
+	uint64_t	 dropped;
+	int64_t		 inflight;	/* oldest message taken, not done */
+	int		 closed;
+	int		 takers;	/* blocked in take */
+	int		 pushers;	/* blocked for room */
+};
+
+/* Create a queue. */
+int
+lt_queue_new(size_t max, void (*wake)(void *), void *wake_arg,
+    struct lt_queue **out)
+{
+	struct lt_queue *q;
+
+	*out = NULL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return LT_ENOMEM;
+	if (pthread_mutex_init(&q->mtx, NULL) != 0)
+		goto fail_mtx;
+	if (pthread_cond_init(&q->more, NULL) != 0)
+		goto fail_more;
+	if (pthread_cond_init(&q->room, NULL) != 0)
+		goto fail_room;
+	q->wake = wake;
+	q->wake_arg = wake_arg;
+	q->max = max > 0 ? max : 1;
+	q->tail = &q->head;
+	q->ovftail = &q->ovf;
+	*out = q;
+	return LT_OK;
+fail_room:
+	pthread_cond_destroy(&q->more);
+fail_more:
+	pthread_mutex_destroy(&q->mtx);
+fail_mtx:
+	free(q);
+	return LT_ENOMEM;
+}
+
+/* Free a list of items. */
+void
+lt_item_free(struct lt_item *it)
+{
+	struct lt_item *next;
+
+	for (; it != NULL; it = next) {
+		next = it->next;
+		if (it->ack != NULL && it->ack_free != NULL)
+			it->ack_free(it->ack);
+		if (it->data != NULL && it->drop != NULL)
+			it->drop(it->data);
+		lt_decoded_free(it->dec);
+		free(it);
+	}
+}
+
+/* Run the tasks of a list in order. */
+void
+lt_item_run_tasks(struct lt_item *it)
+{
+	for (; it != NULL; it = it->next) {
+		if (it->kind != LT_ITEM_TASK || it->run == NULL)
+			continue;
+		it->run(it->arg, it->data);
+		it->run = NULL;
+		if (it->data != NULL && it->drop != NULL)
+			it->drop(it->data);
+		it->data = NULL;
+	}
+}
+
+/* Free the queue. */
+void
+lt_queue_free(struct lt_queue *q)
+{
+	if (q == NULL)
+		return;
+	lt_item_free(q->head);
+	lt_item_free(q->ovf);
+	pthread_cond_destroy(&q->room);
+	pthread_cond_destroy(&q->more);
+	pthread_mutex_destroy(&q->mtx);
+	free(q);
+}
+
+/* Change the bound. */
+void
+lt_queue_set_max(struct lt_queue *q, size_t max)
+{
+	pthread_mutex_lock(&q->mtx);
+	q->max = max > 0 ? max : 1;
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->mtx);
+}
+
+/* Refuse further pushes. */
+void
+lt_queue_close(struct lt_queue *q)
+{
+	pthread_mutex_lock(&q->mtx);
+	q->closed = 1;
+	pthread_cond_broadcast(&q->more);
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->mtx);
+	if (q->wake != NULL)
+		q->wake(q->wake_arg);
+}
+
+/* Whether the queue is closed. */
+int
+lt_queue_closed(struct lt_queue *q)
+{
+	int c;
+
+	pthread_mutex_lock(&q->mtx);
+	c = q->closed;
+	pthread_mutex_unlock(&q->mtx);
+	return c;
+}
+
+/* Copy a message (at most cap bytes of data) into one allocation. */
+static struct lt_item *
+item_copy(const char *subject, const char *pattern, const void *data,
+    size_t len, size_t cap, int64_t received_ms)
+{
+	struct lt_item *it;
+	size_t n = len < cap ? len : cap;
+	size_t sl = subject != NULL ? strlen(subject) + 1 : 0;
+	size_t pl = pattern != NULL ? strlen(pattern) + 1 : 0;
+	char *p;
+
+	if ((it = malloc(sizeof(*it) + sl + pl + n + 1)) == NULL)
+		return NULL;
+	memset(it, 0, sizeof(*it));
+	it->kind = LT_ITEM_MSG;
+	p = (char *)(it + 1);
+	if (subject != NULL) {
+		memcpy(p, subject, sl);
+		it->msg.subject = p;
+		p += sl;
+	}
+	if (pattern != NULL) {
+		memcpy(p, pattern, pl);
+		it->msg.pattern = p;
+		p += pl;
+	}
+	if (n > 0)
+		memcpy(p, data, n);
+	p[n] = '\0';
+	it->msg.data = p;
+	it->msg.len = n;
+	it->msg.received_ms = received_ms;
+	it->size = len;
+	return it;
+}
+
+/* Append an item with the lock held; returns whether to wake. */
+static int
+append(struct lt_queue *q, struct lt_item *it)
+{
+	int was_empty = q->nitems == 0;
+
+	it->next = NULL;
+	*q->tail = it;
+	q->tail = &it->next;
+	q->nitems++;
+	if (it->kind == LT_ITEM_MSG)
+		q->len++;
+	if (q->takers > 0)
+		pthread_cond_signal(&q->more);
+	return was_empty;
+}
+
+/* Count a dropped message and keep a prefix of the first few. */
+static int
+drop_msg(struct lt_queue *q, const char *subject, const char *pattern,
+    const void *data, size_t len, int64_t received_ms)
+{
+	struct lt_item *it;
+	int wake = q->dropped++ == 0;
+
+	if (q->novf < LT_QUEUE_OVERFLOW_KEEP &&
+	    (it = item_copy(subject, pattern, data, len,
+	    LT_QUEUE_OVERFLOW_PREFIX, received_ms)) != NULL) {
+		*q->ovftail = it;
+		q->ovftail = &it->next;
+		q->novf++;
+	}
+	return wake;
+}
+
+/* A new message item holding copies of subject, pattern and data. */
+struct lt_item *
+lt_item_msg_new(const char *subject, const char *pattern, const void *data,
+    size_t len, int64_t received_ms)
+{
+	return item_copy(subject, pattern, data, len, len, received_ms);
+}
+
+/* Queue a message item. */
+int
+lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
+{
+	int rc = LT_ELIMIT, wake = 0;
+
+	pthread_mutex_lock(&q->mtx);
+	while (full == LT_QUEUE_BLOCK && !q->closed && q->len >= q->max) {
+		q->pushers++;
+		pthread_cond_wait(&q->room, &q->mtx);
+		q->pushers--;
+	}
+	if (q->closed)
+		goto out;
+	if (q->len >= q->max) {
+		if (full == LT_QUEUE_DROP)
+			wake = drop_msg(q, it->msg.subject, it->msg.pattern,
+			    it->msg.data, it->msg.len, it->msg.received_ms);
+		goto out;
+	}
+	wake = append(q, it);
+	it = NULL;
+	rc = LT_OK;
+out:
+	pthread_mutex_unlock(&q->mtx);
+	lt_item_free(it);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
+	return rc;
+}
+
+/* Queue a copy of a message. */
+int
+lt_queue_push_msg(struct lt_queue *q, const char *subject,
+    const char *pattern, const void *data, size_t len, int64_t received_ms,
+    void *ack, void (*ack_free)(void *), enum lt_queue_full full)
+{
+	struct lt_item *it;
+	int wake;
+
+	/* copy outside the lock: producers on other threads go on */
+	if ((it = item_copy(subject, pattern, data, len, len, received_ms)) ==
+	    NULL) {
+		if (ack != NULL && ack_free != NULL)
+			ack_free(ack);
+		if (full != LT_QUEUE_DROP)
+			return LT_ENOMEM;
+		pthread_mutex_lock(&q->mtx);
+		wake = drop_msg(q, subject, pattern, data, len, received_ms);
+		pthread_mutex_unlock(&q->mtx);
+		if (wake && q->wake != NULL)
+			q->wake(q->wake_arg);
+		return LT_ENOMEM;
+	}
+	it->ack = ack;
+	it->ack_free = ack_free;
+	return lt_queue_push(q, it, full);
+}
+
+/* Queue a task. */
+int
+lt_queue_push_task(struct lt_queue *q, void (*run)(void *, void *),
+    void *arg, void *data, void (*drop)(void *))
+{
+	struct lt_item *it;
+	int wake;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		if (data != NULL && drop != NULL)
+			drop(data);
+		return LT_ENOMEM;
+	}
+	it->kind = LT_ITEM_TASK;
+	it->run = run;
+	it->arg = arg;
+	it->data = data;
+	it->drop = drop;
+	pthread_mutex_lock(&q->mtx);
+	if (q->closed) {
+		pthread_mutex_unlock(&q->mtx);
+		lt_item_free(it);
+		return LT_ELIMIT;
+	}
+	wake = append(q, it);
+	pthread_mutex_unlock(&q->mtx);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
+	return LT_OK;
+}
+
+/* Queue a list, waiting for room. */
+int
+lt_queue_push_list(struct lt_queue *q, struct lt_item *head)
+{
+	struct lt_item *it;
+	int wake = 0;
+
+	pthread_mutex_lock(&q->mtx);
+	while (head != NULL) {
+		while (!q->closed && head->kind == LT_ITEM_MSG &&
+		    q->len >= q->max) {
+			q->pushers++;
+			pthread_cond_wait(&q->room, &q->mtx);
+			q->pushers--;
+		}
+		if (q->closed)
+			break;
+		it = head;
+		head = head->next;
+		wake |= append(q, it);
+	}
+	pthread_mutex_unlock(&q->mtx);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
+	if (head != NULL) {
+		lt_item_free(head);
+		return LT_ELIMIT;
+	}
+	return LT_OK;
+}
+
+/* Take up to max messages and the tasks among them. */
+struct lt_item *
+lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
+{
+	struct lt_item *head, **pp;
+	size_t k = 0, items = 0;
+
+	pthread_mutex_lock(&q->mtx);
+	while (block && q->nitems == 0 && !q->closed) {
+		q->takers++;
+		pthread_cond_wait(&q->more, &q->mtx);
+		q->takers--;
+	}
+	head = q->head;
+	for (pp = &q->head; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->kind == LT_ITEM_MSG) {
+			if (k == max)
+				break;
+			k++;
+		}
+		items++;
+	}
+	q->head = *pp;
+	*pp = NULL;
+	if (q->head == NULL)
+		q->tail = &q->head;
+	q->len -= k;
+	q->nitems -= items;
+	if (k > 0 && q->inflight == 0)
+		for (pp = &head; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->kind == LT_ITEM_MSG) {
+				q->inflight = (*pp)->msg.received_ms;
+				break;
+			}
+	if (k > 0 && q->pushers > 0)
+		pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->mtx);
+	*n = k;
+	return items > 0 ? head : NULL;
+}
+
+/* Take the overflow records. */
+struct lt_item *
+lt_queue_take_overflow(struct lt_queue *q, uint64_t *dropped)
+{
+	struct lt_item *it;
+
+	pthread_mutex_lock(&q->mtx);
+	it = q->ovf;
+	q->ovf = NULL;
+	q->ovftail = &q->ovf;
+	q->novf = 0;
+	*dropped = q->dropped;
+	q->dropped = 0;
+	pthread_mutex_unlock(&q->mtx);
+	return it;
+}
+
+/* Queue length and oldest receive time. */
+size_t
+lt_queue_len(struct lt_queue *q, int64_t *oldest_ms)
+{
+	struct lt_item *it;
+	size_t n;
+
+	pthread_mutex_lock(&q->mtx);
+	n = q->len;
+	if (oldest_ms != NULL) {
+		*oldest_ms = q->inflight;
+		for (it = q->head; *oldest_ms == 0 && it != NULL;
+		    it = it->next)
+			if (it->kind == LT_ITEM_MSG) {
+				*oldest_ms = it->msg.received_ms;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&q->mtx);
+	return n;
+}
+
+/* The messages taken last are handed on. */
+void
+lt_queue_done(struct lt_queue *q)
+{
+	pthread_mutex_lock(&q->mtx);
+	q->inflight = 0;
+	pthread_mutex_unlock(&q->mtx);
+}
