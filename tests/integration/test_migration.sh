@@ -16,7 +16,8 @@ db $DB
 nats_url nats://127.0.0.1:$PORT
 CONF
 
-# a version 2 file with some history, as the previous release left it
+# a version 2 file with some history, as the previous release left it;
+# received in the last minute, so retention (history_max_age) keeps it
 {
 	cat "$SCHEMA/001_init.sql" "$SCHEMA/002_alert_outbox.sql"
 	echo "PRAGMA user_version = 2;"
@@ -25,7 +26,8 @@ CONF
 	echo " source, id, host_id, time_ms, received_ms, outcome)"
 	echo " SELECT 'default', 'wasmbus.evt.default.host_heartbeat',"
 	echo " 'com.wasmcloud.lattice.host_heartbeat', 'NOLDHOST', 'old-' || i,"
-	echo " 'NOLDHOST', i, i, 'unchanged' FROM r;"
+	echo " 'NOLDHOST', n + i, n + i, 'unchanged' FROM r,"
+	echo " (SELECT CAST(unixepoch('now') AS INTEGER) * 1000 - 60000 AS n);"
 } | sqlite3 -batch "$DB"
 [ "$(q 'PRAGMA user_version')" = 2 ] || fail "set-up: not a version 2 file"
 
