@@ -1,163 +1,109 @@
 /*
- * replay.c - fold a JSONL file (--replay): each line a bare CloudEvent or
- * {"subject": "...", "event": {...}}, optionally with "received_at": an
- * RFC 3339 time, the clock for an event without a time of its own (a
- * wasmCloud 2 heartbeat on runtime.operator.heartbeat.<id>).  cJSON is used only to unwrap the
- * second form and read `time` when lib/'s raw member scanner cannot;
- * decoding proper is lib/'s job.
+ * replay.c - fold a JSONL file of events without NATS (--replay), through
+ * the same pipeline as live ingest (pipeline.h): a reader thread splits
+ * lines (jsonl.h) into the decode stage, this thread folds what comes out
+ * in batches.  So a replay uses both cores, as the daemon does.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "config.h"
 #include "fold.h"
+#include "jsonl.h"
 #include "log.h"
 #include "maint.h"
 #include "outbox.h"
+#include "pipeline.h"
+#include "queue.h"
 #include "replay.h"
 #include "stale.h"
 #include "store.h"
-#include "timeutil.h"
 
 /* Events per transaction.  A replay is history and can be re-run, so a
    batch can be big: index pages shared by many events are written to the
    WAL once (50,000-event flood file: 6.6 s at 1,000, 5.0 s at 10,000). */
 #define REPLAY_BATCH	10000
-#define REPLAY_MAX_DEPTH 512	/* nesting the line scanner accepts; the
-				   decoder applies the configured limit */
+#define REPLAY_QUEUE	(2 * REPLAY_BATCH)	/* lines split, not decoded */
 
-/*
- * Split a line into subject and payload with cJSON (the slow path, for
- * lines the raw scanner does not take).  *payload is either line itself or
- * a new string in *owned.  Reads the event's time into *time_ms.
- */
-static void
-unwrap_json(const char *line, size_t len, char **subject,
-    const char **payload, size_t *plen, char **owned, int64_t *time_ms,
-    int *time_ok)
+struct reader {
+	FILE		*fp;
+	const char	*path;
+	struct lt_queue	*in;
+	unsigned long	 lines;
+	int64_t		 last_ms;	/* the replay's clock */
+	int		 failed;	/* a read error or out of memory */
+};
+
+/* Read, split and queue every line, then close the queue (thread). */
+static void *
+reader_main(void *arg)
 {
-	cJSON		*root, *ev, *subj, *t;
+	struct reader		*r = arg;
+	struct lt_jsonl_line	 l;
+	struct lt_item		*it;
+	char			*line = NULL;
+	size_t			 cap = 0;
+	ssize_t			 len;
 
-	*subject = NULL;
-	*payload = line;
-	*plen = len;
-	*owned = NULL;
-	*time_ok = 0;
-	if ((root = cJSON_ParseWithLength(line, len)) == NULL)
-		return;
-	ev = root;
-	subj = cJSON_GetObjectItemCaseSensitive(root, "subject");
-	if (cJSON_IsObject(root) && cJSON_IsString(subj) &&
-	    cJSON_HasObjectItem(root, "event")) {
-		ev = cJSON_GetObjectItemCaseSensitive(root, "event");
-		*subject = strdup(subj->valuestring);
-		if ((*owned = cJSON_PrintUnformatted(ev)) != NULL) {
-			*payload = *owned;
-			*plen = strlen(*owned);
+	while ((len = getline(&line, &cap, r->fp)) != -1) {
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			line[--len] = '\0';
+		r->lines++;
+		if (len == 0)
+			continue;
+		if (lt_jsonl_split(line, (size_t)len, &l) != LT_OK) {
+			r->failed = 1;
+			break;
 		}
-	}
-	t = cJSON_IsObject(ev) ?
-	    cJSON_GetObjectItemCaseSensitive(ev, "time") : NULL;
-	if (cJSON_IsString(t) && lt_time_parse(t->valuestring,
-	    strlen(t->valuestring), time_ms) == 0)
-		*time_ok = 1;
-	t = ev != root ?
-	    cJSON_GetObjectItemCaseSensitive(root, "received_at") : NULL;
-	if (!*time_ok && cJSON_IsString(t) && lt_time_parse(t->valuestring,
-	    strlen(t->valuestring), time_ms) == 0)
-		*time_ok = 1;
-	cJSON_Delete(root);
-}
-
-/* Whether a raw span is a JSON string without escapes. */
-static int
-plain_string(const char *p, const struct lt_ce_span *sp)
-{
-	return sp->len >= 2 && p[sp->off] == '"' &&
-	    memchr(p + sp->off + 1, '\\', sp->len - 2) == NULL;
-}
-
-/*
- * Split a line into subject and payload without building a tree: the
- * payload is the raw "event" member (or the whole line), so it is neither
- * copied nor re-printed.  Lines the raw scanner refuses (cJSON is more
- * lenient) or with escapes in the subject or time go to unwrap_json().
- */
-static void
-unwrap(const char *line, size_t len, char **subject, const char **payload,
-    size_t *plen, char **owned, int64_t *time_ms, int *time_ok)
-{
-	static const char *const top[] = { "subject", "event", "time",
-	    "received_at" };
-	static const char *const inner[] = { "time" };
-	struct lt_ce_span sp[4], ts;
-	const char *ev = line;
-	size_t evlen = len;
-
-	*subject = NULL;
-	*payload = line;
-	*plen = len;
-	*owned = NULL;
-	*time_ok = 0;
-	if (lt_ce_member_spans(line, len, REPLAY_MAX_DEPTH, top, 4, sp,
-	    NULL) != LT_OK || line[0] != '{')
-		goto slow;
-	ts = sp[2];
-	if (sp[0].len > 0 && line[sp[0].off] == '"' && sp[1].len > 0) {
-		if (!plain_string(line, &sp[0]))
-			goto slow;
-		ev = line + sp[1].off;
-		evlen = sp[1].len;
-		if (ev[0] != '{')
-			ts.len = 0;
-		else if (lt_ce_member_spans(ev, evlen, REPLAY_MAX_DEPTH,
-		    inner, 1, &ts, NULL) != LT_OK)
-			goto slow;
-		if ((*subject = strndup(line + sp[0].off + 1,
-		    sp[0].len - 2)) == NULL)
-			goto slow;
-		*payload = ev;
-		*plen = evlen;
-	}
-	if (ts.len > 0 && ev[ts.off] == '"') {
-		if (!plain_string(ev, &ts)) {
-			free(*subject);
-			goto slow;
+		/* received_at is the clock; else the events' own times */
+		if (l.received_ok)
+			r->last_ms = l.received_ms;
+		else if (l.time_ok)
+			r->last_ms = l.time_ms;
+		it = lt_item_msg_new(l.subject, NULL, l.payload, l.len,
+		    r->last_ms);
+		lt_jsonl_clear(&l);
+		if (it == NULL) {
+			r->failed = 1;
+			break;
 		}
-		if (lt_time_parse(ev + ts.off + 1, ts.len - 2, time_ms) == 0)
-			*time_ok = 1;
+		if (lt_queue_push(r->in, it, LT_QUEUE_BLOCK) != LT_OK)
+			break;		/* the folder gave up */
 	}
-	/* the wrapper's received_at: the clock when the event has none */
-	if (!*time_ok && *subject != NULL && sp[3].len > 0) {
-		if (!plain_string(line, &sp[3])) {
-			free(*subject);
-			goto slow;
-		}
-		if (lt_time_parse(line + sp[3].off + 1, sp[3].len - 2,
-		    time_ms) == 0)
-			*time_ok = 1;
+	if (ferror(r->fp)) {
+		log_warn("replay: %s", r->path);
+		r->failed = 1;
 	}
-	return;
-slow:
-	unwrap_json(line, len, subject, payload, plen, owned, time_ms,
-	    time_ok);
+	free(line);
+	lt_queue_close(r->in);
+	return NULL;
 }
 
 /*
- * Commit the replay's transaction.  A replay records alerts but delivers
- * none (it is history, often old): their queued changes are dropped, so a
+ * In each batch's transaction: a replay records alerts but delivers none
+ * (it is history, often old): their queued changes are dropped, so a
  * daemon started on the file later does not send them.
  */
 static int
-commit(struct lt_fold *f, struct lt_outbox *ob, int64_t now_ms,
-    struct lt_err *err)
+hook_end(void *arg, uint64_t last_seq, struct lt_err *err)
 {
-	if (lt_outbox_enqueue_pending(ob, NULL, 0, now_ms, NULL, err) != LT_OK)
-		return -1;
-	return lt_fold_commit(f, err) == LT_OK ? 0 : -1;
+	(void)last_seq;
+	return lt_outbox_enqueue_pending(arg, NULL, 0, 0, NULL, err);
+}
+
+/* Log a rejected line at debug level. */
+static void
+hook_folded(void *arg, const struct lt_item *it, enum lt_outcome out,
+    const struct lt_fold_info *fi, const struct lt_err *why)
+{
+	(void)arg;
+	(void)fi;
+	if (out == LT_OUT_REJECTED)
+		log_debug("replay: subject=%s rejected: %s",
+		    it->msg.subject != NULL ? it->msg.subject : "-", why->msg);
 }
 
 /* Replay path into the database. */
@@ -167,25 +113,24 @@ replay_run(const struct config *cf, const char *path)
 	struct lt_store		*st = NULL;
 	struct lt_fold		*f = NULL;
 	struct lt_outbox	*ob = NULL;
+	struct lt_queue		*in = NULL, *out = NULL;
+	struct lt_decoder	*dec = NULL;
+	struct lt_pipeline_hooks h = { 0 };
 	struct lt_fold_opts	 fo;
 	struct lt_stale_opts	 so;
 	struct lt_stale_result	 res = { 0 };
 	struct lt_err		 err;
-	struct lt_msg		 m = { 0 };
-	enum lt_outcome		 out;
+	struct lt_item		*batch;
+	struct reader		 r = { 0 };
 	const struct lt_fold_stats *fs;
-	FILE			*fp;
-	char			*line = NULL, *subject, *owned;
-	const char		*payload;
-	size_t			 cap = 0, plen, inbatch = 0;
-	ssize_t			 len;
-	int64_t			 last_ms = 0, t;
-	unsigned long		 lines = 0;
-	int			 tok, status = 1, intx = 0;
+	pthread_t		 th;
+	size_t			 n;
+	int			 status = 1, started = 0;
 
 	lt_err_clear(&err);
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (fp == NULL) {
+	r.path = path;
+	r.fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (r.fp == NULL) {
 		log_warn("replay: %s", path);
 		return 1;
 	}
@@ -201,62 +146,51 @@ replay_run(const struct config *cf, const char *path)
 	if (lt_fold_new(st, &fo, &f, &err) != LT_OK ||
 	    lt_outbox_new(st, &ob, &err) != LT_OK)
 		goto fail;
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			line[--len] = '\0';
-		lines++;
-		if (len == 0)
-			continue;
-		unwrap(line, (size_t)len, &subject, &payload, &plen, &owned,
-		    &t, &tok);
-		if (tok)
-			last_ms = t;
-		if (!intx) {
-			if (lt_fold_begin(f, &err) != LT_OK)
-				goto fail;
-			intx = 1;
-		}
-		m.subject = subject;
-		m.data = payload;
-		m.len = plen;
-		m.received_ms = last_ms;
-		lt_err_clear(&err);
-		if (lt_fold_msg(f, &m, &out, &err) != LT_OK) {
-			free(subject);
-			cJSON_free(owned);
+	if (lt_queue_new(REPLAY_QUEUE, NULL, NULL, &in) != LT_OK ||
+	    lt_queue_new(REPLAY_QUEUE, NULL, NULL, &out) != LT_OK ||
+	    lt_decoder_start(in, out, &cf->limits, &dec) != LT_OK) {
+		lt_err_set(&err, LT_ENOMEM, "", "cannot start the pipeline");
+		goto fail;
+	}
+	r.in = in;
+	if (pthread_create(&th, NULL, reader_main, &r) != 0) {
+		lt_err_set(&err, LT_ENOMEM, "", "cannot start the reader");
+		goto fail;
+	}
+	started = 1;
+	h.arg = ob;
+	h.end = hook_end;
+	h.folded = hook_folded;
+	/* the decode stage closes out once the reader is done */
+	while ((batch = lt_queue_take(out, REPLAY_BATCH, 1, &n)) != NULL) {
+		if (lt_pipeline_batch(f, &cf->limits, &h, batch, &err) !=
+		    LT_OK) {
+			lt_item_free(batch);
 			goto fail;
 		}
-		if (out == LT_OUT_REJECTED)
-			log_debug("replay: line %lu rejected: %s", lines,
-			    err.msg);
-		free(subject);
-		cJSON_free(owned);
-		if (++inbatch == REPLAY_BATCH) {
-			if (commit(f, ob, last_ms, &err) != 0)
-				goto fail;
-			intx = 0;
-			inbatch = 0;
-		}
+		lt_item_free(batch);
+		lt_queue_done(out);
 	}
-	if (ferror(fp)) {
-		log_warn("replay: %s", path);
+	pthread_join(th, NULL);
+	started = 0;
+	if (r.failed) {
+		lt_err_set(&err, LT_ENOMEM, "", "%s: reading stopped at line "
+		    "%lu", path, r.lines);
 		goto fail;
 	}
-	if (!intx && lt_fold_begin(f, &err) != LT_OK)
-		goto fail;
-	intx = 1;
 	config_stale_opts(cf, &so);
-	if (last_ms > 0 && lt_stale_sweep(f, &so, last_ms, 0, &res, &err)
-	    != LT_OK)
+	if (lt_fold_begin(f, &err) != LT_OK)
 		goto fail;
-	if (commit(f, ob, last_ms, &err) != 0)
+	if ((r.last_ms > 0 && lt_stale_sweep(f, &so, r.last_ms, 0, &res,
+	    &err) != LT_OK) || hook_end(ob, 0, &err) != LT_OK ||
+	    lt_fold_commit(f, &err) != LT_OK) {
+		lt_fold_rollback(f);
 		goto fail;
-	intx = 0;
+	}
 	fs = lt_fold_stats(f);
 	printf("replay: %lu lines: applied %llu, unchanged %llu, superseded "
 	    "%llu, recorded %llu, duplicate %llu, rejected %llu; %d host(s) "
-	    "marked stale\n", lines,
+	    "marked stale\n", r.lines,
 	    (unsigned long long)fs->outcomes[LT_OUT_APPLIED],
 	    (unsigned long long)fs->outcomes[LT_OUT_UNCHANGED],
 	    (unsigned long long)fs->outcomes[LT_OUT_SUPERSEDED],
@@ -266,13 +200,19 @@ replay_run(const struct config *cf, const char *path)
 	status = 0;
 	goto out;
 fail:
-	if (intx)
-		lt_fold_rollback(f);
 	log_warnx("replay: %s: %s", lt_strerror(err.code), err.msg);
 out:
-	free(line);
-	if (fp != stdin)
-		fclose(fp);
+	if (in != NULL)
+		lt_queue_close(in);	/* the reader stops at its next push */
+	if (out != NULL)
+		lt_queue_close(out);
+	if (started)
+		pthread_join(th, NULL);
+	lt_decoder_stop(dec);
+	lt_queue_free(in);
+	lt_queue_free(out);
+	if (r.fp != NULL && r.fp != stdin)
+		fclose(r.fp);
 	lt_outbox_free(ob);
 	lt_fold_free(f);
 	lt_store_close(st);

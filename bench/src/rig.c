@@ -14,6 +14,8 @@
 
 #include "err.h"
 #include "fold.h"
+#include "pipeline.h"
+#include "queue.h"
 #include "process.h"
 #include "store.h"
 #include "store_int.h"
@@ -90,34 +92,47 @@ rig_close(struct rig *r)
 	r->st = NULL;
 }
 
-/* Fold a batch in one transaction. */
+/* Count an outcome (the pipeline's hook). */
+static void
+rig_folded(void *arg, const struct lt_item *it, enum lt_outcome out,
+    const struct lt_fold_info *fi, const struct lt_err *why)
+{
+	struct rig *r = arg;
+
+	(void)it;
+	(void)fi;
+	r->outcomes[out]++;
+	if (out == LT_OUT_REJECTED)
+		fprintf(stderr, "rejected: %s (%s)\n", why->msg, why->field);
+}
+
+/* Fold a batch in one transaction, through latticed's pipeline. */
 void
 rig_batch(struct rig *r, char *const *data, const size_t *len, size_t n,
     int64_t received_ms)
 {
+	struct lt_pipeline_hooks h = { 0 };
+	struct lt_item *head = NULL, **tail = &head, *it;
+	struct lt_limits lim;
 	struct lt_err err;
-	struct lt_msg m = { 0 };
-	enum lt_outcome out;
 	size_t i;
 
 	lt_err_clear(&err);
-	if (lt_fold_begin(r->fold, &err) != LT_OK)
-		goto fail;
+	lt_limits_default(&lim);
 	for (i = 0; i < n; i++) {
-		memset(&m, 0, sizeof(m));
-		m.subject = "wasmbus.evt.bench.host_heartbeat";
-		m.data = data[i];
-		m.len = len[i];
-		m.received_ms = received_ms;
-		if (lt_fold_msg(r->fold, &m, &out, &err) != LT_OK)
+		if ((it = lt_item_msg_new("wasmbus.evt.bench.host_heartbeat",
+		    NULL, data[i], len[i], received_ms)) == NULL) {
+			lt_err_set(&err, LT_ENOMEM, "", "out of memory");
 			goto fail;
-		r->outcomes[out]++;
-		if (out == LT_OUT_REJECTED)
-			fprintf(stderr, "rejected: %s (%s)\n", err.msg,
-			    err.field);
+		}
+		*tail = it;
+		tail = &it->next;
 	}
-	if (lt_fold_commit(r->fold, &err) != LT_OK)
+	h.arg = r;
+	h.folded = rig_folded;
+	if (lt_pipeline_batch(r->fold, &lim, &h, head, &err) != LT_OK)
 		goto fail;
+	lt_item_free(head);
 	return;
 fail:
 	fprintf(stderr, "fold: %s\n", err.msg);

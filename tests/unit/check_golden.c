@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "fold.h"
+#include "jsonl.h"
 #include "stale.h"
 #include "store.h"
 #include "store_int.h"
@@ -72,7 +73,7 @@ START_TEST(test_story)
 	struct lt_fold_opts o;
 	struct lt_stale_result r;
 	char line[1 << 16], *out = NULL, *want;
-	int64_t last = 0, t;
+	int64_t last = 0;
 	size_t len = 0;
 	FILE *fp, *mf;
 	int nlines = 0, rejected = 0, dups = 0;
@@ -84,35 +85,28 @@ START_TEST(test_story)
 	ck_assert_ptr_nonnull(fp = fopen(STORY, "r"));
 	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		struct lt_msg m = { NULL, line, strlen(line), 0, NULL };
-		cJSON *root, *ev, *subj, *tm;
+		struct lt_msg m = { NULL, NULL, 0, 0, NULL };
+		struct lt_jsonl_line jl;
 		enum lt_outcome oc;
-		char *evtext = NULL;
+		size_t n = strlen(line);
 
 		nlines++;
-		if (m.len > 0 && line[m.len - 1] == '\n')
-			line[--m.len] = '\0';
-		root = cJSON_Parse(line);
-		ev = root;
-		if (root != NULL && (subj = cJSON_GetObjectItem(root,
-		    "subject")) != NULL && cJSON_IsString(subj) &&
-		    (ev = cJSON_GetObjectItem(root, "event")) != NULL) {
-			m.subject = subj->valuestring;
-			ck_assert_ptr_nonnull(evtext =
-			    cJSON_PrintUnformatted(ev));
-			m.data = evtext;
-			m.len = strlen(evtext);
-		}
-		if (ev != NULL && (tm = cJSON_GetObjectItem(ev, "time")) !=
-		    NULL && cJSON_IsString(tm) && lt_time_parse(tm->valuestring,
-		    strlen(tm->valuestring), &t) == 0)
-			last = t;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		/* the same line splitter and clock as latticed --replay */
+		ck_assert_int_eq(lt_jsonl_split(line, n, &jl), LT_OK);
+		if (jl.received_ok)
+			last = jl.received_ms;
+		else if (jl.time_ok)
+			last = jl.time_ms;
+		m.subject = jl.subject;
+		m.data = jl.payload;
+		m.len = jl.len;
 		m.received_ms = last;
 		ck_assert_int_eq(lt_fold_msg(fd, &m, &oc, NULL), LT_OK);
 		rejected += oc == LT_OUT_REJECTED;
 		dups += oc == LT_OUT_DUPLICATE;
-		cJSON_free(evtext);
-		cJSON_Delete(root);
+		lt_jsonl_clear(&jl);
 	}
 	fclose(fp);
 	ck_assert_int_eq(lt_stale_sweep(fd, NULL, last, 0, &r, NULL), LT_OK);
