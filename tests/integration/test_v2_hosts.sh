@@ -93,23 +93,41 @@ stop_latticed TERM || fail "exit status"
     --seed 7 -q >>"$T/sim.log" 2>&1 &
 SIM_PID=$!
 PIDS+=("$SIM_PID")
-start_latticed -f "$T/v2.conf"
+# the default stale_threshold (70 s): asked hosts stay up between asks;
+# latticed reconnects after the simulator, whose nats.c waits 2 s
+cat >"$T/ask.conf" <<CONF
+db $DB
+nats_url nats://127.0.0.1:$PORT
+sweep_interval 200ms
+reconnect_wait 3s
+CONF
+start_latticed -f "$T/ask.conf"
 wait_q 10 "select count(*) from hosts where generation = 'v2' and status = 'up' and lattice = 'default' and last_heartbeat_ms > (select max(received_ms) - 60000 from events)" 2
 LAST=$(q "select max(last_heartbeat_ms) from hosts where generation = 'v2' and lattice = 'default' and status = 'up'")
 stop_latticed TERM || fail "exit status"
 N=$(log_lines)
-start_latticed -f "$T/v2.conf"
+start_latticed -f "$T/ask.conf"
 wait_for 15 log_since "$N" 'v2: asked [0-9]+ host\(s\) for a heartbeat \(start\)' ||
     fail "latticed did not ask the v2 hosts"
 wait_q 10 "select count(*) from hosts where generation = 'v2' and lattice = 'default' and status = 'up' and last_heartbeat_ms > $LAST" 2
 ok "a restarted latticed asks up v2 hosts and folds their answers"
+
+# after a reconnect too
+LAST=$(q "select max(last_heartbeat_ms) from hosts where generation = 'v2' and lattice = 'default' and status = 'up'")
+N=$(log_lines)
+stop_nats
+start_nats "$PORT"
+wait_for 20 log_since "$N" 'v2: asked [0-9]+ host\(s\) for a heartbeat \(reconnect\)' ||
+    fail "latticed did not ask the v2 hosts after a reconnect"
+wait_q 10 "select count(*) from hosts where generation = 'v2' and lattice = 'default' and status = 'up' and last_heartbeat_ms > $LAST" 2
+ok "after a reconnect latticed asks the up v2 hosts again"
 stop_latticed TERM || fail "exit status"
 
 # v2_heartbeats off: the subject is not followed
-echo "v2_heartbeats no" >>"$T/v2.conf"
+echo "v2_heartbeats no" >>"$T/ask.conf"
 BEFORE=$(q "select count(*) from events where type like 'com.wasmcloud.runtime.v2.%'")
 N=$(log_lines)
-start_latticed -f "$T/v2.conf"
+start_latticed -f "$T/ask.conf"
 wait_for 10 log_since "$N" 'ready: subscriptions live' || fail "not ready"
 log_since "$N" 'v2: asked' && fail "asked v2 hosts with v2_heartbeats no"
 # v1 events keep coming, v2 heartbeats do not
