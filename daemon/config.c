@@ -690,7 +690,8 @@ check_v2(struct config *cf, struct config_errors *errs)
 	char		 w[PATH_MAX + 32];
 	int		 rc = 0;
 
-	if (cf->ctl_topic_prefix == NULL || strlen(cf->ctl_topic_prefix) > 100 ||
+	if (cf->ctl_topic_prefix == NULL ||
+	    strlen(cf->ctl_topic_prefix) > 100 ||
 	    !is_subject(cf->ctl_topic_prefix, 1)) {
 		adderr(errs, "%s: ctl_topic_prefix: not a subject prefix",
 		    config_where(cf, "ctl_topic_prefix", w, sizeof(w)));

@@ -46,8 +46,8 @@ struct resync {
 	struct lt_queue	*in;			/* observations: decode stage */
 	struct lt_queue	*loop;			/* replies: the loop */
 	char		 prefix[128];		/* reply inbox */
-	char		 ctl[128];		/* wasmbus.ctl or custom */
-	char		 jsapi[160];		/* $JS.API or $JS.<dom>.API */
+	char		 ctl[128];		/* wasmbus.ctl, or else */
+	char		 jsapi[160];		/* $JS[.<domain>].API */
 	struct event	*ev_gather, *ev_end;
 	/* loop thread only */
 	uint64_t	 gen, count;

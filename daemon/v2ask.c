@@ -17,7 +17,7 @@
 struct v2ask {
 	natsConnection		*conn;
 	natsSubscription	*sub;
-	struct lt_queue		*in;		/* the decode stage */
+	struct lt_queue		*in;	/* the decode stage */
 	char			 prefix[128];	/* reply inbox */
 	size_t			 plen;
 };

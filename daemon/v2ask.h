@@ -31,6 +31,7 @@ void	v2ask_free(struct v2ask *va);
 /* Ask each up v2 host of obs (loop thread); why goes to the log.
    Returns the number of requests published, -1 when the database
    failed (logged). */
-long	v2ask_send(struct v2ask *va, struct lt_observe *obs, const char *why);
+long	v2ask_send(struct v2ask *va, struct lt_observe *obs,
+	    const char *why);
 
 #endif

@@ -64,8 +64,8 @@ struct lt_fold {
 	size_t			 nprows, pcap;
 	char			*subj;
 	size_t			 subjcap;
-	char			*v2_opts;	/* copies of opts.v2_lattice,
-						   opts.v2_lattice_map */
+	char			*v2_opts;	/* opts.v2_lattice and
+						   v2_lattice_map copies */
 };
 
 /* One message being folded. */

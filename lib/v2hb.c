@@ -27,7 +27,7 @@
 
 /* The event, its v2 fields and every allocation they point into. */
 struct v2box {
-	struct lt_ce	 ev;		/* first: lt_ce_free() passes &ev */
+	struct lt_ce	 ev;	/* first: lt_ce_free() passes &ev */
 	struct lt_v2hb	 v2;
 	char		**strs;
 	size_t		 nstrs, capstrs;

@@ -61,14 +61,14 @@ struct lt_v2hb {
 	const char	*os_arch;
 	const char	*os_name;
 	const char	*os_kernel;
-	double		 cpu_usage;	/* valid when has_cpu (not NaN/inf) */
+	double		 cpu_usage;	/* when has_cpu (not NaN, finite) */
 	int		 has_cpu;
 	int64_t		 memory_total;
 	int64_t		 memory_free;
 	int64_t		 component_count;
 	int64_t		 workload_count;
 	int64_t		 http_port;	/* 0..UINT32_MAX */
-	const char	*imports;	/* JSON array text, "[]" when absent */
+	const char	*imports;	/* JSON array, "[]" when absent */
 	const char	*exports;
 };
 
