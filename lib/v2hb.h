@@ -61,7 +61,7 @@ struct lt_v2hb {
 	const char	*os_arch;
 	const char	*os_name;
 	const char	*os_kernel;
-	double		 cpu_usage;	/* when has_cpu (not NaN, finite) */
+	double		 cpu_usage;	/* when has_cpu (finite) */
 	int		 has_cpu;
 	int64_t		 memory_total;
 	int64_t		 memory_free;
