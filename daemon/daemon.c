@@ -364,9 +364,13 @@ on_js_notice(void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	if (n.ready && js_ready(d->js, &err) != LT_OK) {
-		die(d, "jetstream", &err);
-		return;
+	if (n.ready) {
+		if (js_ready(d->js, &err) != LT_OK) {
+			die(d, "jetstream", &err);
+			return;
+		}
+		/* /readyz: the durable consumer is bound */
+		http_set_ready("jetstream", 1);
 	}
 	if (n.gap_to > 0) {
 		metrics_gap(n.gap_to - n.gap_from + 1);
@@ -857,6 +861,8 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	ncb.arg = &d;
 	if (natsconn_open(cf, d.in, d.loop, &ncb, &d.nc, &connected) == -1)
 		goto out;
+	if (cf->jetstream)
+		http_require_ready("jetstream");
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.in,
 	    d.loop, on_js_notice, &d, d.obs, &d.js) == -1)
 		goto out;

@@ -487,29 +487,12 @@ maint_set_opts(struct maint *m, const struct maint_opts *o)
 	arm(m, MAINT_BACKLOG_MS);
 }
 
-/* Report the rows pruned so far. */
-void
-maint_pruned(const struct maint *m, uint64_t *events, uint64_t *rejected)
-{
-	*events = m != NULL ? m->pruned[LT_PRUNE_EVENTS] : 0;
-	*rejected = m != NULL ? m->pruned[LT_PRUNE_REJECTED] : 0;
-}
-
 /* Hand expired hosts' alert changes to the scheduler. */
 void
 maint_set_alerts(struct maint *m, struct alerts *a)
 {
 	if (m != NULL)
 		m->alerts = a;
-}
-
-/* Report the hosts expired so far. */
-void
-maint_hosts_expired(const struct maint *m, uint64_t *hosts,
-    uint64_t *alerts)
-{
-	*hosts = m != NULL ? m->hosts : 0;
-	*alerts = m != NULL ? m->resolved : 0;
 }
 
 /* Optimize, disarm, free. */

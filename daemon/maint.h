@@ -49,15 +49,9 @@ int	maint_start(struct event_base *base, struct lt_queue *loop,
 	    const char *db, const struct maint_opts *o, struct maint **out);
 /* Apply new settings (SIGHUP); the next pass runs soon. */
 void	maint_set_opts(struct maint *m, const struct maint_opts *o);
-/* Rows pruned so far from events and from rejected_events. */
-void	maint_pruned(const struct maint *m, uint64_t *events,
-	    uint64_t *rejected);
 struct alerts;
 /* Queue the alert changes of expired hosts on a (borrowed, may be NULL). */
 void	maint_set_alerts(struct maint *m, struct alerts *a);
-/* Hosts expired and alerts they resolved so far. */
-void	maint_hosts_expired(const struct maint *m, uint64_t *hosts,
-	    uint64_t *alerts);
 /* PRAGMA optimize, then disarm and free; before lt_store_close().
    NULL is fine. */
 void	maint_stop(struct maint *m);

@@ -83,14 +83,6 @@ resync_list_add(struct resync_list *rl, const char *name)
 		rl->n++;
 }
 
-/* lt_observe_lattices() callback. */
-int
-resync_list_cb(void *arg, const char *name)
-{
-	resync_list_add(arg, name);
-	return 0;
-}
-
 /* Free the names. */
 void
 resync_list_clear(struct resync_list *rl)
@@ -631,11 +623,4 @@ resync_start(struct resync *rs, const struct resync_list *rl,
 		return;
 	}
 	begin(rs, rl, gather_ms, why);
-}
-
-/* Resyncs started so far. */
-uint64_t
-resync_count(const struct resync *rs)
-{
-	return rs->count;
 }

@@ -34,8 +34,6 @@ struct resync_list {
 
 /* Add a copy of name (ignored when out of memory or a duplicate). */
 void	resync_list_add(struct resync_list *rl, const char *name);
-/* resync_list_add() as an lt_observe_lattices() callback; returns 0. */
-int	resync_list_cb(void *arg, const char *name);
 void	resync_list_clear(struct resync_list *rl);
 struct lt_observe;
 /*
@@ -66,7 +64,5 @@ void	resync_free(struct resync *rs);
 /* Start a resync of the lattices in rl (copied); why goes to the log. */
 void	resync_start(struct resync *rs, const struct resync_list *rl,
 	    int64_t gather_ms, const char *why);
-/* Resyncs started so far. */
-uint64_t resync_count(const struct resync *rs);
 
 #endif

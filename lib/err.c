@@ -56,8 +56,6 @@ lt_strerror(int code)
 		return "invalid";
 	case LT_EUNSUPPORTED:
 		return "unsupported";
-	case LT_EDUP:
-		return "duplicate";
 	case LT_ELIMIT:
 		return "limit";
 	case LT_ESTORE:

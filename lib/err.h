@@ -13,7 +13,6 @@ enum lt_status {
 	LT_EPARSE,		/* not JSON, or not UTF-8 */
 	LT_EINVAL,		/* valid JSON that breaks the event schema */
 	LT_EUNSUPPORTED,	/* a CloudEvent type latticed cannot take */
-	LT_EDUP,		/* already applied */
 	LT_ELIMIT,		/* over a configured limit */
 	LT_ESTORE,		/* the database failed */
 	LT_ENOMEM,		/* allocation failed */

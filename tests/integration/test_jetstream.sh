@@ -100,6 +100,7 @@ nats-server -a 127.0.0.1 -p "$PORT2" -js -sd "$T/store2" >>"$T/nats2.log" 2>&1 &
 PIDS+=("$!")
 wait_for 10 port_open "$PORT2" || fail "nats-server 2"
 DB="$T/gap.db"
+HPG=$(free_port)
 cat >"$T/gap.conf" <<CONF
 db $DB
 nats_url nats://127.0.0.1:$PORT2
@@ -107,9 +108,16 @@ jetstream yes
 js_max_age 1s
 resync_gather 200ms
 lattices jg
+http_listen $HPG
 CONF
 start_latticed -f "$T/gap.conf"
 wait_log 'created stream latticed_events on wasmbus.evt'
+# /readyz: ready only once the durable consumer is bound
+readyz() { curl -s "http://127.0.0.1:$HPG/readyz"; }
+readyz_is() { [ "$(readyz)" = "$1" ]; }
+wait_for 10 readyz_is ready || fail "/readyz: $(readyz)"
+grep -q 'consumer latticed on latticed_events' "$T/latticed.log" ||
+    fail "/readyz ready before the consumer was bound"
 PORT_SAVE=$PORT
 PORT=$PORT2
 ev component_scaled jg NJGHOST 3 | pub
@@ -124,7 +132,13 @@ wait_q 10 "select value from latticed_state where key='js.gaps'" 1
 wait_q 10 "select value from latticed_state where key='js.lost'" 4
 wait_log 'resync: #[0-9]+ \(gap\)'
 wait_q 10 "select count(*) from events where lattice='jg'" 4
-ok "expired gap detected: logged, js.gaps=1 js.lost=4, resync started"
+metric() { curl -fsS "http://127.0.0.1:$HPG/metrics" | awk -v s="$1" '$1 == s {print $2}'; }
+[ "$(metric latticed_gaps_total)" = 4 ] ||
+    fail "latticed_gaps_total $(metric latticed_gaps_total)"
+# one resync at start, one for the gap
+[ "$(metric latticed_resyncs_total)" = 2 ] ||
+    fail "latticed_resyncs_total $(metric latticed_resyncs_total)"
+ok "expired gap detected: logged, js.gaps=1 js.lost=4, latticed_gaps_total 4, resync started (latticed_resyncs_total 2)"
 stop_latticed || fail "latticed exit status"
 PORT=$PORT_SAVE
 
