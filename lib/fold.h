@@ -134,7 +134,8 @@ struct lt_decoded {
 	int		 rc;		/* LT_OK, or why the message is bad */
 	struct lt_err	 why;
 	struct lt_ce	*ev;		/* the event when rc is LT_OK */
-	const char	*lattice;	/* in m->subject; NULL: none */
+	const char	*lattice;	/* in m->subject; NULL: none (a v2
+				   heartbeat: lt_fold_apply maps it) */
 	int		 latlen;
 	int		 rpc;		/* wasmbus.rpcevt.* */
 };
