@@ -2,7 +2,8 @@
  * fold.h - fold lattice messages into the SQLite model.
  *
  * A message is what arrived on NATS (or a replay line): subject, payload
- * bytes and latticed's receive time.  lt_fold_msg() decodes it (ce.h),
+ * bytes and latticed's receive time.  lt_fold_msg() decodes it (ce.h; on
+ * runtime.operator.heartbeat.<id>, a wasmCloud 2 heartbeat: v2hb.h),
  * records it in `events` (or `rejected_events` when it is bad input) and
  * applies the rules of the model to hosts, components, providers, links,
  * configs and alerts, all inside the caller's transaction:
