@@ -139,6 +139,28 @@ START_TEST(lattice_lists)
 }
 END_TEST
 
+/* lt_observe_v2_up(): the up wasmCloud 2 hosts only, in id order. */
+START_TEST(v2_up)
+{
+	char buf[256] = "";
+
+	host("alpha", "NA1", "host_started", 0);	/* v1: never listed */
+	ck_assert_int_eq(fold_json("runtime.operator.heartbeat.v2-b",
+	    "{\"environment\":\"alpha\"}", 1000), LT_OUT_APPLIED);
+	ck_assert_int_eq(fold_json("runtime.operator.heartbeat.v2-a",
+	    "{}", 1000), LT_OUT_APPLIED);
+	ck_assert_int_eq(fold_json("runtime.operator.heartbeat.v2-c",
+	    "{}", 1000), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("UPDATE hosts SET status = 'stale' WHERE host_id ="
+	    " 'v2-c' RETURNING 1"), 1);
+	ck_assert_int_eq(lt_observe_v2_up(ob, collect, buf, NULL), LT_OK);
+	ck_assert_str_eq(buf, "v2-a,v2-b");
+	buf[0] = '\0';
+	ck_assert_int_eq(lt_observe_v2_up(ob, first_only, buf, NULL), LT_OK);
+	ck_assert_str_eq(buf, "v2-a");
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 observe_suite(void)
@@ -149,6 +171,7 @@ observe_suite(void)
 	tcase_add_checked_fixture(tc, obs_setup, obs_teardown);
 	tcase_add_test(tc, state_values);
 	tcase_add_test(tc, lattice_lists);
+	tcase_add_test(tc, v2_up);
 	suite_add_tcase(s, tc);
 	return s;
 }
