@@ -140,8 +140,9 @@ config_errors_clear(struct config_errors *errs)
 	memset(errs, 0, sizeof(*errs));
 }
 
-/* Parse a duration with a unit into milliseconds. */
-int64_t
+/* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
+   milliseconds; -1 when invalid. */
+static int64_t
 config_duration(const char *s)
 {
 	char		*end;

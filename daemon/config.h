@@ -105,9 +105,6 @@ int	config_load(const char *path, int must_exist,
 void	config_free(struct config *cf);
 /* Free the error lines. */
 void	config_errors_clear(struct config_errors *errs);
-/* Parse "250ms", "30s", "5m", "1h", "7d" (or a bare "0") into
-   milliseconds; -1 when invalid. */
-int64_t	config_duration(const char *s);
 
 /* Say where key was set ("file:line", else the file) into buf.  Returns
    buf. */

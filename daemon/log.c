@@ -53,18 +53,6 @@ log_setverbose(int verbose)
 	pthread_mutex_unlock(&log_mtx);
 }
 
-/* Return the verbosity. */
-int
-log_getverbose(void)
-{
-	int	v;
-
-	pthread_mutex_lock(&log_mtx);
-	v = log_verbose;
-	pthread_mutex_unlock(&log_mtx);
-	return v;
-}
-
 /* Write s with control bytes as \xNN: a subject or a server's error text
    must not forge a log line or drive the terminal. */
 static void
@@ -235,28 +223,3 @@ log_warnx_rl(const char *key, const char *fmt, ...)
 	pthread_mutex_unlock(&log_mtx);
 }
 
-/* Log with strerror(errno) and exit 1. */
-void
-fatal(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 eb[128];
-	int	 saved = errno;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, strerror_r(saved, eb, sizeof(eb)));
-	va_end(ap);
-	exit(1);
-}
-
-/* Log and exit 1. */
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, NULL);
-	va_end(ap);
-	exit(1);
-}

@@ -15,7 +15,6 @@
 void	log_init(int debug, int verbose);
 /* Change the verbosity (SIGHUP). */
 void	log_setverbose(int verbose);
-int	log_getverbose(void);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -30,9 +29,5 @@ void	logit(int pri, const char *, ...)
  */
 void	log_warnx_rl(const char *key, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	fatal(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(const char *, ...)
-	    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

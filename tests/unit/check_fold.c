@@ -522,6 +522,61 @@ START_TEST(test_reject_invalid)
 }
 END_TEST
 
+START_TEST(test_subject_match)
+{
+	static const struct {
+		const char *pat, *subj;
+		int want;
+	} t[] = {
+		{ "wasmbus.evt.*.>", "wasmbus.evt.prod.host_stopped", 1 },
+		{ "wasmbus.evt.*.>", "wasmbus.evt.prod.a.b", 1 },
+		{ "wasmbus.evt.*.>", "wasmbus.evt.prod", 0 },	/* cut at NUL */
+		{ "wasmbus.evt.*", "wasmbus.evt.prod", 1 },
+		{ "wasmbus.evt.*", "wasmbus.evt.prod.x", 0 },
+		{ "wasmbus.evt.dev.>", "wasmbus.evt.prod.x", 0 },
+		{ "wasmbus.evt.dev.>", "wasmbus.evt.dev.x", 1 },
+		{ "wasmbus.evt.dev", "wasmbus.evt.dev", 1 },
+		{ "wasmbus.evt.dev", "wasmbus.evt.de", 0 },
+		{ ">", "a", 1 },
+		{ ">", "", 0 },
+		{ "a.*", "a.", 0 },
+		{ "a.*.c", "a..c", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(lt_subject_match(t[i].pat, t[i].subj) ==
+		    t[i].want, "%s ~ %s", t[i].pat, t[i].subj);
+}
+END_TEST
+
+START_TEST(test_reject_cut_subject)
+{
+	/* "wasmbus.evt.prod\0x.host_stopped" passes a permission that
+	   denies wasmbus.evt.prod.>, and nats.c hands it over cut at the
+	   NUL: it no longer matches the subscription it arrived on */
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":"
+	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.host_stopped\","
+	    "\"data\":{\"host_id\":\"NH1\",\"labels\":{}}}";
+	struct lt_msg m = { "wasmbus.evt.prod", j, strlen(j), BASE,
+	    "wasmbus.evt.*.>" };
+	struct lt_err err;
+	enum lt_outcome out;
+
+	ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_msg(fd, &m, &out, &err), LT_OK);
+	ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	ck_assert_int_eq(out, LT_OUT_REJECTED);
+	ck_assert_str_eq(err.field, "subject");
+	ck_assert_int_eq(qi("SELECT count(*) FROM rejected_events WHERE "
+	    "error = 'invalid' AND field = 'subject' AND reason LIKE "
+	    "'%%subscription it arrived on%%'"), 1);
+	/* the forged event changed nothing */
+	ck_assert_int_eq(qi("SELECT count(*) FROM hosts"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM events"), 0);
+}
+END_TEST
+
 START_TEST(test_reject_subject)
 {
 	const char *j = "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":"
@@ -777,6 +832,8 @@ fold_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reject_parse);
 	tcase_add_test(tc, test_reject_invalid);
+	tcase_add_test(tc, test_reject_cut_subject);
+	tcase_add_test(tc, test_subject_match);
 	tcase_add_test(tc, test_reject_subject);
 	tcase_add_test(tc, test_reject_limit_truncates_raw);
 	tcase_add_test(tc, test_reject_api);
