@@ -2,6 +2,10 @@
 # Install the Debian packages latticed needs to build, test and run.
 # A machine that already has them all is left alone (no apt-get at all).
 # Works as root, or through sudo when it exists.
+#
+# scripts/deps.sh --packaging (or LATTICED_TEST_DEPS=1) adds what only the
+# package tests need: building and linting the .deb (scripts/test-deb)
+# and booting it under systemd in a container (scripts/test-systemd).
 set -euo pipefail
 
 pkgs=(
@@ -10,7 +14,15 @@ pkgs=(
 	check sqlite3 nats-server openssl python3 systemd procps
 	clang libclang-rt-14-dev
 	curl prometheus prometheus-alertmanager
+	mandoc bash-completion
 )
+packaging=(
+	debhelper dpkg-dev lintian fakeroot debootstrap
+	systemd-container
+)
+if [ "${1:-}" = --packaging ] || [ "${LATTICED_TEST_DEPS:-0}" = 1 ]; then
+	pkgs+=("${packaging[@]}")
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
