@@ -19,7 +19,7 @@ grep -q "^ExecStart=$LATTICED_BIN\$" "$T/units/latticed.service" ||
     fail "ExecStart not rewritten"
 for k in 'Type=notify' 'WatchdogSec=' 'User=latticed$' 'Group=latticed$' \
     'StateDirectory=latticed$' 'StateDirectoryMode=0750$' 'UMask=0027$' \
-    'ConfigurationDirectory=latticed' 'ExecReload=/bin/kill -HUP \$MAINPID' \
+    'ConfigurationDirectory=latticed' 'ExecReload=/bin/sh -c .kill -HUP \$\$MAINPID.' \
     'ProtectSystem=strict' 'CapabilityBoundingSet=$' 'Restart=on-failure'; do
 	grep -q "^$k" "$UNIT" || fail "unit lacks $k"
 done
