@@ -96,12 +96,14 @@ ok "an existing latticed.conf is kept"
 if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
 	mkdir -p "$R/etc"
 	touch "$R/etc/passwd" "$R/etc/group"
-	systemd-sysusers --root="$R" "$R$prefix/lib/sysusers.d/latticed.conf" \
+	# as the README says: plain systemd-sysusers / systemd-tmpfiles --create
+	# find the entries where cmake --install put them
+	systemd-sysusers --root="$R" \
 	    >"$T/sysusers.log" 2>&1 || fail "systemd-sysusers: $(cat "$T/sysusers.log")"
 	grep -qE '^latticed:x:[0-9]+:[0-9]+:.*:/var/lib/latticed:/(usr/)?s?bin/nologin$' \
 	    "$R/etc/passwd" || fail "no user latticed: $(cat "$R/etc/passwd")"
 	grep -q '^latticed:x:' "$R/etc/group" || fail "no group latticed"
-	systemd-tmpfiles --root="$R" --create "$R$prefix/lib/tmpfiles.d/latticed.conf" \
+	systemd-tmpfiles --root="$R" --create \
 	    >"$T/tmpfiles.log" 2>&1 || fail "systemd-tmpfiles: $(cat "$T/tmpfiles.log")"
 	uid=$(awk -F: '$1 == "latticed" { print $3 }' "$R/etc/passwd")
 	gid=$(awk -F: '$1 == "latticed" { print $3 }' "$R/etc/group")
