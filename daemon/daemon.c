@@ -36,6 +36,9 @@
 #define RETRY_MIN_MS		100	/* after a failed batch ... */
 #define RETRY_MAX_MS		5000	/* ... doubling up to this */
 #define LOOP_QUEUE_MIN		1024	/* decoded messages waiting */
+#define BATCH_BUDGET_US		40000	/* a batch longer than this halves
+					   the next one: /healthz and
+					   /metrics wait for at most one */
 
 struct daemon {
 	struct event_base	 *base;
@@ -71,6 +74,7 @@ struct daemon {
 	struct lt_item		 *ovf;
 	uint64_t		  ovf_dropped, nats_dropped;
 	size_t			  queued;	/* alert changes of the batch */
+	size_t			  batch_n;	/* next batch size, <= batch_max */
 };
 
 /* Stop the loop with a failure status. */
@@ -284,8 +288,15 @@ fold_held(struct daemon *d)
 		log_info("fold: the database takes writes again; %zu kept "
 		    "messages committed", d->held_n);
 	d->retry_ms = 0;
-	metrics_batch(d->held_n, metrics_mono_us() - t0, 0, 1, NULL,
-	    clock_now_ms());
+	t0 = metrics_mono_us() - t0;
+	metrics_batch(d->held_n, t0, 0, 1, NULL, clock_now_ms());
+	/* keep each batch within the budget, so the loop answers HTTP and
+	   runs its timers between batches however deep the backlog */
+	if (t0 > BATCH_BUDGET_US && d->batch_n > 1)
+		d->batch_n /= 2;
+	else if (t0 < BATCH_BUDGET_US / 4 && d->held_n == d->batch_n)
+		d->batch_n = d->batch_n * 2 > d->cf->batch_max ?
+		    d->cf->batch_max : d->batch_n * 2;
 	lt_item_free(d->held);
 	d->held = NULL;
 	d->held_n = 0;
@@ -303,7 +314,9 @@ fold_batch(struct daemon *d, int block)
 
 	if (d->held != NULL)
 		return fold_held(d);
-	head = lt_queue_take(d->loop, d->cf->batch_max, block, &n);
+	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
+		d->batch_n = d->cf->batch_max;
+	head = lt_queue_take(d->loop, d->batch_n, block, &n);
 	if (head == NULL)
 		return 1;
 	lt_item_run_tasks(head);
