@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 
 _latticed() {
+	# shellcheck disable=SC2034 # _init_completion sets words and cword
 	local cur prev words cword
 	_init_completion || return
 
@@ -15,11 +16,14 @@ _latticed() {
 		return
 		;;
 	--replay)
+		# a JSON Lines file, or - for standard input
 		_filedir 'jsonl'
+		[[ - == "$cur"* ]] && COMPREPLY+=(-)
 		return
 		;;
 	--nats)
-		mapfile -t COMPREPLY < <(compgen -W 'nats:// tls://' -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W 'nats:// tls:// ws:// wss://' \
+		    -- "$cur")
 		compopt -o nospace
 		return
 		;;
