@@ -25,7 +25,7 @@ test_pkgs=(
 	openssl python3 systemd procps
 	clang libclang-rt-14-dev
 	prometheus prometheus-alertmanager
-	mandoc bash-completion
+	mandoc bash-completion e2fsprogs mount
 )
 # To build, lint and boot the .deb (scripts/test-deb, scripts/test-systemd).
 packaging=(
