@@ -75,14 +75,17 @@ interrupted(void)
 static int
 ask(const char *path, int *status)
 {
-	char req[512], buf[256], rest[16384];
+	char req[512], buf[4096], rest[16384], *eoh, *cl;
 	struct timeval tv = { REQ_TIMEOUT_S, 0 };
-	size_t got = 0;
+	size_t got = 0, total = 0, want = 0;
 	ssize_t r;
 	int fd, len, major, minor, rc = -1;
 
 	*status = -1;
-	len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: probe\r\n"
+	/* HTTP/1.1: the answer carries Content-Length (evhttp adds it), so
+	   it is complete when the body is in, as a probe reads it, not when
+	   latticed gets round to closing the connection */
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: probe\r\n"
 	    "Connection: close\r\n\r\n", path);
 	if (len < 0 || (size_t)len >= sizeof(req))
 		return -1;
@@ -95,22 +98,31 @@ ask(const char *path, int *status)
 		goto out;
 	if (write(fd, req, (size_t)len) != len)
 		goto out;
-	/* read to the end: the answer is complete when latticed closes;
-	   the start of it, with the status line, stays in buf */
+	/* the head of the answer stays in buf, the rest is counted */
 	for (;;) {
 		if (got < sizeof(buf) - 1)
 			r = read(fd, buf + got, sizeof(buf) - 1 - got);
 		else
 			r = read(fd, rest, sizeof(rest));
 		if (r == 0)
-			break;
+			break;		/* closed: complete without a length */
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			goto out;
 		}
-		if (got < sizeof(buf) - 1)
+		if (got < sizeof(buf) - 1) {
 			got += (size_t)r;
+			buf[got] = '\0';
+		}
+		total += (size_t)r;
+		if (want == 0 && (eoh = strstr(buf, "\r\n\r\n")) != NULL &&
+		    (cl = strcasestr(buf, "\r\nContent-Length:")) != NULL &&
+		    cl < eoh)
+			want = (size_t)(eoh + 4 - buf) +
+			    strtoul(cl + 17, NULL, 10);
+		if (want > 0 && total >= want)
+			break;
 	}
 	buf[got] = '\0';
 	if (sscanf(buf, "HTTP/%d.%d %d", &major, &minor, status) == 3)
