@@ -37,6 +37,11 @@
 #define RETRY_MIN_MS		100	/* after a failed batch ... */
 #define RETRY_MAX_MS		5000	/* ... doubling up to this */
 #define LOOP_QUEUE_MIN		1024	/* decoded messages waiting */
+#define FOLD_BUSY_MS		50	/* wait for another writer's lock */
+#define BUSY_GRACE_MS		2000	/* ... and retry quietly this long */
+#define BATCH_BUDGET_US		40000	/* a batch longer than this halves
+					   the next one: /healthz and
+					   /metrics wait for at most one */
 
 struct daemon {
 	struct event_base	 *base;
@@ -69,17 +74,21 @@ struct daemon {
 	struct lt_item		 *held;
 	size_t			  held_n;
 	int64_t			  retry_ms;	/* backoff, 0: no fault */
+	int64_t			  fault_since_ms; /* first failure, 0: none */
+	int			  faulted;	/* reported as a fault */
 	/* dropped messages recorded in the next committed batch */
 	struct lt_item		 *ovf;
 	uint64_t		  ovf_dropped, nats_dropped;
 	size_t			  queued;	/* alert changes of the batch */
+	size_t			  batch_n;	/* next batch size, <= batch_max */
 };
 
 /* Stop the loop with a failure status. */
 static void
 die(struct daemon *d, const char *what, const struct lt_err *err)
 {
-	log_warnx("%s: %s: %s", what, lt_strerror(err->code), err->msg);
+	/* the message names its module ("store: ...") */
+	log_warnx("%s: %s", what, err->msg);
 	d->status = 1;
 	event_base_loopexit(d->base, NULL);
 }
@@ -264,30 +273,48 @@ fold_held(struct daemon *d)
 	struct lt_pipeline_hooks h = hooks_tmpl;
 	struct lt_err		 err;
 	struct timeval		 tv;
-	int64_t			 t0 = metrics_mono_us();
+	int64_t			 t0 = metrics_mono_us(), now;
 	int			 rc;
 
 	h.arg = d;
 	d->queued = 0;
 	rc = lt_pipeline_batch(d->fold, &d->cf->limits, &h, d->held, &err);
 	if (rc != LT_OK) {
-		metrics_batch(d->held_n, 0, 0, 0, err.msg, clock_now_ms());
+		now = clock_now_ms();
+		if (d->fault_since_ms == 0)
+			d->fault_since_ms = now;
+		/* another writer's lock (the checkpointer's truncate, an
+		   operator's sqlite3) is waited out quietly for a moment;
+		   anything else, or a lock that stays, is a fault */
+		if (!err.db_busy || now - d->fault_since_ms >= BUSY_GRACE_MS) {
+			metrics_batch(d->held_n, 0, 0, 0, err.msg, now);
+			log_warnx_rl("fold-retry", "fold: %s; %zu messages "
+			    "kept, retrying", err.msg, d->held_n);
+			d->faulted = 1;
+		} else
+			log_debug("fold: %s; retrying", err.msg);
 		d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS :
 		    d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
 		    d->retry_ms * 2;
-		log_warnx_rl("fold-retry", "fold: %s: %s; %zu messages kept, "
-		    "retrying in %lldms", lt_strerror(err.code), err.msg,
-		    d->held_n, (long long)d->retry_ms);
 		if (!d->stopping)
 			evtimer_add(d->ev_retry, clock_tv(d->retry_ms, &tv));
 		return -1;
 	}
-	if (d->retry_ms > 0)
+	d->fault_since_ms = 0;
+	if (d->faulted)
 		log_info("fold: the database takes writes again; %zu kept "
 		    "messages committed", d->held_n);
+	d->faulted = 0;
 	d->retry_ms = 0;
-	metrics_batch(d->held_n, metrics_mono_us() - t0, 0, 1, NULL,
-	    clock_now_ms());
+	t0 = metrics_mono_us() - t0;
+	metrics_batch(d->held_n, t0, 0, 1, NULL, clock_now_ms());
+	/* keep each batch within the budget, so the loop answers HTTP and
+	   runs its timers between batches however deep the backlog */
+	if (t0 > BATCH_BUDGET_US && d->batch_n > 1)
+		d->batch_n /= 2;
+	else if (t0 < BATCH_BUDGET_US / 4 && d->held_n == d->batch_n)
+		d->batch_n = d->batch_n * 2 > d->cf->batch_max ?
+		    d->cf->batch_max : d->batch_n * 2;
 	lt_item_free(d->held);
 	d->held = NULL;
 	d->held_n = 0;
@@ -305,7 +332,9 @@ fold_batch(struct daemon *d, int block)
 
 	if (d->held != NULL)
 		return fold_held(d);
-	head = lt_queue_take(d->loop, d->cf->batch_max, block, &n);
+	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
+		d->batch_n = d->cf->batch_max;
+	head = lt_queue_take(d->loop, d->batch_n, block, &n);
 	if (head == NULL)
 		return 1;
 	lt_item_run_tasks(head);
@@ -575,10 +604,14 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 	return;
 fail:
-	/* the next sweep tries again; the fold says why in /healthz */
-	metrics_batch(0, 0, 0, 0, err.msg, clock_now_ms());
-	log_warnx_rl("sweep", "sweep: %s: %s", lt_strerror(err.code),
-	    err.msg);
+	/* the next sweep tries again; a lasting fault shows in /healthz
+	   through the fold's batches */
+	if (err.db_busy)
+		log_debug("sweep: %s; next sweep", err.msg);
+	else {
+		metrics_batch(0, 0, 0, 0, err.msg, clock_now_ms());
+		log_warnx_rl("sweep", "sweep: %s", err.msg);
+	}
 }
 
 /* Pet the watchdog only while the loop makes progress. */
@@ -736,6 +769,9 @@ open_store(struct daemon *d)
 		maint_open_failed(d->cf->db, &err);
 		return -1;
 	}
+	/* a lock held elsewhere fails a batch quickly: it is kept and
+	   retried, and the loop answers /healthz meanwhile */
+	lt_store_set_busy_timeout(d->st, FOLD_BUSY_MS);
 	lt_fold_opts_default(&fo);
 	fo.limits = d->cf->limits;
 	fo.v2_lattice = d->cf->v2_lattice;

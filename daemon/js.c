@@ -192,6 +192,14 @@ overlap(const char *a, const char *b)
 	}
 }
 
+/* What latticed follows; its own stream captures each one no other stream
+   does.  wadm's stream captures only the first. */
+static const char *const wanted[] = {
+	"wasmbus.evt.*.>", "wasmbus.evt.*", "wasmbus.rpcevt.*",
+	"wasmbus.rpcevt.*.>",
+};
+#define NWANTED	(sizeof(wanted) / sizeof(wanted[0]))
+
 /* Does a stream capture lattice events? */
 static int
 captures(const jsStreamInfo *si)
@@ -207,6 +215,81 @@ captures(const jsStreamInfo *si)
 	return 0;
 }
 
+/* Does a stream other than self capture anything overlapping subj? */
+static int
+taken(const jsStreamInfoList *list, const char *self, const char *subj)
+{
+	const jsStreamConfig	*c;
+	int			 i, j;
+
+	for (i = 0; list != NULL && i < list->Count; i++) {
+		c = list->List[i]->Config;
+		if (c == NULL || (self != NULL && c->Name != NULL &&
+		    strcmp(c->Name, self) == 0))
+			continue;
+		for (j = 0; j < c->SubjectsLen; j++)
+			if (overlap(c->Subjects[j], subj))
+				return 1;
+	}
+	return 0;
+}
+
+/* Does the stream's own subject list already cover subj? */
+static int
+covers(const jsStreamConfig *c, const char *subj)
+{
+	int	j;
+
+	for (j = 0; j < c->SubjectsLen; j++)
+		if (strcmp(c->Subjects[j], subj) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Our own stream captures every followed subject no other stream does (an
+ * older latticed created it with fewer, or a sourced stream has none of
+ * its own): add what is missing, so nothing latticed follows is lost while
+ * it is down.  A failure is logged and the stream used as it is.
+ */
+static void
+complete_own(struct js *js, const jsStreamInfoList *list, jsStreamInfo *own)
+{
+	jsStreamConfig	*c = own->Config;
+	jsStreamInfo	*si = NULL;
+	const char	*subj[NWANTED + 64], **old = c->Subjects;
+	jsErrCode	 jerr = 0;
+	natsStatus	 s;
+	int		 n = 0, oldn = c->SubjectsLen, i;
+	size_t		 w;
+
+	if (c->Mirror != NULL || oldn > 64)
+		return;
+	for (i = 0; i < oldn; i++)
+		subj[n++] = old[i];
+	for (w = 0; w < NWANTED; w++)
+		if (!covers(c, wanted[w]) && !taken(list, c->Name, wanted[w]))
+			subj[n++] = wanted[w];
+	if (n == oldn)
+		return;
+	c->Subjects = subj;
+	c->SubjectsLen = n;
+	s = js_UpdateStream(&si, js->ctx, c, NULL, &jerr);
+	c->Subjects = old;
+	c->SubjectsLen = oldn;
+	if (s != NATS_OK) {
+		notify_error(js, 0, "jetstream: stream %s: could not add the "
+		    "subjects it lacks (%s (%d)); events on them are lost "
+		    "while latticed is down", c->Name, natsStatus_GetText(s),
+		    (int)jerr);
+		return;
+	}
+	jsStreamInfo_Destroy(si);
+	for (i = oldn; i < n; i++)
+		log_info("jetstream: stream %s now captures %s too", c->Name,
+		    subj[i]);
+}
+
 /*
  * Find or create the stream to consume (thread).  0: js->stream set;
  * -1: try again later; -2: refused for good.
@@ -218,10 +301,11 @@ setup_stream(struct js *js)
 	jsStreamInfo		*own = NULL, *cap = NULL, *si = NULL, *use;
 	jsStreamConfig		 sc;
 	jsStreamSource		 src, *srcs[1];
-	const char		*subj[2] = { "wasmbus.evt.*.>", "wasmbus.evt.*" };
+	const char		*subj[NWANTED];
 	jsErrCode		 jerr = 0;
 	natsStatus		 s;
-	int			 i, rc = -1;
+	int			 i, nsubj = 0, rc = -1;
+	size_t			 w;
 
 	s = js_Streams(&list, js->ctx, NULL, &jerr);
 	if (s == NATS_NOT_FOUND)
@@ -256,6 +340,8 @@ setup_stream(struct js *js)
 			rc = -2;
 			goto out;
 		}
+		if (use == own)
+			complete_own(js, list, own);
 		snprintf(js->stream, sizeof(js->stream), "%s",
 		    use->Config->Name);
 		log_info("jetstream: %s stream %s", use == cap ? "attached to" :
@@ -263,12 +349,18 @@ setup_stream(struct js *js)
 		rc = 0;
 		goto out;
 	}
+	/* every followed subject no other stream captures */
+	for (w = 0; w < NWANTED; w++)
+		if (!taken(list, NULL, wanted[w]))
+			subj[nsubj++] = wanted[w];
 	jsStreamConfig_Init(&sc);
 	sc.Name = js->own;
 	sc.Description = "latticed: wasmCloud lattice events";
 	sc.Retention = js_LimitsPolicy;
 	sc.Storage = js_FileStorage;
 	sc.MaxAge = js->max_age_ms * 1000000;
+	sc.Subjects = subj;
+	sc.SubjectsLen = nsubj;
 	if (cap != NULL) {
 		if (cap->Config->Retention == js_WorkQueuePolicy) {
 			notify_error(js, 1, "jetstream: stream %s captures the "
@@ -283,9 +375,6 @@ setup_stream(struct js *js)
 		srcs[0] = &src;
 		sc.Sources = srcs;
 		sc.SourcesLen = 1;
-	} else {
-		sc.Subjects = subj;
-		sc.SubjectsLen = 2;
 	}
 	si = NULL;
 	s = js_AddStream(&si, js->ctx, &sc, NULL, &jerr);
@@ -298,8 +387,9 @@ setup_stream(struct js *js)
 	jsStreamInfo_Destroy(si);
 	snprintf(js->stream, sizeof(js->stream), "%s", js->own);
 	if (cap != NULL)
-		log_info("jetstream: created stream %s sourcing %s, max age "
-		    "%llds", js->own, cap->Config->Name,
+		log_info("jetstream: created stream %s sourcing %s (and "
+		    "capturing %d subject(s) it does not), max age %llds",
+		    js->own, cap->Config->Name, nsubj,
 		    (long long)(js->max_age_ms / 1000));
 	else
 		log_info("jetstream: created stream %s on wasmbus.evt.*.> and "
@@ -673,7 +763,7 @@ ready_position(struct js *js, struct lt_err *err)
 	return LT_OK;
 }
 
-/* Is the lattice of a wasmbus.evt subject one we follow? */
+/* Is the lattice of a wasmbus.evt or rpcevt subject one we follow? */
 static int
 followed(struct js *js, const char *subject)
 {
@@ -682,9 +772,12 @@ followed(struct js *js, const char *subject)
 
 	if (js->all)
 		return 1;
-	if (strncmp(subject, "wasmbus.evt.", 12) != 0)
+	if (strncmp(subject, "wasmbus.evt.", 12) == 0)
+		p = subject + 12;
+	else if (strncmp(subject, "wasmbus.rpcevt.", 15) == 0)
+		p = subject + 15;
+	else
 		return 1;
-	p = subject + 12;
 	n = strcspn(p, ".");
 	for (i = 0; i < js->nlattices; i++)
 		if (strlen(js->lattices[i]) == n &&

@@ -422,6 +422,7 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	struct natsconn	*nc;
 	natsStatus	 s;
 	size_t		 i;
+	int		 core, rest;
 	char		 ubuf[512], ebuf[256];
 
 	*out = NULL;
@@ -481,13 +482,21 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	} else
 		*connected = 1;
 	for (i = 0; i < cf->nlattices; i++) {
-		/* with jetstream, wasmbus.evt comes through js.c */
+		/*
+		 * With jetstream, everything comes through js.c: latticed's
+		 * own stream captures the bare and rpcevt subjects too.
+		 * Attached to another stream (wadm's captures only
+		 * wasmbus.evt.*.>), those two are followed over core NATS
+		 * as well (a copy the stream also has is a duplicate).
+		 */
 		s = NATS_OK;
-		if (!cf->jetstream)
+		core = !cf->jetstream;
+		rest = core || strcmp(cf->js_mode, "attach") == 0;
+		if (core)
 			s = subscribe(nc, "wasmbus.evt.%s.>", cf->lattices[i]);
-		if (s == NATS_OK && !cf->jetstream)
+		if (s == NATS_OK && rest)
 			s = subscribe(nc, "wasmbus.evt.%s", cf->lattices[i]);
-		if (s == NATS_OK)
+		if (s == NATS_OK && rest)
 			s = subscribe(nc, "wasmbus.rpcevt.%s",
 			    cf->lattices[i]);
 		if (s != NATS_OK) {

@@ -18,6 +18,7 @@ lt_err_set(struct lt_err *err, int code, const char *field, const char *fmt,
 		return code;
 	err->code = code;
 	err->db_failed = 0;
+	err->db_busy = 0;
 	if (field == NULL)
 		field = "";
 	snprintf(err->field, sizeof(err->field), "%s", field);
@@ -39,6 +40,7 @@ lt_err_clear(struct lt_err *err)
 		return;
 	err->code = LT_OK;
 	err->db_failed = 0;
+	err->db_busy = 0;
 	err->field[0] = '\0';
 	err->msg[0] = '\0';
 }

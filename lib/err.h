@@ -25,6 +25,8 @@ struct lt_err {
 	int	db_failed;	/* LT_ESTORE: the database itself failed (I/O,
 				   full, read-only, corrupt, locked), not the
 				   data written: retrying the data is futile */
+	int	db_busy;	/* ... because another connection holds its
+				   lock (busy, locked): likely to pass */
 };
 
 /* Fill err (if not NULL) and return code. */

@@ -129,7 +129,8 @@ commit(struct lt_fold *f, const struct lt_pipeline_hooks *h, uint64_t seq,
    own. */
 static int
 poison(struct lt_fold *f, const struct lt_pipeline_hooks *h,
-    struct lt_item *it, const struct lt_err *why, struct lt_err *err)
+    struct lt_item *it, const struct lt_err *why, int first,
+    struct lt_err *err)
 {
 	char reason[300];
 	int rc, n;
@@ -141,7 +142,10 @@ poison(struct lt_fold *f, const struct lt_pipeline_hooks *h,
 		reason[0] = '\0';	/* a longer reason is cut: it is text */
 	if ((rc = lt_fold_begin(f, err)) != LT_OK)
 		return rc;
-	if ((rc = lt_fold_reject(f, it->msg.subject, it->msg.received_ms,
+	/* the first transaction of the list carries begin's work */
+	if ((first && h->begin != NULL &&
+	    (rc = h->begin(h->arg, err)) != LT_OK) ||
+	    (rc = lt_fold_reject(f, it->msg.subject, it->msg.received_ms,
 	    LT_ESTORE, reason, it->msg.data, it->msg.len, it->size, err)) !=
 	    LT_OK || (rc = commit(f, h, it->seq, err)) != LT_OK) {
 		lt_fold_rollback(f);
@@ -182,7 +186,8 @@ one_by_one(struct lt_fold *f, const struct lt_limits *lim,
 				it->run = NULL;
 				continue;
 			}
-			if ((rc = poison(f, h, it, &why, err)) != LT_OK)
+			if ((rc = poison(f, h, it, &why, n == 0, err)) !=
+			    LT_OK)
 				return rc;
 			ms.out = LT_OUT_REJECTED;
 			ms.why = why;

@@ -55,7 +55,7 @@ struct lt_pipeline_hooks {
 	/* Whether to fold a message; 0: skip it (still acknowledged with
 	   the batch).  May be NULL: fold all. */
 	int	(*wanted)(void *arg, const struct lt_item *it);
-	/* After each message folded (or rejected), in the transaction. */
+	/* After the commit, for each message folded (or rejected). */
 	void	(*folded)(void *arg, const struct lt_item *it,
 		    enum lt_outcome out, const struct lt_fold_info *info,
 		    const struct lt_err *why);

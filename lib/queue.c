@@ -319,6 +319,13 @@ lt_queue_push_list(struct lt_queue *q, struct lt_item *head)
 	while (head != NULL) {
 		while (!q->closed && head->kind == LT_ITEM_MSG &&
 		    q->len >= q->max) {
+			if (wake && q->wake != NULL) {
+				wake = 0;
+				pthread_mutex_unlock(&q->mtx);
+				q->wake(q->wake_arg);
+				pthread_mutex_lock(&q->mtx);
+				continue;
+			}
 			q->pushers++;
 			pthread_cond_wait(&q->room, &q->mtx);
 			q->pushers--;
@@ -361,8 +368,10 @@ lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 		}
 		items++;
 	}
-	q->head = *pp;
-	*pp = NULL;
+	if (pp != &q->head) {
+		q->head = *pp;
+		*pp = NULL;
+	}
 	if (q->head == NULL)
 		q->tail = &q->head;
 	q->len -= k;

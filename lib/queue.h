@@ -13,8 +13,8 @@
  *
  * Bounds: at most max message items.  What happens to a message that does
  * not fit is the producer's choice (enum lt_queue_full): DROP copies it
- * away (counted; the first LT_QUEUE_OVERFLOW_KEEP since the last take keep
- * a prefix, for rejected_events), REFUSE returns LT_ELIMIT and frees its
+ * away (counted; the first LT_QUEUE_OVERFLOW_KEEP since the last
+ * lt_queue_take_overflow() keep a prefix, for rejected_events), REFUSE returns LT_ELIMIT and frees its
  * acknowledgement handle (JetStream redelivers it), BLOCK waits for room
  * (replay, the decode stage).  Task items do not count against max: each
  * producer bounds its own (one pending notice per kind, resync replies by
@@ -31,7 +31,8 @@
 
 #include "fold.h"
 
-#define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept, per take */
+#define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept between two
+					   lt_queue_take_overflow() */
 #define LT_QUEUE_OVERFLOW_PREFIX 256	/* bytes of each kept */
 
 enum lt_item_kind {
@@ -71,7 +72,8 @@ enum lt_queue_full {
 struct lt_queue;
 
 /* New queue of at most max messages; wake(wake_arg) (may be NULL) runs
-   when a push makes it non-empty, and at the first drop after a take. */
+   when a push makes it non-empty, and at the first drop after an
+   lt_queue_take_overflow(). */
 int	lt_queue_new(size_t max, void (*wake)(void *), void *wake_arg,
 	    struct lt_queue **out);
 /* Free it and every item in it.  NULL is fine. */

@@ -265,8 +265,11 @@ lt_store_err(struct lt_store *st, struct lt_err *err, const char *what)
 	lt_err_set(err, LT_ESTORE, "", "store: %s: %s", what,
 	    st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) :
 	    "no database");
-	if (err != NULL)
+	if (err != NULL) {
 		err->db_failed = db_failed(code);
+		err->db_busy = (code & 0xff) == SQLITE_BUSY ||
+		    (code & 0xff) == SQLITE_LOCKED;
+	}
 	return LT_ESTORE;
 }
 
@@ -600,6 +603,13 @@ step_done(struct lt_store *st, enum lt_stmt which, struct lt_err *err)
 	if (rc != SQLITE_DONE)
 		return lt_store_err(st, err, lt_store_sql[which]);
 	return LT_OK;
+}
+
+/* Set how long to wait for another connection's lock. */
+void
+lt_store_set_busy_timeout(struct lt_store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
 }
 
 /* Begin one write transaction. */

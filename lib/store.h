@@ -52,6 +52,14 @@ int	lt_store_open_readonly(const char *path, struct lt_store **out,
 /* Finalize every statement and close.  NULL is fine. */
 void	lt_store_close(struct lt_store *st);
 
+/*
+ * How long a statement waits for another connection's lock before failing
+ * with "database is locked" (opened with 5 s).  The daemon's fold takes a
+ * short wait: its batch is kept and retried, and its loop must answer
+ * /healthz meanwhile.
+ */
+void	lt_store_set_busy_timeout(struct lt_store *st, int ms);
+
 /* Begin / commit / roll back one write transaction (BEGIN IMMEDIATE). */
 int	lt_store_begin(struct lt_store *st, struct lt_err *err);
 int	lt_store_commit(struct lt_store *st, struct lt_err *err);

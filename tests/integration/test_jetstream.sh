@@ -36,13 +36,19 @@ wait_q 10 "select count(*) from components where lattice='ja'" 5
 ok "wadm's stream kept (no 10065): latticed_events sources it; events folded, position stored"
 
 # published while latticed is stopped: folded after it starts
+# (the bare wasmbus.evt.<lattice> and the rpcevt subjects too: wadm's
+# stream lacks them, latticed's own stream captures them beside sourcing)
 stop_latticed
 ev component_scaled ja NJAHOST 7 suffixed 5 | pub
+ev host_heartbeat ja NJABARE 1 bare | pub
+ev invocation_failed ja NJABARE 1 rpc | pub
 [ "$(q "select count(*) from components where lattice='ja'")" = 5 ] || fail "folded while stopped?"
 start_latticed -f "$T/js.conf"
 wait_q 10 "select count(*) from components where lattice='ja'" 12
+wait_q 10 "select count(*) from events where subject='wasmbus.evt.ja'" 1
+wait_q 10 "select count(*) from events where subject='wasmbus.rpcevt.ja'" 1
 wait_log 'resuming after stream sequence 6'
-ok "events published while latticed was down are folded after start"
+ok "events published while latticed was down are folded after start, bare and rpcevt subjects included"
 
 # kill -9 during a fast stream, restart: same state as a --replay
 for i in $(seq 1 10); do

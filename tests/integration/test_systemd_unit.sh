@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# systemd/latticed.service: `systemd-analyze verify` passes (ExecStart
-# pointed at the built binary) and the offline security exposure is <= 2.0.
+# systemd/latticed.service.in (as configured into the build directory):
+# `systemd-analyze verify` passes (ExecStart pointed at the built binary),
+# the offline security exposure is <= 2.0, it runs as the static user and
+# group latticed from sysusers.d (no DynamicUser), and unit, README and
+# docs agree on the mode of latticed.conf (root:latticed 0640).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 command -v systemd-analyze >/dev/null 2>&1 ||
     fail "systemd-analyze missing (install the systemd package)"
-UNIT="$LATTICED_SOURCE_DIR/systemd/latticed.service"
+UNIT="$LATTICED_BUILD_DIR/systemd/latticed.service"
 [ -f "$UNIT" ] || fail "no $UNIT"
 
 mkdir -p "$T/units"
@@ -14,11 +17,28 @@ sed "s|^ExecStart=.*|ExecStart=$LATTICED_BIN|" "$UNIT" \
     >"$T/units/latticed.service"
 grep -q "^ExecStart=$LATTICED_BIN\$" "$T/units/latticed.service" ||
     fail "ExecStart not rewritten"
-for k in 'Type=notify' 'WatchdogSec=' 'DynamicUser=yes' \
-    'StateDirectory=latticed' 'ConfigurationDirectory=latticed' \
+for k in 'Type=notify' 'WatchdogSec=' 'User=latticed$' 'Group=latticed$' \
+    'StateDirectory=latticed$' 'StateDirectoryMode=0750$' 'UMask=0027$' \
+    'ConfigurationDirectory=latticed' 'ExecReload=/bin/sh -c .kill -HUP \$\$MAINPID.' \
     'ProtectSystem=strict' 'CapabilityBoundingSet=$' 'Restart=on-failure'; do
 	grep -q "^$k" "$UNIT" || fail "unit lacks $k"
 done
+grep -q '^DynamicUser=' "$UNIT" && fail "unit still uses DynamicUser="
+grep -q '@[A-Z_]*@' "$UNIT" && fail "unit has unsubstituted @VARS@"
+# the sysusers.d entry creates the user the unit names
+grep -qE '^u latticed ' "$LATTICED_SOURCE_DIR/systemd/latticed.sysusers" ||
+    fail "sysusers.d entry lacks user latticed"
+# one story about latticed.conf's mode: root:latticed 0640 everywhere
+for f in "$UNIT" "$LATTICED_SOURCE_DIR/README.md" \
+    "$LATTICED_SOURCE_DIR/docs/security.md" \
+    "$LATTICED_SOURCE_DIR/docs/operations.md"; do
+	grep -q 'root:latticed 0640' "$f" ||
+	    fail "$(basename "$f") does not say latticed.conf is root:latticed 0640"
+	if grep -nE 'latticed\.conf[^.]*0644|0644[^.]*latticed\.conf' "$f"; then
+		fail "$(basename "$f") still says latticed.conf 0644"
+	fi
+done
+ok "static user latticed, state 0750, config root:latticed 0640 agreed" 
 
 # verify: any message about our unit is a failure (other units on the host
 # may be noisy, so only lines naming latticed count)
