@@ -79,6 +79,8 @@ struct daemon {
 	/* dropped messages recorded in the next committed batch */
 	struct lt_item		 *ovf;
 	uint64_t		  ovf_dropped, nats_dropped;
+	/* drops not yet in a log line (rate-limited) */
+	uint64_t		  log_dropped, log_kept, log_nats_dropped;
 	size_t			  queued;	/* alert changes of the batch */
 	size_t			  batch_n;	/* next batch size, <= batch_max */
 };
@@ -134,7 +136,11 @@ hook_begin(void *arg, struct lt_err *err)
 	return LT_OK;
 }
 
-/* After commit: count and log the drops the batch recorded. */
+/*
+ * After commit: count and log the drops the batch recorded.  The log
+ * lines add up to the counters: what a rate-limited line could not say is
+ * carried into the next one that is written.
+ */
 static void
 drops_committed(struct daemon *d)
 {
@@ -146,18 +152,24 @@ drops_committed(struct daemon *d)
 	if (d->nats_dropped > 0) {
 		d->dropped += d->nats_dropped;
 		metrics_overflow(d->nats_dropped, 0);
-		log_warnx_rl("nats-dropped", "nats: subscription pending "
-		    "limit reached, dropped %llu messages",
-		    (unsigned long long)d->nats_dropped);
+		d->log_nats_dropped += d->nats_dropped;
 	}
 	if (d->ovf_dropped > 0) {
 		d->dropped += d->ovf_dropped;
 		metrics_overflow(d->ovf_dropped, kept);
-		log_warnx_rl("overflow", "inbox: full (inbox_max %zu), dropped "
-		    "%llu messages (%llu kept in rejected_events)",
-		    d->cf->inbox_max, (unsigned long long)d->ovf_dropped,
-		    (unsigned long long)kept);
+		d->log_dropped += d->ovf_dropped;
+		d->log_kept += kept;
 	}
+	if (d->log_nats_dropped > 0 && log_warnx_rl("nats-dropped", "nats: "
+	    "subscription pending limit reached, dropped %llu messages",
+	    (unsigned long long)d->log_nats_dropped))
+		d->log_nats_dropped = 0;
+	if (d->log_dropped > 0 && log_warnx_rl("overflow", "inbox: full "
+	    "(inbox_max %zu), dropped %llu messages (%llu kept in "
+	    "rejected_events)", d->cf->inbox_max,
+	    (unsigned long long)d->log_dropped,
+	    (unsigned long long)d->log_kept))
+		d->log_dropped = d->log_kept = 0;
 	lt_item_free(d->ovf);
 	d->ovf = NULL;
 	d->ovf_dropped = d->nats_dropped = 0;
@@ -666,6 +678,12 @@ on_term(evutil_socket_t sig, short what, void *arg)
 			d->status = 1;
 			break;
 		}
+	if (d->log_dropped > 0 || d->log_nats_dropped > 0)
+		log_warnx("inbox: dropped %llu more messages (%llu kept in "
+		    "rejected_events) since the last line, %llu at nats.c",
+		    (unsigned long long)d->log_dropped,
+		    (unsigned long long)d->log_kept,
+		    (unsigned long long)d->log_nats_dropped);
 	log_info("shutdown: folded %llu messages (%llu rejected, %llu "
 	    "dropped)", (unsigned long long)d->folded,
 	    (unsigned long long)d->rejected, (unsigned long long)d->dropped);

@@ -188,7 +188,7 @@ rl_find(const char *key, double now)
 }
 
 /* Warn, rate-limited per key by a token bucket. */
-void
+int
 log_warnx_rl(const char *key, const char *fmt, ...)
 {
 	struct rl_bucket	*b;
@@ -208,7 +208,7 @@ log_warnx_rl(const char *key, const char *fmt, ...)
 	if (b->tokens < 1.0) {
 		b->suppressed++;
 		pthread_mutex_unlock(&log_mtx);
-		return;
+		return 0;
 	}
 	b->tokens -= 1.0;
 	va_start(ap, fmt);
@@ -221,5 +221,6 @@ log_warnx_rl(const char *key, const char *fmt, ...)
 	va_end(ap);
 	b->suppressed = 0;
 	pthread_mutex_unlock(&log_mtx);
+	return 1;
 }
 

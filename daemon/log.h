@@ -25,9 +25,11 @@ void	logit(int pri, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /*
  * Warn at most a burst of 5, then one every 10 s, per key; what was
- * suppressed is counted in the next line that gets through.
+ * suppressed is counted in the next line that gets through.  Returns 1
+ * when the line was written, 0 when suppressed (a caller that sums
+ * counts into its lines keeps adding until one is written).
  */
-void	log_warnx_rl(const char *key, const char *, ...)
+int	log_warnx_rl(const char *key, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 #endif

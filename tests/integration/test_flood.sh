@@ -139,6 +139,8 @@ for ((i = 0; i < 10; i++)); do
 done
 real_up || fail "a real heartbeat after the flood was never applied"
 ok "a real heartbeat after the flood is applied"
+rej_limit=$(curl -fsS "http://127.0.0.1:$HP/metrics" |
+    awk '$1 == "latticed_events_rejected_total{reason=\"limit\"}" { print $2 }')
 stop_latticed TERM || fail "latticed exit status"
 # the shutdown line agrees: folded (incl. rejected) + dropped = published
 line=$(grep -E 'shutdown: folded [0-9]+ messages' "$T/latticed.log" | tail -n1)
@@ -148,4 +150,16 @@ line=$(grep -E 'shutdown: folded [0-9]+ messages' "$T/latticed.log" | tail -n1)
     fail "shutdown summary '$line' does not add up to $N + $npub published"
 [ "${BASH_REMATCH[3]}" = "$ovf" ] || fail "dropped ${BASH_REMATCH[3]} != metric $ovf"
 ok "shutdown summary adds up: $line"
+# logs, metrics and rejected_events agree on every drop: the inbox lines
+# (rate-limited, each carrying what the suppressed ones could not say) sum
+# to the drop counter, their kept counts to the overflow rows, and those
+# rows are counted as rejected{reason="limit"}
+logged=$(grep -oE 'dropped [0-9]+ (more )?messages \([0-9]+ kept' "$T/latticed.log" |
+    awk '{d += $2; k += substr($(NF-1), 2)} END {print d + 0, k + 0}')
+rows_ovf=$(q "select count(*) from rejected_events where reason = 'inbox overflow'")
+[ "$logged" = "$ovf $rows_ovf" ] ||
+    fail "log lines say dropped/kept '$logged', metric $ovf, rows $rows_ovf"
+[ "$rej_limit" = "$rows_ovf" ] ||
+    fail "rejected{reason=limit} $rej_limit, overflow rows $rows_ovf"
+ok "logs ($logged), latticed_inbox_overflows_total ($ovf), rejected{limit} ($rej_limit) and rejected_events ($rows_ovf) agree"
 q "pragma integrity_check" | grep -qx ok || fail "integrity_check"
