@@ -1984,6 +1984,91 @@ fail:
 	return rc;
 }
 
+/* Count the elements of the validated JSON array at p[0..len). */
+static size_t
+skim_count(const unsigned char *p, size_t len)
+{
+	size_t	i = skim_ws(p, len, 0), n = 0;
+
+	if (i >= len || p[i] != '[')
+		return 0;
+	for (i = skim_ws(p, len, i + 1); i < len && p[i] != ']';) {
+		n++;
+		i = skim_ws(p, len, skim_value(p, len, i));
+		if (i < len && p[i] == ',')
+			i = skim_ws(p, len, i + 1);
+	}
+	return n;
+}
+
+/*
+ * Decode one deferred inventory array item by item: each item is parsed
+ * and decoded on its own, so the cJSON tree never holds more than one item
+ * (a 16 MB heartbeat's whole tree is several times its size).  The text
+ * was validated by prescan(); the decode and its errors are those of
+ * dec_inventory().
+ */
+static int
+dec_items(struct dec *D, size_t k, int actors)
+{
+	struct ce_box	*box = D->box;
+	struct lt_ce	*ev = D->ev;
+	const char	*txt = ev->data + box->inv.off[k];
+	const unsigned char *p = (const unsigned char *)txt;
+	size_t		 len = box->inv.len[k], n, i, e, j;
+	const char	*key = k == INV_PROVS ? "providers" : actors ? "actors" :
+			    "components";
+	char		 pfx[64];
+	cJSON		*it;
+	void		*items;
+	int		 rc;
+
+	n = skim_count(p, len);
+	items = alloc_items(D, n, k == INV_PROVS ? sizeof(*ev->providers) :
+	    sizeof(*ev->components), key, &rc);
+	if (rc != LT_OK)
+		return rc;
+	if (k == INV_PROVS) {
+		ev->providers = items;
+		ev->nproviders = n;
+	} else {
+		ev->components = items;
+		ev->ncomponents = n;
+	}
+	i = skim_ws(p, len, skim_ws(p, len, 0) + 1);
+	for (j = 0; j < n; j++) {
+		e = skim_value(p, len, i);
+		if ((it = cJSON_ParseWithLength(txt + i, e - i)) == NULL)
+			return fail(D, LT_EPARSE, "data", key, "not json");
+		fieldname(pfx, sizeof(pfx), "data.%s[%zu]", key, j);
+		if (k == INV_PROVS)
+			rc = hb_provider(D, it, pfx, &ev->providers[j]);
+		else if (actors)
+			rc = hb_actor(D, it, pfx, &ev->components[j]);
+		else
+			rc = hb_component(D, it, pfx, &ev->components[j]);
+		cJSON_Delete(it);
+		if (rc != LT_OK)
+			return rc;
+		i = skim_ws(p, len, e);
+		if (i < len && p[i] == ',')
+			i = skim_ws(p, len, i + 1);
+	}
+	return LT_OK;
+}
+
+/* Whether a deferred inventory member is an array (else: the tree path,
+   which says what is wrong with it, or takes the OTP actors map). */
+static int
+inv_is_array(const struct ce_box *box, size_t k)
+{
+	const unsigned char *p = (const unsigned char *)box->ev.data +
+	    box->inv.off[k];
+	size_t	i = skim_ws(p, box->inv.len[k], 0);
+
+	return box->inv.len[k] > 0 && i < box->inv.len[k] && p[i] == '[';
+}
+
 /* Decode a deferred inventory (ce.h). */
 int
 lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
@@ -1992,8 +2077,7 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	struct ce_box		*box = (struct ce_box *)ev;
 	struct lt_limits	 deflim;
 	struct dec		 D;
-	cJSON			*part[INV_N] = { NULL, NULL };
-	size_t			 k;
+	cJSON			*part = NULL;
 	int			 rc = LT_OK;
 
 	lt_err_clear(err);
@@ -2008,25 +2092,39 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	D.lim = lim;
 	D.err = err;
 	D.defer = 0;
-	for (k = 0; k < INV_N; k++) {
-		if (box->inv.len[k] == 0)
-			continue;
-		/* Valid JSON that cJSON takes (prescan): NULL is as good as
-		   impossible, but never worse than the full parse. */
-		part[k] = cJSON_ParseWithLength(ev->data + box->inv.off[k],
-		    box->inv.len[k]);
-		if (part[k] == NULL) {
+	ev->has_inventory = 1;
+	ev->comp_counts_only = 0;
+	ev->ncomponents = ev->nproviders = 0;
+	ev->components = NULL;
+	ev->providers = NULL;
+	/* components first, then providers, as dec_inventory() goes */
+	if (box->inv.len[INV_COMPS] > 0) {
+		if (inv_is_array(box, INV_COMPS))
+			rc = dec_items(&D, INV_COMPS, box->inv.actors);
+		else if ((part = cJSON_ParseWithLength(ev->data +
+		    box->inv.off[INV_COMPS], box->inv.len[INV_COMPS])) ==
+		    NULL)
+			/* valid JSON that cJSON takes (prescan): as good as
+			   impossible, but never worse than the full parse */
 			rc = lt_err_set(err, LT_EPARSE, "", "not json");
-			goto done;
-		}
+		else
+			/* the OTP actors map, or what is wrong with it */
+			rc = dec_inventory(&D, part, box->inv.actors, NULL);
+		cJSON_Delete(part);
+		if (rc != LT_OK)
+			return rc;
 	}
-	if ((rc = dec_inventory(&D, part[INV_COMPS], box->inv.actors,
-	    part[INV_PROVS])) == LT_OK)
-		ev->inventory_deferred = 0;
-done:
-	for (k = 0; k < INV_N; k++)
-		cJSON_Delete(part[k]);
-	return rc;
+	if (box->inv.len[INV_PROVS] > 0) {
+		if (!inv_is_array(box, INV_PROVS))
+			return fail(&D, LT_EINVAL, "data", "providers",
+			    "not an array");
+		if ((rc = dec_items(&D, INV_PROVS, 0)) != LT_OK)
+			return rc;
+	}
+	ev->has_inventory = 1;
+	ev->inventory_hash = inventory_hash(ev);
+	ev->inventory_deferred = 0;
+	return LT_OK;
 }
 
 /* Free an event from lt_ce_parse(). */
