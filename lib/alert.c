@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "alert.h"
+#include "json.h"
 #include "ce.h"
 #include "store_int.h"
 #include "timeutil.h"
@@ -277,23 +278,21 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 static void
 sb_json(struct sbuf *b, const char *s)
 {
-	const unsigned char *p;
+	size_t	n;
+	char	*tmp;
 
 	if (s == NULL) {
 		sb_addn(b, "null", 4);
 		return;
 	}
-	sb_addn(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			sb_addn(b, "\\", 1);
-			sb_addn(b, (const char *)p, 1);
-		} else if (*p < 0x20)
-			sb_printf(b, "\\u%04x", *p);
-		else
-			sb_addn(b, (const char *)p, 1);
+	n = lt_json_escaped_len(s) + 2;
+	if ((tmp = malloc(n)) == NULL) {
+		b->oom = 1;
+		return;
 	}
-	sb_addn(b, "\"", 1);
+	lt_json_put_escaped(tmp, s);
+	sb_addn(b, tmp, n);
+	free(tmp);
 }
 
 /* Append "key":value-as-JSON-string, with a leading comma unless first. */
