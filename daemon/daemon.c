@@ -16,6 +16,7 @@
 #include "alerts.h"
 #include "config.h"
 #include "daemon.h"
+#include "dblock.h"
 #include "fold.h"
 #include "http.h"
 #include "inbox.h"
@@ -689,6 +690,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 {
 	struct daemon		d;
 	struct maint_opts	mo;
+	struct dblock		*lock = NULL;
 	int			connected = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -702,7 +704,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		log_warnx("nats: cannot initialise");
 		goto out;
 	}
-	if (open_store(&d) == -1)
+	if (dblock_acquire(cf->db, &lock) == -1 || open_store(&d) == -1)
 		goto out;
 	if (setup_events(&d) == -1) {
 		log_warnx("event: cannot set up the loop");
@@ -759,6 +761,7 @@ out:
 	lt_observe_free(d.obs);
 	lt_fold_free(d.fold);
 	lt_store_close(d.st);
+	dblock_release(lock);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	config_free(d.cf);
