@@ -73,6 +73,10 @@ static const struct key keys[] = {
 	{ "http_listen", K_STR, O(http_listen), 0, 0, 0 },
 	{ "health_nats_grace", K_DUR, O(health_nats_grace_ms), 0, 0,
 	    86400000 },
+	{ "http_header_timeout", K_DUR, O(http_header_timeout_ms), 0, 100,
+	    3600000 },
+	{ "http_max_connections", K_INT, O(http_max_connections), 0, 1,
+	    100000 },
 	{ "limit_max_payload", K_SIZE, O(limits.max_payload), 0, 1024,
 	    INT64_C(1) << 30 },
 	{ "limit_max_depth", K_INT, O(limits.max_depth), 0, 2, 1000 },
@@ -553,6 +557,8 @@ config_load(const char *path, int must_exist,
 	cf->resync_max_lattices = 100;
 	cf->checkpoint_interval_ms = 100;
 	cf->health_nats_grace_ms = 30000;
+	cf->http_header_timeout_ms = 5000;
+	cf->http_max_connections = 64;
 	cf->alert_log = 1;
 	cf->alert_command_timeout_ms = 10000;
 	cf->alert_repost_interval_ms = 60000;

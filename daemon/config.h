@@ -56,6 +56,8 @@ struct config {
 	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
 	char	*http_listen;		/* /metrics etc., NULL: off */
 	int64_t	 health_nats_grace_ms;	/* /healthz: NATS outage allowed */
+	int64_t	 http_header_timeout_ms; /* a request's headers, complete */
+	int	 http_max_connections;	/* open at once; more are refused */
 	int	 alert_log;		/* the log sink, default yes */
 	char	*alert_command;		/* "PATH [ARGS...]", NULL: off */
 	int64_t	 alert_command_timeout_ms;
