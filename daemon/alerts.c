@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "alerts.h"
+#include "argv.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -74,38 +75,6 @@ static double
 jitter(void)
 {
 	return (double)random() / ((double)RAND_MAX + 1.0);
-}
-
-/* Split cmd on blanks into one malloc'd block: pointers, then words. */
-char **
-alerts_command_argv(const char *cmd)
-{
-	const char	*p;
-	char		**argv, *w;
-	size_t		 n = 0, len = strlen(cmd), i = 0;
-	int		 inword = 0;
-
-	for (p = cmd; *p != '\0'; p++) {
-		if (!isspace((unsigned char)*p) && !inword)
-			n++;
-		inword = !isspace((unsigned char)*p);
-	}
-	if ((argv = malloc((n + 1) * sizeof(*argv) + len + 1)) == NULL)
-		return NULL;
-	w = (char *)(argv + n + 1);
-	memcpy(w, cmd, len + 1);
-	inword = 0;
-	for (; *w != '\0'; w++) {
-		if (isspace((unsigned char)*w)) {
-			*w = '\0';
-			inword = 0;
-		} else if (!inword) {
-			argv[i++] = w;
-			inword = 1;
-		}
-	}
-	argv[i] = NULL;
-	return argv;
 }
 
 /* Record one delivery's outcome in a transaction of its own. */
@@ -359,7 +328,9 @@ want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
 	case SINK_COMMAND:
 		if (cf->alert_command == NULL)
 			return 0;
-		if ((*argvp = alerts_command_argv(cf->alert_command)) == NULL)
+		/* quoting as argv.h; config_load() refused bad quoting */
+		if (lt_argv_split(cf->alert_command, argvp, NULL, NULL) !=
+		    LT_OK)
 			return -1;
 		sc->argv = *argvp;
 		sc->timeout_ms = cf->alert_command_timeout_ms;
@@ -423,6 +394,31 @@ refresh(struct alerts *a)
 			slowest = a->sinks[i].timeout_ms;
 	}
 	a->lease_ms = slowest + ALERTS_LEASE_MARGIN_MS;
+}
+
+/*
+ * Before anything is (re)delivered: end the command children a previous
+ * run left (kill -9 of latticed while a command hung), so a change is not
+ * delivered by the orphan and again by us; list ours in <db>.children.
+ */
+static int
+children_start(const struct config *cf)
+{
+	char	*path, cause[256];
+	int	 killed, rc;
+
+	if (asprintf(&path, "%s.children", cf->db) == -1) {
+		log_warnx("alert: out of memory");
+		return -1;
+	}
+	rc = sink_command_children(path, &killed, cause, sizeof(cause));
+	if (rc == -1)
+		log_warnx("alert: command children: %s", cause);
+	else if (killed > 0)
+		log_info("alert: killed %d command process group(s) a previous "
+		    "run left (listed in %s)", killed, path);
+	free(path);
+	return rc;
 }
 
 /* Build (or rebuild) the sinks cf asks for; -1 when one cannot be. */
@@ -524,6 +520,8 @@ alerts_start(struct event_base *base, struct lt_store *st,
 		if (a->sinks[i].ev_repost == NULL)
 			goto fail;
 	}
+	if (children_start(cf) == -1)
+		goto fail;
 	if (configure(a, cf) == -1)
 		goto fail;
 	evtimer_add(a->ev_retry, clock_tv(ALERTS_RETRY_MS, &tv));

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "stale.h"
+#include "argv.h"
 #include "http.h"
 
 enum ktype { K_STR, K_FILE, K_LIST, K_DUR, K_COUNT, K_INT, K_SIZE, K_I64,
@@ -481,10 +482,22 @@ crosscheck(struct config *cf, struct config_errors *errs)
 		adderr(errs, "%s: http_listen %s", p, why);
 		rc = -1;
 	}
-	if (cf->alert_command != NULL && cf->alert_command[0] != '/') {
-		adderr(errs, "%s: alert_command: the program must be an "
-		    "absolute path", p);
-		rc = -1;
+	if (cf->alert_command != NULL) {
+		struct lt_err	 aerr;
+		char		**av;
+
+		if (lt_argv_split(cf->alert_command, &av, NULL, &aerr) !=
+		    LT_OK) {
+			adderr(errs, "%s: alert_command: %s", p, aerr.msg);
+			rc = -1;
+		} else {
+			if (av[0][0] != '/') {
+				adderr(errs, "%s: alert_command: the program "
+				    "must be an absolute path", p);
+				rc = -1;
+			}
+			free(av);
+		}
 	}
 	if (cf->alert_alertmanager_url != NULL &&
 	    strncmp(cf->alert_alertmanager_url, "http://", 7) != 0) {
