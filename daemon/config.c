@@ -100,6 +100,11 @@ static const struct key keys[] = {
 	{ "mass_silence_min_hosts", K_INT, O(mass_silence_min_hosts), 0, 0,
 	    1000000 },
 	{ "mass_silence_fraction", K_FRAC, O(mass_silence_fraction), 0, 0, 1 },
+	{ "mass_silence_window", K_DUR, O(mass_silence_window_ms), 0, 1,
+	    86400000 },
+	{ "alert_storm_threshold", K_INT, O(alert_storm_threshold), 0, 0,
+	    1000000 },
+	{ "alert_rate_limit", K_INT, O(alert_rate_limit), 0, 0, 100000 },
 };
 #undef O
 
@@ -577,6 +582,9 @@ config_load(const char *path, int must_exist,
 	cf->alert_repost_interval_ms = 60000;
 	cf->mass_silence_min_hosts = 3;
 	cf->mass_silence_fraction = 0.5;
+	cf->mass_silence_window_ms = 120000;
+	cf->alert_storm_threshold = 50;
+	cf->alert_rate_limit = 10;
 	if (cf->js_stream == NULL || cf->js_durable == NULL ||
 	    cf->js_mode == NULL)
 		goto fail;
@@ -654,4 +662,6 @@ config_stale_opts(const struct config *cf, struct lt_stale_opts *so)
 	so->threshold_ms = cf->stale_threshold_ms;
 	so->mass_silence_min_hosts = cf->mass_silence_min_hosts;
 	so->mass_silence_fraction = cf->mass_silence_fraction;
+	so->mass_silence_window_ms = cf->mass_silence_window_ms;
+	so->storm_threshold = cf->alert_storm_threshold;
 }

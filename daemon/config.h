@@ -66,6 +66,9 @@ struct config {
 	int64_t	 alert_repost_interval_ms;
 	int	 mass_silence_min_hosts; /* lattice_silent, 0: off */
 	double	 mass_silence_fraction;	/* of the up hosts, 0..1 */
+	int64_t	 mass_silence_window_ms; /* silent together within this */
+	int	 alert_storm_threshold;	/* sweep alerts per window, 0: no cap */
+	int	 alert_rate_limit;	/* deliveries/s per sink, 0: off */
 };
 
 /* What the command line sets; it wins over the file. */
