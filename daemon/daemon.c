@@ -726,8 +726,8 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.inbox,
 	    d.ev_wake, d.obs, &d.js) == -1)
 		goto out;
-	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, &d.rs) ==
-	    -1)
+	if (resync_new(d.base, natsconn_connection(d.nc), d.inbox, d.obs,
+	    &d.rs) == -1)
 		goto out;
 	if (alerts_start(d.base, d.st, natsconn_connection(d.nc), cf,
 	    &d.alerts) == -1)
