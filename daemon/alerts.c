@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "alerts.h"
+#include "argv.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -39,6 +40,8 @@ struct asink {
 	char		*key;		/* its settings, to compare on reload */
 	int64_t		 timeout_ms;	/* slowest a delivery may take */
 	struct event	*ev_repost;
+	double		 tokens;	/* alert_rate_limit's bucket */
+	int64_t		 refill_ms;
 };
 
 struct alerts {
@@ -50,6 +53,7 @@ struct alerts {
 	const char		*names[NKINDS];	/* configured, for enqueue */
 	size_t			 nnames;
 	int64_t			 lease_ms;
+	int			 rate;		/* per sink per second, 0: off */
 	struct event		*ev_retry, *ev_kick, *ev_prune;
 	int			 stopping;
 	struct lt_delivery	 buf[ALERTS_BATCH];
@@ -74,38 +78,6 @@ static double
 jitter(void)
 {
 	return (double)random() / ((double)RAND_MAX + 1.0);
-}
-
-/* Split cmd on blanks into one malloc'd block: pointers, then words. */
-char **
-alerts_command_argv(const char *cmd)
-{
-	const char	*p;
-	char		**argv, *w;
-	size_t		 n = 0, len = strlen(cmd), i = 0;
-	int		 inword = 0;
-
-	for (p = cmd; *p != '\0'; p++) {
-		if (!isspace((unsigned char)*p) && !inword)
-			n++;
-		inword = !isspace((unsigned char)*p);
-	}
-	if ((argv = malloc((n + 1) * sizeof(*argv) + len + 1)) == NULL)
-		return NULL;
-	w = (char *)(argv + n + 1);
-	memcpy(w, cmd, len + 1);
-	inword = 0;
-	for (; *w != '\0'; w++) {
-		if (isspace((unsigned char)*w)) {
-			*w = '\0';
-			inword = 0;
-		} else if (!inword) {
-			argv[i++] = w;
-			inword = 1;
-		}
-	}
-	argv[i] = NULL;
-	return argv;
 }
 
 /* Record one delivery's outcome in a transaction of its own. */
@@ -221,13 +193,42 @@ deliver(struct alerts *a, const struct lt_delivery *d)
 	}
 }
 
-/* Queue what changed, lease what is due, deliver it. */
+/*
+ * How many deliveries sink as may start now under alert_rate_limit: a
+ * token bucket of a->rate per second holding at most a->rate (at least
+ * 1), never more than ALERTS_BATCH per pass.
+ */
+static size_t
+allowance(struct alerts *a, struct asink *as, int64_t now)
+{
+	double	cap;
+
+	if (a->rate <= 0)
+		return ALERTS_BATCH;
+	cap = (double)a->rate;
+	if (as->refill_ms == 0 || now < as->refill_ms)
+		as->tokens = cap;
+	else
+		as->tokens += (double)(now - as->refill_ms) * cap / 1000.0;
+	if (as->tokens > cap)
+		as->tokens = cap;
+	as->refill_ms = now;
+	return as->tokens >= ALERTS_BATCH ? ALERTS_BATCH :
+	    (size_t)as->tokens;
+}
+
+/*
+ * Queue what changed, lease what is due, deliver it: per configured sink,
+ * as many as its rate limit allows (the rest stay due, delivered on the
+ * next passes: deferred, never dropped).
+ */
 static void
 pump(struct alerts *a)
 {
 	struct lt_err	err;
-	size_t		n = 0, i;
+	size_t		n = 0, i, k, max;
 	int64_t		now = clock_now_ms();
+	int		more = 0;
 
 	if (a->stopping)
 		return;
@@ -235,10 +236,38 @@ pump(struct alerts *a)
 	if (lt_store_begin(a->st, &err) != LT_OK)
 		goto fail;
 	if (lt_outbox_enqueue_pending(a->ob, a->names, a->nnames, now, NULL,
-	    &err) != LT_OK ||
-	    lt_outbox_next(a->ob, now, a->lease_ms, ALERTS_BATCH, a->buf, &n,
 	    &err) != LT_OK)
 		goto rollback;
+	for (k = 0; k < NKINDS && n < ALERTS_BATCH; k++) {
+		struct asink	*as = &a->sinks[k];
+		size_t		 got = 0;
+
+		if (as->s == NULL)
+			continue;
+		max = allowance(a, as, now);
+		if (max > ALERTS_BATCH - n)
+			max = ALERTS_BATCH - n;
+		if (max == 0) {
+			more = 1;
+			continue;
+		}
+		if (lt_outbox_next_sink(a->ob, kind_names[k], now,
+		    a->lease_ms, max, a->buf + n, &got, &err) != LT_OK) {
+			lt_delivery_clear(a->buf, n);
+			goto rollback;
+		}
+		if (a->rate > 0) {
+			as->tokens -= (double)got;
+			if (got == max && max < ALERTS_BATCH)
+				log_warnx_rl("alert-rate", "alert: sink=%s at "
+				    "alert_rate_limit %d/s; further "
+				    "deliveries wait their turn", kind_names[k],
+				    a->rate);
+		}
+		if (got == max)
+			more = 1;
+		n += got;
+	}
 	if (lt_store_commit(a->st, &err) != LT_OK) {
 		lt_delivery_clear(a->buf, n);
 		goto rollback;
@@ -246,8 +275,9 @@ pump(struct alerts *a)
 	for (i = 0; i < n; i++)
 		deliver(a, &a->buf[i]);
 	lt_delivery_clear(a->buf, n);
-	/* more may be due: go on after whatever else the loop has */
-	if (n == ALERTS_BATCH)
+	/* more may be due: go on after whatever else the loop has (a
+	   rate-limited sink waits for the retry timer, every second) */
+	if (more && a->rate <= 0)
 		event_active(a->ev_kick, 0, 0);
 	return;
 rollback:
@@ -359,7 +389,9 @@ want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
 	case SINK_COMMAND:
 		if (cf->alert_command == NULL)
 			return 0;
-		if ((*argvp = alerts_command_argv(cf->alert_command)) == NULL)
+		/* quoting as argv.h; config_load() refused bad quoting */
+		if (lt_argv_split(cf->alert_command, argvp, NULL, NULL) !=
+		    LT_OK)
 			return -1;
 		sc->argv = *argvp;
 		sc->timeout_ms = cf->alert_command_timeout_ms;
@@ -425,6 +457,31 @@ refresh(struct alerts *a)
 	a->lease_ms = slowest + ALERTS_LEASE_MARGIN_MS;
 }
 
+/*
+ * Before anything is (re)delivered: end the command children a previous
+ * run left (kill -9 of latticed while a command hung), so a change is not
+ * delivered by the orphan and again by us; list ours in <db>.children.
+ */
+static int
+children_start(const struct config *cf)
+{
+	char	*path, cause[256];
+	int	 killed, rc;
+
+	if (asprintf(&path, "%s.children", cf->db) == -1) {
+		log_warnx("alert: out of memory");
+		return -1;
+	}
+	rc = sink_command_children(path, &killed, cause, sizeof(cause));
+	if (rc == -1)
+		log_warnx("alert: command children: %s", cause);
+	else if (killed > 0)
+		log_info("alert: killed %d command process group(s) a previous "
+		    "run left (listed in %s)", killed, path);
+	free(path);
+	return rc;
+}
+
 /* Build (or rebuild) the sinks cf asks for; -1 when one cannot be. */
 static int
 configure(struct alerts *a, const struct config *cf)
@@ -438,6 +495,7 @@ configure(struct alerts *a, const struct config *cf)
 	size_t			 i;
 	int			 w, rebuilt, rc = 0;
 
+	a->rate = cf->alert_rate_limit;
 	for (i = 0; i < NKINDS; i++) {
 		as = &a->sinks[i];
 		w = want_sink(a, cf, kinds[i], &sc, key, sizeof(key), &argv,
@@ -566,6 +624,8 @@ alerts_start(struct event_base *base, struct lt_store *st,
 		if (a->sinks[i].ev_repost == NULL)
 			goto fail;
 	}
+	if (children_start(cf) == -1)
+		goto fail;
 	if (configure(a, cf) == -1)
 		goto fail;
 	evtimer_add(a->ev_retry, clock_tv(ALERTS_RETRY_MS, &tv));

@@ -54,8 +54,4 @@ void	alerts_reload(struct alerts *a, const struct config *cf);
    lt_store_close() and before the NATS connection goes.  NULL is fine. */
 void	alerts_stop(struct alerts *a);
 
-/* Split an alert_command value into a NULL-terminated argv (words split
-   on blanks, no quoting); NULL when out of memory.  Free with free(). */
-char	**alerts_command_argv(const char *cmd);
-
 #endif

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "err.h"
 #include "stale.h"
+#include "argv.h"
 #include "http.h"
 #include "text.h"
 
@@ -76,6 +77,10 @@ static const struct key keys[] = {
 	{ "http_listen", K_STR, O(http_listen), 0, 0, 0 },
 	{ "health_nats_grace", K_DUR, O(health_nats_grace_ms), 0, 0,
 	    86400000 },
+	{ "http_header_timeout", K_DUR, O(http_header_timeout_ms), 0, 100,
+	    3600000 },
+	{ "http_max_connections", K_INT, O(http_max_connections), 0, 1,
+	    100000 },
 	{ "limit_max_payload", K_SIZE, O(limits.max_payload), 0, 1024,
 	    INT64_C(1) << 30 },
 	{ "limit_max_depth", K_INT, O(limits.max_depth), 0, 2, 1000 },
@@ -98,6 +103,11 @@ static const struct key keys[] = {
 	{ "mass_silence_min_hosts", K_INT, O(mass_silence_min_hosts), 0, 0,
 	    1000000 },
 	{ "mass_silence_fraction", K_FRAC, O(mass_silence_fraction), 0, 0, 1 },
+	{ "mass_silence_window", K_DUR, O(mass_silence_window_ms), 0, 1,
+	    86400000 },
+	{ "alert_storm_threshold", K_INT, O(alert_storm_threshold), 0, 0,
+	    1000000 },
+	{ "alert_rate_limit", K_INT, O(alert_rate_limit), 0, 0, 100000 },
 	{ "v2_heartbeats", K_BOOL, O(v2_heartbeats), 0, 0, 1 },
 	{ "v2_lattice", K_STR, O(v2_lattice), 0, 0, 0 },
 	{ "v2_lattice_map", K_STR, O(v2_lattice_map), 0, 0, 0 },
@@ -762,10 +772,24 @@ crosscheck(struct config *cf, struct config_errors *errs)
 		adderr(errs, "%s: http_listen %s", AT("http_listen"), why);
 		rc = -1;
 	}
-	if (cf->alert_command != NULL && cf->alert_command[0] != '/') {
-		adderr(errs, "%s: alert_command: the program must be an "
-		    "absolute path", AT("alert_command"));
-		rc = -1;
+	if (cf->alert_command != NULL) {
+		struct lt_err	 aerr;
+		char		**av;
+
+		if (lt_argv_split(cf->alert_command, &av, NULL, &aerr) !=
+		    LT_OK) {
+			adderr(errs, "%s: alert_command: %s",
+			    AT("alert_command"), aerr.msg);
+			rc = -1;
+		} else {
+			if (av[0][0] != '/') {
+				adderr(errs, "%s: alert_command: the program "
+				    "must be an absolute path",
+				    AT("alert_command"));
+				rc = -1;
+			}
+			free(av);
+		}
 	}
 	if (cf->alert_alertmanager_url != NULL) {
 		if (lt_text_redact_url(cf->alert_alertmanager_url, red,
@@ -855,11 +879,16 @@ config_load(const char *path, int must_exist,
 	cf->resync_max_lattices = 100;
 	cf->checkpoint_interval_ms = 100;
 	cf->health_nats_grace_ms = 30000;
+	cf->http_header_timeout_ms = 5000;
+	cf->http_max_connections = 64;
 	cf->alert_log = 1;
 	cf->alert_command_timeout_ms = 10000;
 	cf->alert_repost_interval_ms = 60000;
 	cf->mass_silence_min_hosts = 3;
 	cf->mass_silence_fraction = 0.5;
+	cf->mass_silence_window_ms = 120000;
+	cf->alert_storm_threshold = 50;
+	cf->alert_rate_limit = 10;
 	cf->v2_heartbeats = 1;
 	if ((cf->ctl_topic_prefix = strdup("wasmbus.ctl")) == NULL)
 		goto fail;
@@ -946,4 +975,6 @@ config_stale_opts(const struct config *cf, struct lt_stale_opts *so)
 	so->threshold_ms = cf->stale_threshold_ms;
 	so->mass_silence_min_hosts = cf->mass_silence_min_hosts;
 	so->mass_silence_fraction = cf->mass_silence_fraction;
+	so->mass_silence_window_ms = cf->mass_silence_window_ms;
+	so->storm_threshold = cf->alert_storm_threshold;
 }

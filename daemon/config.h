@@ -61,6 +61,8 @@ struct config {
 	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
 	char	*http_listen;		/* /metrics etc., NULL: off */
 	int64_t	 health_nats_grace_ms;	/* /healthz: NATS outage allowed */
+	int64_t	 http_header_timeout_ms; /* a request's headers, complete */
+	int	 http_max_connections;	/* open at once; more are refused */
 	int	 alert_log;		/* the log sink, default yes */
 	char	*alert_command;		/* "PATH [ARGS...]", NULL: off */
 	int64_t	 alert_command_timeout_ms;
@@ -76,6 +78,9 @@ struct config {
 	char	*ctl_topic_prefix;	/* v1 --ctl-topic-prefix: wasmbus.ctl */
 	char	*js_domain;		/* v1 --js-domain, or NULL */
 	int	 key_line[CONFIG_MAX_KEYS]; /* where each key was set, 0: not */
+	int64_t	 mass_silence_window_ms; /* silent together within this */
+	int	 alert_storm_threshold;	/* sweep alerts per window, 0: no cap */
+	int	 alert_rate_limit;	/* deliveries/s per sink, 0: off */
 };
 
 /* What the command line sets; it wins over the file. */

@@ -17,6 +17,7 @@
 #include "alerts.h"
 #include "config.h"
 #include "daemon.h"
+#include "dblock.h"
 #include "fold.h"
 #include "http.h"
 #include "js.h"
@@ -871,6 +872,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	struct daemon		d;
 	struct maint_opts	mo;
 	struct natsconn_notices	ncb = { on_conn, on_live, on_nats_error, NULL };
+	struct dblock		*lock = NULL;
 	size_t			lmax;
 	int			connected = 0;
 
@@ -885,7 +887,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		log_warnx("nats: cannot initialise");
 		goto out;
 	}
-	if (open_store(&d) == -1)
+	if (dblock_acquire(cf->db, &lock) == -1 || open_store(&d) == -1)
 		goto out;
 	if (setup_events(&d) == -1) {
 		log_warnx("event: cannot set up the loop");
@@ -920,7 +922,7 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (cf->jetstream && js_open(natsconn_connection(d.nc), cf, d.in,
 	    d.loop, on_js_notice, &d, d.obs, &d.js) == -1)
 		goto out;
-	if (resync_new(d.base, natsconn_connection(d.nc), d.in, d.loop,
+	if (resync_new(d.base, natsconn_connection(d.nc), d.in, d.loop, d.obs,
 	    &d.rs) == -1)
 		goto out;
 	resync_set_subjects(d.rs, cf->ctl_topic_prefix, cf->js_domain);
@@ -967,6 +969,7 @@ out:
 	lt_observe_free(d.obs);
 	lt_fold_free(d.fold);
 	lt_store_close(d.st);
+	dblock_release(lock);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	config_free(d.cf);

@@ -574,9 +574,11 @@ take(struct js *js, natsMsg *msg, int64_t now)
 	jsMsgMetaData	*meta = NULL;
 	struct lt_item	*it;
 
-	if ((it = lt_item_msg_new(natsMsg_GetSubject(msg), NULL,
-	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), now)) ==
-	    NULL) {
+	/* the payload stays in the natsMsg, which is also the ack handle:
+	   js_ack() keeps it until the item goes */
+	if ((it = lt_item_msg_wrap(natsMsg_GetSubject(msg), NULL,
+	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), now,
+	    NULL, NULL)) == NULL) {
 		/* unacknowledged: redelivered after ack_wait */
 		natsMsg_Destroy(msg);
 		return;
@@ -826,7 +828,9 @@ js_ack(struct js *js, struct lt_item *it)
 		log_warnx_rl("js-ack", "jetstream: ack of stream sequence "
 		    "%llu: %s; it is redelivered and folds as a duplicate",
 		    (unsigned long long)it->seq, natsStatus_GetText(s));
-	natsMsg_Destroy(it->ack);
+	/* answered: the natsMsg now only holds the payload */
+	it->owner = it->ack;
+	it->owner_free = msg_destroy;
 	it->ack = NULL;
 }
 
@@ -856,7 +860,8 @@ js_failed(struct js *js, struct lt_item *it, const struct lt_err *why)
 		log_warnx_rl("js-nak", "jetstream: nak of stream sequence "
 		    "%llu: %s; redelivered after ack_wait instead",
 		    (unsigned long long)it->seq, natsStatus_GetText(s));
-	natsMsg_Destroy(it->ack);
+	it->owner = it->ack;
+	it->owner_free = msg_destroy;
 	it->ack = NULL;
 	return LT_V_RETRY;
 }

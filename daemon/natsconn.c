@@ -64,6 +64,13 @@ natsconn_init(void)
 	natsLibevent_Init();
 	if (nats_Open(-1) != NATS_OK)
 		return -1;
+	/* one delivery thread for every subscription (with
+	   natsOptions_UseGlobalMessageDelivery): messages reach the queue
+	   in the order they arrived, across subjects, so a host's bare
+	   wasmbus.evt.<lattice> heartbeat cannot overtake its suffixed
+	   events */
+	if (nats_SetMessageDeliveryPoolSize(1) != NATS_OK)
+		return -1;
 	return 0;
 }
 
@@ -93,7 +100,14 @@ note_error(struct natsconn *nc, natsConnection *c)
 	pthread_mutex_unlock(&nc->mtx);
 }
 
-/* Copy a message into the decode stage's queue (nats.c thread).  The
+/* Free a natsMsg an item held. */
+static void
+msg_destroy(void *p)
+{
+	natsMsg_Destroy(p);
+}
+
+/* Hand a message to the decode stage's queue (nats.c thread).  The
    subscription travels with it: nats.c ends a subject at its first NUL,
    so a cut subject no longer matches what it arrived on. */
 static void
@@ -102,12 +116,22 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	struct natsconn	*nc = arg;
 	int64_t		 t = clock_now_ms();
 
+	struct lt_item	*it;
+
 	(void)c;
-	(void)lt_queue_push_msg(nc->in, natsMsg_GetSubject(msg),
+	/* the payload stays in the natsMsg (no copy of a big heartbeat):
+	   the item destroys it once folded */
+	it = lt_item_msg_wrap(natsMsg_GetSubject(msg),
 	    sub != NULL ? natsSubscription_GetSubject(sub) : NULL,
-	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), t,
-	    NULL, NULL, LT_QUEUE_DROP);
-	natsMsg_Destroy(msg);
+	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), t, msg,
+	    msg_destroy);
+	if (it == NULL) {
+		/* counted as a drop, like an overflow */
+		(void)lt_queue_push_msg(nc->in, NULL, NULL, NULL, 0, t, NULL,
+		    NULL, LT_QUEUE_DROP);
+		return;
+	}
+	(void)lt_queue_push(nc->in, it, LT_QUEUE_DROP);
 }
 
 /* A connection notice on its way to the loop. */
@@ -344,6 +368,8 @@ set_options(struct natsconn *nc, const struct config *cf)
 	    (int)cf->nnats_url);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, "latticed");
+	if (s == NATS_OK)
+		s = natsOptions_UseGlobalMessageDelivery(o, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(o, -1);
 	if (s == NATS_OK)

@@ -1,6 +1,7 @@
 /*
  * resync.c - host.ping / host.get / link.get / config.get into synthetic
- * CloudEvents through the ingest pipeline.
+ * CloudEvents through the ingest pipeline; what the lattice no longer has
+ * into deletions.  The subjects and the translation are lib/resync_ctl.c's.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
 #include <event2/event.h>
 
 #include "clock.h"
@@ -16,7 +16,7 @@
 #include "log.h"
 #include "observe.h"
 #include "resync.h"
-#include "timeutil.h"
+#include "resync_ctl.h"
 
 #define MAX_HOSTS	4096		/* per lattice and resync */
 #define MAX_CONFIGS	4096
@@ -29,14 +29,22 @@ struct reply {
 	int64_t		 received_ms;
 };
 
+/* What a config.get said. */
+enum cfg_answer { CFG_UNKNOWN = 0, CFG_EXISTS, CFG_ABSENT };
+
 /* One lattice of the running resync. */
 struct lat {
 	char	*name;
 	char	**host;
 	size_t	  nhost;
-	char	**config;
-	size_t	  nconfig;
+	/* seen.config (the bucket's names) is indexed like cfg */
+	struct lt_resync_seen seen;
+	enum cfg_answer *cfg;
+	int64_t	 *cfg_ms;
+	int	  links_known, configs_known;	/* authoritative answers */
+	int64_t	  links_ms, kv_ms;
 	unsigned  hosts, links, configs;	/* folded observations */
+	unsigned  links_deleted, configs_deleted;
 };
 
 struct resync {
@@ -45,9 +53,10 @@ struct resync {
 	natsSubscription *sub;
 	struct lt_queue	*in;			/* observations: decode stage */
 	struct lt_queue	*loop;			/* replies: the loop */
+	struct lt_observe *obs;			/* the model, for deletions */
 	char		 prefix[128];		/* reply inbox */
-	char		 ctl[128];		/* wasmbus.ctl, or else */
-	char		 jsapi[160];		/* $JS[.<domain>].API */
+	char		 ctl[128];		/* control topic prefix */
+	char		 domain[128];		/* JetStream domain, "": none */
 	struct event	*ev_gather, *ev_end;
 	/* loop thread only */
 	uint64_t	 gen, count;
@@ -185,10 +194,10 @@ free_lats(struct resync *rs)
 	for (i = 0; i < rs->nlat; i++) {
 		for (j = 0; j < rs->lat[i].nhost; j++)
 			free(rs->lat[i].host[j]);
-		for (j = 0; j < rs->lat[i].nconfig; j++)
-			free(rs->lat[i].config[j]);
+		lt_resync_seen_free(&rs->lat[i].seen);
+		free(rs->lat[i].cfg);
+		free(rs->lat[i].cfg_ms);
 		free(rs->lat[i].host);
-		free(rs->lat[i].config);
 		free(rs->lat[i].name);
 	}
 	free(rs->lat);
@@ -217,180 +226,235 @@ request(struct resync *rs, size_t li, const char *kind, long idx,
 		    natsStatus_GetText(s));
 }
 
-/* Push a synthetic CloudEvent through the ingest pipeline. */
+/* Push synthetic CloudEvents through the ingest pipeline. */
 static void
-push_event(struct resync *rs, const char *lattice, const char *type,
-    const char *source, const char *id, int64_t ms, cJSON *data)
+push_events(struct resync *rs, const char *lattice,
+    struct lt_resync_events *evs)
 {
-	cJSON	*ce;
-	char	 tbuf[LT_TIME_BUFSZ], subj[300], tname[100];
-	char	*txt;
-	int	 n;
+	size_t	i;
 
-	if ((ce = cJSON_CreateObject()) == NULL)
-		return;
-	snprintf(tname, sizeof(tname), "com.wasmcloud.lattice.%s", type);
-	cJSON_AddStringToObject(ce, "specversion", "1.0");
-	cJSON_AddStringToObject(ce, "id", id);
-	cJSON_AddStringToObject(ce, "type", tname);
-	cJSON_AddStringToObject(ce, "source", source);
-	cJSON_AddStringToObject(ce, "datacontenttype", "application/json");
-	cJSON_AddStringToObject(ce, "time", lt_time_format(ms, tbuf));
-	cJSON_AddItemReferenceToObject(ce, "data", data);
-	txt = cJSON_PrintUnformatted(ce);
-	cJSON_Delete(ce);
-	if (txt == NULL)
-		return;
-	n = snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
-	if (n < 0 || (size_t)n >= sizeof(subj))
-		log_warnx_rl("resync-drop", "resync: lattice name of %zu bytes "
-		    "too long for a subject; observation dropped",
-		    strlen(lattice));
-	else if (lt_queue_push_msg(rs->in, subj, NULL, txt, strlen(txt), ms,
-	    NULL, NULL, LT_QUEUE_REFUSE) != LT_OK)
-		log_warnx_rl("resync-drop", "resync: ingest queue full, "
-		    "observation dropped: lattice=%s type=%s", lattice, type);
-	free(txt);
+	for (i = 0; i < evs->n; i++)
+		if (lt_queue_push_msg(rs->in, evs->v[i].subject, NULL,
+		    evs->v[i].json, strlen(evs->v[i].json), evs->v[i].ms, NULL,
+		    NULL, LT_QUEUE_REFUSE) != LT_OK)
+			log_warnx_rl("resync-drop", "resync: ingest queue "
+			    "full, observation dropped: lattice=%s subject=%s",
+			    lattice, evs->v[i].subject);
+	lt_resync_events_free(evs);
 }
 
-/* The response object of a successful CtlResponse, or NULL. */
-static cJSON *
-ctl_response(cJSON *root, const char *what, const char *lattice)
+/* Log why a reply was of no use (debug: a lattice may lack a part). */
+static void
+reply_unused(const struct lat *l, const char *what, const struct lt_err *e)
 {
-	cJSON	*ok, *msg;
-
-	if (!cJSON_IsObject(root))
-		return NULL;
-	ok = cJSON_GetObjectItemCaseSensitive(root, "success");
-	if (!cJSON_IsTrue(ok)) {
-		msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-		log_debug("resync: lattice=%s %s: %s", lattice, what,
-		    cJSON_IsString(msg) ? msg->valuestring : "failed");
-		return NULL;
-	}
-	return cJSON_GetObjectItemCaseSensitive(root, "response");
+	log_debug("resync: lattice=%s %s: %s", l->name, what, e->msg);
 }
 
 /* Remember a host that answered the ping. */
 static void
-on_ping(struct resync *rs, struct lat *l, cJSON *resp)
+on_ping(struct lat *l, const struct reply *r)
 {
-	cJSON	*id = cJSON_GetObjectItemCaseSensitive(resp, "id");
-	char	**nh;
-	size_t	  i;
+	struct lt_err	 e;
+	char		 id[256], **nh;
+	size_t		 i;
 
-	if (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
-	    strchr(id->valuestring, '.') != NULL ||
-	    strpbrk(id->valuestring, "*> \t") != NULL)
+	if (lt_resync_ping(r->data, (size_t)r->len, id, sizeof(id), &e) !=
+	    LT_OK) {
+		reply_unused(l, "host.ping", &e);
 		return;
-	(void)rs;
+	}
 	for (i = 0; i < l->nhost; i++)
-		if (strcmp(l->host[i], id->valuestring) == 0)
+		if (strcmp(l->host[i], id) == 0)
 			return;
 	if (l->nhost == MAX_HOSTS)
 		return;
 	if ((nh = reallocarray(l->host, l->nhost + 1, sizeof(*nh))) == NULL)
 		return;
 	l->host = nh;
-	if ((l->host[l->nhost] = strdup(id->valuestring)) != NULL)
+	if ((l->host[l->nhost] = strdup(id)) != NULL)
 		l->nhost++;
 }
 
 /* A host inventory: a heartbeat observation. */
 static void
-on_inventory(struct resync *rs, struct lat *l, size_t hi, cJSON *resp,
-    int64_t ms)
+on_inventory(struct resync *rs, struct lat *l, size_t hi,
+    const struct reply *r)
 {
-	cJSON	*hid;
-	char	 id[600];
+	struct lt_resync_events	evs = { 0 };
+	struct lt_err		e;
 
-	if (!cJSON_IsObject(resp) || hi >= l->nhost)
+	if (hi >= l->nhost)
 		return;
-	hid = cJSON_GetObjectItemCaseSensitive(resp, "host_id");
-	if (!cJSON_IsString(hid) || hid->valuestring[0] == '\0') {
-		/* older hosts leave it out: it is the one we asked */
-		cJSON_DeleteItemFromObjectCaseSensitive(resp, "host_id");
-		cJSON_AddStringToObject(resp, "host_id", l->host[hi]);
-	}
-	snprintf(id, sizeof(id), "resync-%s-%s-%lld", l->name, l->host[hi],
-	    (long long)ms);
-	push_event(rs, l->name, "host_heartbeat", l->host[hi], id, ms, resp);
-	l->hosts++;
+	if (lt_resync_inventory(r->data, (size_t)r->len, l->name,
+	    l->host[hi], r->received_ms, &evs, &e) != LT_OK)
+		reply_unused(l, "host.get", &e);
+	else
+		l->hosts++;
+	push_events(rs, l->name, &evs);
 }
 
-/* The links: one linkdef_set each. */
+/* The links: one linkdef_set each; the list is what the lattice has. */
 static void
-on_links(struct resync *rs, struct lat *l, cJSON *resp, int64_t ms)
+on_links(struct resync *rs, struct lat *l, const struct reply *r)
 {
-	cJSON	*link;
-	char	 id[400];
-	int	 i = 0;
+	struct lt_resync_events	evs = { 0 };
+	struct lt_err		e;
 
-	if (!cJSON_IsArray(resp))
-		return;
-	cJSON_ArrayForEach(link, resp) {
-		if (!cJSON_IsObject(link))
-			continue;
-		snprintf(id, sizeof(id), "resync-%s-link-%lld-%d", l->name,
-		    (long long)ms, i++);
-		push_event(rs, l->name, "linkdef_set", "latticed-resync", id,
-		    ms, link);
-		l->links++;
+	if (lt_resync_links(r->data, (size_t)r->len, l->name,
+	    r->received_ms, &evs, &l->seen, &e) != LT_OK)
+		reply_unused(l, "link.get", &e);
+	else {
+		l->links_known = 1;
+		l->links_ms = r->received_ms;
+		l->links += (unsigned)evs.n;
 	}
+	push_events(rs, l->name, &evs);
 }
 
 /* The config bucket's keys: ask for each config. */
 static void
-on_kv_info(struct resync *rs, size_t li, cJSON *root)
+on_kv_info(struct resync *rs, size_t li, const struct reply *r)
 {
 	struct lat	*l = &rs->lat[li];
-	cJSON		*st, *subs, *it;
-	char		 pfx[300], subj[600];
-	char		**nc;
-	size_t		 plen;
+	struct lt_err	 e;
+	char		 subj[600];
+	size_t		 i;
 
-	st = cJSON_GetObjectItemCaseSensitive(root, "state");
-	subs = cJSON_GetObjectItemCaseSensitive(st, "subjects");
-	if (!cJSON_IsObject(subs))
-		return;		/* no bucket: configs are optional */
-	snprintf(pfx, sizeof(pfx), "$KV.CONFIGDATA_%s.", l->name);
-	plen = strlen(pfx);
-	cJSON_ArrayForEach(it, subs) {
-		if (it->string == NULL || strncmp(it->string, pfx, plen) != 0 ||
-		    it->string[plen] == '\0' || l->nconfig == MAX_CONFIGS)
+	if (lt_resync_kv_names(r->data, (size_t)r->len, l->name, &l->seen,
+	    &e) != LT_OK) {
+		reply_unused(l, "config bucket", &e);	/* configs optional */
+		return;
+	}
+	if (l->seen.nconfig > MAX_CONFIGS) {
+		log_warnx_rl("resync-configs", "resync: lattice=%s: %zu "
+		    "configs, asking for the first %d; no config deleted",
+		    l->name, l->seen.nconfig, MAX_CONFIGS);
+		while (l->seen.nconfig > MAX_CONFIGS)
+			free(l->seen.config[--l->seen.nconfig]);
+	} else
+		l->configs_known = 1;
+	l->kv_ms = r->received_ms;
+	if ((l->cfg = calloc(l->seen.nconfig + 1, sizeof(*l->cfg))) == NULL ||
+	    (l->cfg_ms = calloc(l->seen.nconfig + 1,
+	    sizeof(*l->cfg_ms))) == NULL) {
+		l->configs_known = 0;
+		return;
+	}
+	for (i = 0; i < l->seen.nconfig; i++) {
+		if (lt_resync_subject_at(subj, sizeof(subj), LT_RS_CONFIG_GET,
+		    rs->ctl, rs->domain, l->name, l->seen.config[i], &e) !=
+		    LT_OK) {
+			reply_unused(l, "config.get", &e);
 			continue;
-		nc = reallocarray(l->config, l->nconfig + 1, sizeof(*nc));
-		if (nc == NULL)
-			return;
-		l->config = nc;
-		if ((l->config[l->nconfig] = strdup(it->string + plen)) ==
-		    NULL)
-			return;
-		snprintf(subj, sizeof(subj), "%s.v1.%s.config.get.%s",
-		    rs->ctl, l->name, l->config[l->nconfig]);
-		request(rs, li, "c", (long)l->nconfig, subj, "");
-		l->nconfig++;
+		}
+		request(rs, li, "c", (long)i, subj, "");
 	}
 }
 
-/* A config that exists: a config_set observation. */
+/* A config's answer: a config_set observation when it exists. */
 static void
-on_config(struct resync *rs, struct lat *l, size_t ci, cJSON *resp,
-    int64_t ms)
+on_config(struct resync *rs, struct lat *l, size_t ci,
+    const struct reply *r)
 {
-	cJSON	*data;
-	char	 id[600];
+	struct lt_resync_events	evs = { 0 };
+	struct lt_err		e;
+	int			exists;
 
-	if (ci >= l->nconfig || resp == NULL || cJSON_IsNull(resp))
+	if (l->cfg == NULL || ci >= l->seen.nconfig)
 		return;
-	if ((data = cJSON_CreateObject()) == NULL)
+	if (lt_resync_config(r->data, (size_t)r->len, l->name,
+	    l->seen.config[ci], r->received_ms, &evs, &exists, &e) != LT_OK) {
+		reply_unused(l, "config.get", &e);
 		return;
-	cJSON_AddStringToObject(data, "config_name", l->config[ci]);
-	snprintf(id, sizeof(id), "resync-%s-config-%s-%lld", l->name,
-	    l->config[ci], (long long)ms);
-	push_event(rs, l->name, "config_set", "latticed-resync", id, ms, data);
-	cJSON_Delete(data);
-	l->configs++;
+	}
+	l->cfg[ci] = exists ? CFG_EXISTS : CFG_ABSENT;
+	l->cfg_ms[ci] = r->received_ms;
+	if (exists)
+		l->configs++;
+	push_events(rs, l->name, &evs);
+}
+
+/* What deletions() collects from the model. */
+struct del {
+	struct resync		*rs;
+	struct lat		*l;
+	struct lt_resync_events	 evs;
+	size_t			 seq;
+};
+
+/* A link of the model: deleted when link.get did not list it. */
+static int
+del_link(void *arg, const char *src, const char *name, const char *ns,
+    const char *pkg)
+{
+	struct del		*d = arg;
+	struct lt_resync_link	 k;
+	struct lt_err		 e;
+
+	if (lt_resync_seen_link(&d->l->seen, src, name, ns, pkg))
+		return 0;
+	k.source_id = (char *)src;
+	k.name = (char *)name;
+	k.wit_namespace = (char *)ns;
+	k.wit_package = (char *)pkg;
+	if (lt_resync_link_deleted(d->l->name, &k, d->l->links_ms, d->seq++,
+	    &d->evs, &e) != LT_OK)
+		log_warnx_rl("resync-del", "resync: lattice=%s: %s",
+		    d->l->name, e.msg);
+	else
+		d->l->links_deleted++;
+	return 0;
+}
+
+/* A config of the model: deleted when the bucket does not list it, or
+   config.get said the lattice has none of that name. */
+static int
+del_config(void *arg, const char *name)
+{
+	struct del	*d = arg;
+	struct lat	*l = d->l;
+	struct lt_err	 e;
+	int64_t		 ms = l->kv_ms;
+	size_t		 i;
+
+	for (i = 0; i < l->seen.nconfig; i++)
+		if (strcmp(l->seen.config[i], name) == 0)
+			break;
+	if (i < l->seen.nconfig) {
+		if (l->cfg == NULL || l->cfg[i] != CFG_ABSENT)
+			return 0;	/* there, or not known for sure */
+		ms = l->cfg_ms[i];
+	}
+	if (lt_resync_config_deleted(l->name, name, ms, &d->evs, &e) !=
+	    LT_OK)
+		log_warnx_rl("resync-del", "resync: lattice=%s: %s", l->name,
+		    e.msg);
+	else
+		l->configs_deleted++;
+	return 0;
+}
+
+/*
+ * After the round: what the model has and the lattice's authoritative
+ * answers (link.get, the config bucket) do not, as deletions dated when
+ * those answers came (a newer event of the same link or config wins).
+ */
+static void
+deletions(struct resync *rs, struct lat *l)
+{
+	struct del	d = { rs, l, { 0 }, 0 };
+	struct lt_err	e;
+
+	if (rs->obs == NULL)
+		return;
+	lt_err_clear(&e);
+	if (l->links_known &&
+	    lt_observe_links(rs->obs, l->name, del_link, &d, &e) != LT_OK)
+		log_warnx("resync: lattice=%s: %s", l->name, e.msg);
+	if (l->configs_known &&
+	    lt_observe_configs(rs->obs, l->name, del_config, &d, &e) != LT_OK)
+		log_warnx("resync: lattice=%s: %s", l->name, e.msg);
+	push_events(rs, l->name, &d.evs);
 }
 
 /* Route one reply by its subject: prefix.gen.li.kind[.idx]. */
@@ -401,7 +465,6 @@ handle_reply(struct resync *rs, struct reply *r)
 	size_t			 li, plen = strlen(rs->prefix);
 	char			 kind[4];
 	long			 idx = -1;
-	cJSON			*root, *resp;
 	int			 n;
 
 	if (strncmp(r->subject, rs->prefix, plen) != 0 ||
@@ -413,26 +476,16 @@ handle_reply(struct resync *rs, struct reply *r)
 		return;		/* late: from an earlier resync */
 	if (r->len == 0)
 		return;		/* no responders (a status message) */
-	if ((root = cJSON_ParseWithLength(r->data, (size_t)r->len)) == NULL) {
-		log_warnx_rl("resync-bad", "resync: lattice=%s: reply is not "
-		    "JSON", rs->lat[li].name);
-		return;
-	}
 	if (strcmp(kind, "k") == 0)
-		on_kv_info(rs, li, root);
-	else if ((resp = ctl_response(root, kind, rs->lat[li].name)) != NULL) {
-		if (strcmp(kind, "p") == 0)
-			on_ping(rs, &rs->lat[li], resp);
-		else if (strcmp(kind, "h") == 0 && idx >= 0)
-			on_inventory(rs, &rs->lat[li], (size_t)idx, resp,
-			    r->received_ms);
-		else if (strcmp(kind, "l") == 0)
-			on_links(rs, &rs->lat[li], resp, r->received_ms);
-		else if (strcmp(kind, "c") == 0 && idx >= 0)
-			on_config(rs, &rs->lat[li], (size_t)idx, resp,
-			    r->received_ms);
-	}
-	cJSON_Delete(root);
+		on_kv_info(rs, li, r);
+	else if (strcmp(kind, "p") == 0)
+		on_ping(&rs->lat[li], r);
+	else if (strcmp(kind, "h") == 0 && idx >= 0)
+		on_inventory(rs, &rs->lat[li], (size_t)idx, r);
+	else if (strcmp(kind, "l") == 0)
+		on_links(rs, &rs->lat[li], r);
+	else if (strcmp(kind, "c") == 0 && idx >= 0)
+		on_config(rs, &rs->lat[li], (size_t)idx, r);
 }
 
 /* Handle a reply (loop thread, a task of the loop's queue). */
@@ -448,6 +501,7 @@ on_gather(evutil_socket_t fd, short what, void *arg)
 {
 	struct resync	*rs = arg;
 	struct timeval	 tv;
+	struct lt_err	 e;
 	char		 subj[600];
 	size_t		 i, j;
 
@@ -455,8 +509,13 @@ on_gather(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < rs->nlat; i++)
 		for (j = 0; j < rs->lat[i].nhost; j++) {
-			snprintf(subj, sizeof(subj), "%s.v1.%s.host.get.%s",
-			    rs->ctl, rs->lat[i].name, rs->lat[i].host[j]);
+			if (lt_resync_subject_at(subj, sizeof(subj),
+			    LT_RS_HOST_GET, rs->ctl, rs->domain,
+			    rs->lat[i].name, rs->lat[i].host[j], &e) !=
+			    LT_OK) {
+				reply_unused(&rs->lat[i], "host.get", &e);
+				continue;
+			}
 			request(rs, i, "h", (long)j, subj, "");
 		}
 	tv.tv_sec = rs->gather_ms / 1000;
@@ -470,6 +529,7 @@ begin(struct resync *rs, const struct resync_list *rl, int64_t gather_ms,
     const char *why)
 {
 	struct timeval	 tv;
+	struct lt_err	 e;
 	char		 subj[600], body[400];
 	size_t		 i;
 
@@ -487,17 +547,23 @@ begin(struct resync *rs, const struct resync_list *rl, int64_t gather_ms,
 	log_info("resync: #%llu (%s): %zu lattice(s)",
 	    (unsigned long long)rs->count, why, rs->nlat);
 	for (i = 0; i < rs->nlat; i++) {
-		snprintf(subj, sizeof(subj), "%s.v1.%s.host.ping", rs->ctl,
-		    rs->lat[i].name);
+		/* a name that cannot make a subject is refused, never cut */
+		if (lt_resync_subject_at(subj, sizeof(subj), LT_RS_PING,
+		    rs->ctl, rs->domain, rs->lat[i].name, NULL, &e) !=
+		    LT_OK) {
+			log_warnx("resync: lattice=%s: %s", rs->lat[i].name,
+			    e.msg);
+			continue;
+		}
 		request(rs, i, "p", -1, subj, "");
-		snprintf(subj, sizeof(subj), "%s.v1.%s.link.get", rs->ctl,
-		    rs->lat[i].name);
-		request(rs, i, "l", -1, subj, "");
-		snprintf(subj, sizeof(subj), "%s.STREAM.INFO."
-		    "KV_CONFIGDATA_%s", rs->jsapi, rs->lat[i].name);
-		snprintf(body, sizeof(body), "{\"subjects_filter\":"
-		    "\"$KV.CONFIGDATA_%s.>\"}", rs->lat[i].name);
-		request(rs, i, "k", -1, subj, body);
+		if (lt_resync_subject_at(subj, sizeof(subj), LT_RS_LINK_GET,
+		    rs->ctl, rs->domain, rs->lat[i].name, NULL, &e) == LT_OK)
+			request(rs, i, "l", -1, subj, "");
+		if (lt_resync_subject_at(subj, sizeof(subj), LT_RS_KV_INFO,
+		    rs->ctl, rs->domain, rs->lat[i].name, NULL, &e) == LT_OK &&
+		    lt_resync_kv_body(body, sizeof(body), rs->lat[i].name,
+		    &e) == LT_OK)
+			request(rs, i, "k", -1, subj, body);
 	}
 	tv.tv_sec = gather_ms / 1000;
 	tv.tv_usec = (gather_ms % 1000) * 1000;
@@ -514,11 +580,15 @@ on_end(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < rs->nlat; i++)
+	for (i = 0; i < rs->nlat; i++) {
+		deletions(rs, &rs->lat[i]);
 		log_info("resync: lattice=%s: %zu host(s) answered, %u "
-		    "inventories, %u links, %u configs observed",
-		    rs->lat[i].name, rs->lat[i].nhost, rs->lat[i].hosts,
-		    rs->lat[i].links, rs->lat[i].configs);
+		    "inventories, %u links, %u configs observed; %u links, %u "
+		    "configs gone (deleted)", rs->lat[i].name,
+		    rs->lat[i].nhost, rs->lat[i].hosts, rs->lat[i].links,
+		    rs->lat[i].configs, rs->lat[i].links_deleted,
+		    rs->lat[i].configs_deleted);
+	}
 	log_info("resync: #%llu done in %lldms", (unsigned long long)rs->count,
 	    (long long)(clock_now_ms() - rs->started_ms));
 	rs->running = 0;
@@ -535,7 +605,8 @@ on_end(evutil_socket_t fd, short what, void *arg)
 /* Create the resync machinery. */
 int
 resync_new(struct event_base *base, natsConnection *conn,
-    struct lt_queue *in, struct lt_queue *loop, struct resync **out)
+    struct lt_queue *in, struct lt_queue *loop, struct lt_observe *obs,
+    struct resync **out)
 {
 	struct resync	*rs;
 	natsInbox	*inbox = NULL;
@@ -549,6 +620,7 @@ resync_new(struct event_base *base, natsConnection *conn,
 	rs->conn = conn;
 	rs->in = in;
 	rs->loop = loop;
+	rs->obs = obs;
 	resync_set_subjects(rs, NULL, NULL);
 	rs->ev_gather = evtimer_new(base, on_gather, rs);
 	rs->ev_end = evtimer_new(base, on_end, rs);
@@ -580,10 +652,8 @@ resync_set_subjects(struct resync *rs, const char *ctl_prefix,
 		return;
 	snprintf(rs->ctl, sizeof(rs->ctl), "%s",
 	    ctl_prefix != NULL ? ctl_prefix : "wasmbus.ctl");
-	if (js_domain != NULL)
-		snprintf(rs->jsapi, sizeof(rs->jsapi), "$JS.%s.API", js_domain);
-	else
-		snprintf(rs->jsapi, sizeof(rs->jsapi), "$JS.API");
+	snprintf(rs->domain, sizeof(rs->domain), "%s",
+	    js_domain != NULL ? js_domain : "");
 }
 
 /* Unsubscribe and free. */

@@ -9,7 +9,12 @@
  * answer becomes a synthetic CloudEvent (host_heartbeat, linkdef_set,
  * config_set; id "resync-L-...", time = receive time) pushed through the
  * inbox like any event, so the fold's ordering rules apply: an observation
- * never undoes a newer event.  Everything is asynchronous on the loop (a
+ * never undoes a newer event.  After the round, the links and configs of
+ * the model that link.get and the config bucket no longer list become
+ * linkdef_deleted / config_deleted events the same way (source
+ * "latticed-resync": resync deletions in the history); a lattice whose
+ * answer did not come, or failed, loses nothing.  The subjects and the
+ * translation are lib/resync_ctl.c's.  Everything is asynchronous on the loop (a
  * reply subscription whose callback queues, libevent timers for the
  * deadlines) and bounded by 2 x resync_gather.  A resync asked for while
  * one runs is coalesced into one more afterwards.
@@ -45,11 +50,13 @@ struct lt_observe;
 long	resync_list_up(struct lt_observe *obs, int max,
 	    struct resync_list *rl);
 
-/* conn is borrowed and must outlive resync_free().  Observations go to
-   in (the decode stage) as synthetic CloudEvents; replies reach the loop
-   as tasks on loop. */
+/* conn and obs (the model, read for the deletions; NULL: none) are
+   borrowed and must outlive resync_free().  Observations go to in (the
+   decode stage) as synthetic CloudEvents; replies reach the loop as tasks
+   on loop. */
 int	resync_new(struct event_base *base, natsConnection *conn,
-	    struct lt_queue *in, struct lt_queue *loop, struct resync **out);
+	    struct lt_queue *in, struct lt_queue *loop, struct lt_observe *obs,
+	    struct resync **out);
 /*
  * The hosts' control topic prefix (wasmCloud 1.x --ctl-topic-prefix; NULL:
  * wasmbus.ctl): requests go to <prefix>.v1.<lattice>...  And their

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "alert.h"
+#include "json.h"
 #include "ce.h"
 #include "store_int.h"
 #include "timeutil.h"
@@ -35,6 +36,8 @@ enum alert_stmt {
 	AS_GONE_SILENT,
 	AS_ACTIVE_KINDS,
 	AS_PROV_ALERTS,
+	AS_STORM_COUNT,
+	AS_RESOLVE_FLEET,
 	AS_COUNT
 };
 
@@ -64,19 +67,27 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND resolved_ms IS NULL"
 	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')",
+	    " AND h.host_id = j.value WHERE h.status = 'stale')"
+	    /* and none of the lattice's hosts that went silent since the
+	       window it counted (the list of names is capped) */
+	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
+	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
+	    " >= json_extract(alerts.details, '$.since_ms'))",
 	[AS_HOST_INFO] =
 	    "SELECT friendly_name FROM hosts WHERE lattice = ?1"
 	    " AND host_id = ?2",
+	/* per lattice: hosts gone silent in this sweep, within the mass
+	   silence window (since ?2), and up */
 	[AS_SWEEP_LATTICES] =
 	    "SELECT lattice, SUM(status = 'stale' AND status_changed_ms = ?1),"
+	    " SUM(status = 'stale' AND status_changed_ms >= ?2),"
 	    " SUM(status = 'up') FROM hosts WHERE status IN ('up', 'stale')"
 	    " GROUP BY lattice"
 	    " HAVING SUM(status = 'stale' AND status_changed_ms = ?1) > 0",
 	[AS_SWEEP_HOSTS] =
 	    "SELECT host_id, friendly_name, last_heartbeat_ms, first_seen_ms"
 	    " FROM hosts WHERE lattice = ?1 AND status = 'stale'"
-	    " AND status_changed_ms = ?2 ORDER BY host_id",
+	    " AND status_changed_ms >= ?2 ORDER BY host_id LIMIT ?3",
 	/* a removed host: every active alert naming it but a link's */
 	[AS_GONE_HOST] =
 	    "UPDATE alerts SET resolved_ms = MAX(?3, fired_ms),"
@@ -95,7 +106,12 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND resolved_ms IS NULL"
 	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')",
+	    " AND h.host_id = j.value WHERE h.status = 'stale')"
+	    /* and none of the lattice's hosts that went silent since the
+	       window it counted (the list of names is capped) */
+	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
+	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
+	    " >= json_extract(alerts.details, '$.since_ms'))",
 	[AS_ACTIVE_KINDS] =
 	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
 	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
@@ -108,13 +124,24 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " '$.provider_id') END AS pid FROM alerts"
 	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
 	    " AND host_id IS NOT NULL) AS a",
+	/* the sweep alerts fired since ?1, counted up to ?2 */
+	[AS_STORM_COUNT] =
+	    "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE kind IN"
+	    " ('host_stale', 'lattice_silent') AND fired_ms >= ?1 LIMIT ?2)",
+	/* fleet_silent once no host that went silent since is stale */
+	[AS_RESOLVE_FLEET] =
+	    "UPDATE alerts SET resolved_ms = MAX(?1, fired_ms)"
+	    " WHERE lattice = '*' AND kind = 'fleet_silent' AND entity = '*'"
+	    " AND resolved_ms IS NULL AND NOT EXISTS (SELECT 1 FROM hosts h"
+	    " WHERE h.status = 'stale' AND h.status_changed_ms >="
+	    " alerts.fired_ms)",
 };
 
 /* Kinds the fold resolves, as bits of lt_alert.active (one for the rest). */
 static const char *const kind_bits[] = {
 	"host_stale", "host_stopped", "provider_unhealthy",
 	"component_scale_failed", "provider_start_failed",
-	"linkdef_set_failed", "lattice_silent",
+	"linkdef_set_failed", "lattice_silent", "fleet_silent",
 };
 #define KIND_OTHER	(1U << 31)
 
@@ -277,23 +304,21 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 static void
 sb_json(struct sbuf *b, const char *s)
 {
-	const unsigned char *p;
+	size_t	n;
+	char	*tmp;
 
 	if (s == NULL) {
 		sb_addn(b, "null", 4);
 		return;
 	}
-	sb_addn(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			sb_addn(b, "\\", 1);
-			sb_addn(b, (const char *)p, 1);
-		} else if (*p < 0x20)
-			sb_printf(b, "\\u%04x", *p);
-		else
-			sb_addn(b, (const char *)p, 1);
+	n = lt_json_escaped_len(s) + 2;
+	if ((tmp = malloc(n)) == NULL) {
+		b->oom = 1;
+		return;
 	}
-	sb_addn(b, "\"", 1);
+	lt_json_put_escaped(tmp, s);
+	sb_addn(b, tmp, n);
+	free(tmp);
 }
 
 /* Append "key":value-as-JSON-string, with a leading comma unless first. */
@@ -1019,12 +1044,22 @@ lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
 
 /* --- the sweep ------------------------------------------------------ */
 
-/* Fire host_stale for each host of lattice that went stale at now_ms, or
-   with mass set one lattice_silent naming them all. */
+/* What one lt_alert_on_sweep() goes by and counts. */
+struct sweep {
+	int64_t			 now_ms;
+	int64_t			 since_ms;	/* mass silence window start */
+	int64_t			 budget;	/* sweep alerts left to fire */
+	int64_t			 suppressed;	/* hosts over the budget */
+	int64_t			 lattices;	/* with hosts gone silent */
+	struct lt_alert_sweep	*res;
+};
+
+/* Fire host_stale for each host of lattice that went stale at now_ms while
+   the budget lasts, or with mass set one lattice_silent naming (the first
+   LT_ALERT_SILENT_NAMES of) the hosts gone silent in the window. */
 static int
-sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
-    int mass, int64_t nsilent, int64_t nup, struct lt_alert_sweep *res,
-    struct lt_err *err)
+sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
+    int mass, int64_t nrecent, int64_t nup, struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_SWEEP_HOSTS];
 	struct sbuf sum = { 0 }, det = { 0 };
@@ -1036,11 +1071,12 @@ sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
 	x.lattice = lattice;
 	x.latlen = -1;
 	x.severity = "critical";
-	x.now_ms = now_ms;
+	x.now_ms = w->now_ms;
 	if (mass)
 		sb_addn(&det, "{\"host_ids\":[", 13);
 	bt(s, 1, lattice, -1);
-	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 2, mass ? w->since_ms : w->now_ms);
+	sqlite3_bind_int64(s, 3, mass ? LT_ALERT_SILENT_NAMES : -1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		const char *name = (const char *)sqlite3_column_text(s, 1);
@@ -1057,6 +1093,10 @@ sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
 			first = 0;
 			continue;
 		}
+		if (w->budget <= 0) {
+			w->suppressed++;
+			continue;
+		}
 		sb_reset(&sum);
 		sb_reset(&det);
 		sb_printf(&sum, "host %s", id);
@@ -1066,11 +1106,11 @@ sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
 			sb_addn(&sum, ")", 1);
 		}
 		sb_printf(&sum, " silent for %" PRId64 "s (%s %s)",
-		    (now_ms - last) / 1000, has_hb ? "last heartbeat" :
+		    (w->now_ms - last) / 1000, has_hb ? "last heartbeat" :
 		    "no heartbeat since first seen", lt_time_format(last, tb));
 		sb_printf(&det, "{\"%s\":%" PRId64 ",\"silent_ms\":%" PRId64
 		    "}", has_hb ? "last_heartbeat_ms" : "first_seen_ms", last,
-		    now_ms - last);
+		    w->now_ms - last);
 		if (sum.oom || det.oom) {
 			ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of "
 			    "memory");
@@ -1082,18 +1122,21 @@ sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
 		x.details = det.p;
 		if ((ret = fire(a, &x, &fired, err)) != LT_OK)
 			goto out;
-		if (res != NULL)
-			res->host_stale += fired;
+		w->budget -= fired;
+		if (w->res != NULL)
+			w->res->host_stale += fired;
 	}
 	if (rc != SQLITE_DONE) {
 		ret = lt_store_err(a->st, err, "alert sweep hosts");
 		goto out;
 	}
 	if (mass) {
-		sb_printf(&det, "],\"up_before\":%" PRId64 "}", nsilent + nup);
+		sb_printf(&det, "],\"hosts\":%" PRId64 ",\"up_before\":%"
+		    PRId64 ",\"since_ms\":%" PRId64 "}", nrecent,
+		    nrecent + nup, w->since_ms);
 		sb_printf(&sum, "lattice %s: %" PRId64 " of %" PRId64
 		    " hosts went silent at once (NATS or network trouble?)",
-		    lattice, nsilent, nsilent + nup);
+		    lattice, nrecent, nrecent + nup);
 		if (sum.oom || det.oom) {
 			ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of "
 			    "memory");
@@ -1107,8 +1150,9 @@ sweep_lattice(struct lt_alert *a, const char *lattice, int64_t now_ms,
 		sqlite3_reset(s);
 		if ((ret = fire(a, &x, &fired, err)) != LT_OK)
 			goto out;
-		if (res != NULL)
-			res->lattice_silent += fired;
+		w->budget -= fired;
+		if (w->res != NULL)
+			w->res->lattice_silent += fired;
 	}
 out:
 	sqlite3_reset(s);
@@ -1118,34 +1162,39 @@ out:
 	return ret;
 }
 
-/* Fire the alerts of the hosts one sweep marked stale. */
-int
-lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms, int min_hosts,
-    double fraction, struct lt_alert_sweep *res, struct lt_err *err)
+/* One pass over the lattices with hosts gone silent at now_ms: the mass
+   ones (pass 1) or the others (pass 2). */
+static int
+sweep_pass(struct lt_alert *a, struct sweep *w, int pass,
+    const struct lt_alert_sweep_opts *o, struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_SWEEP_LATTICES];
 	int rc, ret = LT_OK;
 
-	if (res != NULL)
-		memset(res, 0, sizeof(*res));
-	if (fraction < 0)
-		fraction = 0;
-	if (fraction > 1)
-		fraction = 1;
-	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 1, w->now_ms);
+	sqlite3_bind_int64(s, 2, w->since_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *lat = (const char *)sqlite3_column_text(s, 0);
-		int64_t nsilent = sqlite3_column_int64(s, 1);
-		int64_t nup = sqlite3_column_int64(s, 2);
+		int64_t nnew = sqlite3_column_int64(s, 1);
+		int64_t nrecent = sqlite3_column_int64(s, 2);
+		int64_t nup = sqlite3_column_int64(s, 3);
 		int mass;
 
 		if (lat == NULL)
 			continue;
-		/* Of the hosts that were up before this sweep. */
-		mass = min_hosts > 0 && nsilent >= min_hosts &&
-		    (double)nsilent >= fraction * (double)(nsilent + nup);
-		if ((ret = sweep_lattice(a, lat, now_ms, mass, nsilent, nup,
-		    res, err)) != LT_OK)
+		/* Of the hosts that were up before the window. */
+		mass = o->min_hosts > 0 && nrecent >= o->min_hosts &&
+		    (double)nrecent >= o->fraction * (double)(nrecent + nup);
+		if (pass == 1)
+			w->lattices++;
+		if (mass != (pass == 1))
+			continue;
+		if (mass && w->budget <= 0) {
+			w->suppressed += nnew;
+			continue;
+		}
+		if ((ret = sweep_lattice(a, w, lat, mass, nrecent, nup,
+		    err)) != LT_OK)
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
@@ -1154,6 +1203,126 @@ out:
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
+}
+
+/* Fire the one fleet_silent for the hosts over the storm budget. */
+static int
+fire_fleet(struct lt_alert *a, struct sweep *w,
+    const struct lt_alert_sweep_opts *o, struct lt_err *err)
+{
+	struct sbuf sum = { 0 }, det = { 0 };
+	struct fire x;
+	int fired = 0, ret;
+
+	sb_printf(&sum, "fleet: %" PRId64 " hosts in %" PRId64 " lattice(s) "
+	    "went silent past the alert storm threshold (%d alerts in %"
+	    PRId64 "s); no more host_stale or lattice_silent alerts until "
+	    "it passes (NATS or network trouble?)", w->suppressed,
+	    w->lattices, o->storm_threshold, o->window_ms / 1000);
+	sb_printf(&det, "{\"hosts_suppressed\":%" PRId64 ",\"lattices\":%"
+	    PRId64 ",\"storm_threshold\":%d,\"window_ms\":%" PRId64 "}",
+	    w->suppressed, w->lattices, o->storm_threshold, o->window_ms);
+	if (sum.oom || det.oom) {
+		ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.lattice = "*";
+	x.latlen = -1;
+	x.kind = "fleet_silent";
+	x.severity = "critical";
+	x.entity = "*";
+	x.summary = sum.p;
+	x.details = det.p;
+	x.now_ms = w->now_ms;
+	if ((ret = fire(a, &x, &fired, err)) == LT_OK && w->res != NULL)
+		w->res->fleet_silent += fired;
+out:
+	free(sum.p);
+	free(det.p);
+	return ret;
+}
+
+/* Fill o with the documented defaults. */
+void
+lt_alert_sweep_opts_default(struct lt_alert_sweep_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->min_hosts = 3;
+	o->fraction = 0.5;
+	o->window_ms = 120000;
+	o->storm_threshold = 50;
+}
+
+/* Fire the alerts of the hosts one sweep marked stale. */
+int
+lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms,
+    const struct lt_alert_sweep_opts *opts, struct lt_alert_sweep *res,
+    struct lt_err *err)
+{
+	struct lt_alert_sweep_opts o = *opts;
+	sqlite3_stmt *s = a->stmt[AS_STORM_COUNT];
+	struct sweep w;
+	int rc, ret;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (o.fraction < 0)
+		o.fraction = 0;
+	if (o.fraction > 1)
+		o.fraction = 1;
+	if (o.window_ms < 0)
+		o.window_ms = 0;
+	memset(&w, 0, sizeof(w));
+	w.now_ms = now_ms;
+	w.since_ms = now_ms - (o.window_ms > 0 ? o.window_ms - 1 : 0);
+	w.res = res;
+	w.budget = INT64_MAX;
+	if (o.storm_threshold > 0) {
+		/* what the window's earlier sweeps fired counts */
+		sqlite3_bind_int64(s, 1, w.since_ms);
+		sqlite3_bind_int64(s, 2, o.storm_threshold);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			w.budget = o.storm_threshold -
+			    sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_ROW)
+			return lt_store_err(a->st, err, "alert storm count");
+	}
+	/* lattice_silent first: one alert says the most */
+	if ((ret = sweep_pass(a, &w, 1, &o, err)) != LT_OK ||
+	    (ret = sweep_pass(a, &w, 2, &o, err)) != LT_OK)
+		return ret;
+	if (w.suppressed > 0) {
+		if (res != NULL)
+			res->suppressed = (int)(w.suppressed > INT32_MAX ?
+			    INT32_MAX : w.suppressed);
+		if ((ret = fire_fleet(a, &w, &o, err)) != LT_OK)
+			return ret;
+	}
+	return LT_OK;
+}
+
+/* Resolve fleet_silent once no host it covers is stale. */
+int
+lt_alert_sweep_resolve(struct lt_alert *a, int64_t now_ms, int *resolved,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_RESOLVE_FLEET];
+	int r, n = 0;
+
+	if (resolved != NULL)
+		*resolved = 0;
+	if ((r = may_be_active(a, "fleet_silent", err)) <= 0)
+		return r < 0 ? LT_ESTORE : LT_OK;
+	sqlite3_bind_int64(s, 1, now_ms);
+	if (run(a, s, &n, err) != LT_OK)
+		return LT_ESTORE;
+	if (resolved != NULL)
+		*resolved = n;
+	return LT_OK;
 }
 
 /* --- removed hosts -------------------------------------------------- */

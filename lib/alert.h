@@ -68,17 +68,45 @@ int	lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
 struct lt_alert_sweep {
 	int	host_stale;		/* host_stale alerts fired */
 	int	lattice_silent;		/* lattice_silent alerts fired */
+	int	fleet_silent;		/* 1 when fleet_silent fired */
+	int	suppressed;		/* hosts past the storm threshold */
 };
+
+/* How the sweep's alerts are grouped and capped (docs/alerting.md). */
+struct lt_alert_sweep_opts {
+	int	min_hosts;		/* mass_silence_min_hosts, 3; 0: no
+					   lattice_silent */
+	double	fraction;		/* mass_silence_fraction, 0.5 */
+	int64_t	window_ms;		/* mass_silence_window, 120000 */
+	int	storm_threshold;	/* alert_storm_threshold, 50; 0: no
+					   cap */
+};
+
+/* The names a lattice_silent's details.host_ids holds at most. */
+#define LT_ALERT_SILENT_NAMES	100
+
+void	lt_alert_sweep_opts_default(struct lt_alert_sweep_opts *o);
 
 /*
  * After a stale sweep at now_ms marked hosts stale (status 'stale',
- * status_changed_ms = now_ms): per lattice, when at least min_hosts and at
- * least fraction of the hosts that were up went silent in this sweep, fire
- * one lattice_silent alert naming them; else one host_stale per host.
- * min_hosts <= 0 turns lattice_silent off.  res may be NULL.
+ * status_changed_ms = now_ms), per lattice with hosts gone silent now:
+ * when at least min_hosts and at least fraction of its hosts (those up
+ * and those gone silent in the window) went silent within window_ms, one
+ * lattice_silent alert (at most one active per lattice) names them; else
+ * one host_stale per host gone silent now.  Fleet-wide, at most
+ * storm_threshold host_stale and lattice_silent alerts fire within
+ * window_ms (lattice_silent first); the hosts past it are summed up in
+ * one fleet_silent alert (lattice and entity "*").  res may be NULL.
  */
-int	lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms, int min_hosts,
-	    double fraction, struct lt_alert_sweep *res, struct lt_err *err);
+int	lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms,
+	    const struct lt_alert_sweep_opts *opts,
+	    struct lt_alert_sweep *res, struct lt_err *err);
+/*
+ * Every sweep: resolve the active fleet_silent once none of the hosts
+ * that went silent since it fired is stale.  *resolved may be NULL.
+ */
+int	lt_alert_sweep_resolve(struct lt_alert *a, int64_t now_ms,
+	    int *resolved, struct lt_err *err);
 
 /*
  * A host row was deleted (retention: lt_prune_hosts): resolve at now_ms

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ce.h"
+#include "json.h"
 #include "err.h"
 #include "timeutil.h"
 
@@ -155,519 +156,6 @@ nomem(struct dec *D)
 	return lt_err_set(D->err, LT_ENOMEM, "", "out of memory");
 }
 
-/*
- * The raw scan is a strict RFC 8259 validator: cJSON is lenient (leading
- * zeros, "+1", raw control characters, any byte <= 0x20 as white space),
- * but the fold stores the payload where SQLite's json_valid() must accept
- * it.  One pass also checks UTF-8, NULs, \u0000 escapes and the nesting
- * depth, and finds the raw text of the top-level "data" member.
- */
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
-struct scan {
-	const unsigned char	*p;
-	size_t			 len;
-	size_t			 i;
-	struct lt_err		*err;
-};
-
-/* Return nonzero if any of the 8 bytes at p is < 0x20, '"', '\\', >= 0x80. */
-static inline uint64_t
-str_word_special(const unsigned char *p)
-{
-	uint64_t	w, q, b, c;
-
-	memcpy(&w, p, sizeof(w));
-	q = w ^ (ONES * '"');
-	b = w ^ (ONES * '\\');
-	c = w & (ONES * 0xe0);	/* a zero byte iff that byte < 0x20 */
-	return (w | ((c - ONES) & ~c) | ((q - ONES) & ~q) |
-	    ((b - ONES) & ~b)) & HIGHS;
-}
-
-/*
- * The offset in its word of the first byte str_word_special() flagged.  A
- * flag only spills (through a borrow) into bytes after a flagged one, so
- * on a little-endian load the lowest flag is a real one; elsewhere say 0
- * and let the caller step byte by byte.
- */
-static inline size_t
-str_word_first(uint64_t m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) >> 3;
-#else
-	(void)m;
-	return 0;
-#endif
-}
-
-/* Skip string bytes from p[i] that are certainly plain, 8 at a time: the
-   index of the first byte that may be special, or of the tail of fewer
-   than 8 bytes, which the caller steps through. */
-static inline size_t
-str_skip_plain(const unsigned char *p, size_t len, size_t i)
-{
-	uint64_t	m;
-
-	while (len - i >= 8) {
-		if ((m = str_word_special(p + i)) != 0)
-			return i + str_word_first(m);
-		i += 8;
-	}
-	return i;
-}
-
-/* Check one UTF-8 sequence at p[i]; return its length or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *p, size_t len, size_t i)
-{
-	size_t		n, k;
-	uint32_t	cp;
-	unsigned char	c = p[i];
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (len - i <= n)
-		return 0;
-	for (k = 1; k <= n; k++) {
-		if ((p[i + k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i + k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-/* Report a syntax error at the scan position. */
-static int
-scan_fail(struct scan *S, const char *what)
-{
-	return lt_err_set(S->err, LT_EPARSE, "", "%s at byte %zu", what, S->i);
-}
-
-/* Skip RFC 8259 white space from i. */
-static size_t
-skim_ws(const unsigned char *p, size_t len, size_t i)
-{
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* Skip white space at the scan position. */
-static void
-scan_ws(struct scan *S)
-{
-	S->i = skim_ws(S->p, S->len, S->i);
-}
-
-/* Return 1 if c is a hex digit. */
-static int
-is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
-
-/* The value of 4 hex digits at p (checked by the caller). */
-static unsigned
-hex4(const unsigned char *p)
-{
-	unsigned	v = 0;
-	int		k;
-
-	for (k = 0; k < 4; k++)
-		v = v * 16 + (p[k] <= '9' ? p[k] - '0' :
-		    (p[k] | 0x20) - 'a' + 10);
-	return v;
-}
-
-/* Scan a string at p[i] == '"'. */
-static int
-scan_string(struct scan *S)
-{
-	const unsigned char	*p = S->p;
-	size_t			 len = S->len, i = S->i + 1, n, k;
-	unsigned		 u;
-	unsigned char		 c;
-
-	for (;;) {
-		i = str_skip_plain(p, len, i);
-		if (i >= len) {
-			S->i = i;
-			return scan_fail(S, "unterminated string");
-		}
-		c = p[i];
-		if (c == '"') {
-			S->i = i + 1;
-			return LT_OK;
-		}
-		if (c >= 0x80) {
-			if ((n = utf8_seq(p, len, i)) == 0) {
-				S->i = i;
-				return scan_fail(S, "invalid utf-8");
-			}
-			i += n;
-			continue;
-		}
-		if (c < 0x20) {
-			S->i = i;
-			return scan_fail(S, c == 0 ? "nul byte" :
-			    "control character in a string");
-		}
-		if (c != '\\') {
-			i++;
-			continue;
-		}
-		if (++i >= len)
-			break;
-		switch (p[i]) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-		case 'r': case 't':
-			i++;
-			break;
-		case 'u':
-			if (len - i < 5)
-				goto bad_escape;
-			for (k = 1; k <= 4; k++)
-				if (!is_hex(p[i + k]))
-					goto bad_escape;
-			if (memcmp(p + i + 1, "0000", 4) == 0) {
-				S->i = i;
-				return scan_fail(S, "\\u0000 escape");
-			}
-			/* UTF-16 surrogates come in pairs (cJSON, and the
-			   deferred inventory decode, rely on it). */
-			if ((u = hex4(p + i + 1)) >= 0xdc00 && u <= 0xdfff) {
-				S->i = i;
-				return scan_fail(S, "lone low surrogate escape");
-			}
-			i += 5;
-			if (u >= 0xd800 && u <= 0xdbff) {
-				if (len - i < 6 || p[i] != '\\' ||
-				    p[i + 1] != 'u' || !is_hex(p[i + 2]) ||
-				    !is_hex(p[i + 3]) || !is_hex(p[i + 4]) ||
-				    !is_hex(p[i + 5]) ||
-				    (u = hex4(p + i + 2)) < 0xdc00 ||
-				    u > 0xdfff) {
-					S->i = i;
-					return scan_fail(S,
-					    "lone high surrogate escape");
-				}
-				i += 6;
-			}
-			break;
-		default:
-			goto bad_escape;
-		}
-	}
-bad_escape:
-	S->i = i;
-	return scan_fail(S, "bad escape");
-}
-
-/* Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int
-scan_number(struct scan *S)
-{
-	const unsigned char	*p = S->p;
-	size_t			 len = S->len, i = S->i, d;
-
-	if (i < len && p[i] == '-')
-		i++;
-	if (i < len && p[i] == '0')
-		i++;
-	else {
-		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			;
-		if (i == d)
-			goto bad;
-	}
-	if (i < len && p[i] == '.') {
-		for (d = ++i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			;
-		if (i == d)
-			goto bad;
-	}
-	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < len && (p[i] == '+' || p[i] == '-'))
-			i++;
-		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			;
-		if (i == d)
-			goto bad;
-	}
-	S->i = i;
-	return LT_OK;
-bad:
-	S->i = i;
-	return scan_fail(S, "bad number");
-}
-
-/* Scan the literal word at p[i]. */
-static int
-scan_word(struct scan *S, const char *w, size_t n)
-{
-	if (S->len - S->i < n || memcmp(S->p + S->i, w, n) != 0)
-		return scan_fail(S, "unexpected character");
-	S->i += n;
-	return LT_OK;
-}
-
-/* Which of keys[] (not yet found) the quoted raw key q[0..n) names, or
-   -1. */
-static int
-match_key(const unsigned char *q, size_t n, const char *const *keys,
-    size_t nkeys, const struct lt_ce_span *spans)
-{
-	size_t k, kl;
-
-	if (n < 2)
-		return -1;
-	for (k = 0; k < nkeys; k++) {
-		kl = strlen(keys[k]);
-		if (spans[k].len == 0 && n - 2 == kl &&
-		    memcmp(q + 1, keys[k], kl) == 0)
-			return (int)k;
-	}
-	return -1;
-}
-
-enum scan_state {
-	SS_VALUE,		/* a value is due */
-	SS_VALUE_OR_CLOSE,	/* after '[' */
-	SS_KEY_OR_CLOSE,	/* after '{' */
-	SS_KEY,			/* after ',' in an object */
-	SS_COLON,		/* after a key */
-	SS_AFTER,		/* after a value */
-};
-
-/*
- * Validate buf as one RFC 8259 JSON text no deeper than max_depth.  For
- * each of the nkeys keys, sets spans[k] to the raw value of the top-level
- * member of that name (the first one, as cJSON lookups take; a key is
- * matched on its raw bytes, so an escaped key never matches), len 0 when
- * there is none.
- */
-static int
-prescan(const unsigned char *p, size_t len, int max_depth,
-    struct lt_err *err, const char *const *keys, size_t nkeys,
-    struct lt_ce_span *spans)
-{
-	struct scan		 S = { p, len, 0, err };
-	unsigned char		 small[64], *stack = small;
-	size_t			 depth = 0, cap = sizeof(small), key = 0, k;
-	enum scan_state		 st = SS_VALUE;
-	int			 rc = LT_OK, in_key = -1;
-	unsigned char		 c;
-
-	for (k = 0; k < nkeys; k++)
-		spans[k].off = spans[k].len = 0;
-	for (;;) {
-		scan_ws(&S);
-		if (S.i >= len)
-			break;
-		c = p[S.i];
-		switch (st) {
-		case SS_VALUE_OR_CLOSE:
-			if (c == ']') {
-				depth--;
-				S.i++;
-				st = SS_AFTER;
-				break;
-			}
-			/* FALLTHROUGH */
-		case SS_VALUE:
-			if (c == '{' || c == '[') {
-				if (max_depth < 0 ||
-				    depth >= (size_t)max_depth) {
-					rc = lt_err_set(err, LT_ELIMIT, "",
-					    "json nested deeper than %d",
-					    max_depth);
-					goto done;
-				}
-				if (depth == cap) {
-					unsigned char *ns;
-
-					ns = malloc(cap * 2);
-					if (ns == NULL) {
-						rc = lt_err_set(err, LT_ENOMEM,
-						    "", "out of memory");
-						goto done;
-					}
-					memcpy(ns, stack, cap);
-					if (stack != small)
-						free(stack);
-					stack = ns;
-					cap *= 2;
-				}
-				stack[depth++] = c;
-				S.i++;
-				st = c == '{' ? SS_KEY_OR_CLOSE :
-				    SS_VALUE_OR_CLOSE;
-				break;
-			}
-			if (c == '"')
-				rc = scan_string(&S);
-			else if (c == '-' || (c >= '0' && c <= '9'))
-				rc = scan_number(&S);
-			else if (c == 't')
-				rc = scan_word(&S, "true", 4);
-			else if (c == 'f')
-				rc = scan_word(&S, "false", 5);
-			else if (c == 'n')
-				rc = scan_word(&S, "null", 4);
-			else
-				rc = scan_fail(&S, c == 0 ? "nul byte" :
-				    "unexpected character");
-			if (rc != LT_OK)
-				goto done;
-			st = SS_AFTER;
-			break;
-		case SS_KEY_OR_CLOSE:
-			if (c == '}') {
-				depth--;
-				S.i++;
-				st = SS_AFTER;
-				break;
-			}
-			/* FALLTHROUGH */
-		case SS_KEY:
-			if (c != '"') {
-				rc = scan_fail(&S, "expected a key");
-				goto done;
-			}
-			key = S.i;
-			if ((rc = scan_string(&S)) != LT_OK)
-				goto done;
-			if (depth == 1)
-				in_key = match_key(p + key, S.i - key, keys,
-				    nkeys, spans);
-			st = SS_COLON;
-			break;
-		case SS_COLON:
-			if (c != ':') {
-				rc = scan_fail(&S, "expected ':'");
-				goto done;
-			}
-			S.i++;
-			if (in_key >= 0 && depth == 1) {
-				scan_ws(&S);
-				spans[in_key].off = S.i;
-			}
-			st = SS_VALUE;
-			break;
-		case SS_AFTER:
-			if (depth == 0) {
-				rc = scan_fail(&S, "trailing bytes");
-				goto done;
-			}
-			if (c == ',') {
-				st = stack[depth - 1] == '{' ? SS_KEY :
-				    SS_VALUE;
-				S.i++;
-			} else if ((c == '}' && stack[depth - 1] == '{') ||
-			    (c == ']' && stack[depth - 1] == '[')) {
-				depth--;
-				S.i++;
-			} else {
-				rc = scan_fail(&S, "expected ',' or a close");
-				goto done;
-			}
-			break;
-		}
-		/* A wanted value ends when a value completes at depth 1. */
-		if (in_key >= 0 && st == SS_AFTER && depth == 1) {
-			spans[in_key].len = S.i - spans[in_key].off;
-			in_key = -1;
-		}
-	}
-	if (st != SS_AFTER || depth != 0)
-		rc = scan_fail(&S, len == 0 ? "empty message" :
-		    "truncated json");
-done:
-	if (stack != small)
-		free(stack);
-	if (rc != LT_OK)
-		for (k = 0; k < nkeys; k++)
-			spans[k].off = spans[k].len = 0;
-	return rc;
-}
-
-/*
- * The skim reads text prescan() already validated: it only walks
- * structure, to find a heartbeat's inventory members inside `data`.
- */
-
-/* Skip the string at p[i] == '"'; return the index after it. */
-static size_t
-skim_string(const unsigned char *p, size_t len, size_t i)
-{
-	for (i++; i < len; i++) {
-		i = str_skip_plain(p, len, i);
-		if (i >= len)
-			break;
-		if (p[i] == '\\')
-			i++;
-		else if (p[i] == '"')
-			return i + 1;
-	}
-	return len;
-}
-
-/* Skip the value at p[i]; return the index after it. */
-static size_t
-skim_value(const unsigned char *p, size_t len, size_t i)
-{
-	size_t	depth = 0;
-
-	while (i < len) {
-		switch (p[i]) {
-		case '"':
-			i = skim_string(p, len, i);
-			if (depth == 0)
-				return i;
-			continue;
-		case '{':
-		case '[':
-			depth++;
-			break;
-		case '}':
-		case ']':
-			if (--depth == 0)
-				return i + 1;
-			break;
-		default:
-			if (depth == 0) {
-				while (i < len && p[i] != ',' && p[i] != '}' &&
-				    p[i] != ']' && p[i] != ' ' &&
-				    p[i] != '\t' && p[i] != '\n' &&
-				    p[i] != '\r')
-					i++;
-				return i;
-			}
-			break;
-		}
-		i++;
-	}
-	return len;
-}
-
 static const char *const inv_keys[] = { "components", "actors",
     "providers" };
 
@@ -684,18 +172,18 @@ skim_inventory(const unsigned char *p, size_t len, struct inv_spans *inv)
 	int	 seen[3] = { 0 };
 
 	memset(inv, 0, sizeof(*inv));
-	i = skim_ws(p, len, 0);
+	i = lt_json_skip_ws(p, len, 0);
 	if (i >= len || p[i] != '{')
 		return -1;
-	for (i = skim_ws(p, len, i + 1); i < len && p[i] != '}';) {
+	for (i = lt_json_skip_ws(p, len, i + 1); i < len && p[i] != '}';) {
 		ks = i + 1;
-		i = skim_string(p, len, i);
+		i = lt_json_skip_string(p, len, i);
 		ke = i - 1;
 		if (memchr(p + ks, '\\', ke - ks) != NULL)
 			return -1;
-		i = skim_ws(p, len, skim_ws(p, len, i) + 1);	/* ':' */
+		i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, i) + 1);	/* ':' */
 		v = i;
-		i = skim_value(p, len, i);
+		i = lt_json_skip_value(p, len, i);
 		for (k = 0; k < 3; k++) {
 			if (strlen(inv_keys[k]) != ke - ks ||
 			    memcmp(p + ks, inv_keys[k], ke - ks) != 0)
@@ -707,9 +195,9 @@ skim_inventory(const unsigned char *p, size_t len, struct inv_spans *inv)
 			off[k] = v;
 			vlen[k] = i - v;
 		}
-		i = skim_ws(p, len, i);
+		i = lt_json_skip_ws(p, len, i);
 		if (i < len && p[i] == ',')
-			i = skim_ws(p, len, i + 1);
+			i = lt_json_skip_ws(p, len, i + 1);
 	}
 	if (vlen[0] > 0) {
 		inv->off[INV_COMPS] = off[0];
@@ -755,19 +243,6 @@ raw_inventory_hash(const unsigned char *p, const struct inv_spans *inv)
 		h = mix64(h, w);
 	}
 	return h;
-}
-
-/* Find the raw top-level members keys[] of one JSON text (ce.h). */
-int
-lt_ce_member_spans(const char *buf, size_t len, int max_depth,
-    const char *const *keys, size_t nkeys, struct lt_ce_span *spans,
-    struct lt_err *err)
-{
-	lt_err_clear(err);
-	if (buf == NULL)
-		return lt_err_set(err, LT_EINVAL, "", "no buffer");
-	return prescan((const unsigned char *)buf, len, max_depth, err, keys,
-	    nkeys, spans);
 }
 
 /* Return obj[key], or NULL when absent or JSON null. */
@@ -861,74 +336,6 @@ get_int(struct dec *D, const cJSON *obj, const char *prefix, const char *key,
 	return LT_OK;
 }
 
-/* Return the length of s as a JSON string body. */
-static size_t
-esc_len(const char *s)
-{
-	size_t			 n = 0;
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' ||
-		    *p == '\n' || *p == '\r' || *p == '\t')
-			n += 2;
-		else if (*p < 0x20)
-			n += 6;
-		else
-			n++;
-	}
-	return n;
-}
-
-/* Write s as a quoted JSON string at o; return the end. */
-static char *
-esc_put(char *o, const char *s)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-
-	*o++ = '"';
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-		case '\\':
-			*o++ = '\\';
-			*o++ = (char)*p;
-			break;
-		case '\b':
-			*o++ = '\\';
-			*o++ = 'b';
-			break;
-		case '\f':
-			*o++ = '\\';
-			*o++ = 'f';
-			break;
-		case '\n':
-			*o++ = '\\';
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = '\\';
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = '\\';
-			*o++ = 't';
-			break;
-		default:
-			if (*p < 0x20) {
-				memcpy(o, "\\u00", 4);
-				o[4] = hex[*p >> 4];
-				o[5] = hex[*p & 0xf];
-				o += 6;
-			} else
-				*o++ = (char)*p;
-		}
-	}
-	*o++ = '"';
-	return o;
-}
-
 /* Return 1 if an earlier sibling of it has the same key. */
 static int
 dup_key(const cJSON *first, const cJSON *it)
@@ -971,7 +378,7 @@ get_strmap(struct dec *D, const cJSON *obj, const char *prefix,
 		    strlen(it->valuestring) > D->lim->max_string)
 			return fail(D, LT_ELIMIT, prefix, key,
 			    "string too long");
-		sz += esc_len(it->string) + esc_len(it->valuestring) + 6;
+		sz += lt_json_escaped_len(it->string) + lt_json_escaped_len(it->valuestring) + 6;
 	}
 	if ((buf = arena_alloc(D, sz + 1)) == NULL)
 		return nomem(D);
@@ -982,9 +389,9 @@ get_strmap(struct dec *D, const cJSON *obj, const char *prefix,
 			continue;
 		if (o != buf + 1)
 			*o++ = ',';
-		o = esc_put(o, it->string);
+		o = lt_json_put_escaped(o, it->string);
 		*o++ = ':';
-		o = esc_put(o, it->valuestring);
+		o = lt_json_put_escaped(o, it->valuestring);
 	}
 	*o++ = '}';
 	*o = '\0';
@@ -1016,7 +423,7 @@ get_strarr(struct dec *D, const cJSON *obj, const char *prefix,
 		if (strlen(it->valuestring) > D->lim->max_string)
 			return fail(D, LT_ELIMIT, prefix, key,
 			    "string too long");
-		sz += esc_len(it->valuestring) + 3;
+		sz += lt_json_escaped_len(it->valuestring) + 3;
 	}
 	if ((buf = arena_alloc(D, sz + 1)) == NULL)
 		return nomem(D);
@@ -1025,7 +432,7 @@ get_strarr(struct dec *D, const cJSON *obj, const char *prefix,
 	for (it = a->child; it != NULL; it = it->next) {
 		if (it != a->child)
 			*o++ = ',';
-		o = esc_put(o, it->valuestring);
+		o = lt_json_put_escaped(o, it->valuestring);
 	}
 	*o++ = ']';
 	*o = '\0';
@@ -1886,7 +1293,7 @@ lt_ce_parse_flags(const char *buf, size_t len, const struct lt_limits *lim,
 	static const char *const top_keys[] = { "data", "type" };
 	static const char	 hb_type[] =
 	    "\"" TYPE_PREFIX "host_heartbeat\"";
-	struct lt_ce_span	 spans[2];
+	struct lt_json_span	 spans[2];
 	struct inv_spans	 inv;
 	cJSON			*root = NULL;
 	const char		*end = NULL, *text = buf;
@@ -1906,8 +1313,8 @@ lt_ce_parse_flags(const char *buf, size_t len, const struct lt_limits *lim,
 	if (len > lim->max_payload)
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
-	if ((rc = prescan((const unsigned char *)buf, len, lim->max_depth,
-	    err, top_keys, 2, spans)) != LT_OK)
+	if ((rc = lt_json_scan(buf, len, lim->max_depth, top_keys, 2, spans,
+	    err)) != LT_OK)
 		return rc;
 	off = spans[0].off;
 	n = spans[0].len;
@@ -1984,6 +1391,91 @@ fail:
 	return rc;
 }
 
+/* Count the elements of the validated JSON array at p[0..len). */
+static size_t
+skim_count(const unsigned char *p, size_t len)
+{
+	size_t	i = lt_json_skip_ws(p, len, 0), n = 0;
+
+	if (i >= len || p[i] != '[')
+		return 0;
+	for (i = lt_json_skip_ws(p, len, i + 1); i < len && p[i] != ']';) {
+		n++;
+		i = lt_json_skip_ws(p, len, lt_json_skip_value(p, len, i));
+		if (i < len && p[i] == ',')
+			i = lt_json_skip_ws(p, len, i + 1);
+	}
+	return n;
+}
+
+/*
+ * Decode one deferred inventory array item by item: each item is parsed
+ * and decoded on its own, so the cJSON tree never holds more than one item
+ * (a 16 MB heartbeat's whole tree is several times its size).  The text
+ * was validated by lt_json_scan(); the decode and its errors are those of
+ * dec_inventory().
+ */
+static int
+dec_items(struct dec *D, size_t k, int actors)
+{
+	struct ce_box	*box = D->box;
+	struct lt_ce	*ev = D->ev;
+	const char	*txt = ev->data + box->inv.off[k];
+	const unsigned char *p = (const unsigned char *)txt;
+	size_t		 len = box->inv.len[k], n, i, e, j;
+	const char	*key = k == INV_PROVS ? "providers" : actors ? "actors" :
+			    "components";
+	char		 pfx[64];
+	cJSON		*it;
+	void		*items;
+	int		 rc;
+
+	n = skim_count(p, len);
+	items = alloc_items(D, n, k == INV_PROVS ? sizeof(*ev->providers) :
+	    sizeof(*ev->components), key, &rc);
+	if (rc != LT_OK)
+		return rc;
+	if (k == INV_PROVS) {
+		ev->providers = items;
+		ev->nproviders = n;
+	} else {
+		ev->components = items;
+		ev->ncomponents = n;
+	}
+	i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, 0) + 1);
+	for (j = 0; j < n; j++) {
+		e = lt_json_skip_value(p, len, i);
+		if ((it = cJSON_ParseWithLength(txt + i, e - i)) == NULL)
+			return fail(D, LT_EPARSE, "data", key, "not json");
+		fieldname(pfx, sizeof(pfx), "data.%s[%zu]", key, j);
+		if (k == INV_PROVS)
+			rc = hb_provider(D, it, pfx, &ev->providers[j]);
+		else if (actors)
+			rc = hb_actor(D, it, pfx, &ev->components[j]);
+		else
+			rc = hb_component(D, it, pfx, &ev->components[j]);
+		cJSON_Delete(it);
+		if (rc != LT_OK)
+			return rc;
+		i = lt_json_skip_ws(p, len, e);
+		if (i < len && p[i] == ',')
+			i = lt_json_skip_ws(p, len, i + 1);
+	}
+	return LT_OK;
+}
+
+/* Whether a deferred inventory member is an array (else: the tree path,
+   which says what is wrong with it, or takes the OTP actors map). */
+static int
+inv_is_array(const struct ce_box *box, size_t k)
+{
+	const unsigned char *p = (const unsigned char *)box->ev.data +
+	    box->inv.off[k];
+	size_t	i = lt_json_skip_ws(p, box->inv.len[k], 0);
+
+	return box->inv.len[k] > 0 && i < box->inv.len[k] && p[i] == '[';
+}
+
 /* Decode a deferred inventory (ce.h). */
 int
 lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
@@ -1992,8 +1484,7 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	struct ce_box		*box = (struct ce_box *)ev;
 	struct lt_limits	 deflim;
 	struct dec		 D;
-	cJSON			*part[INV_N] = { NULL, NULL };
-	size_t			 k;
+	cJSON			*part = NULL;
 	int			 rc = LT_OK;
 
 	lt_err_clear(err);
@@ -2008,25 +1499,39 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	D.lim = lim;
 	D.err = err;
 	D.defer = 0;
-	for (k = 0; k < INV_N; k++) {
-		if (box->inv.len[k] == 0)
-			continue;
-		/* Valid JSON that cJSON takes (prescan): NULL is as good as
-		   impossible, but never worse than the full parse. */
-		part[k] = cJSON_ParseWithLength(ev->data + box->inv.off[k],
-		    box->inv.len[k]);
-		if (part[k] == NULL) {
+	ev->has_inventory = 1;
+	ev->comp_counts_only = 0;
+	ev->ncomponents = ev->nproviders = 0;
+	ev->components = NULL;
+	ev->providers = NULL;
+	/* components first, then providers, as dec_inventory() goes */
+	if (box->inv.len[INV_COMPS] > 0) {
+		if (inv_is_array(box, INV_COMPS))
+			rc = dec_items(&D, INV_COMPS, box->inv.actors);
+		else if ((part = cJSON_ParseWithLength(ev->data +
+		    box->inv.off[INV_COMPS], box->inv.len[INV_COMPS])) ==
+		    NULL)
+			/* valid JSON that cJSON takes (lt_json_scan): as good as
+			   impossible, but never worse than the full parse */
 			rc = lt_err_set(err, LT_EPARSE, "", "not json");
-			goto done;
-		}
+		else
+			/* the OTP actors map, or what is wrong with it */
+			rc = dec_inventory(&D, part, box->inv.actors, NULL);
+		cJSON_Delete(part);
+		if (rc != LT_OK)
+			return rc;
 	}
-	if ((rc = dec_inventory(&D, part[INV_COMPS], box->inv.actors,
-	    part[INV_PROVS])) == LT_OK)
-		ev->inventory_deferred = 0;
-done:
-	for (k = 0; k < INV_N; k++)
-		cJSON_Delete(part[k]);
-	return rc;
+	if (box->inv.len[INV_PROVS] > 0) {
+		if (!inv_is_array(box, INV_PROVS))
+			return fail(&D, LT_EINVAL, "data", "providers",
+			    "not an array");
+		if ((rc = dec_items(&D, INV_PROVS, 0)) != LT_OK)
+			return rc;
+	}
+	ev->has_inventory = 1;
+	ev->inventory_hash = inventory_hash(ev);
+	ev->inventory_deferred = 0;
+	return LT_OK;
 }
 
 /* Free an event from lt_ce_parse(). */

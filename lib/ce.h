@@ -236,23 +236,4 @@ int	lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 /* Free an event from lt_ce_parse().  NULL is fine. */
 void	lt_ce_free(struct lt_ce *ev);
 
-/* Where one member's raw value lies in a JSON text: buf[off..off+len). */
-struct lt_ce_span {
-	size_t		 off;
-	size_t		 len;		/* 0: no such member */
-};
-
-/*
- * Validate buf[0..len) as one strict RFC 8259 JSON text nested no deeper
- * than max_depth and, without building a tree, find the raw value of the
- * first top-level member named keys[k] for each k (spans[k].len 0 when
- * absent; keys are matched on their raw bytes, so an escaped key is not
- * found).  For splitting a wrapper ({"subject": .., "event": {..}}) without
- * re-printing the event.  LT_EPARSE or LT_ELIMIT (err says where) when the
- * text is not valid; then every span is empty.
- */
-int	lt_ce_member_spans(const char *buf, size_t len, int max_depth,
-	    const char *const *keys, size_t nkeys, struct lt_ce_span *spans,
-	    struct lt_err *err);
-
 #endif

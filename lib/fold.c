@@ -480,6 +480,19 @@ host_load(struct lt_fold *f, struct ctx *c, struct host *h,
 	return LT_OK;
 }
 
+/*
+ * The event's place in its host's order: its time, but never later than
+ * when latticed received it.  A time ahead of latticed's clock (a skewed
+ * host clock, or one clamped to received + max_future_skew_ms) must not
+ * push the host's ordering clock (hosts.state_ms) into the future, where
+ * it would shadow the host's correctly timed events until then.
+ */
+static int64_t
+host_order_ms(const struct ctx *c)
+{
+	return c->evtime < c->recv ? c->evtime : c->recv;
+}
+
 /* Create the host row (status up, first seen now, no heartbeat yet). */
 static int
 host_create(struct lt_fold *f, struct ctx *c, struct host *h,
@@ -489,12 +502,12 @@ host_create(struct lt_fold *f, struct ctx *c, struct host *h,
 
 	bhost(s, c);
 	sqlite3_bind_int64(s, 3, c->recv);
-	sqlite3_bind_int64(s, 4, c->evtime);
+	sqlite3_bind_int64(s, 4, host_order_ms(c));
 	memset(h, 0, sizeof(*h));
 	h->exists = 1;
 	h->status = h->status0 = HS_UP;
 	h->first_seen = h->status_changed = c->recv;
-	h->state_ms = c->evtime;
+	h->state_ms = host_order_ms(c);
 	return run(f, s, NULL, err);
 }
 
@@ -1017,7 +1030,8 @@ apply_health(struct lt_fold *f, struct ctx *c, int *changed,
 
 /*
  * Apply an event scoped to one host.  An event dated before the newest
- * change already applied to the host (hosts.state_ms) is superseded.
+ * change already applied to the host (hosts.state_ms) is superseded;
+ * both sides are capped at the received time (host_order_ms()).
  */
 static int
 fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
@@ -1041,7 +1055,7 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		    &f->opts.limits, err)) != LT_OK)
 			return rc;
 	}
-	if (h.exists && c->evtime < h.state_ms) {
+	if (h.exists && host_order_ms(c) < h.state_ms) {
 		c->out = LT_OUT_SUPERSEDED;
 		return LT_OK;
 	}
@@ -1052,8 +1066,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 			return LT_ESTORE;
 		changed = 1;
 	}
-	if (c->evtime > h.state_ms)
-		h.state_ms = c->evtime;
+	if (host_order_ms(c) > h.state_ms)
+		h.state_ms = host_order_ms(c);
 
 	switch (ev->kind) {
 	case LT_K_HOST_STARTED:

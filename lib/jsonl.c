@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "ce.h"
+#include "json.h"
 #include "jsonl.h"
 #include "timeutil.h"
 
@@ -64,7 +65,7 @@ done:
 
 /* Whether a raw span is a JSON string without escapes. */
 static int
-plain_string(const char *p, const struct lt_ce_span *sp)
+plain_string(const char *p, const struct lt_json_span *sp)
 {
 	return sp->len >= 2 && p[sp->off] == '"' &&
 	    memchr(p + sp->off + 1, '\\', sp->len - 2) == NULL;
@@ -72,7 +73,7 @@ plain_string(const char *p, const struct lt_ce_span *sp)
 
 /* Parse a plain string span as a time; -1 when it has escapes. */
 static int
-span_time(const char *p, const struct lt_ce_span *sp, int64_t *ms, int *ok)
+span_time(const char *p, const struct lt_json_span *sp, int64_t *ms, int *ok)
 {
 	if (sp->len == 0 || p[sp->off] != '"')
 		return 0;
@@ -89,7 +90,7 @@ lt_jsonl_split(const char *line, size_t len, struct lt_jsonl_line *out)
 	static const char *const top[] = { "subject", "event", "time",
 	    "received_at" };
 	static const char *const inner[] = { "time" };
-	struct lt_ce_span sp[4], ts;
+	struct lt_json_span sp[4], ts;
 	const char *ev = line;
 	size_t evlen = len;
 
@@ -97,7 +98,7 @@ lt_jsonl_split(const char *line, size_t len, struct lt_jsonl_line *out)
 	out->payload = line;
 	out->len = len;
 	if (len == 0 || line[0] != '{' ||
-	    lt_ce_member_spans(line, len, LINE_MAX_DEPTH, top, 4, sp, NULL) !=
+	    lt_json_scan(line, len, LINE_MAX_DEPTH, top, 4, sp, NULL) !=
 	    LT_OK)
 		goto slow;
 	ts = sp[2];
@@ -108,7 +109,7 @@ lt_jsonl_split(const char *line, size_t len, struct lt_jsonl_line *out)
 		evlen = sp[1].len;
 		if (ev[0] != '{')
 			ts.len = 0;
-		else if (lt_ce_member_spans(ev, evlen, LINE_MAX_DEPTH, inner, 1,
+		else if (lt_json_scan(ev, evlen, LINE_MAX_DEPTH, inner, 1,
 		    &ts, NULL) != LT_OK)
 			goto slow;
 		if (span_time(line, &sp[3], &out->received_ms,

@@ -17,6 +17,8 @@ enum observe_stmt {
 	OS_LATTICES,
 	OS_LATTICES_UP,
 	OS_V2_UP,
+	OS_LINKS,
+	OS_CONFIGS,
 	OS_COUNT
 };
 
@@ -33,6 +35,9 @@ static const char *const observe_sql[OS_COUNT] = {
 	    " GROUP BY lattice ORDER BY min(first_seen_ms), lattice",
 	[OS_V2_UP] = "SELECT DISTINCT host_id FROM hosts WHERE status = 'up'"
 	    " AND generation = 'v2' ORDER BY host_id",
+	[OS_LINKS] = "SELECT source_id, name, wit_namespace, wit_package"
+	    " FROM links WHERE lattice = ?1",
+	[OS_CONFIGS] = "SELECT config_name FROM configs WHERE lattice = ?1",
 };
 
 struct lt_observe {
@@ -167,4 +172,47 @@ lt_observe_lattices_up(struct lt_observe *o,
     int (*fn)(void *arg, const char *lattice), void *arg, struct lt_err *err)
 {
 	return each_lattice(o, OS_LATTICES_UP, fn, arg, err);
+}
+
+/* Call fn for each link of lattice (its key). */
+int
+lt_observe_links(struct lt_observe *o, const char *lattice,
+    int (*fn)(void *arg, const char *source_id, const char *name,
+    const char *wit_namespace, const char *wit_package), void *arg,
+    struct lt_err *err)
+{
+	sqlite3_stmt *s = o->stmt[OS_LINKS];
+	int r, rc = LT_OK;
+
+	sqlite3_bind_text(s, 1, lattice, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3)) != 0)
+			break;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = lt_store_err(o->st, err, "observe: links");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* Call fn for each config name of lattice. */
+int
+lt_observe_configs(struct lt_observe *o, const char *lattice,
+    int (*fn)(void *arg, const char *name), void *arg, struct lt_err *err)
+{
+	sqlite3_stmt *s = o->stmt[OS_CONFIGS];
+	int r, rc = LT_OK;
+
+	sqlite3_bind_text(s, 1, lattice, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(s, 0)) != 0)
+			break;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = lt_store_err(o->st, err, "observe: configs");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
 }

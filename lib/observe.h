@@ -59,4 +59,17 @@ int	lt_observe_v2_up(struct lt_observe *o,
 	    int (*fn)(void *arg, const char *host_id), void *arg,
 	    struct lt_err *err);
 
+/*
+ * Call fn for each link of lattice (the key of its row) / each config
+ * name, in no particular order; the strings are borrowed for the call.
+ * Stops early when fn returns non-zero.  For a resync's deletions.
+ */
+int	lt_observe_links(struct lt_observe *o, const char *lattice,
+	    int (*fn)(void *arg, const char *source_id, const char *name,
+	    const char *wit_namespace, const char *wit_package), void *arg,
+	    struct lt_err *err);
+int	lt_observe_configs(struct lt_observe *o, const char *lattice,
+	    int (*fn)(void *arg, const char *name), void *arg,
+	    struct lt_err *err);
+
 #endif

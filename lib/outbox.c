@@ -45,6 +45,7 @@ static const char *const outbox_sql[OS_COUNT] = {
 	    " FROM alert_deliveries f WHERE f.alert_id = d.alert_id"
 	    " AND f.sink = d.sink AND f.transition = 'firing'"
 	    " AND f.delivered_ms IS NULL))"
+	    " AND (?3 IS NULL OR d.sink = ?3)"
 	    " ORDER BY d.next_attempt_ms, d.alert_id, d.transition, d.sink"
 	    " LIMIT ?2",
 	[OS_LEASE] =
@@ -239,6 +240,16 @@ int
 lt_outbox_next(struct lt_outbox *ob, int64_t now_ms, int64_t lease_ms,
     size_t max, struct lt_delivery *out, size_t *n, struct lt_err *err)
 {
+	return lt_outbox_next_sink(ob, NULL, now_ms, lease_ms, max, out, n,
+	    err);
+}
+
+/* Copy the due deliveries of one sink (NULL: any), leasing them. */
+int
+lt_outbox_next_sink(struct lt_outbox *ob, const char *sink, int64_t now_ms,
+    int64_t lease_ms, size_t max, struct lt_delivery *out, size_t *n,
+    struct lt_err *err)
+{
 	sqlite3_stmt *s = ob->stmt[OS_NEXT];
 	size_t i;
 
@@ -246,6 +257,8 @@ lt_outbox_next(struct lt_outbox *ob, int64_t now_ms, int64_t lease_ms,
 	if (max == 0)
 		return LT_OK;
 	sqlite3_bind_int64(s, 1, now_ms);
+	if (sink != NULL)
+		sqlite3_bind_text(s, 3, sink, -1, SQLITE_STATIC);
 	if (read_rows(ob, s, max, out, n, err) != LT_OK)
 		return err != NULL ? err->code : LT_ESTORE;
 	if (lease_ms <= 0)

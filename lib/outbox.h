@@ -84,6 +84,11 @@ int	lt_outbox_enqueue_pending(struct lt_outbox *ob,
 int	lt_outbox_next(struct lt_outbox *ob, int64_t now_ms, int64_t lease_ms,
 	    size_t max, struct lt_delivery *out, size_t *n,
 	    struct lt_err *err);
+/* lt_outbox_next() of the rows of one sink only (NULL: any sink), for a
+   per-sink rate limit. */
+int	lt_outbox_next_sink(struct lt_outbox *ob, const char *sink,
+	    int64_t now_ms, int64_t lease_ms, size_t max,
+	    struct lt_delivery *out, size_t *n, struct lt_err *err);
 
 /* The sink delivered it.  Unknown or already delivered rows are fine. */
 int	lt_outbox_done(struct lt_outbox *ob, int64_t alert_id,

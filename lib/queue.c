@@ -71,6 +71,8 @@ lt_item_free(struct lt_item *it)
 		if (it->data != NULL && it->drop != NULL)
 			it->drop(it->data);
 		lt_decoded_free(it->dec);
+		if (it->owner != NULL && it->owner_free != NULL)
+			it->owner_free(it->owner);
 		free(it);
 	}
 }
@@ -216,6 +218,27 @@ lt_item_msg_new(const char *subject, const char *pattern, const void *data,
     size_t len, int64_t received_ms)
 {
 	return item_copy(subject, pattern, data, len, len, received_ms);
+}
+
+/* A message item whose data stays where it is, in owner. */
+struct lt_item *
+lt_item_msg_wrap(const char *subject, const char *pattern, const void *data,
+    size_t len, int64_t received_ms, void *owner, void (*owner_free)(void *))
+{
+	struct lt_item *it;
+
+	if ((it = item_copy(subject, pattern, NULL, 0, 0, received_ms)) ==
+	    NULL) {
+		if (owner != NULL && owner_free != NULL)
+			owner_free(owner);
+		return NULL;
+	}
+	it->msg.data = data;
+	it->msg.len = len;
+	it->size = len;
+	it->owner = owner;
+	it->owner_free = owner_free;
+	return it;
 }
 
 /* Queue a message item. */

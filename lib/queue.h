@@ -51,6 +51,8 @@ struct lt_item {
 	void		*ack;		/* JetStream handle, NULL: none */
 	void		(*ack_free)(void *); /* frees ack if still set */
 	struct lt_decoded *dec;		/* set by the decode stage */
+	void		*owner;		/* holds msg.data when not copied */
+	void		(*owner_free)(void *);
 	uint64_t	 seq;		/* stream sequence, 0: none */
 	uint64_t	 delivered;	/* delivery count, 0: unknown */
 
@@ -99,6 +101,11 @@ int	lt_queue_push_msg(struct lt_queue *q, const char *subject,
    and data; NULL when out of memory. */
 struct lt_item *lt_item_msg_new(const char *subject, const char *pattern,
 	    const void *data, size_t len, int64_t received_ms);
+/* lt_item_msg_new() without copying data: it stays in owner, freed with
+   owner_free(owner) when the item is (also when this fails: NULL). */
+struct lt_item *lt_item_msg_wrap(const char *subject, const char *pattern,
+	    const void *data, size_t len, int64_t received_ms, void *owner,
+	    void (*owner_free)(void *));
 /* Queue a message item made by lt_item_msg_new() (consumed, whatever the
    outcome: a refused item is freed, its ack with it).  LT_OK or
    LT_ELIMIT. */

@@ -15,12 +15,18 @@
 void
 lt_stale_opts_default(struct lt_stale_opts *opts)
 {
+	struct lt_alert_sweep_opts ao;
+
 	memset(opts, 0, sizeof(*opts));
 	opts->threshold_ms = 70000;
 	opts->default_interval_ms = 30000;
 	opts->grace_ms = 10000;
-	opts->mass_silence_min_hosts = 3;
-	opts->mass_silence_fraction = 0.5;
+	/* the alert side's defaults, once (alert.h) */
+	lt_alert_sweep_opts_default(&ao);
+	opts->mass_silence_min_hosts = ao.min_hosts;
+	opts->mass_silence_fraction = ao.fraction;
+	opts->mass_silence_window_ms = ao.window_ms;
+	opts->storm_threshold = ao.storm_threshold;
 }
 
 /*
@@ -38,6 +44,7 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	struct lt_store *st = lt_fold_store(f);
 	struct lt_stale_opts def;
 	struct lt_alert_sweep as;
+	struct lt_alert_sweep_opts ao;
 	sqlite3_stmt *s = st->stmt[LT_ST_STALE_SWEEP];
 	int rc, n = 0;
 
@@ -60,16 +67,25 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 		return lt_store_err(st, err, "stale sweep");
 	if (res != NULL)
 		res->marked = n;
+	/* A storm's summary ends when its hosts are back (any sweep). */
+	if ((rc = lt_alert_sweep_resolve(lt_fold_alerts(f), now_ms,
+	    res != NULL ? &res->fleet_resolved : NULL, err)) != LT_OK)
+		return rc;
 	if (n == 0)
 		return LT_OK;
 	/* Their alerts, in the same transaction. */
-	if ((rc = lt_alert_on_sweep(lt_fold_alerts(f), now_ms,
-	    opts->mass_silence_min_hosts, opts->mass_silence_fraction, &as,
+	ao.min_hosts = opts->mass_silence_min_hosts;
+	ao.fraction = opts->mass_silence_fraction;
+	ao.window_ms = opts->mass_silence_window_ms;
+	ao.storm_threshold = opts->storm_threshold;
+	if ((rc = lt_alert_on_sweep(lt_fold_alerts(f), now_ms, &ao, &as,
 	    err)) != LT_OK)
 		return rc;
 	if (res != NULL) {
 		res->host_stale = as.host_stale;
 		res->lattice_silent = as.lattice_silent;
+		res->fleet_silent = as.fleet_silent;
+		res->suppressed = as.suppressed;
 	}
 	return LT_OK;
 }

@@ -13,7 +13,8 @@
  *
  * lt_stale_sweep() runs inside the caller's transaction (lt_fold_begin /
  * lt_fold_commit) so the status change and its alert commit together
- * (alert.h: host_stale, or lattice_silent on mass silence).
+ * (alert.h: host_stale, or lattice_silent on mass silence, and past the
+ * storm threshold one fleet_silent).
  */
 #ifndef LT_STALE_H
 #define LT_STALE_H
@@ -28,13 +29,18 @@ struct lt_stale_opts {
 	int64_t	threshold_ms;		/* default 70000 */
 	int64_t	default_interval_ms;	/* default 30000 */
 	int64_t	grace_ms;		/* default 10000 */
-	/* Mass silence: when in one sweep at least mass_silence_min_hosts
-	   and at least mass_silence_fraction of a lattice's up hosts go
-	   silent, one lattice_silent alert names them instead of one
-	   host_stale per host (they are still marked stale).  0 hosts
-	   turns it off. */
+	/* Mass silence: when within mass_silence_window at least
+	   mass_silence_min_hosts and at least mass_silence_fraction of a
+	   lattice's hosts go silent, one lattice_silent alert names them
+	   instead of one host_stale per host (they are still marked
+	   stale).  0 hosts turns it off. */
 	int	mass_silence_min_hosts;	/* default 3 */
 	double	mass_silence_fraction;	/* default 0.5 */
+	int64_t	mass_silence_window_ms;	/* default 120000 */
+	/* Alert storms: at most this many host_stale and lattice_silent
+	   alerts per mass_silence_window, fleet-wide; the hosts past it
+	   are summed up in one fleet_silent.  0: no cap. */
+	int	storm_threshold;	/* default 50 */
 };
 
 void	lt_stale_opts_default(struct lt_stale_opts *opts);
@@ -43,6 +49,9 @@ struct lt_stale_result {
 	int	marked;			/* hosts that went up -> stale */
 	int	host_stale;		/* host_stale alerts fired */
 	int	lattice_silent;		/* lattice_silent alerts fired */
+	int	fleet_silent;		/* 1 when fleet_silent fired */
+	int	fleet_resolved;		/* 1 when fleet_silent resolved */
+	int	suppressed;		/* hosts past the storm threshold */
 };
 
 int	lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,

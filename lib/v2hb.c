@@ -5,7 +5,7 @@
  * from labels (a string map) and imports/exports (lists of WitInterface),
  * so the decoder is a table of members, each looked up under its
  * lowerCamelCase and its snake_case name.  The raw bytes are checked by
- * ce.c's strict scanner first (RFC 8259, UTF-8, no NUL, depth): cJSON alone
+ * the strict scanner (json.h) first (RFC 8259, UTF-8, no NUL, depth): cJSON alone
  * is lenient, and the payload is stored where json_valid() must accept it.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 
 #include "ce.h"
 #include "err.h"
+#include "json.h"
 #include "timeutil.h"
 #include "v2hb.h"
 
@@ -587,7 +588,7 @@ lt_v2hb_parse(const char *buf, size_t len, const char *subj_host,
     struct lt_err *err)
 {
 	struct lt_limits	 deflim;
-	struct lt_ce_span	 none;
+	struct lt_json_span	 none;
 	struct dec		 D;
 	struct v2box		*box = NULL;
 	cJSON			*root = NULL;
@@ -605,7 +606,7 @@ lt_v2hb_parse(const char *buf, size_t len, const char *subj_host,
 	if (len > lim->max_payload)
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
-	if ((rc = lt_ce_member_spans(buf, len, lim->max_depth, NULL, 0, &none,
+	if ((rc = lt_json_scan(buf, len, lim->max_depth, NULL, 0, &none,
 	    err)) != LT_OK)
 		return rc;
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL)

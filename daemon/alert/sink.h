@@ -120,6 +120,16 @@ int64_t		 sink_wants_repost(const struct sink *s);
 /* Name the sink's kind: "log", "command", "nats", "alertmanager". */
 const char	*sink_name(const struct sink *s);
 
+/*
+ * Keep the process groups of running command children listed in path
+ * (NULL: nowhere), and first SIGKILL the groups a previous run listed
+ * there (a kill -9 of latticed leaves them running): call once at start,
+ * before anything is delivered.  *killed gets how many groups were
+ * signalled.  0, or -1 with cause.
+ */
+int		 sink_command_children(const char *path, int *killed,
+		    char *cause, size_t causelen);
+
 /* Parse a kind name; 0 on success, -1 when unknown. */
 int		 sink_kind_parse(const char *name, enum sink_kind *kind);
 

@@ -1,7 +1,7 @@
 /*
  * sink_command.c - deliver an alert by running a program.
  *
- * The program is spawned directly (posix_spawn, no shell) in its own
+ * The program is spawned directly (fork + execve, no shell) in its own
  * process group, with the alert JSON on stdin, LATTICED_ALERT_* in its
  * environment, stdout to /dev/null and stderr captured (its first bytes
  * end up in the error message).  Nothing here blocks the loop:
@@ -15,7 +15,13 @@
  *     process-wide and would steal or be stolen by other code's children;
  *   - the timeout sends SIGTERM to the process group, then SIGKILL after
  *     SINK_COMMAND_KILL_GRACE_MS.
+ * No child outlives latticed to deliver a second time: the child gets
+ * PR_SET_PDEATHSIG SIGKILL (it dies with latticed, kill -9 included), and
+ * the process groups of the running children are listed in a file
+ * (sink_command_children()) whose groups the next start kills before
+ * anything is redelivered (what the child itself started, too).
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -25,7 +31,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +42,148 @@
 
 extern char **environ;
 
-#define POLL_MS	100
+#define POLL_MS		100
+#define MAX_CHILDREN	64	/* across sinks (a reload overlaps two) */
 
 static void	exit_cb(evutil_socket_t, short, void *);
+
+/*
+ * The running children, process-wide: a reload builds the new command
+ * sink while the old one's children still run, and both are listed in
+ * the one file.  The loop thread only.
+ */
+static struct {
+	char			*path;		/* NULL: not kept */
+	struct {
+		pid_t			pid;	/* = its process group */
+		unsigned long long	start;	/* /proc starttime */
+	}			 kid[MAX_CHILDREN];
+	size_t			 n;
+} children;
+
+/* The start time (clock ticks since boot) of pid from /proc; -1 if gone. */
+static int
+proc_start(pid_t pid, unsigned long long *start)
+{
+	char	 path[64], buf[1024], *p;
+	FILE	*fp;
+	size_t	 n;
+	int	 i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* the name may hold anything: fields resume after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* field 3 (state) is the first after it; starttime is field 22 */
+	for (i = 3; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", start) != 1)
+		return -1;
+	return 0;
+}
+
+/* Rewrite the children file (a temporary file renamed over it). */
+static void
+children_write(void)
+{
+	char	 tmp[4096];
+	FILE	*fp;
+	size_t	 i;
+	int	 n, bad;
+
+	if (children.path == NULL)
+		return;
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", children.path);
+	if (n < 0 || (size_t)n >= sizeof(tmp) ||
+	    (fp = fopen(tmp, "we")) == NULL)
+		return;
+	for (i = 0; i < children.n; i++)
+		fprintf(fp, "%ld %llu\n", (long)children.kid[i].pid,
+		    children.kid[i].start);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad || rename(tmp, children.path) == -1)
+		(void)unlink(tmp);
+}
+
+/* List a new child's process group. */
+static void
+children_add(pid_t pid)
+{
+	unsigned long long	start = 0;
+
+	if (children.n == MAX_CHILDREN)
+		return;
+	(void)proc_start(pid, &start);
+	children.kid[children.n].pid = pid;
+	children.kid[children.n].start = start;
+	children.n++;
+	children_write();
+}
+
+/* Forget a child that was reaped. */
+static void
+children_del(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < children.n; i++)
+		if (children.kid[i].pid == pid) {
+			children.kid[i] = children.kid[--children.n];
+			children_write();
+			return;
+		}
+}
+
+/* Keep the children in path; first kill the groups a previous run left. */
+int
+sink_command_children(const char *path, int *killed, char *cause,
+    size_t causelen)
+{
+	FILE			*fp;
+	long			 pid;
+	unsigned long long	 start, now;
+	int			 n = 0;
+
+	*killed = 0;
+	free(children.path);
+	children.path = NULL;
+	children.n = 0;
+	if (path == NULL)
+		return 0;
+	if ((children.path = strdup(path)) == NULL) {
+		snprintf(cause, causelen, "out of memory");
+		return -1;
+	}
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(cause, causelen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fscanf(fp, "%ld %llu", &pid, &start) == 2) {
+		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		/*
+		 * A pid in use is not reused as a process group id while
+		 * that group has members, so: when a process with this pid
+		 * exists it must be the leader we started (same start
+		 * time), else any group with this id is ours.
+		 */
+		if (proc_start((pid_t)pid, &now) == 0 && now != start)
+			continue;
+		if (kill(-(pid_t)pid, SIGKILL) == 0)
+			n++;
+	}
+	fclose(fp);
+	*killed = n;
+	children_write();
+	return 0;
+}
 
 /* Open a pidfd for pid, or -1 where the kernel has none. */
 static int
@@ -242,6 +386,7 @@ try_reap(struct delivery *d)
 	while (r == -1 && errno == EINTR);
 	if (r == 0)
 		return (0);
+	children_del(d->pid);
 	d->pid = -1;
 	d->sink->running--;
 	if (r == -1) {
@@ -310,19 +455,97 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Close every descriptor from lo up but keep (async-signal-safe). */
+static void
+close_from(int lo, int keep)
+{
+	int	fd;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, (unsigned)keep - 1, 0) ==
+	    0 && syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0)
+		return;
+#endif
+	for (fd = lo; fd < 65536; fd++)
+		if (fd != keep)
+			(void)close(fd);
+}
+
+/*
+ * Start argv[0] with env: stdin from in, stdout to /dev/null, stderr to
+ * errfd, its own process group, default signals, nothing else of ours,
+ * and SIGKILL when latticed dies.  fork, not posix_spawn: only a child can
+ * ask for PR_SET_PDEATHSIG.  Between fork and execve the child calls
+ * async-signal-safe functions only (latticed has threads).  0 and *pid,
+ * or an errno (the child's execve error too, through a close-on-exec
+ * pipe).
+ */
+static int
+spawn_child(char *const argv[], char *const env[], int in, int errfd,
+    pid_t *pid)
+{
+	static const int	 defsig[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP,
+	    SIGCHLD };
+	pid_t			 parent = getpid(), p;
+	sigset_t		 none;
+	ssize_t			 n;
+	size_t			 i;
+	int			 ep[2], e = 0, nullfd;
+
+	if (pipe2(ep, O_CLOEXEC) == -1)
+		return errno;
+	sigemptyset(&none);
+	if ((p = fork()) == -1) {
+		e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return e;
+	}
+	if (p == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);	/* latticed is gone already */
+		(void)setpgid(0, 0);
+		for (i = 0; i < sizeof(defsig) / sizeof(defsig[0]); i++)
+			(void)signal(defsig[i], SIG_DFL);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if ((nullfd = open("/dev/null", O_WRONLY)) == -1 ||
+		    dup2(in, 0) == -1 || dup2(nullfd, 1) == -1 ||
+		    dup2(errfd, 2) == -1)
+			goto fail;
+		close_from(3, ep[1]);
+		execve(argv[0], argv, env);
+fail:
+		e = errno;
+		(void)!write(ep[1], &e, sizeof(e));
+		_exit(127);
+	}
+	/* both sides set the group: no window where it is ours */
+	(void)setpgid(p, p);
+	close(ep[1]);
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(p, NULL, 0) == -1 && errno == EINTR)
+			;
+		return e != 0 ? e : EIO;
+	}
+	*pid = p;
+	return 0;
+}
+
 /* Spawn the program for a. */
 int
 command_start(struct delivery *d, const struct alert_msg *a)
 {
 	struct sink *s = d->sink;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defs;
 	struct timeval tv;
 	char **env = NULL;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int fa_ok = 0, attr_ok = 0, rc;
-	pid_t pid;
+	int rc;
+	pid_t pid = -1;
 
 	if (s->running >= SINK_COMMAND_MAX_RUNNING) {
 		delivery_finish(d, 0, "command: %d already running",
@@ -343,40 +566,11 @@ command_start(struct delivery *d, const struct alert_msg *a)
 	(void)shutdown(in[1], SHUT_RD);
 	(void)shutdown(in[0], SHUT_WR);
 
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		goto spawnfail;
-	fa_ok = 1;
-	if ((rc = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
-	    O_WRONLY, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 2)) != 0)
-		goto spawnfail;
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-	/* Leak none of the daemon's descriptors (sockets, the database). */
-	if ((rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0)
-		goto spawnfail;
-#endif
-	if ((rc = posix_spawnattr_init(&attr)) != 0)
-		goto spawnfail;
-	attr_ok = 1;
-	sigemptyset(&none);
-	sigemptyset(&defs);
-	sigaddset(&defs, SIGPIPE);
-	sigaddset(&defs, SIGTERM);
-	sigaddset(&defs, SIGINT);
-	sigaddset(&defs, SIGHUP);
-	sigaddset(&defs, SIGCHLD);
-	if ((rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
-	    (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
-	    (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
-	    (rc = posix_spawnattr_setsigdefault(&attr, &defs)) != 0)
-		goto spawnfail;
-	if ((rc = posix_spawn(&pid, s->argv[0], &fa, &attr, s->argv,
-	    env)) != 0)
+	if ((rc = spawn_child(s->argv, env, in[0], out[1], &pid)) != 0)
 		goto spawnfail;
 	d->pid = pid;
 	s->running++;
+	children_add(pid);
 	close(in[0]);
 	close(out[1]);
 	in[0] = out[1] = -1;
@@ -421,10 +615,6 @@ evfail:
 nomem:
 	delivery_finish(d, 0, "command: out of memory");
 out:
-	if (attr_ok)
-		posix_spawnattr_destroy(&attr);
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
 	if (in[0] != -1)
 		close(in[0]);
 	if (in[1] != -1)
@@ -447,6 +637,7 @@ command_cancel(struct delivery *d)
 	/* SIGKILL cannot be caught: this wait is short. */
 	while (waitpid(d->pid, NULL, 0) == -1 && errno == EINTR)
 		;
+	children_del(d->pid);
 	d->pid = -1;
 	d->sink->running--;
 }

@@ -3,9 +3,11 @@
 # host.get, link.get and config.get (names from the CONFIGDATA_L bucket)
 # with wasmCloud-shaped CtlResponse replies; latticed restores hosts,
 # components, providers, links and configs no event ever announced, as
-# events with ids prefixed resync-.  An observation never undoes a newer
-# event; a lattice with no hosts yields nothing; resync runs again after a
-# reconnect.
+# events with ids prefixed resync-.  A lattice with no hosts yields
+# nothing; resync runs again after a reconnect, and then deletes the link
+# and the config the lattice no longer has (issue 14 item 8), recorded in
+# the history as resync deletions.  A future-dated event does not outrank
+# a later observation (issue 14 item 5).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
@@ -77,8 +79,9 @@ wait_log 'resync: lattice=rs: 2 host\(s\) answered, 2 inventories, 1 links, 2 co
 wait_log 'resync: lattice=empty: 0 host\(s\) answered'
 ok "resync restores hosts, components, providers, links and configs no event announced (ids resync-*)"
 
-# an observation never undoes a newer event: a component_scaled dated in
-# the future (ahead of the next resync) survives a resync
+# a component_scaled dated 2 minutes ahead: not newer than the inventory
+# observed after it (issue 14 item 5: its time counts no later than its
+# arrival), so the next resync, whose host.get lacks it, removes it
 PORT_URL=$URL
 "$PY" - "$T/future.jsonl" <<'PYEOF'
 import datetime, json, sys
@@ -92,21 +95,55 @@ open(sys.argv[1], "w").write(json.dumps({"subject": "wasmbus.evt.rs.component_sc
 PYEOF
 pub <"$T/future.jsonl"
 wait_q 10 "select count(*) from components where component_id='later'" 1
+# the lattice loses its link and other-cfg: the second responder's fixture
+# has neither, and its config bucket is made afresh with http-cfg only
+"$PY" - "$T/fixture.json" "$T/fixture2.json" <<'PYEOF'
+import json, sys
+f = json.load(open(sys.argv[1]))
+f["links"] = []
+del f["configs"]["other-cfg"]
+json.dump(f, open(sys.argv[2], "w"))
+PYEOF
+# delete the bucket's stream (a JetStream API request, raw protocol)
+"$PY" - "$PORT" <<'PYEOF' || fail "delete KV_CONFIGDATA_rs"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b'CONNECT {"verbose":false}\r\nSUB _INBOX.del 1\r\n'
+          b'PUB $JS.API.STREAM.DELETE.KV_CONFIGDATA_rs _INBOX.del 0\r\n\r\n')
+f = s.makefile("rb")
+while True:
+    line = f.readline()
+    if not line:
+        sys.exit(1)
+    if line.startswith(b"PING"):
+        s.sendall(b"PONG\r\n")
+    elif line.startswith(b"MSG "):
+        body = f.read(int(line.split()[-1]) + 2)
+        sys.exit(0 if b'"success":true' in body else 1)
+PYEOF
 # a reconnect triggers another resync (a fresh responder is up before
 # latticed's reconnect_wait has passed)
 kill "$CTLR_PID"
 wait "$CTLR_PID" 2>/dev/null || true
 stop_nats
 start_nats "$PORT" -js -sd "$T/store"
-"$CTLR" --nats "$URL" --fixture "$T/fixture.json" >"$T/ctlr2.out" 2>>"$T/ctlr.log" &
+"$CTLR" --nats "$URL" --fixture "$T/fixture2.json" --kv >"$T/ctlr2.out" 2>>"$T/ctlr.log" &
 PIDS+=("$!")
 wait_for 10 grep -q ready "$T/ctlr2.out" || fail "ctlresponder 2"
 wait_log 'resync: #[0-9]+ \(reconnect\)' 20
 wait_log 'resync: #2 done' 20
-[ "$(grep -cE 'resync: lattice=rs: 2 host\(s\) answered, 2 inventories, 1 links, 2 configs observed' "$T/latticed.log")" = 2 ] ||
-    fail "second resync did not see the lattice"
+grep -qE 'resync: lattice=rs: 2 host\(s\) answered, 2 inventories, 0 links, 1 configs observed; 1 links, 1 configs gone \(deleted\)' "$T/latticed.log" ||
+    fail "second resync did not see the lattice as it is now"
+grep -qE 'resync: lattice=empty: 0 host\(s\) answered, 0 inventories, 0 links, 0 configs observed; 0 links, 0 configs gone' "$T/latticed.log" ||
+    fail "empty lattice"
 wait_q 5 "select count(*) from events where id like 'resync-rs-NRSHOSTB-%'" 2
-[ "$(q "select count(*) from components where component_id='later'")" = 1 ] ||
-    fail "resync observation undid a newer event"
-ok "reconnect resyncs; an observation never undoes a newer event"
+wait_q 5 "select count(*) from components where component_id='later'" 0
+ok "reconnect resyncs; a future-dated event does not outrank the later observation"
+wait_q 5 "select count(*) from links where lattice='rs'" 0
+wait_q 5 "select group_concat(config_name) from configs where lattice='rs'" http-cfg
+[ "$(q "select type || ' ' || source || ' ' || outcome from events where id like 'resync-rs-unlink-%'")" = "com.wasmcloud.lattice.linkdef_deleted latticed-resync applied" ] ||
+    fail "link deletion in the history: $(q "select type, source, id, outcome from events where type like '%deleted'")"
+[ "$(q "select type || ' ' || source || ' ' || outcome || ' ' || json_extract(data, '$.config_name') from events where id like 'resync-rs-unconfig-%'")" = "com.wasmcloud.lattice.config_deleted latticed-resync applied other-cfg" ] ||
+    fail "config deletion in the history: $(q "select type, source, id, outcome from events where type like '%deleted'")"
+ok "resync deleted the link and the config the lattice no longer has (history: linkdef_deleted, config_deleted from latticed-resync)"
 stop_latticed || fail "latticed exit status"

@@ -267,7 +267,7 @@ END_TEST
 static void
 hosts(const char *lat, int n)
 {
-	char id[16];
+	char id[64];
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -307,7 +307,8 @@ START_TEST(test_mass_silence)
 	    "FROM alerts WHERE kind = 'lattice_silent'"),
 	    "critical|prod|-|lattice prod: 5 of 6 hosts went silent at once "
 	    "(NATS or network trouble?)|{\"host_ids\":[\"prod1\",\"prod2\","
-	    "\"prod3\",\"prod4\",\"prod5\"],\"up_before\":6}");
+	    "\"prod3\",\"prod4\",\"prod5\"],\"hosts\":5,\"up_before\":6,"
+	    "\"since_ms\":1717235955001}");
 	ck_assert_str_eq(qs("SELECT entity FROM alerts WHERE lattice = "
 	    "'edge'"), "edge0");
 	/* later sweeps add nothing */
@@ -331,6 +332,142 @@ START_TEST(test_mass_silence)
 	/* edge's host_stale is untouched by prod */
 	ck_assert_int_eq(qi("SELECT count(*) FROM active_alerts WHERE "
 	    "lattice = 'edge'"), 1);
+}
+END_TEST
+
+/* Mass silence spread over sweeps: the window counts them together. */
+START_TEST(test_mass_silence_window)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	char id[16];
+	int i;
+
+	lt_stale_opts_default(&so);
+	hosts("prod", 10);
+	/* prod0..prod3 beat at 10 s, the rest at 30 s: two sweeps */
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "prod%d", i);
+		beat("prod", id, i < 4 ? 10000 : 30000);
+	}
+	r = sweep(&so, 81000);		/* 4 of 10: not mass */
+	ck_assert_int_eq(r.marked, 4);
+	ck_assert_int_eq(r.host_stale, 4);
+	r = sweep(&so, 101000);		/* 10 of 10 within the window */
+	ck_assert_int_eq(r.marked, 6);
+	ck_assert_int_eq(r.host_stale, 0);
+	ck_assert_int_eq(r.lattice_silent, 1);
+	ck_assert_int_eq(qi("SELECT json_extract(details, '$.hosts') FROM "
+	    "alerts WHERE kind = 'lattice_silent'"), 10);
+	/* with a window of one sweep, as before: host_stale each */
+	teardown();
+	setup();
+	so.mass_silence_window_ms = 1;
+	hosts("prod", 10);
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "prod%d", i);
+		beat("prod", id, i < 4 ? 10000 : 30000);
+	}
+	r = sweep(&so, 81000);
+	ck_assert_int_eq(r.host_stale, 4);
+	r = sweep(&so, 101000);		/* 6 of 6 up: mass in the sweep */
+	ck_assert_int_eq(r.lattice_silent, 1);
+}
+END_TEST
+
+/* An alert storm: at most storm_threshold sweep alerts per window, the
+   rest in one fleet_silent, resolved once its hosts are back. */
+START_TEST(test_alert_storm)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	char lat[16], id[32];
+	int i, j;
+
+	lt_stale_opts_default(&so);
+	so.storm_threshold = 10;
+	/* 30 lattices of 3 hosts, and 40 lone hosts, all silent at once */
+	for (i = 0; i < 30; i++) {
+		snprintf(lat, sizeof(lat), "l%d-", i);
+		hosts(lat, 3);
+	}
+	hosts("lone", 40);
+	so.mass_silence_min_hosts = 3;
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 130);
+	ck_assert_int_eq(r.lattice_silent, 10);
+	ck_assert_int_eq(r.host_stale, 0);
+	ck_assert_int_eq(r.fleet_silent, 1);
+	ck_assert_int_eq(r.suppressed, 20 * 3 + 40);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 11);
+	ck_assert_str_eq(qs("SELECT lattice || '|' || entity || '|' || "
+	    "severity || '|' || details FROM alerts WHERE kind = "
+	    "'fleet_silent'"), "*|*|critical|{\"hosts_suppressed\":100,"
+	    "\"lattices\":31,\"storm_threshold\":10,\"window_ms\":120000}");
+	/* later sweeps in the window add nothing; a new silent host is
+	   summed up too */
+	started("late", "late0", 10000);
+	r = sweep(&so, 90000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 0);
+	ck_assert_int_eq(r.fleet_silent, 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts"), 11);
+	/* everyone back: fleet_silent resolves at the next sweep */
+	for (i = 0; i < 30; i++)
+		for (j = 0; j < 3; j++) {
+			snprintf(lat, sizeof(lat), "l%d-", i);
+			snprintf(id, sizeof(id), "%s%d", lat, j);
+			beat(lat, id, 100000);
+		}
+	for (j = 0; j < 40; j++) {
+		snprintf(id, sizeof(id), "lone%d", j);
+		beat("lone", id, 100000);
+	}
+	ck_assert_int_eq(NACTIVE("fleet_silent"), 1);
+	r = sweep(&so, 101000);
+	ck_assert_int_eq(r.fleet_resolved, 0);	/* late0 still silent */
+	beat("late", "late0", 102000);
+	r = sweep(&so, 103000);
+	ck_assert_int_eq(r.fleet_resolved, 1);
+	ck_assert_int_eq(NACTIVE("fleet_silent"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM active_alerts"), 0);
+	/* past the window the budget is back */
+	teardown();
+	setup();
+	so.storm_threshold = 2;
+	started("a", "a0", 0);
+	started("b", "b0", 0);
+	started("c", "c0", 0);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.host_stale, 2);
+	ck_assert_int_eq(r.fleet_silent, 1);
+	ck_assert_int_eq(r.suppressed, 1);
+	beat("a", "a0", 80000);
+	beat("b", "b0", 80000);
+	r = sweep(&so, 81000);
+	ck_assert_int_eq(r.fleet_resolved, 0);	/* c0 (suppressed) silent */
+	beat("c", "c0", 82000);
+	r = sweep(&so, 83000);
+	ck_assert_int_eq(r.fleet_resolved, 1);
+	beat("a", "a0", 130000);
+	beat("b", "b0", 130000);
+	beat("c", "c0", 140000);
+	/* a window after the storm: a0 and b0 silent (their learned
+	   interval, 50 s, makes it 110 s), 2 in budget */
+	r = sweep(&so, 250000);
+	ck_assert_int_eq(r.marked, 2);
+	ck_assert_int_eq(r.host_stale, 2);
+	ck_assert_int_eq(r.fleet_silent, 0);
+	/* 0: no cap */
+	so.storm_threshold = 0;
+	started("nocap", "nocap0", 260000);
+	started("nocap2", "nocap1", 260000);
+	started("nocap3", "nocap2", 260000);
+	r = sweep(&so, 331000);
+	ck_assert_int_eq(r.marked, 4);		/* and c0 */
+	ck_assert_int_eq(r.host_stale, 4);
+	ck_assert_int_eq(r.fleet_silent, 0);
+	ck_assert_int_eq(r.suppressed, 0);
 }
 END_TEST
 
@@ -1060,6 +1197,8 @@ alert_suite(void)
 	tcase_add_test(tc, test_host_stale_once);
 	tcase_add_test(tc, test_stale_then_stopped);
 	tcase_add_test(tc, test_mass_silence);
+	tcase_add_test(tc, test_mass_silence_window);
+	tcase_add_test(tc, test_alert_storm);
 	tcase_add_loop_test(tc, test_mass_silence_table, 0,
 	    sizeof(mass_cases) / sizeof(mass_cases[0]));
 	tcase_add_test(tc, test_provider_unhealthy);

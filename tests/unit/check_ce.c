@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "ce.h"
+#include "json.h"
 #include "err.h"
 
 #define H1	"NCQDNJWGAISVBPU4VF45AKDTOTU6NI74WZFNW73ZR7K7NJ72AV7PUDHP"
@@ -1421,14 +1422,14 @@ END_TEST
 START_TEST(member_spans)
 {
 	static const char *const keys[] = { "subject", "event", "absent" };
-	struct lt_ce_span sp[3];
+	struct lt_json_span sp[3];
 	struct lt_err e;
 	const char *doc = " {\"x\":{\"event\":1},\"subject\" : \"a.b\" ,"
 	    "\"event\":{\"id\":\"1\",\"s\":\"}\\\"\"},\"event\":2,"
 	    "\"subj\\u0065ct\":\"no\"} ";
 	const char *bad = "{\"subject\":\"a\",\"event\":{\"id\":01}}";
 
-	ck_assert_int_eq(lt_ce_member_spans(doc, strlen(doc), 32, keys, 3, sp,
+	ck_assert_int_eq(lt_json_scan(doc, strlen(doc), 32, keys, 3, sp,
 	    &e), LT_OK);
 	ck_assert_int_eq((int)sp[0].len, 5);
 	ck_assert_int_eq(memcmp(doc + sp[0].off, "\"a.b\"", 5), 0);
@@ -1438,10 +1439,10 @@ START_TEST(member_spans)
 	    sp[1].len), 0);
 	ck_assert_int_eq((int)sp[2].len, 0);
 
-	ck_assert_int_eq(lt_ce_member_spans(bad, strlen(bad), 32, keys, 3, sp,
+	ck_assert_int_eq(lt_json_scan(bad, strlen(bad), 32, keys, 3, sp,
 	    &e), LT_EPARSE);
 	ck_assert_int_eq((int)(sp[0].len + sp[1].len + sp[2].len), 0);
-	ck_assert_int_eq(lt_ce_member_spans("{\"event\":[[[1]]]}", 17, 2, keys,
+	ck_assert_int_eq(lt_json_scan("{\"event\":[[[1]]]}", 17, 2, keys,
 	    3, sp, &e), LT_ELIMIT);
 }
 END_TEST
@@ -1470,7 +1471,7 @@ START_TEST(string_offsets)
 		{ "\x01", LT_EPARSE, NULL },
 		{ "\x7f", LT_OK, "\x7f" },
 	};
-	struct lt_ce_span sp[2];
+	struct lt_json_span sp[2];
 	struct lt_ce *ev;
 	struct lt_err e;
 	char doc[256], pad[40], want[128], hb[1024];
@@ -1483,7 +1484,7 @@ START_TEST(string_offsets)
 		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 			snprintf(doc, sizeof(doc), "{\"a\":\"%s%s%s\",\"b\":1}",
 			    pad, kinds[i].ins, pad);
-			rc = lt_ce_member_spans(doc, strlen(doc), 8, keys, 2,
+			rc = lt_json_scan(doc, strlen(doc), 8, keys, 2,
 			    sp, &e);
 			ck_assert_msg(rc == kinds[i].rc, "k %d kind %zu: %d",
 			    k, i, rc);
@@ -1514,7 +1515,7 @@ START_TEST(string_offsets)
 		}
 		/* unterminated after k bytes */
 		snprintf(doc, sizeof(doc), "{\"a\":\"%s", pad);
-		ck_assert_int_eq(lt_ce_member_spans(doc, strlen(doc), 8, keys,
+		ck_assert_int_eq(lt_json_scan(doc, strlen(doc), 8, keys,
 		    2, sp, &e), LT_EPARSE);
 	}
 }

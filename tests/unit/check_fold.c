@@ -696,11 +696,47 @@ START_TEST(test_time_missing_future_and_bad)
 	    "{\"host_id\":\"NH2\",\"uptime_seconds\":1}");
 	ck_assert_int_eq(qi("SELECT time_ms FROM events WHERE host_id='NH2'"),
 	    BASE + 10);
-	/* a day in the future: clamped to received + 5 min */
+	/* a day in the future: clamped to received + 5 min in the history,
+	   and the host's ordering clock goes no further than received */
 	ev(NULL, "host_heartbeat", "NH3", 86400000, 20,
 	    "{\"host_id\":\"NH3\",\"uptime_seconds\":1}");
-	ck_assert_int_eq(qi("SELECT state_ms FROM hosts WHERE host_id='NH3'"),
+	ck_assert_int_eq(qi("SELECT time_ms FROM events WHERE host_id='NH3'"),
 	    BASE + 20 + 300000);
+	ck_assert_int_eq(qi("SELECT state_ms FROM hosts WHERE host_id='NH3'"),
+	    BASE + 20);
+}
+END_TEST
+
+/* A future-dated (clamped) or skewed event never shadows the host's
+   correctly timed later events (issue 14 item 5). */
+START_TEST(test_future_time_no_shadow)
+{
+	const char *stop = "{\"host_id\":\"NH1\",\"reason\":\"x\"}";
+
+	ck_assert_int_eq(ev(NULL, "host_started", "NH1", 0, 0, STARTED),
+	    LT_OUT_APPLIED);
+	/* dated 2100: clamped to received + 5 min */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1",
+	    INT64_C(4102444800000) - BASE, 1000, HB1(COMP("c1", 1), "")),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT state_ms FROM hosts"), BASE + 1000);
+	/* a genuine heartbeat 2 s later is applied, not superseded */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 3000, 3010,
+	    HB1(COMP("c1", 2), "")), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT max_instances FROM components"), 2);
+	/* a host clock 4 min fast (inside the skew, not clamped) */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 4000 + 240000,
+	    4000, HB1(COMP("c1", 3), "")), LT_OUT_APPLIED);
+	/* ... corrected: the next genuine event still applies */
+	ck_assert_int_eq(ev(NULL, "host_stopped", "NH1", 5000, 5000, stop),
+	    LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "stopped");
+	ck_assert_int_eq(qi("SELECT count(*) FROM events WHERE outcome = "
+	    "'superseded'"), 0);
+	/* an event older than one applied is still superseded */
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 4500, 6000,
+	    HB1(COMP("c1", 9), "")), LT_OUT_SUPERSEDED);
+	ck_assert_str_eq(qs("SELECT status FROM hosts"), "stopped");
 }
 END_TEST
 
@@ -846,6 +882,7 @@ fold_suite(void)
 	tcase_add_test(tc, test_duplicate_in_one_batch);
 	tcase_add_test(tc, test_reorder_component);
 	tcase_add_test(tc, test_time_missing_future_and_bad);
+	tcase_add_test(tc, test_future_time_no_shadow);
 	tcase_add_test(tc, test_stale_and_back);
 	tcase_add_test(tc, test_stale_window_and_interval);
 	suite_add_tcase(s, tc);

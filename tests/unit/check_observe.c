@@ -3,6 +3,7 @@
  * walks, against an in-memory database.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "fold.h"
 #include "observe.h"
 #include "store.h"
+#include "store_int.h"
 #include "testdb.h"
 
 #define BASE	INT64_C(1717236000000)
@@ -161,6 +163,57 @@ START_TEST(v2_up)
 }
 END_TEST
 
+/* Run SQL on the test store. */
+static void
+sql(const char *q)
+{
+	ck_assert_int_eq(sqlite3_exec(st->db, q, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* lt_observe_links() / lt_observe_configs() callbacks: count and join. */
+static int
+link_cb(void *arg, const char *src, const char *name, const char *ns,
+    const char *pkg)
+{
+	char	*b = arg;
+
+	snprintf(b + strlen(b), 256 - strlen(b), "%s/%s/%s:%s;", src, name,
+	    ns, pkg);
+	return 0;
+}
+
+static int
+config_cb(void *arg, const char *name)
+{
+	char	*b = arg;
+
+	snprintf(b + strlen(b), 256 - strlen(b), "%s;", name);
+	return 0;
+}
+
+/* A lattice's links and configs, for a resync's deletions. */
+START_TEST(links_and_configs)
+{
+	char	b[256] = "";
+
+	sql("INSERT INTO links (lattice, source_id, name, wit_namespace,"
+	    " wit_package, updated_ms) VALUES ('a', 's', 'n', 'wasi', 'http',"
+	    " 1), ('b', 'x', 'n', 'wasi', 'kv', 1)");
+	sql("INSERT INTO configs (lattice, config_name, updated_ms) VALUES"
+	    " ('a', 'c1', 1), ('b', 'c2', 1)");
+	ck_assert_int_eq(lt_observe_links(ob, "a", link_cb, b, NULL), LT_OK);
+	ck_assert_str_eq(b, "s/n/wasi:http;");
+	b[0] = '\0';
+	ck_assert_int_eq(lt_observe_configs(ob, "b", config_cb, b, NULL),
+	    LT_OK);
+	ck_assert_str_eq(b, "c2;");
+	b[0] = '\0';
+	ck_assert_int_eq(lt_observe_configs(ob, "none", config_cb, b, NULL),
+	    LT_OK);
+	ck_assert_str_eq(b, "");
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 observe_suite(void)
@@ -172,6 +225,7 @@ observe_suite(void)
 	tcase_add_test(tc, state_values);
 	tcase_add_test(tc, lattice_lists);
 	tcase_add_test(tc, v2_up);
+	tcase_add_test(tc, links_and_configs);
 	suite_add_tcase(s, tc);
 	return s;
 }

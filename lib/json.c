@@ -1,0 +1,604 @@
+/*
+ * json.c - the strict RFC 8259 scanner and JSON string escaping, once, for
+ * every part of lib/ (json.h).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "json.h"
+
+/*
+ * The raw scan is a strict RFC 8259 validator: cJSON is lenient (leading
+ * zeros, "+1", raw control characters, any byte <= 0x20 as white space),
+ * but the fold stores the payload where SQLite's json_valid() must accept
+ * it.  One pass also checks UTF-8, NULs, \u0000 escapes and the nesting
+ * depth, and finds the raw text of the top-level "data" member.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+struct scan {
+	const unsigned char	*p;
+	size_t			 len;
+	size_t			 i;
+	struct lt_err		*err;
+};
+
+/* Return nonzero if any of the 8 bytes at p is < 0x20, '"', '\\', >= 0x80. */
+static inline uint64_t
+str_word_special(const unsigned char *p)
+{
+	uint64_t	w, q, b, c;
+
+	memcpy(&w, p, sizeof(w));
+	q = w ^ (ONES * '"');
+	b = w ^ (ONES * '\\');
+	c = w & (ONES * 0xe0);	/* a zero byte iff that byte < 0x20 */
+	return (w | ((c - ONES) & ~c) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b)) & HIGHS;
+}
+
+/*
+ * The offset in its word of the first byte str_word_special() flagged.  A
+ * flag only spills (through a borrow) into bytes after a flagged one, so
+ * on a little-endian load the lowest flag is a real one; elsewhere say 0
+ * and let the caller step byte by byte.
+ */
+static inline size_t
+str_word_first(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+/* Skip string bytes from p[i] that are certainly plain, 8 at a time: the
+   index of the first byte that may be special, or of the tail of fewer
+   than 8 bytes, which the caller steps through. */
+static inline size_t
+str_skip_plain(const unsigned char *p, size_t len, size_t i)
+{
+	uint64_t	m;
+
+	while (len - i >= 8) {
+		if ((m = str_word_special(p + i)) != 0)
+			return i + str_word_first(m);
+		i += 8;
+	}
+	return i;
+}
+
+/* Check one UTF-8 sequence at p[i]; return its length or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t len, size_t i)
+{
+	size_t		n, k;
+	uint32_t	cp;
+	unsigned char	c = p[i];
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (len - i <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((p[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i + k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/* Report a syntax error at the scan position. */
+static int
+scan_fail(struct scan *S, const char *what)
+{
+	return lt_err_set(S->err, LT_EPARSE, "", "%s at byte %zu", what, S->i);
+}
+
+/* Skip RFC 8259 white space from i. */
+size_t
+lt_json_skip_ws(const unsigned char *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Skip white space at the scan position. */
+static void
+scan_ws(struct scan *S)
+{
+	S->i = lt_json_skip_ws(S->p, S->len, S->i);
+}
+
+/* Return 1 if c is a hex digit. */
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+/* The value of 4 hex digits at p (checked by the caller). */
+static unsigned
+hex4(const unsigned char *p)
+{
+	unsigned	v = 0;
+	int		k;
+
+	for (k = 0; k < 4; k++)
+		v = v * 16 + (p[k] <= '9' ? p[k] - '0' :
+		    (p[k] | 0x20) - 'a' + 10);
+	return v;
+}
+
+/* Scan a string at p[i] == '"'. */
+static int
+scan_string(struct scan *S)
+{
+	const unsigned char	*p = S->p;
+	size_t			 len = S->len, i = S->i + 1, n, k;
+	unsigned		 u;
+	unsigned char		 c;
+
+	for (;;) {
+		i = str_skip_plain(p, len, i);
+		if (i >= len) {
+			S->i = i;
+			return scan_fail(S, "unterminated string");
+		}
+		c = p[i];
+		if (c == '"') {
+			S->i = i + 1;
+			return LT_OK;
+		}
+		if (c >= 0x80) {
+			if ((n = utf8_seq(p, len, i)) == 0) {
+				S->i = i;
+				return scan_fail(S, "invalid utf-8");
+			}
+			i += n;
+			continue;
+		}
+		if (c < 0x20) {
+			S->i = i;
+			return scan_fail(S, c == 0 ? "nul byte" :
+			    "control character in a string");
+		}
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		if (++i >= len)
+			break;
+		switch (p[i]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			i++;
+			break;
+		case 'u':
+			if (len - i < 5)
+				goto bad_escape;
+			for (k = 1; k <= 4; k++)
+				if (!is_hex(p[i + k]))
+					goto bad_escape;
+			if (memcmp(p + i + 1, "0000", 4) == 0) {
+				S->i = i;
+				return scan_fail(S, "\\u0000 escape");
+			}
+			/* UTF-16 surrogates come in pairs (cJSON, and the
+			   deferred inventory decode, rely on it). */
+			if ((u = hex4(p + i + 1)) >= 0xdc00 && u <= 0xdfff) {
+				S->i = i;
+				return scan_fail(S, "lone low surrogate escape");
+			}
+			i += 5;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (len - i < 6 || p[i] != '\\' ||
+				    p[i + 1] != 'u' || !is_hex(p[i + 2]) ||
+				    !is_hex(p[i + 3]) || !is_hex(p[i + 4]) ||
+				    !is_hex(p[i + 5]) ||
+				    (u = hex4(p + i + 2)) < 0xdc00 ||
+				    u > 0xdfff) {
+					S->i = i;
+					return scan_fail(S,
+					    "lone high surrogate escape");
+				}
+				i += 6;
+			}
+			break;
+		default:
+			goto bad_escape;
+		}
+	}
+bad_escape:
+	S->i = i;
+	return scan_fail(S, "bad escape");
+}
+
+/* Scan a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+scan_number(struct scan *S)
+{
+	const unsigned char	*p = S->p;
+	size_t			 len = S->len, i = S->i, d;
+
+	if (i < len && p[i] == '-')
+		i++;
+	if (i < len && p[i] == '0')
+		i++;
+	else {
+		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	if (i < len && p[i] == '.') {
+		for (d = ++i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < len && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (d = i; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == d)
+			goto bad;
+	}
+	S->i = i;
+	return LT_OK;
+bad:
+	S->i = i;
+	return scan_fail(S, "bad number");
+}
+
+/* Scan the literal word at p[i]. */
+static int
+scan_word(struct scan *S, const char *w, size_t n)
+{
+	if (S->len - S->i < n || memcmp(S->p + S->i, w, n) != 0)
+		return scan_fail(S, "unexpected character");
+	S->i += n;
+	return LT_OK;
+}
+
+/* Which of keys[] (not yet found) the quoted raw key q[0..n) names, or
+   -1. */
+static int
+match_key(const unsigned char *q, size_t n, const char *const *keys,
+    size_t nkeys, const struct lt_json_span *spans)
+{
+	size_t k, kl;
+
+	if (n < 2)
+		return -1;
+	for (k = 0; k < nkeys; k++) {
+		kl = strlen(keys[k]);
+		if (spans[k].len == 0 && n - 2 == kl &&
+		    memcmp(q + 1, keys[k], kl) == 0)
+			return (int)k;
+	}
+	return -1;
+}
+
+enum scan_state {
+	SS_VALUE,		/* a value is due */
+	SS_VALUE_OR_CLOSE,	/* after '[' */
+	SS_KEY_OR_CLOSE,	/* after '{' */
+	SS_KEY,			/* after ',' in an object */
+	SS_COLON,		/* after a key */
+	SS_AFTER,		/* after a value */
+};
+
+/*
+ * Validate buf as one RFC 8259 JSON text no deeper than max_depth.  For
+ * each of the nkeys keys, sets spans[k] to the raw value of the top-level
+ * member of that name (the first one, as cJSON lookups take; a key is
+ * matched on its raw bytes, so an escaped key never matches), len 0 when
+ * there is none.
+ */
+static int
+prescan(const unsigned char *p, size_t len, int max_depth,
+    struct lt_err *err, const char *const *keys, size_t nkeys,
+    struct lt_json_span *spans)
+{
+	struct scan		 S = { p, len, 0, err };
+	unsigned char		 small[64], *stack = small;
+	size_t			 depth = 0, cap = sizeof(small), key = 0, k;
+	enum scan_state		 st = SS_VALUE;
+	int			 rc = LT_OK, in_key = -1;
+	unsigned char		 c;
+
+	for (k = 0; k < nkeys; k++)
+		spans[k].off = spans[k].len = 0;
+	for (;;) {
+		scan_ws(&S);
+		if (S.i >= len)
+			break;
+		c = p[S.i];
+		switch (st) {
+		case SS_VALUE_OR_CLOSE:
+			if (c == ']') {
+				depth--;
+				S.i++;
+				st = SS_AFTER;
+				break;
+			}
+			/* FALLTHROUGH */
+		case SS_VALUE:
+			if (c == '{' || c == '[') {
+				if (max_depth < 0 ||
+				    depth >= (size_t)max_depth) {
+					rc = lt_err_set(err, LT_ELIMIT, "",
+					    "json nested deeper than %d",
+					    max_depth);
+					goto done;
+				}
+				if (depth == cap) {
+					unsigned char *ns;
+
+					ns = malloc(cap * 2);
+					if (ns == NULL) {
+						rc = lt_err_set(err, LT_ENOMEM,
+						    "", "out of memory");
+						goto done;
+					}
+					memcpy(ns, stack, cap);
+					if (stack != small)
+						free(stack);
+					stack = ns;
+					cap *= 2;
+				}
+				stack[depth++] = c;
+				S.i++;
+				st = c == '{' ? SS_KEY_OR_CLOSE :
+				    SS_VALUE_OR_CLOSE;
+				break;
+			}
+			if (c == '"')
+				rc = scan_string(&S);
+			else if (c == '-' || (c >= '0' && c <= '9'))
+				rc = scan_number(&S);
+			else if (c == 't')
+				rc = scan_word(&S, "true", 4);
+			else if (c == 'f')
+				rc = scan_word(&S, "false", 5);
+			else if (c == 'n')
+				rc = scan_word(&S, "null", 4);
+			else
+				rc = scan_fail(&S, c == 0 ? "nul byte" :
+				    "unexpected character");
+			if (rc != LT_OK)
+				goto done;
+			st = SS_AFTER;
+			break;
+		case SS_KEY_OR_CLOSE:
+			if (c == '}') {
+				depth--;
+				S.i++;
+				st = SS_AFTER;
+				break;
+			}
+			/* FALLTHROUGH */
+		case SS_KEY:
+			if (c != '"') {
+				rc = scan_fail(&S, "expected a key");
+				goto done;
+			}
+			key = S.i;
+			if ((rc = scan_string(&S)) != LT_OK)
+				goto done;
+			if (depth == 1)
+				in_key = match_key(p + key, S.i - key, keys,
+				    nkeys, spans);
+			st = SS_COLON;
+			break;
+		case SS_COLON:
+			if (c != ':') {
+				rc = scan_fail(&S, "expected ':'");
+				goto done;
+			}
+			S.i++;
+			if (in_key >= 0 && depth == 1) {
+				scan_ws(&S);
+				spans[in_key].off = S.i;
+			}
+			st = SS_VALUE;
+			break;
+		case SS_AFTER:
+			if (depth == 0) {
+				rc = scan_fail(&S, "trailing bytes");
+				goto done;
+			}
+			if (c == ',') {
+				st = stack[depth - 1] == '{' ? SS_KEY :
+				    SS_VALUE;
+				S.i++;
+			} else if ((c == '}' && stack[depth - 1] == '{') ||
+			    (c == ']' && stack[depth - 1] == '[')) {
+				depth--;
+				S.i++;
+			} else {
+				rc = scan_fail(&S, "expected ',' or a close");
+				goto done;
+			}
+			break;
+		}
+		/* A wanted value ends when a value completes at depth 1. */
+		if (in_key >= 0 && st == SS_AFTER && depth == 1) {
+			spans[in_key].len = S.i - spans[in_key].off;
+			in_key = -1;
+		}
+	}
+	if (st != SS_AFTER || depth != 0)
+		rc = scan_fail(&S, len == 0 ? "empty message" :
+		    "truncated json");
+done:
+	if (stack != small)
+		free(stack);
+	if (rc != LT_OK)
+		for (k = 0; k < nkeys; k++)
+			spans[k].off = spans[k].len = 0;
+	return rc;
+}
+
+/*
+ * The skim reads text prescan() already validated: it only walks
+ * structure, to find a heartbeat's inventory members inside `data`.
+ */
+
+/* Skip the string at p[i] == '"'; return the index after it. */
+size_t
+lt_json_skip_string(const unsigned char *p, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		i = str_skip_plain(p, len, i);
+		if (i >= len)
+			break;
+		if (p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			return i + 1;
+	}
+	return len;
+}
+
+/* Skip the value at p[i]; return the index after it. */
+size_t
+lt_json_skip_value(const unsigned char *p, size_t len, size_t i)
+{
+	size_t	depth = 0;
+
+	while (i < len) {
+		switch (p[i]) {
+		case '"':
+			i = lt_json_skip_string(p, len, i);
+			if (depth == 0)
+				return i;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0)
+				return i + 1;
+			break;
+		default:
+			if (depth == 0) {
+				while (i < len && p[i] != ',' && p[i] != '}' &&
+				    p[i] != ']' && p[i] != ' ' &&
+				    p[i] != '\t' && p[i] != '\n' &&
+				    p[i] != '\r')
+					i++;
+				return i;
+			}
+			break;
+		}
+		i++;
+	}
+	return len;
+}
+
+/* Validate a JSON text and find the raw top-level members keys[]. */
+int
+lt_json_scan(const char *buf, size_t len, int max_depth,
+    const char *const *keys, size_t nkeys, struct lt_json_span *spans,
+    struct lt_err *err)
+{
+	lt_err_clear(err);
+	if (buf == NULL)
+		return lt_err_set(err, LT_EINVAL, "", "no buffer");
+	return prescan((const unsigned char *)buf, len, max_depth, err, keys,
+	    nkeys, spans);
+}
+
+/* The length of s as a JSON string body, quotes not counted (json.h). */
+size_t
+lt_json_escaped_len(const char *s)
+{
+	size_t			 n = 0;
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' ||
+		    *p == '\n' || *p == '\r' || *p == '\t')
+			n += 2;
+		else if (*p < 0x20)
+			n += 6;
+		else
+			n++;
+	}
+	return n;
+}
+
+/* Write s as a quoted JSON string at o; return the end (json.h). */
+char *
+lt_json_put_escaped(char *o, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+
+	*o++ = '"';
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+		case '\\':
+			*o++ = '\\';
+			*o++ = (char)*p;
+			break;
+		case '\b':
+			*o++ = '\\';
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = '\\';
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = '\\';
+			*o++ = 't';
+			break;
+		default:
+			if (*p < 0x20) {
+				memcpy(o, "\\u00", 4);
+				o[4] = hex[*p >> 4];
+				o[5] = hex[*p & 0xf];
+				o += 6;
+			} else
+				*o++ = (char)*p;
+		}
+	}
+	*o++ = '"';
+	return o;
+}

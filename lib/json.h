@@ -1,0 +1,56 @@
+/*
+ * json.h - strict JSON scanning and JSON string escaping, for every part of
+ * lib/ that reads or writes JSON text without cJSON.
+ *
+ * lt_json_scan() is a strict RFC 8259 validator: cJSON is lenient (leading
+ * zeros, "+1", raw control characters, any byte <= 0x20 as white space),
+ * but the fold stores payloads where SQLite's json_valid() must accept
+ * them.  One pass checks the syntax, UTF-8, NUL bytes, \u0000 and unpaired
+ * surrogate escapes and the nesting depth, and finds the raw text of
+ * chosen top-level members, so a caller can take a member (a replay
+ * wrapper's "event", a CloudEvent's "data") without building a tree.
+ *
+ * The lt_json_skip_*() walkers read text lt_json_scan() has validated:
+ * they only follow structure and never fail.
+ */
+#ifndef LT_JSON_H
+#define LT_JSON_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Where one member's raw value lies in a JSON text: buf[off..off+len). */
+struct lt_json_span {
+	size_t		 off;
+	size_t		 len;		/* 0: no such member */
+};
+
+/*
+ * Validate buf[0..len) as one strict JSON text nested no deeper than
+ * max_depth and find the raw value of the first top-level member named
+ * keys[k] for each k (spans[k].len 0 when absent; keys are matched on their
+ * raw bytes, so an escaped key is not found).  LT_EPARSE or LT_ELIMIT (err
+ * says where) when the text is not valid; then every span is empty.
+ */
+int	lt_json_scan(const char *buf, size_t len, int max_depth,
+	    const char *const *keys, size_t nkeys, struct lt_json_span *spans,
+	    struct lt_err *err);
+
+/* In validated text p[0..len): the index after the white space, the
+   string (p[i] == '"') or the value at i. */
+size_t	lt_json_skip_ws(const unsigned char *p, size_t len, size_t i);
+size_t	lt_json_skip_string(const unsigned char *p, size_t len, size_t i);
+size_t	lt_json_skip_value(const unsigned char *p, size_t len, size_t i);
+
+/*
+ * Escaping: lt_json_escaped_len(s) is the length of s as a JSON string
+ * body (quotes not counted); lt_json_put_escaped() writes s quoted at o,
+ * which has room for lt_json_escaped_len(s) + 2 bytes, and returns the end.
+ * Control characters are escaped; other bytes (valid UTF-8 in lib/) are
+ * copied.
+ */
+size_t	lt_json_escaped_len(const char *s);
+char	*lt_json_put_escaped(char *o, const char *s);
+
+#endif

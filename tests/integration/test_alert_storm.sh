@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Alert storms (issue 14 item 4): 4,000 hosts (30 lattices of 100 and
+# 1,000 lattices of one host) fall silent together.  The alerts are
+# bounded: at most alert_storm_threshold (50) host_stale + lattice_silent
+# alerts per mass_silence_window, then one fleet_silent; every sink starts
+# at most alert_rate_limit deliveries a second, and none is lost.  Checked
+# through a command sink and a real Alertmanager.  (100,000 hosts take the
+# same code path: the bound depends on the threshold, not on N.)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need curl
+
+AM=/usr/bin/prometheus-alertmanager
+if [ ! -x "$AM" ]; then
+	echo "# installing prometheus-alertmanager"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends prometheus-alertmanager \
+	    </dev/null >/dev/null 2>&1 || {
+		apt-get update -q </dev/null >/dev/null
+		apt-get install -y -q --no-install-recommends \
+		    prometheus-alertmanager </dev/null >/dev/null
+	}
+fi
+[ -x "$AM" ] || fail "no $AM"
+
+PORT=$(free_port)
+APORT=$(free_port)
+AURL=http://127.0.0.1:$APORT
+start_nats "$PORT"
+"$AM" --config.file="$LATTICED_SOURCE_DIR/tests/data/alert/alertmanager.yml" \
+    --storage.path="$T/amdata" --cluster.listen-address= \
+    --web.listen-address="127.0.0.1:$APORT" >>"$T/am.log" 2>&1 &
+PIDS+=("$!")
+wait_for 15 curl -sf "$AURL/-/ready" || fail "alertmanager did not start"
+
+cat >"$T/hook.sh" <<'HOOK'
+#!/bin/sh
+# one line per delivery: the time it started (ms), alert id, state
+echo "$(date +%s%3N) $LATTICED_ALERT_ID $LATTICED_ALERT_KIND $LATTICED_ALERT_STATE" >>"$1"
+HOOK
+chmod +x "$T/hook.sh"
+DB="$T/st.db"
+cat >"$T/st.conf" <<CONF
+db $DB
+nats_url nats://127.0.0.1:$PORT
+stale_threshold 3s
+sweep_interval 500ms
+alert_log no
+alert_command $T/hook.sh $T/calls
+alert_alertmanager_url $AURL
+alert_repost_interval 1h
+alert_storm_threshold 50
+mass_silence_window 2m
+alert_rate_limit 10
+CONF
+"$LATTICED_BIN" -n -f "$T/st.conf" >/dev/null 2>&1 || fail "config check: $("$LATTICED_BIN" -n -f "$T/st.conf" 2>&1)"
+start_notify
+start_latticed -f "$T/st.conf"
+wait_ready
+
+# one heartbeat per host, then silence
+"$PY" - >"$T/storm.jsonl" <<'PY'
+import datetime, json, uuid
+now = datetime.datetime.now(datetime.timezone.utc).strftime(
+    "%Y-%m-%dT%H:%M:%S.%fZ")
+def hb(lat, host):
+    e = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": host,
+         "type": "com.wasmcloud.lattice.host_heartbeat", "time": now,
+         "datacontenttype": "application/json",
+         "data": {"host_id": host, "friendly_name": host, "labels": {},
+                  "version": "1.9.2", "uptime_seconds": 60,
+                  "components": [], "providers": []}}
+    print(json.dumps({"subject": "wasmbus.evt.%s.host_heartbeat" % lat,
+                      "event": e}))
+for l in range(30):
+    for h in range(100):
+        hb("big%02d" % l, "NBIG%02d%03d" % (l, h))
+for l in range(1000):
+    hb("one%04d" % l, "NONE%04d" % l)
+PY
+pub <"$T/storm.jsonl"
+wait_q 30 "select count(*) from hosts" 4000
+wait_q 30 "select count(*) from hosts where status = 'stale'" 4000
+# the sweeps that marked them are done: the alerts are what they are
+n=$(q "select count(*) from alerts")
+ns=$(q "select count(*) from alerts where kind in ('host_stale', 'lattice_silent')")
+nf=$(q "select count(*) from alerts where kind = 'fleet_silent'")
+[ "$ns" -le 50 ] || fail "$ns host_stale + lattice_silent alerts for 4000 silent hosts (threshold 50)"
+[ "$nf" = 1 ] || fail "fleet_silent alerts: $nf"
+[ "$n" -le 51 ] || fail "$n alerts"
+[ "$(q "select count(*) from alerts where kind = 'lattice_silent'")" -ge 1 ] ||
+    fail "no lattice_silent"
+q "select summary from alerts where kind = 'fleet_silent'" | grep -q 'went silent past the alert storm threshold (50 alerts in 120s)' ||
+    fail "fleet_silent summary: $(q "select summary from alerts where kind = 'fleet_silent'")"
+ok "4000 silent hosts: $n alerts ($ns host_stale/lattice_silent, 1 fleet_silent)"
+
+# every alert reaches both sinks, once, at most 10 starts a second each
+wait_q 30 "select count(*) from alert_deliveries where delivered_ms is not null" $((2 * n))
+[ "$(wc -l <"$T/calls")" = "$n" ] || fail "command ran $(wc -l <"$T/calls") times for $n alerts"
+# per 1-second bucket: the burst (10) plus the refill (10)
+worst=$(awk '{ b[int($1 / 1000)]++ } END { m = 0; for (k in b) if (b[k] > m) m = b[k]; print m }' "$T/calls")
+[ "$worst" -le 20 ] || fail "command: $worst deliveries started in one second (alert_rate_limit 10)"
+first=$(sort -n "$T/calls" | head -1 | cut -d' ' -f1)
+last=$(sort -n "$T/calls" | tail -1 | cut -d' ' -f1)
+span=$(( last - first ))
+[ "$span" -ge $(( (n - 10) * 1000 / 10 - 1500 )) ] ||
+    fail "$n deliveries in ${span}ms: faster than alert_rate_limit 10/s"
+grep -q 'alert: sink=command at alert_rate_limit 10/s' "$T/latticed.log" ||
+    fail "no rate-limit log line"
+am_count() {
+	curl -sf "$AURL/api/v2/alerts" >"$T/alerts.json" &&
+	    "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/alerts.json"
+}
+[ "$(am_count)" = "$n" ] || fail "Alertmanager holds $(am_count) alerts, want $n"
+ok "each sink got the $n alerts once, at most $worst a second (alert_rate_limit 10)"
+
+# they come back: everything resolves (fleet_silent at the next sweep)
+sed -E 's/"id": "[^"]*"/"id": "ID"/' "$T/storm.jsonl" |
+    "$PY" -c 'import sys, uuid
+for l in sys.stdin: print(l.rstrip().replace("\"ID\"", "\"%s\"" % uuid.uuid4(), 1))' |
+    sed -E "s/\"time\": \"[^\"]*\"/\"time\": \"$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\"/" |
+    pub
+wait_q 30 "select count(*) from active_alerts" 0
+ok "all back: every alert resolved, fleet_silent too"
+stop_latticed TERM || fail "exit status"
