@@ -149,7 +149,8 @@ fold(const uint8_t *data, size_t size)
 {
 	static int64_t recv = 1796576400000;
 	static unsigned long n;
-	struct lt_msg m = { LT_V2HB_SUBJECT_PREFIX HID, data, size, 0 };
+	struct lt_msg m = { LT_V2HB_SUBJECT_PREFIX HID, data, size, 0,
+	    "runtime.operator.heartbeat.>" };
 	enum lt_outcome out;
 	struct lt_err err;
 	int rc;
