@@ -120,7 +120,8 @@ on_done(void *arg, int ok, const char *error)
 		log_debug("alert: delivery id=%" PRId64 " sink=%s "
 		    "cancelled; will retry", f->alert_id, name);
 	else {
-		snprintf(key, sizeof(key), "alert-%s", name);
+		/* a rate-limit key: a sink name too long shares one */
+		(void)lt_fmt(key, sizeof(key), "alert-%s", name);
 		log_warnx_rl(key, "alert: delivery id=%" PRId64 " sink=%s "
 		    "state=%s failed (attempt %d): %s; will retry",
 		    f->alert_id, name, lt_transition_name(f->tr), f->attempt,

@@ -342,8 +342,14 @@ setup_stream(struct js *js)
 		}
 		if (use == own)
 			complete_own(js, list, own);
-		snprintf(js->stream, sizeof(js->stream), "%s",
-		    use->Config->Name);
+		if (lt_fmt(js->stream, sizeof(js->stream), "%s",
+		    use->Config->Name) != LT_OK) {
+			notify_error(js, 1, "jetstream: stream name of %zu "
+			    "bytes: latticed takes at most %zu",
+			    strlen(use->Config->Name), sizeof(js->stream) - 1);
+			rc = -2;
+			goto out;
+		}
 		log_info("jetstream: %s stream %s", use == cap ? "attached to" :
 		    "using", js->stream);
 		rc = 0;
@@ -385,7 +391,8 @@ setup_stream(struct js *js)
 		goto out;
 	}
 	jsStreamInfo_Destroy(si);
-	snprintf(js->stream, sizeof(js->stream), "%s", js->own);
+	/* js_stream is at most 200 bytes (config.c) */
+	(void)lt_fmt(js->stream, sizeof(js->stream), "%s", js->own);
 	if (cap != NULL)
 		log_info("jetstream: created stream %s sourcing %s (and "
 		    "capturing %d subject(s) it does not), max age %llds",
@@ -754,8 +761,10 @@ ready_position(struct js *js, struct lt_err *err)
 	int	found;
 	int	rc;
 
-	snprintf(js->poskey, sizeof(js->poskey), "js.%s.last_seq",
-	    js->stream);
+	if (lt_fmt(js->poskey, sizeof(js->poskey), "js.%s.last_seq",
+	    js->stream) != LT_OK)
+		return lt_err_set(err, LT_ELIMIT, "", "jetstream: stream name "
+		    "too long for its position key");
 	rc = lt_observe_state_get(js->obs, js->poskey, &v, &found, err);
 	if (rc != LT_OK)
 		return rc;
