@@ -977,59 +977,132 @@ on_health(struct lt_alert *a, const struct lt_alert_event *e,
 	return LT_OK;
 }
 
+/*
+ * The alert rules, one per event kind (kinds.h's alert column): what an
+ * applied event fires and resolves.  sum, det and ent are scratch buffers
+ * for the summary, details and entity; lt_alert_on_event() frees them.
+ */
+typedef int (*alert_rule)(struct lt_alert *, const struct lt_alert_event *,
+    struct sbuf *, struct sbuf *, struct sbuf *, struct lt_err *);
+
+/* Nothing to fire or resolve. */
+static int
+alert_none(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)a;
+	(void)e;
+	(void)sum;
+	(void)det;
+	(void)ent;
+	(void)err;
+	return LT_OK;
+}
+
+/* A host started, beat or stopped: its alerts; providers may be gone
+   (stop, restart, new inventory). */
+static int
+alert_host(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	int rc;
+
+	(void)ent;
+	if (e->ev->host_id == NULL)
+		return LT_OK;
+	if ((rc = on_host(a, e, sum, det, err)) != LT_OK)
+		return rc;
+	return resolve_prov_gone(a, e, err);
+}
+
+/* A provider stopped: its alerts are resolved. */
+static int
+alert_provider_stopped(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)sum;
+	(void)det;
+	(void)ent;
+	return e->ev->host_id != NULL ? resolve_prov_gone(a, e, err) : LT_OK;
+}
+
+/* A provider's health changed. */
+static int
+alert_health(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	return on_health(a, e, sum, det, ent, err);
+}
+
+/* A component scaled: a failed scale of it is resolved. */
+static int
+alert_component(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+
+	(void)sum;
+	(void)det;
+	if (ev->host_id == NULL)
+		return LT_OK;
+	return resolve_both(a, e, "component_scale_failed", ev->component.id,
+	    ev->component.image_ref, ent, err);
+}
+
+/* A provider started: a failed start of it is resolved. */
+static int
+alert_provider_started(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+
+	(void)sum;
+	(void)det;
+	if (ev->host_id == NULL)
+		return LT_OK;
+	return resolve_both(a, e, "provider_start_failed", ev->provider.id,
+	    ev->provider.image_ref, ent, err);
+}
+
+/* A link was set: a failed set of it is resolved. */
+static int
+alert_link_set(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)sum;
+	(void)det;
+	if (e->ev->link.source_id == NULL)
+		return LT_OK;
+	link_entity(ent, e->ev);
+	if (ent->oom)
+		return LT_OK;	/* reported by the caller */
+	return resolve(a, e, "linkdef_set_failed", ent->p, err);
+}
+
+/* A recorded event: a failure (*_failed, invocation_failed) fires. */
+static int
+alert_recorded(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	if (e->ev->failure == LT_FAIL_NONE)
+		return LT_OK;
+	return on_failure(a, e, sum, det, ent, err);
+}
+
+#define ALERT_RULE(id, name, fold, alert, fixture)	[LT_K_##id] = alert,
+static const alert_rule alert_rules[LT_K_COUNT] = { LT_KINDS(ALERT_RULE) };
+#undef ALERT_RULE
+
 /* Fire and resolve what an applied event implies. */
 int
 lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
     struct lt_err *err)
 {
-	const struct lt_ce *ev = e->ev;
 	struct sbuf sum = { 0 }, det = { 0 }, ent = { 0 };
 	int rc = LT_OK;
 
-	switch (ev->kind) {
-	case LT_K_HOST_STARTED:
-	case LT_K_HOST_HEARTBEAT:
-	case LT_K_HOST_STOPPED:
-		if (ev->host_id == NULL)
-			break;
-		if ((rc = on_host(a, e, &sum, &det, err)) != LT_OK)
-			break;
-		/* Providers may be gone (stop, restart, new inventory). */
-		rc = resolve_prov_gone(a, e, err);
-		break;
-	case LT_K_PROVIDER_STOPPED:
-		if (ev->host_id != NULL)
-			rc = resolve_prov_gone(a, e, err);
-		break;
-	case LT_K_PROVIDER_HEALTH:
-		rc = on_health(a, e, &sum, &det, &ent, err);
-		break;
-	case LT_K_COMPONENT:
-		if (ev->host_id != NULL)
-			rc = resolve_both(a, e, "component_scale_failed",
-			    ev->component.id, ev->component.image_ref, &ent,
-			    err);
-		break;
-	case LT_K_PROVIDER_STARTED:
-		if (ev->host_id != NULL)
-			rc = resolve_both(a, e, "provider_start_failed",
-			    ev->provider.id, ev->provider.image_ref, &ent,
-			    err);
-		break;
-	case LT_K_LINK_SET:
-		if (ev->link.source_id == NULL)
-			break;
-		link_entity(&ent, ev);
-		if (!ent.oom)
-			rc = resolve(a, e, "linkdef_set_failed", ent.p, err);
-		break;
-	case LT_K_RECORDED:
-		if (ev->failure != LT_FAIL_NONE)
-			rc = on_failure(a, e, &sum, &det, &ent, err);
-		break;
-	default:
-		break;
-	}
+	if (e->ev->kind >= 0 && e->ev->kind < LT_K_COUNT)
+		rc = alert_rules[e->ev->kind](a, e, &sum, &det, &ent, err);
 	if (rc == LT_OK && (ent.oom || sum.oom || det.oom))
 		rc = lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
 	free(sum.p);
