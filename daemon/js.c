@@ -291,11 +291,12 @@ complete_own(struct js *js, const jsStreamInfoList *list, jsStreamInfo *own)
 }
 
 /*
- * Find or create the stream to consume (thread).  0: js->stream set;
- * -1: try again later; -2: refused for good.
+ * Find or create the stream to consume (thread).  0: js->stream set; -1:
+ * not now, and *fatal says whether it is refused for good (else try again
+ * later).
  */
 static int
-setup_stream(struct js *js)
+setup_stream(struct js *js, int *fatal)
 {
 	jsStreamInfoList	*list = NULL;
 	jsStreamInfo		*own = NULL, *cap = NULL, *si = NULL, *use;
@@ -307,6 +308,7 @@ setup_stream(struct js *js)
 	int			 i, nsubj = 0, rc = -1;
 	size_t			 w;
 
+	*fatal = 0;
 	s = js_Streams(&list, js->ctx, NULL, &jerr);
 	if (s == NATS_NOT_FOUND)
 		list = NULL;
@@ -337,7 +339,7 @@ setup_stream(struct js *js)
 			    "WorkQueue stream: latticed never consumes from "
 			    "one (it would take messages from their owner)",
 			    use->Config->Name);
-			rc = -2;
+			*fatal = 1;
 			goto out;
 		}
 		if (use == own)
@@ -347,7 +349,7 @@ setup_stream(struct js *js)
 			notify_error(js, 1, "jetstream: stream name of %zu "
 			    "bytes: latticed takes at most %zu",
 			    strlen(use->Config->Name), sizeof(js->stream) - 1);
-			rc = -2;
+			*fatal = 1;
 			goto out;
 		}
 		log_info("jetstream: %s stream %s", use == cap ? "attached to" :
@@ -373,7 +375,7 @@ setup_stream(struct js *js)
 			    "lattice subjects but is a WorkQueue stream: "
 			    "latticed will not source or consume it",
 			    cap->Config->Name);
-			rc = -2;
+			*fatal = 1;
 			goto out;
 		}
 		memset(&src, 0, sizeof(src));
@@ -616,12 +618,12 @@ js_main(void *arg)
 	jsErrCode	 jerr;
 	int64_t		 checked = 0, now;
 	size_t		 len;
-	int		 i, n, r;
+	int		 i, n, fatal;
 
-	while ((r = setup_stream(js)) == -1)
-		if (pause_ms(js, RETRY_MS))
+	while (setup_stream(js, &fatal) == -1)
+		if (fatal || pause_ms(js, RETRY_MS))
 			return NULL;
-	if (r == -2 || wait_position(js) == -1)
+	if (wait_position(js) == -1)
 		return NULL;
 	while (setup_consumer(js) == -1 || subscribe(js) == -1)
 		if (pause_ms(js, RETRY_MS))
