@@ -65,14 +65,18 @@ static const char *const alert_sql[AS_COUNT] = {
 	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms)"
 	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
 	    " AND resolved_ms IS NULL"
-	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    /* none of the lattice's hosts that went silent since the
+	       window it counted is stale (the names are a capped subset:
+	       one index seek, not a scan per name); an alert from before
+	       since_ms existed: none of its named hosts */
+	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " '$.since_ms'))"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')"
-	    /* and none of the lattice's hosts that went silent since the
-	       window it counted (the list of names is capped) */
-	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
-	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
-	    " >= json_extract(alerts.details, '$.since_ms'))",
+	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_HOST_INFO] =
 	    "SELECT friendly_name FROM hosts WHERE lattice = ?1"
 	    " AND host_id = ?2",
@@ -104,14 +108,18 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " '$.resolved_reason', ?3) ELSE details END"
 	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
 	    " AND resolved_ms IS NULL"
-	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    /* none of the lattice's hosts that went silent since the
+	       window it counted is stale (the names are a capped subset:
+	       one index seek, not a scan per name); an alert from before
+	       since_ms existed: none of its named hosts */
+	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " '$.since_ms'))"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')"
-	    /* and none of the lattice's hosts that went silent since the
-	       window it counted (the list of names is capped) */
-	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
-	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
-	    " >= json_extract(alerts.details, '$.since_ms'))",
+	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_ACTIVE_KINDS] =
 	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
 	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
