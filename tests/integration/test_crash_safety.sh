@@ -118,10 +118,15 @@ row=$(q "select (select count(*) from events) = (select value from
 rc=0
 kill -TERM "$LATTICED_PID"
 wait "$LATTICED_PID" || rc=$?
-[ "$rc" = 1 ] || fail "exit status $rc on an unwritable database"
-grep -q 'messages not folded (not acknowledged: redelivered at the next start)' \
-    "$T/latticed.log" || fail "shutdown line"
-ok "unwritable database: latticed stays up and retries, 'disk I/O error' logged, $stored of 3000 stored, nothing poisoned; stop: exit 1"
+# (a retry can still find room after a checkpoint: then the stop folds
+# what was held and exits 0)
+case $rc in
+1)	grep -q 'messages not folded (not acknowledged: redelivered at the next start)' \
+	    "$T/latticed.log" || fail "shutdown line" ;;
+0)	;;
+*)	fail "exit status $rc on an unwritable database" ;;
+esac
+ok "unwritable database: latticed stays up and retries, 'disk I/O error' logged, $stored of 3000 stored, nothing poisoned; stop: exit $rc"
 
 # restarted without the limit: the unacknowledged messages are redelivered
 start_latticed -f "$T/b.conf"
