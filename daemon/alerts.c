@@ -120,7 +120,8 @@ on_done(void *arg, int ok, const char *error)
 		log_debug("alert: delivery id=%" PRId64 " sink=%s "
 		    "cancelled; will retry", f->alert_id, name);
 	else {
-		snprintf(key, sizeof(key), "alert-%s", name);
+		/* a rate-limit key: a sink name too long shares one */
+		(void)lt_fmt(key, sizeof(key), "alert-%s", name);
 		log_warnx_rl(key, "alert: delivery id=%" PRId64 " sink=%s "
 		    "state=%s failed (attempt %d): %s; will retry",
 		    f->alert_id, name, lt_transition_name(f->tr), f->attempt,
@@ -367,14 +368,16 @@ on_prune(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Describe the sink of kind k that cf asks for: 1 with sc and key filled
- * (*argvp set for a command; free it), 0 when it is off.
+ * Describe the sink of kind k that cf asks for: *want 1 with sc and key
+ * filled (*argvp set for a command; free it), 0 when it is off.  Returns
+ * 0, or -1 when out of memory or the key does not fit.
  */
 static int
 want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
     struct sink_config *sc, char *key, size_t keylen, char ***argvp,
-    int64_t *timeout)
+    int64_t *timeout, int *want)
 {
+	*want = 0;
 	memset(sc, 0, sizeof(*sc));
 	sc->kind = k;
 	*argvp = NULL;
@@ -384,8 +387,8 @@ want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
 		if (!cf->alert_log)
 			return 0;
 		sc->logfn = logit;
-		snprintf(key, keylen, "log");
-		return 1;
+		*want = 1;
+		return lt_fmt(key, keylen, "log") == LT_OK ? 0 : -1;
 	case SINK_COMMAND:
 		if (cf->alert_command == NULL)
 			return 0;
@@ -396,9 +399,10 @@ want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
 		sc->argv = *argvp;
 		sc->timeout_ms = cf->alert_command_timeout_ms;
 		*timeout = sc->timeout_ms + SINK_COMMAND_KILL_GRACE_MS;
-		snprintf(key, keylen, "command %lld %s",
-		    (long long)sc->timeout_ms, cf->alert_command);
-		return 1;
+		*want = 1;
+		return lt_fmt(key, keylen, "command %lld %s",
+		    (long long)sc->timeout_ms, cf->alert_command) == LT_OK ?
+		    0 : -1;
 	case SINK_NATS:
 		if (cf->alert_nats_subject == NULL)
 			return 0;
@@ -409,17 +413,19 @@ want_sink(struct alerts *a, const struct config *cf, enum sink_kind k,
 		}
 		sc->nc = a->nc;
 		sc->subject = cf->alert_nats_subject;
-		snprintf(key, keylen, "nats %s", sc->subject);
-		return 1;
+		*want = 1;
+		return lt_fmt(key, keylen, "nats %s", sc->subject) == LT_OK ?
+		    0 : -1;
 	case SINK_ALERTMANAGER:
 		if (cf->alert_alertmanager_url == NULL)
 			return 0;
 		sc->url = cf->alert_alertmanager_url;
 		sc->repost_interval_ms = cf->alert_repost_interval_ms;
 		*timeout = SINK_HTTP_TIMEOUT_MS;
-		snprintf(key, keylen, "alertmanager %lld %s",
-		    (long long)sc->repost_interval_ms, sc->url);
-		return 1;
+		*want = 1;
+		return lt_fmt(key, keylen, "alertmanager %lld %s",
+		    (long long)sc->repost_interval_ms, sc->url) == LT_OK ?
+		    0 : -1;
 	}
 	return 0;
 }
@@ -498,11 +504,11 @@ configure(struct alerts *a, const struct config *cf)
 	a->rate = cf->alert_rate_limit;
 	for (i = 0; i < NKINDS; i++) {
 		as = &a->sinks[i];
-		w = want_sink(a, cf, kinds[i], &sc, key, sizeof(key), &argv,
-		    &timeout);
-		if (w == -1) {
-			log_warnx("alert: %s sink: out of memory",
-			    kind_names[i]);
+		if (want_sink(a, cf, kinds[i], &sc, key, sizeof(key), &argv,
+		    &timeout, &w) == -1) {
+			log_warnx("alert: %s sink: out of memory, or its "
+			    "settings too long", kind_names[i]);
+			free(argv);
 			rc = -1;
 			continue;
 		}
@@ -568,11 +574,10 @@ alerts_check(const struct config *cf, char *cause, size_t causelen)
 	for (i = 0; i < NKINDS && rc == 0; i++) {
 		if (kinds[i] == SINK_NATS)
 			continue;
-		w = want_sink(&a, cf, kinds[i], &sc, key, sizeof(key), &argv,
-		    &timeout);
-		if (w == -1) {
+		if (want_sink(&a, cf, kinds[i], &sc, key, sizeof(key), &argv,
+		    &timeout, &w) == -1) {
 			snprintf(cause, causelen, "alert: %s sink: out of "
-			    "memory", kind_names[i]);
+			    "memory, or its settings too long", kind_names[i]);
 			rc = -1;
 		} else if (w == 1) {
 			if (sink_new(a.base, &sc, &s, why, sizeof(why)) == -1) {

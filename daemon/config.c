@@ -263,8 +263,11 @@ addlist(struct config *cf, const struct key *k, const char *v,
 			return -1;
 		if (k->off == offsetof(struct config, lattices) &&
 		    !valid_lattice(tok)) {
-			adderr(errs, "%s: invalid lattice name \"%s\"", where,
-			    tok);
+			/* a name that would not fit a subject is refused,
+			   never cut */
+			adderr(errs, "%s: invalid lattice name \"%.40s%s\" (at "
+			    "most 200 bytes; no '.', '*', '>' or blanks)",
+			    where, tok, strlen(tok) > 40 ? "..." : "");
 			rc = -1;
 			free(tok);
 			continue;
@@ -829,6 +832,13 @@ crosscheck(struct config *cf, struct config_errors *errs)
 	if (strpbrk(cf->js_stream, ".*> \t") != NULL) {
 		adderr(errs, "%s: js_stream cannot contain '.', '*', '>' or "
 		    "blanks", AT("js_stream"));
+		rc = -1;
+	}
+	/* names that go into subjects and keys are never cut */
+	if (strlen(cf->js_stream) > 200 || strlen(cf->js_durable) > 200) {
+		adderr(errs, "%s: js_stream and js_durable take at most 200 "
+		    "bytes", AT(strlen(cf->js_stream) > 200 ? "js_stream" :
+		    "js_durable"));
 		rc = -1;
 	}
 #undef AT

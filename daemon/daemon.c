@@ -336,23 +336,31 @@ fold_held(struct daemon *d)
 	return 0;
 }
 
-/* Take one batch from the loop's queue, run its tasks and fold it. */
+/*
+ * Take one batch from the loop's queue, run its tasks and fold it.  0, or
+ * -1 when the database failed it (held for a retry); *empty says the queue
+ * had nothing (closed and drained, when block).
+ */
 static int
-fold_batch(struct daemon *d, int block)
+fold_batch(struct daemon *d, int block, int *empty)
 {
 	struct lt_item	*head;
 	size_t		 n;
 
+	*empty = 0;
 	if (d->held != NULL)
 		return fold_held(d);
 	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
 		d->batch_n = d->cf->batch_max;
 	head = lt_queue_take(d->loop, d->batch_n, block, &n);
-	if (head == NULL)
-		return 1;
+	if (head == NULL) {
+		*empty = 1;
+		return 0;
+	}
 	lt_item_run_tasks(head);
-	if (n == 0 && d->ovf == NULL && lt_queue_len(d->in, NULL) == 0 &&
-	    natsconn_take_dropped(d->nc) == 0) {
+	take_drops(d);
+	if (n == 0 && d->ovf == NULL && d->ovf_dropped == 0 &&
+	    d->nats_dropped == 0) {
 		lt_item_free(head);
 		lt_queue_done(d->loop);
 		return 0;
@@ -517,6 +525,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	struct timeval	 tv;
 	int64_t		 wait;
 	size_t		 n;
+	int		 empty;
 
 	(void)fd;
 	(void)what;
@@ -542,7 +551,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	d->batch_start_ms = clock_mono_ms();
-	if (fold_batch(d, 0) == 1)
+	if (fold_batch(d, 0, &empty) == 0 && empty)
 		return;		/* nothing there */
 	if (d->held == NULL && lt_queue_len(d->loop, NULL) > 0)
 		event_active(d->ev_wake, EV_READ, 0);
@@ -657,7 +666,7 @@ static void
 on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	int		 r;
+	int		 empty;
 
 	(void)what;
 	if (d->stopping)
@@ -670,8 +679,8 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	/* the decode stage drains its input into the loop queue and closes
 	   it: fold until it is empty */
 	lt_queue_close(d->in);
-	while ((r = fold_batch(d, 1)) != 1)
-		if (r == -1) {
+	for (;;) {
+		if (fold_batch(d, 1, &empty) == -1) {
 			log_warnx("shutdown: the database refuses writes; %zu "
 			    "messages not folded%s", d->held_n, d->js != NULL ?
 			    " (not acknowledged: redelivered at the next "
@@ -679,6 +688,9 @@ on_term(evutil_socket_t sig, short what, void *arg)
 			d->status = 1;
 			break;
 		}
+		if (empty)
+			break;
+	}
 	if (d->log_dropped > 0 || d->log_nats_dropped > 0)
 		log_warnx("inbox: dropped %llu more messages (%llu kept in "
 		    "rejected_events) since the last line, %llu at nats.c",

@@ -291,11 +291,12 @@ complete_own(struct js *js, const jsStreamInfoList *list, jsStreamInfo *own)
 }
 
 /*
- * Find or create the stream to consume (thread).  0: js->stream set;
- * -1: try again later; -2: refused for good.
+ * Find or create the stream to consume (thread).  0: js->stream set; -1:
+ * not now, and *fatal says whether it is refused for good (else try again
+ * later).
  */
 static int
-setup_stream(struct js *js)
+setup_stream(struct js *js, int *fatal)
 {
 	jsStreamInfoList	*list = NULL;
 	jsStreamInfo		*own = NULL, *cap = NULL, *si = NULL, *use;
@@ -307,6 +308,7 @@ setup_stream(struct js *js)
 	int			 i, nsubj = 0, rc = -1;
 	size_t			 w;
 
+	*fatal = 0;
 	s = js_Streams(&list, js->ctx, NULL, &jerr);
 	if (s == NATS_NOT_FOUND)
 		list = NULL;
@@ -337,13 +339,19 @@ setup_stream(struct js *js)
 			    "WorkQueue stream: latticed never consumes from "
 			    "one (it would take messages from their owner)",
 			    use->Config->Name);
-			rc = -2;
+			*fatal = 1;
 			goto out;
 		}
 		if (use == own)
 			complete_own(js, list, own);
-		snprintf(js->stream, sizeof(js->stream), "%s",
-		    use->Config->Name);
+		if (lt_fmt(js->stream, sizeof(js->stream), "%s",
+		    use->Config->Name) != LT_OK) {
+			notify_error(js, 1, "jetstream: stream name of %zu "
+			    "bytes: latticed takes at most %zu",
+			    strlen(use->Config->Name), sizeof(js->stream) - 1);
+			*fatal = 1;
+			goto out;
+		}
 		log_info("jetstream: %s stream %s", use == cap ? "attached to" :
 		    "using", js->stream);
 		rc = 0;
@@ -367,7 +375,7 @@ setup_stream(struct js *js)
 			    "lattice subjects but is a WorkQueue stream: "
 			    "latticed will not source or consume it",
 			    cap->Config->Name);
-			rc = -2;
+			*fatal = 1;
 			goto out;
 		}
 		memset(&src, 0, sizeof(src));
@@ -385,7 +393,8 @@ setup_stream(struct js *js)
 		goto out;
 	}
 	jsStreamInfo_Destroy(si);
-	snprintf(js->stream, sizeof(js->stream), "%s", js->own);
+	/* js_stream is at most 200 bytes (config.c) */
+	(void)lt_fmt(js->stream, sizeof(js->stream), "%s", js->own);
 	if (cap != NULL)
 		log_info("jetstream: created stream %s sourcing %s (and "
 		    "capturing %d subject(s) it does not), max age %llds",
@@ -609,12 +618,12 @@ js_main(void *arg)
 	jsErrCode	 jerr;
 	int64_t		 checked = 0, now;
 	size_t		 len;
-	int		 i, n, r;
+	int		 i, n, fatal;
 
-	while ((r = setup_stream(js)) == -1)
-		if (pause_ms(js, RETRY_MS))
+	while (setup_stream(js, &fatal) == -1)
+		if (fatal || pause_ms(js, RETRY_MS))
 			return NULL;
-	if (r == -2 || wait_position(js) == -1)
+	if (wait_position(js) == -1)
 		return NULL;
 	while (setup_consumer(js) == -1 || subscribe(js) == -1)
 		if (pause_ms(js, RETRY_MS))
@@ -754,8 +763,10 @@ ready_position(struct js *js, struct lt_err *err)
 	int	found;
 	int	rc;
 
-	snprintf(js->poskey, sizeof(js->poskey), "js.%s.last_seq",
-	    js->stream);
+	if (lt_fmt(js->poskey, sizeof(js->poskey), "js.%s.last_seq",
+	    js->stream) != LT_OK)
+		return lt_err_set(err, LT_ELIMIT, "", "jetstream: stream name "
+		    "too long for its position key");
 	rc = lt_observe_state_get(js->obs, js->poskey, &v, &found, err);
 	if (rc != LT_OK)
 		return rc;

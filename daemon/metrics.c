@@ -616,8 +616,8 @@ file_size(const char *path, const char *suffix)
 
 	if (path == NULL)
 		return 0;
-	snprintf(buf, sizeof(buf), "%s%s", path, suffix);
-	if (stat(buf, &sb) == -1)
+	if (lt_fmt(buf, sizeof(buf), "%s%s", path, suffix) != LT_OK ||
+	    stat(buf, &sb) == -1)
 		return 0;
 	return (int64_t)sb.st_size;
 }

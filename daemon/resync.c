@@ -213,12 +213,14 @@ request(struct resync *rs, size_t li, const char *kind, long idx,
 	char		reply[256];
 	natsStatus	s;
 
-	if (idx >= 0)
-		snprintf(reply, sizeof(reply), "%s.%llu.%zu.%s.%ld",
-		    rs->prefix, (unsigned long long)rs->gen, li, kind, idx);
-	else
-		snprintf(reply, sizeof(reply), "%s.%llu.%zu.%s", rs->prefix,
-		    (unsigned long long)rs->gen, li, kind);
+	if ((idx >= 0 ? lt_fmt(reply, sizeof(reply), "%s.%llu.%zu.%s.%ld",
+	    rs->prefix, (unsigned long long)rs->gen, li, kind, idx) :
+	    lt_fmt(reply, sizeof(reply), "%s.%llu.%zu.%s", rs->prefix,
+	    (unsigned long long)rs->gen, li, kind)) != LT_OK) {
+		log_warnx_rl("resync-pub", "resync: reply subject too long; "
+		    "%s not asked", subject);
+		return;
+	}
 	s = natsConnection_PublishRequestString(rs->conn, subject, reply,
 	    body);
 	if (s != NATS_OK)
@@ -612,6 +614,7 @@ resync_new(struct event_base *base, natsConnection *conn,
 	natsInbox	*inbox = NULL;
 	char		 subj[160];
 	natsStatus	 s;
+	int		 rc;
 
 	*out = NULL;
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
@@ -628,9 +631,13 @@ resync_new(struct event_base *base, natsConnection *conn,
 		goto fail;
 	if (natsInbox_Create(&inbox) != NATS_OK)
 		goto fail;
-	snprintf(rs->prefix, sizeof(rs->prefix), "%s", (char *)inbox);
+	rc = lt_fmt(rs->prefix, sizeof(rs->prefix), "%s", (char *)inbox);
 	natsInbox_Destroy(inbox);
-	snprintf(subj, sizeof(subj), "%s.>", rs->prefix);
+	if (rc != LT_OK || lt_fmt(subj, sizeof(subj), "%s.>", rs->prefix) !=
+	    LT_OK) {
+		log_warnx("resync: reply inbox name too long");
+		goto fail;
+	}
 	s = natsConnection_Subscribe(&rs->sub, conn, subj, on_msg, rs);
 	if (s != NATS_OK) {
 		log_warnx("resync: subscribe: %s", natsStatus_GetText(s));

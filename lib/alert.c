@@ -65,14 +65,18 @@ static const char *const alert_sql[AS_COUNT] = {
 	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms)"
 	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
 	    " AND resolved_ms IS NULL"
-	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    /* none of the lattice's hosts that went silent since the
+	       window it counted is stale (the names are a capped subset:
+	       one index seek, not a scan per name); an alert from before
+	       since_ms existed: none of its named hosts */
+	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " '$.since_ms'))"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')"
-	    /* and none of the lattice's hosts that went silent since the
-	       window it counted (the list of names is capped) */
-	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
-	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
-	    " >= json_extract(alerts.details, '$.since_ms'))",
+	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_HOST_INFO] =
 	    "SELECT friendly_name FROM hosts WHERE lattice = ?1"
 	    " AND host_id = ?2",
@@ -104,14 +108,18 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " '$.resolved_reason', ?3) ELSE details END"
 	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
 	    " AND resolved_ms IS NULL"
-	    " AND NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
+	    /* none of the lattice's hosts that went silent since the
+	       window it counted is stale (the names are a capped subset:
+	       one index seek, not a scan per name); an alert from before
+	       since_ms existed: none of its named hosts */
+	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " '$.since_ms'))"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
 	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
-	    " AND h.host_id = j.value WHERE h.status = 'stale')"
-	    /* and none of the lattice's hosts that went silent since the
-	       window it counted (the list of names is capped) */
-	    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.lattice ="
-	    " alerts.lattice AND h.status = 'stale' AND h.status_changed_ms"
-	    " >= json_extract(alerts.details, '$.since_ms'))",
+	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_ACTIVE_KINDS] =
 	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
 	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
@@ -977,63 +985,144 @@ on_health(struct lt_alert *a, const struct lt_alert_event *e,
 	return LT_OK;
 }
 
+/*
+ * The alert rules, one per event kind (kinds.h's alert column): what an
+ * applied event fires and resolves.  sum, det and ent are scratch buffers
+ * for the summary, details and entity; lt_alert_on_event() frees them.
+ */
+typedef int (*alert_rule)(struct lt_alert *, const struct lt_alert_event *,
+    struct sbuf *, struct sbuf *, struct sbuf *, struct lt_err *);
+
+/* Nothing to fire or resolve. */
+static int
+alert_none(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)a;
+	(void)e;
+	(void)sum;
+	(void)det;
+	(void)ent;
+	(void)err;
+	return LT_OK;
+}
+
+/* A host started, beat or stopped: its alerts; providers may be gone
+   (stop, restart, new inventory). */
+static int
+alert_host(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	int rc;
+
+	(void)ent;
+	if (e->ev->host_id == NULL)
+		return LT_OK;
+	if ((rc = on_host(a, e, sum, det, err)) != LT_OK)
+		return rc;
+	return resolve_prov_gone(a, e, err);
+}
+
+/* A wasmCloud 2 host beat: recovery (v2 hosts run no providers we know
+   of and never stop: they go silent). */
+static int
+alert_v2_host(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)ent;
+	if (e->ev->host_id == NULL)
+		return LT_OK;
+	return on_host(a, e, sum, det, err);
+}
+
+/* A provider stopped: its alerts are resolved. */
+static int
+alert_provider_stopped(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)sum;
+	(void)det;
+	(void)ent;
+	return e->ev->host_id != NULL ? resolve_prov_gone(a, e, err) : LT_OK;
+}
+
+/* A provider's health changed. */
+static int
+alert_health(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	return on_health(a, e, sum, det, ent, err);
+}
+
+/* A component scaled: a failed scale of it is resolved. */
+static int
+alert_component(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+
+	(void)sum;
+	(void)det;
+	if (ev->host_id == NULL)
+		return LT_OK;
+	return resolve_both(a, e, "component_scale_failed", ev->component.id,
+	    ev->component.image_ref, ent, err);
+}
+
+/* A provider started: a failed start of it is resolved. */
+static int
+alert_provider_started(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	const struct lt_ce *ev = e->ev;
+
+	(void)sum;
+	(void)det;
+	if (ev->host_id == NULL)
+		return LT_OK;
+	return resolve_both(a, e, "provider_start_failed", ev->provider.id,
+	    ev->provider.image_ref, ent, err);
+}
+
+/* A link was set: a failed set of it is resolved. */
+static int
+alert_link_set(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	(void)sum;
+	(void)det;
+	if (e->ev->link.source_id == NULL)
+		return LT_OK;
+	link_entity(ent, e->ev);
+	if (ent->oom)
+		return LT_OK;	/* reported by the caller */
+	return resolve(a, e, "linkdef_set_failed", ent->p, err);
+}
+
+/* A recorded event: a failure (*_failed, invocation_failed) fires. */
+static int
+alert_recorded(struct lt_alert *a, const struct lt_alert_event *e,
+    struct sbuf *sum, struct sbuf *det, struct sbuf *ent, struct lt_err *err)
+{
+	if (e->ev->failure == LT_FAIL_NONE)
+		return LT_OK;
+	return on_failure(a, e, sum, det, ent, err);
+}
+
+#define ALERT_RULE(id, name, fold, alert, fixture)	[LT_K_##id] = alert,
+static const alert_rule alert_rules[LT_K_COUNT] = { LT_KINDS(ALERT_RULE) };
+#undef ALERT_RULE
+
 /* Fire and resolve what an applied event implies. */
 int
 lt_alert_on_event(struct lt_alert *a, const struct lt_alert_event *e,
     struct lt_err *err)
 {
-	const struct lt_ce *ev = e->ev;
 	struct sbuf sum = { 0 }, det = { 0 }, ent = { 0 };
 	int rc = LT_OK;
 
-	switch (ev->kind) {
-	case LT_K_HOST_STARTED:
-	case LT_K_HOST_HEARTBEAT:
-	case LT_K_HOST_STOPPED:
-		if (ev->host_id == NULL)
-			break;
-		if ((rc = on_host(a, e, &sum, &det, err)) != LT_OK)
-			break;
-		/* Providers may be gone (stop, restart, new inventory). */
-		rc = resolve_prov_gone(a, e, err);
-		break;
-	case LT_K_V2_HEARTBEAT:
-		/* v2 hosts have no providers; they never stop */
-		rc = on_host(a, e, &sum, &det, err);
-		break;
-	case LT_K_PROVIDER_STOPPED:
-		if (ev->host_id != NULL)
-			rc = resolve_prov_gone(a, e, err);
-		break;
-	case LT_K_PROVIDER_HEALTH:
-		rc = on_health(a, e, &sum, &det, &ent, err);
-		break;
-	case LT_K_COMPONENT:
-		if (ev->host_id != NULL)
-			rc = resolve_both(a, e, "component_scale_failed",
-			    ev->component.id, ev->component.image_ref, &ent,
-			    err);
-		break;
-	case LT_K_PROVIDER_STARTED:
-		if (ev->host_id != NULL)
-			rc = resolve_both(a, e, "provider_start_failed",
-			    ev->provider.id, ev->provider.image_ref, &ent,
-			    err);
-		break;
-	case LT_K_LINK_SET:
-		if (ev->link.source_id == NULL)
-			break;
-		link_entity(&ent, ev);
-		if (!ent.oom)
-			rc = resolve(a, e, "linkdef_set_failed", ent.p, err);
-		break;
-	case LT_K_RECORDED:
-		if (ev->failure != LT_FAIL_NONE)
-			rc = on_failure(a, e, &sum, &det, &ent, err);
-		break;
-	default:
-		break;
-	}
+	if (e->ev->kind >= 0 && e->ev->kind < LT_K_COUNT)
+		rc = alert_rules[e->ev->kind](a, e, &sum, &det, &ent, err);
 	if (rc == LT_OK && (ent.oom || sum.oom || det.oom))
 		rc = lt_err_set(err, LT_ENOMEM, "", "alert: out of memory");
 	free(sum.p);

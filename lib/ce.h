@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "kinds.h"
 
 struct lt_limits {
 	size_t	max_payload;	/* bytes in one message (default 16 MiB) */
@@ -45,25 +46,6 @@ struct lt_limits {
 /* Fill lim with the documented defaults. */
 void	lt_limits_default(struct lt_limits *lim);
 
-enum lt_kind {
-	LT_K_RECORDED = 0,	/* valid, kept in history, changes nothing:
-				   unknown types, *_failed, rpc notifications */
-	LT_K_HOST_STARTED,
-	LT_K_HOST_STOPPED,
-	LT_K_HOST_HEARTBEAT,
-	LT_K_LABELS_CHANGED,
-	LT_K_COMPONENT,		/* see enum lt_comp_op */
-	LT_K_PROVIDER_STARTED,
-	LT_K_PROVIDER_STOPPED,
-	LT_K_PROVIDER_HEALTH,	/* see enum lt_health */
-	LT_K_LINK_SET,
-	LT_K_LINK_DELETED,
-	LT_K_CONFIG_SET,
-	LT_K_CONFIG_DELETED,
-	LT_K_V2_HEARTBEAT,	/* a wasmCloud 2 HostHeartbeat (v2hb.h), not
-				   a CloudEvent: ev->v2 has its fields */
-	LT_K_COUNT		/* sentinel: number of kinds */
-};
 
 enum lt_comp_op {
 	LT_COMP_SET,		/* max_instances := count; 0 removes

@@ -67,3 +67,16 @@ lt_strerror(int code)
 	}
 	return "unknown";
 }
+
+/* snprintf() that says whether the text fit. */
+int
+lt_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? LT_ELIMIT : LT_OK;
+}

@@ -8,6 +8,8 @@
 #ifndef LT_ERR_H
 #define LT_ERR_H
 
+#include <stddef.h>
+
 enum lt_status {
 	LT_OK = 0,
 	LT_EPARSE,		/* not JSON, or not UTF-8 */
@@ -35,6 +37,11 @@ int		 lt_err_set(struct lt_err *err, int code, const char *field,
 		    __attribute__((format(printf, 4, 5)));
 /* Reset err to "no error". */
 void		 lt_err_clear(struct lt_err *err);
+/* snprintf() that says whether it fit: LT_OK, or LT_ELIMIT when the text
+   was cut (buf then holds the cut text).  Identifiers (subjects, keys,
+   names) must never be cut: check it. */
+int		 lt_fmt(char *buf, size_t len, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 /* Name a status code: "parse", "invalid", "limit", ... */
 const char	*lt_strerror(int code);
 

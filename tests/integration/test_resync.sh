@@ -124,6 +124,7 @@ PYEOF
 # a reconnect triggers another resync (a fresh responder is up before
 # latticed's reconnect_wait has passed)
 kill "$CTLR_PID"
+wait_for 5 bash -c "! kill -0 $CTLR_PID 2>/dev/null" || kill -9 "$CTLR_PID" 2>/dev/null || true
 wait "$CTLR_PID" 2>/dev/null || true
 stop_nats
 start_nats "$PORT" -js -sd "$T/store"

@@ -1314,7 +1314,10 @@ START_TEST(all_fixtures)
 	snprintf(dir, sizeof(dir), "%s/events", TEST_DATA_DIR);
 	ck_assert_ptr_nonnull(d = opendir(dir));
 	while ((de = readdir(d)) != NULL) {
-		if (strstr(de->d_name, ".json") == NULL)
+		/* CloudEvents only: a .jsonl fixture is a replay line whose
+		   subject picks another decoder (check_kinds) */
+		if (strlen(de->d_name) < 5 || strcmp(de->d_name +
+		    strlen(de->d_name) - 5, ".json") != 0)
 			continue;
 		a = load(de->d_name);
 		b = load(de->d_name);

@@ -312,6 +312,7 @@ main(int argc, char *argv[])
 	long			 max_age = 0, max_msgs = 0;
 	int			 ch, kv = 0, wq = 0, rc;
 	natsStatus		 s;
+	sigset_t		 stop, old;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -347,12 +348,19 @@ main(int argc, char *argv[])
 	if ((s = natsConnection_Subscribe(&sub, nc, subj, on_msg, NULL)) !=
 	    NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK)
 		die("subscribe", s);
+	/* block the signals between the check and the wait (a signal
+	   landing right before pause() was lost: the test waited forever) */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	printf("ready\n");
 	fflush(stdout);
 	while (!done)
-		pause();
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(nc);
 	cJSON_Delete(fixture);
