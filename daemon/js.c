@@ -62,6 +62,7 @@ struct js {
 	int		 have_notes;
 	int		 notes_queued;		/* a task is on its way */
 	int		 poisoned;		/* loop: count one in js.poison */
+	int		 cut_check;		/* subject_cut() can tell */
 };
 
 /* Run the notice task: the loop takes the notices (loop thread). */
@@ -576,6 +577,42 @@ msg_destroy(void *p)
 	natsMsg_Destroy(p);
 }
 
+/*
+ * A JetStream message's subject cut at a NUL.  nats.c ends the subject at
+ * its first NUL; a stream that captures the bare wasmbus.evt.<lattice> as
+ * well takes "wasmbus.evt.prod\0x.host_stopped" from a publisher denied
+ * wasmbus.evt.prod.>, and the cut subject names another lattice.  nats.c
+ * keeps a message's subject and reply in one buffer, the reply right after
+ * the subject's full length: bytes between the first NUL and the reply
+ * mean a cut.  That layout is checked once at start (layout_known());
+ * without it nothing is judged here.
+ */
+static int
+subject_cut(const struct js *js, natsMsg *m)
+{
+	const char	*s = natsMsg_GetSubject(m), *r = natsMsg_GetReply(m);
+	size_t		 n;
+
+	if (!js->cut_check || s == NULL || r == NULL)
+		return 0;
+	n = strlen(s);
+	return r > s + n + 1 && r - s < 65536;
+}
+
+/* Whether this nats.c lays a message's reply right after its subject. */
+static int
+layout_known(void)
+{
+	natsMsg		*m = NULL;
+	int		 ok;
+
+	if (natsMsg_Create(&m, "a.b", "c.d", "x", 1) != NATS_OK)
+		return 0;
+	ok = natsMsg_GetReply(m) == natsMsg_GetSubject(m) + 4;
+	natsMsg_Destroy(m);
+	return ok;
+}
+
 /* Queue one fetched message (thread). */
 static void
 take(struct js *js, natsMsg *msg, int64_t now)
@@ -585,7 +622,9 @@ take(struct js *js, natsMsg *msg, int64_t now)
 
 	/* the payload stays in the natsMsg, which is also the ack handle:
 	   js_ack() keeps it until the item goes */
-	if ((it = lt_item_msg_wrap(natsMsg_GetSubject(msg), NULL,
+	/* a cut subject matches no subscription: the decode rejects it */
+	if ((it = lt_item_msg_wrap(natsMsg_GetSubject(msg),
+	    subject_cut(js, msg) ? "(a subject cut at a NUL)" : NULL,
 	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), now,
 	    NULL, NULL)) == NULL) {
 		/* unacknowledged: redelivered after ack_wait */
@@ -685,6 +724,10 @@ js_open(natsConnection *conn, const struct config *cf, struct lt_queue *in,
 	js->loop = loop;
 	js->on_notice = on_notice;
 	js->notice_arg = notice_arg;
+	if ((js->cut_check = layout_known()) == 0)
+		log_warnx("jetstream: this nats.c keeps subjects apart from "
+		    "replies: a subject cut at a NUL cannot be told from "
+		    "the bare wasmbus.evt.<lattice> subject");
 	js->obs = o;
 	js->own = strdup(cf->js_stream);
 	js->durable = strdup(cf->js_durable);

@@ -174,3 +174,19 @@ pub() {
 	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" - \
 	    2>>"$T/ltpub.log" || fail "ltpub failed"
 }
+
+# start_alertmanager: a real prometheus-alertmanager on a free loopback
+# port, or on APORT when already chosen (tests/data/alert/alertmanager.yml),
+# its URL in AURL; fails clearly when the package is missing
+# (scripts/deps.sh test installs it).
+start_alertmanager() {
+	local am=/usr/bin/prometheus-alertmanager
+	[ -x "$am" ] || fail "no $am (scripts/deps.sh test installs it)"
+	APORT=${APORT:-$(free_port)}
+	AURL=http://127.0.0.1:$APORT
+	"$am" --config.file="$LATTICED_SOURCE_DIR/tests/data/alert/alertmanager.yml" \
+	    --storage.path="$T/amdata" --cluster.listen-address= \
+	    --web.listen-address="127.0.0.1:$APORT" >>"$T/am.log" 2>&1 &
+	PIDS+=("$!")
+	wait_for 15 curl -sf "$AURL/-/ready" || fail "alertmanager did not start"
+}

@@ -8,24 +8,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need curl
 
-AM=/usr/bin/prometheus-alertmanager
-if [ ! -x "$AM" ]; then
-	echo "# installing prometheus-alertmanager"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends prometheus-alertmanager \
-	    </dev/null >/dev/null 2>&1 || {
-		apt-get update -q </dev/null >/dev/null
-		apt-get install -y -q --no-install-recommends \
-		    prometheus-alertmanager </dev/null >/dev/null
-	}
-fi
-[ -x "$AM" ] || fail "no $AM"
 
 PORT=$(free_port)
-APORT=$(free_port)
-AURL=http://127.0.0.1:$APORT
 start_nats "$PORT"
 DB="$T/am.db"
+# the port is chosen now: Alertmanager itself starts later
+APORT=$(free_port)
+AURL=http://127.0.0.1:$APORT
 cat >"$T/am.conf" <<CONF
 db $DB
 nats_url nats://127.0.0.1:$PORT
@@ -69,11 +58,7 @@ wait_log "alert: delivery id=[0-9]+ sink=alertmanager state=firing failed \(atte
 kill -0 "$LATTICED_PID" || fail "latticed died on a failing sink"
 ok "Alertmanager down: delivery failed, logged, latticed carries on"
 
-"$AM" --config.file="$LATTICED_SOURCE_DIR/tests/data/alert/alertmanager.yml" \
-    --storage.path="$T/amdata" --cluster.listen-address= \
-    --web.listen-address="127.0.0.1:$APORT" >>"$T/am.log" 2>&1 &
-PIDS+=("$!")
-wait_for 15 curl -sf "$AURL/-/ready" || fail "alertmanager did not start"
+start_alertmanager
 wait_for 15 am_state active || fail "alert not active in Alertmanager: $(cat "$T/alerts.json")"
 row=$(q "select d.attempts >= 1, d.delivered_ms is not null from alert_deliveries d
     join alerts a using (alert_id) where a.entity='NHOSTAM' and

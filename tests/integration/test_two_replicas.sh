@@ -9,28 +9,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need curl
 
-AM=/usr/bin/prometheus-alertmanager
-if [ ! -x "$AM" ]; then
-	echo "# installing prometheus-alertmanager"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends prometheus-alertmanager \
-	    </dev/null >/dev/null 2>&1 || {
-		apt-get update -q </dev/null >/dev/null
-		apt-get install -y -q --no-install-recommends \
-		    prometheus-alertmanager </dev/null >/dev/null
-	}
-fi
-[ -x "$AM" ] || fail "no $AM"
 
 PORT=$(free_port)
-APORT=$(free_port)
-AURL=http://127.0.0.1:$APORT
 start_nats "$PORT"
-"$AM" --config.file="$LATTICED_SOURCE_DIR/tests/data/alert/alertmanager.yml" \
-    --storage.path="$T/amdata" --cluster.listen-address= \
-    --web.listen-address="127.0.0.1:$APORT" >>"$T/am.log" 2>&1 &
-PIDS+=("$!")
-wait_for 15 curl -sf "$AURL/-/ready" || fail "alertmanager did not start"
+start_alertmanager
 
 for r in a b; do
 	cat >"$T/$r.conf" <<CONF
