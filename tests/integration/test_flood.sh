@@ -23,7 +23,7 @@ MAXKB=${FLOOD_MAX_RSS_KB:-65536}
 IMAX=${FLOOD_INBOX_MAX:-20000}
 # ASan's shadow memory and quarantine are not latticed's: a looser bound
 if grep -qs '^LATTICED_SANITIZE:BOOL=ON' "$LATTICED_BUILD_DIR/CMakeCache.txt"; then
-	MAXKB=${FLOOD_MAX_RSS_KB:-524288}
+	MAXKB=${FLOOD_MAX_RSS_KB:-1048576}	# ASan keeps freed memory in quarantine
 fi
 
 PORT=$(free_port)
