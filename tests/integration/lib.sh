@@ -27,7 +27,13 @@ lt_cleanup() {
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
+	# a process that ignores TERM is killed, never waited for forever
 	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
 	if [ "$rc" -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
@@ -136,10 +142,19 @@ start_latticed() {
 	PIDS+=("$LATTICED_PID")
 }
 
-# stop_latticed [SIG]: signal latticed and return its exit status.
+# stop_latticed [SIG]: signal latticed and return its exit status.  A
+# latticed that has not exited 30 s later is a hung shutdown: its stacks go
+# to the log, it is killed and the test fails.
 stop_latticed() {
 	local rc=0
 	kill -"${1:-TERM}" "$LATTICED_PID"
+	if ! wait_for 30 bash -c "! kill -0 $LATTICED_PID 2>/dev/null"; then
+		command -v gdb >/dev/null 2>&1 &&
+		    gdb -p "$LATTICED_PID" -batch -ex 'thread apply all bt' \
+		    >>"$T/latticed.log" 2>&1
+		kill -9 "$LATTICED_PID" 2>/dev/null || true
+		fail "latticed did not exit within 30 s of SIG${1:-TERM}"
+	fi
 	wait "$LATTICED_PID" || rc=$?
 	return "$rc"
 }

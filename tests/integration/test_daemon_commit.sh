@@ -28,13 +28,19 @@ t = datetime.datetime.fromisoformat(m.group(1))
 sys.exit(0 if (datetime.datetime.utcnow() - t).total_seconds() > 1.6 else 1)
 ' "$T/latticed.log" || fail "batch_delay never passed"
 
-# an idle loop folds at once: well inside batch_delay
-t0=$(date +%s%3N)
+# an idle loop folds at once: well inside batch_delay, from latticed's
+# receive time (the row) to its commit (the debug line that follows it)
 ev host_heartbeat gc GCHOST 1 | pub
-wait_q 1 "select count(*) from events where lattice='gc'" 1
-t1=$(date +%s%3N)
-[ $((t1 - t0)) -lt 1000 ] || fail "first event took $((t1 - t0)) ms"
-ok "idle loop: event queryable in $((t1 - t0)) ms (batch_delay 1500ms)"
+wait_q 5 "select count(*) from events where lattice='gc'" 1
+recv=$(q "select received_ms from events where lattice='gc'")
+took=$(python3 -c '
+import sys, datetime
+l = [x for x in open(sys.argv[1]) if "subject=wasmbus.evt.gc.host_heartbeat" in x][0]
+t = datetime.datetime.fromisoformat(l.split("Z ", 1)[0])
+print(int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000) - int(sys.argv[2]))
+' "$T/latticed.log" "$recv")
+[ "$took" -lt 1000 ] || fail "first event committed $took ms after it was received"
+ok "idle loop: event committed $took ms after it was received (batch_delay 1500ms)"
 
 # the next batch starts batch_delay after the last one, not at once: the
 # daemon's own log times its commits (each event's debug line follows
