@@ -64,13 +64,6 @@ natsconn_init(void)
 	natsLibevent_Init();
 	if (nats_Open(-1) != NATS_OK)
 		return -1;
-	/* one delivery thread for every subscription (with
-	   natsOptions_UseGlobalMessageDelivery): messages reach the queue
-	   in the order they arrived, across subjects, so a host's bare
-	   wasmbus.evt.<lattice> heartbeat cannot overtake its suffixed
-	   events */
-	if (nats_SetMessageDeliveryPoolSize(1) != NATS_OK)
-		return -1;
 	return 0;
 }
 
@@ -368,8 +361,6 @@ set_options(struct natsconn *nc, const struct config *cf)
 	    (int)cf->nnats_url);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, "latticed");
-	if (s == NATS_OK)
-		s = natsOptions_UseGlobalMessageDelivery(o, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(o, -1);
 	if (s == NATS_OK)

@@ -41,7 +41,9 @@ for lat in ("sa", "sb"):
     ev(lat, "invocation_failed", "NH1" + lat.upper(), {"error": "boom"}, subject="wasmbus.rpcevt." + lat)
     ev(lat, "provider_stopped", "NH1" + lat.upper(), {"host_id": "NH1" + lat.upper(), "provider_id": "p1", "link_name": "default", "reason": "stop"})
     ev(lat, "host_stopped", "NH2" + lat.upper(), {"host_id": "NH2" + lat.upper(), "labels": {}, "reason": "test"})
-    ev(lat, "host_heartbeat", "NH1" + lat.upper(), {"host_id": "NH1" + lat.upper(), "labels": {"zone": "a"}, "friendly_name": "f-NH1", "version": "1.9.2", "uptime_seconds": 9}, subject="wasmbus.evt." + lat)
+    # an older host publishes on the bare subject (a host uses one style:
+    # core NATS keeps order per subscription, not across them)
+    ev(lat, "host_heartbeat", "NH3" + lat.upper(), {"host_id": "NH3" + lat.upper(), "labels": {"zone": "c"}, "friendly_name": "f-NH3", "version": "0.82.0", "uptime_seconds": 9}, subject="wasmbus.evt." + lat)
 # a duplicate of the first event and an invalid one
 out.append(out[0])
 ev("sa", "component_scaled", "NH1SA", {"host_id": "NH1SA", "component_id": "c9", "max_instances": "three"})
