@@ -105,12 +105,15 @@ am_count() {
 [ "$(am_count)" = "$n" ] || fail "Alertmanager holds $(am_count) alerts, want $n"
 ok "each sink got the $n alerts once, at most $worst a second (alert_rate_limit 10)"
 
-# they come back: everything resolves (fleet_silent at the next sweep)
+# they come back: everything resolves (fleet_silent at the next sweep).
+# Silent again afterwards, they go stale again 3 s later (under ASan
+# before all have been folded): only the storm's alerts are judged.
+back_ms=$(date +%s%3N)
 sed -E 's/"id": "[^"]*"/"id": "ID"/' "$T/storm.jsonl" |
     "$PY" -c 'import sys, uuid
 for l in sys.stdin: print(l.rstrip().replace("\"ID\"", "\"%s\"" % uuid.uuid4(), 1))' |
     sed -E "s/\"time\": \"[^\"]*\"/\"time\": \"$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\"/" |
     pub
-wait_q 30 "select count(*) from active_alerts" 0
+wait_q 30 "select count(*) from alerts where resolved_ms is null and fired_ms < $back_ms" 0
 ok "all back: every alert resolved, fleet_silent too"
 stop_latticed TERM || fail "exit status"
