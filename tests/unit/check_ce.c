@@ -1524,6 +1524,29 @@ START_TEST(string_offsets)
 }
 END_TEST
 
+/* A field name cut inside a UTF-8 character stays valid UTF-8 (the OTP
+   actors map names its field after the key, cut at 40 bytes; found by
+   fuzz_ce, tests/fuzz/regressions/ce/otp-actor-key-cut-in-utf8). */
+START_TEST(reject_field_cut_in_utf8)
+{
+	const char *j = "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":"
+	    "\"N\",\"type\":\"com.wasmcloud.lattice.host_heartbeat\","
+	    "\"data\":{\"actors\":{\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "\xf0\x9f\x98\x80tail\":\"three\"}}}";
+	struct lt_ce *ev = NULL;
+	struct lt_err err;
+	const unsigned char *p;
+
+	ck_assert_int_eq(lt_ce_parse(j, strlen(j), NULL, &ev, &err),
+	    LT_EINVAL);
+	ck_assert_ptr_null(ev);
+	/* the two bytes of the emoji the cut kept are no longer there */
+	ck_assert_ptr_nonnull(strstr(err.field, "AAAA??"));
+	for (p = (const unsigned char *)err.field; *p != '\0'; p++)
+		ck_assert_int_lt(*p, 0x80);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1559,6 +1582,7 @@ main(void)
 	tcase_add_loop_test(rej, reject_table, 0,
 	    sizeof(rejects) / sizeof(rejects[0]));
 	tcase_add_test(rej, reject_raw_nul);
+	tcase_add_test(rej, reject_field_cut_in_utf8);
 	tcase_add_test(edge, limits);
 	tcase_add_test(edge, depth_ignores_strings);
 	tcase_add_test(edge, escaped_backslash_u0000);
