@@ -39,6 +39,8 @@
 #define RETRY_MAX_MS		5000	/* ... doubling up to this */
 #define LOOP_QUEUE_MIN		1024	/* decoded messages waiting */
 #define FOLD_BUSY_MS		50	/* wait for another writer's lock */
+#define PRIO_FOLD		2	/* of 0..2: the lowest; events without
+					   a priority get 1 */
 #define BUSY_GRACE_MS		2000	/* ... and retry quietly this long */
 #define BATCH_BUDGET_US		40000	/* a batch longer than this halves
 					   the next one: /healthz and
@@ -827,12 +829,13 @@ setup_events(struct daemon *d)
 
 	if ((ecf = event_config_new()) == NULL)
 		return -1;
-	/* after each callback, look at timers again: a backlog must
-	   never starve the sweep or the watchdog */
-	event_config_set_max_dispatch_interval(ecf, NULL, 1, 0);
+	/* the fold's events run below everything else (HTTP, timers,
+	   signals: priority 1), one callback before the loop looks again:
+	   a backlog never makes /healthz wait for more than one batch */
+	event_config_set_max_dispatch_interval(ecf, NULL, 1, PRIO_FOLD);
 	d->base = event_base_new_with_config(ecf);
 	event_config_free(ecf);
-	if (d->base == NULL)
+	if (d->base == NULL || event_base_priority_init(d->base, 3) == -1)
 		return -1;
 	d->ev_wake = event_new(d->base, -1, 0, on_wake, d);
 	d->ev_delay = evtimer_new(d->base, on_wake, d);
@@ -845,6 +848,10 @@ setup_events(struct daemon *d)
 	if (d->ev_wake == NULL || d->ev_delay == NULL || d->ev_sweep == NULL ||
 	    d->ev_status == NULL || d->ev_term == NULL || d->ev_int == NULL ||
 	    d->ev_hup == NULL || d->ev_retry == NULL)
+		return -1;
+	if (event_priority_set(d->ev_wake, PRIO_FOLD) == -1 ||
+	    event_priority_set(d->ev_delay, PRIO_FOLD) == -1 ||
+	    event_priority_set(d->ev_retry, PRIO_FOLD) == -1)
 		return -1;
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);

@@ -92,7 +92,7 @@ int
 lt_argv_split(const char *s, char ***argv, size_t *argc, struct lt_err *err)
 {
 	char	**v;
-	size_t	  nw, nb, nw2, nb2;
+	size_t	  nw = 0, nb = 0, nw2 = 0, nb2 = 0;
 	int	  rc;
 
 	*argv = NULL;

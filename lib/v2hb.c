@@ -142,6 +142,7 @@ member(struct dec *D, const cJSON *obj, const struct name *n,
 {
 	const cJSON	*a, *b = NULL;
 
+	*out = NULL;
 	a = cJSON_GetObjectItemCaseSensitive(obj, n->camel);
 	if (strcmp(n->camel, n->snake) != 0)
 		b = cJSON_GetObjectItemCaseSensitive(obj, n->snake);
