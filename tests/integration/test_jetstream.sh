@@ -89,11 +89,14 @@ ok "kill -9 mid-stream ($mid of $total folded) + restart = --replay of the same 
 # nats-server restarted mid-stream: nothing lost
 ev component_scaled jr NJRHOST 300 | pub
 stop_nats
+ready0=$(grep -c 'Server is ready' "$T/nats.log" || true)
 nats-server -a 127.0.0.1 -p "$PORT" -js -sd "$T/store" >>"$T/nats.log" 2>&1 &
 NATS_PID=$!
 PIDS+=("$NATS_PID")
-wait_for 10 port_open "$PORT" || fail "nats-server restart"
-sleep 0.5
+# ready once JetStream has restored its streams (a publish before that is
+# not captured), not after a fixed pause
+nats_ready() { [ "$(grep -c 'Server is ready' "$T/nats.log")" -gt "$ready0" ]; }
+wait_for 20 nats_ready || fail "nats-server restart"
 ev component_scaled jr NJRHOST 200 suffixed 300 | pub
 wait_q 30 "select count(*) from events where lattice='jr'" 500
 wait_log 'resync: #[0-9]+ \(reconnect\)'
