@@ -207,7 +207,7 @@ lt_pipeline_batch(struct lt_fold *f, const struct lt_limits *lim,
     const struct lt_pipeline_hooks *h, struct lt_item *head,
     struct lt_err *err)
 {
-	struct mstate *ms = NULL, one;
+	struct mstate *ms = NULL;
 	struct lt_item *it;
 	uint64_t last = 0;
 	size_t n = 0, i;
@@ -246,7 +246,6 @@ slow:
 	/* a failing database is no message's fault: keep them all */
 	if (rc != LT_ESTORE || err->db_failed)
 		goto out;
-	(void)one;
 	rc = one_by_one(f, lim, h, head, err);
 out:
 	free(ms);

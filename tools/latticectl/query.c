@@ -42,50 +42,34 @@
 #define HOSTNAME_COL(n)							\
 	{ "host_name", T | CTL_COL_NOJSON | CTL_COL_SHRINK, "HOST", n }
 
-static const struct ctl_col host_cols[] = {
-	{ "lattice", T, NULL, 1 },
-	{ "host_id", T | CTL_COL_ID, NULL, 3 },
-	{ "status", T | CTL_COL_STATE, NULL, 4 },
-	{ "friendly_name", T | CTL_COL_SHRINK, "NAME", 2 },
-	{ "version", T, NULL, 7 },
-	{ "labels", T | CTL_COL_JSON, NULL, 8 },
-	{ "uptime_seconds", 0, NULL, 0 },
-	{ "stop_reason", 0, NULL, 0 },
-	{ "first_seen_ms", T | CTL_COL_AGE, "AGE", 6 },
-	{ "last_seen_ms", 0, NULL, 0 },
-	{ "last_heartbeat_ms", T | CTL_COL_AGE | CTL_COL_CHURN, "SILENT", 5 },
-	{ "heartbeat_interval_ms", 0, NULL, 0 },
-	{ "status_changed_ms", 0, NULL, 0 },
-	{ "state_ms", 0, NULL, 0 },
-	{ "inventory_hash", 0, NULL, 0 },
-	{ "first_seen_at", 0, NULL, 0 },
-	{ "last_seen_at", 0, NULL, 0 },
-	{ "last_heartbeat_at", 0, NULL, 0 },
-	{ "status_changed_at", 0, NULL, 0 },
-};
+/* The hosts columns of schema versions 1-3, in table order. */
+#define HOST_COLS_V3							\
+	{ "lattice", T, NULL, 1 }, \
+	{ "host_id", T | CTL_COL_ID, NULL, 3 }, \
+	{ "status", T | CTL_COL_STATE, NULL, 4 }, \
+	{ "friendly_name", T | CTL_COL_SHRINK, "NAME", 2 }, \
+	{ "version", T, NULL, 7 }, \
+	{ "labels", T | CTL_COL_JSON, NULL, 8 }, \
+	{ "uptime_seconds", 0, NULL, 0 }, \
+	{ "stop_reason", 0, NULL, 0 }, \
+	{ "first_seen_ms", T | CTL_COL_AGE, "AGE", 6 }, \
+	{ "last_seen_ms", 0, NULL, 0 }, \
+	{ "last_heartbeat_ms", T | CTL_COL_AGE | CTL_COL_CHURN, "SILENT", 5 }, \
+	{ "heartbeat_interval_ms", 0, NULL, 0 }, \
+	{ "status_changed_ms", 0, NULL, 0 }, \
+	{ "state_ms", 0, NULL, 0 }, \
+	{ "inventory_hash", 0, NULL, 0 }, \
+	{ "first_seen_at", 0, NULL, 0 }, \
+	{ "last_seen_at", 0, NULL, 0 }, \
+	{ "last_heartbeat_at", 0, NULL, 0 }, \
+	{ "status_changed_at", 0, NULL, 0 }
+
+static const struct ctl_col host_cols[] = { HOST_COLS_V3 };
 
 /* hosts from schema version 4 on: the same, then the wasmCloud 2 columns
    in table order; GENERATION is shown in tables, last. */
 static const struct ctl_col host_cols_v4[] = {
-	{ "lattice", T, NULL, 1 },
-	{ "host_id", T | CTL_COL_ID, NULL, 3 },
-	{ "status", T | CTL_COL_STATE, NULL, 4 },
-	{ "friendly_name", T | CTL_COL_SHRINK, "NAME", 2 },
-	{ "version", T, NULL, 7 },
-	{ "labels", T | CTL_COL_JSON, NULL, 8 },
-	{ "uptime_seconds", 0, NULL, 0 },
-	{ "stop_reason", 0, NULL, 0 },
-	{ "first_seen_ms", T | CTL_COL_AGE, "AGE", 6 },
-	{ "last_seen_ms", 0, NULL, 0 },
-	{ "last_heartbeat_ms", T | CTL_COL_AGE | CTL_COL_CHURN, "SILENT", 5 },
-	{ "heartbeat_interval_ms", 0, NULL, 0 },
-	{ "status_changed_ms", 0, NULL, 0 },
-	{ "state_ms", 0, NULL, 0 },
-	{ "inventory_hash", 0, NULL, 0 },
-	{ "first_seen_at", 0, NULL, 0 },
-	{ "last_seen_at", 0, NULL, 0 },
-	{ "last_heartbeat_at", 0, NULL, 0 },
-	{ "status_changed_at", 0, NULL, 0 },
+	HOST_COLS_V3,
 	{ "generation", T, NULL, 9 },
 	{ "hostname", 0, NULL, 0 },
 	{ "environment", 0, NULL, 0 },
