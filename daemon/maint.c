@@ -1,24 +1,22 @@
 /*
  * maint.c - the maintenance timer: prune the history in small batches,
  * PRAGMA optimize, on the loop thread, so it never interleaves with a fold
- * transaction; and the checkpointer, a thread with its own connection that
- * copies the WAL back into the database so the fold never waits for the
- * fsyncs of a checkpoint.
+ * transaction; and the checkpointer (ckpt.h), asked for a truncating
+ * checkpoint now and then.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <libgen.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "alerts.h"
+#include "ckpt.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -36,37 +34,6 @@
 #define MAINT_OPTIMIZE_MS	(4 * 3600 * 1000)
 #define MAINT_LOG_MS		(10 * 60 * 1000)	/* info summary */
 
-/*
- * The checkpointer.  Only ck_mu's fields are shared with the loop; the
- * connection is the thread's alone between ckpt_start() and ckpt_stop().
- * A passive checkpoint never takes the writer's lock, so the fold keeps
- * committing while it copies and fsyncs; the fold's own automatic
- * checkpoint (store.c) then finds little left to do and stays a backstop
- * that bounds the WAL should this thread fall behind.
- */
-struct ckpt {
-	pthread_t		 tid;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	struct lt_store		*st;		/* the thread's connection */
-	int			 running;
-	/* under mu */
-	int			 stop;
-	int			 trunc_req;	/* the loop asks for a truncate */
-	int64_t			 interval_ms;	/* 0: passive ones off */
-	uint64_t		 passes;
-	int			 err_queued;	/* an error task on its way */
-	struct lt_queue		*loop;		/* results go as tasks */
-	void			*m;		/* struct maint, for them */
-};
-
-/* What a checkpoint tells the loop (a task of the loop's queue). */
-struct ckpt_result {
-	int			 trunc;		/* a truncate ran */
-	struct lt_checkpoint	 res;
-	char			 error[256];	/* "" if none */
-};
-
 struct maint {
 	struct event_base	*base;
 	struct lt_store		*st;
@@ -80,7 +47,7 @@ struct maint {
 	uint64_t		 since_log[LT_PRUNE_NTABLES];
 	struct alerts		*alerts;	/* borrowed, may be NULL */
 	uint64_t		 hosts, hosts_log, resolved, resolved_log;
-	struct ckpt		 ck;
+	struct ckpt		*ck;		/* NULL: none (in memory) */
 	int			 trunc_pending;
 	int64_t			 trunc_size;
 };
@@ -193,153 +160,20 @@ fail:
 	return 0;
 }
 
-/* Add ms to the monotonic clock's now. */
-static struct timespec
-ckpt_deadline(int64_t ms)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
-static void	ckpt_done(void *, void *);
-
-/* The checkpointer thread: a passive checkpoint every interval, a
-   truncating one when the loop asks. */
-static void *
-ckpt_main(void *arg)
-{
-	struct ckpt		*ck = arg;
-	struct ckpt_result	*r;
-	struct lt_checkpoint	 res;
-	struct lt_err		 err;
-	struct timespec		 dl;
-	int			 trunc, rc;
-
-	pthread_mutex_lock(&ck->mu);
-	for (;;) {
-		if (ck->interval_ms > 0) {
-			dl = ckpt_deadline(ck->interval_ms);
-			while (!ck->stop && !ck->trunc_req &&
-			    pthread_cond_timedwait(&ck->cv, &ck->mu, &dl) == 0)
-				;
-		} else
-			while (!ck->stop && !ck->trunc_req)
-				pthread_cond_wait(&ck->cv, &ck->mu);
-		if (ck->stop)
-			break;
-		trunc = ck->trunc_req;
-		ck->trunc_req = 0;
-		pthread_mutex_unlock(&ck->mu);
-		lt_err_clear(&err);
-		rc = lt_store_checkpoint(ck->st, trunc, &res, &err);
-		/* a truncate's outcome, or the first error of a run of them,
-		   goes to the loop */
-		if ((trunc || (rc != LT_OK && !ck->err_queued)) &&
-		    (r = calloc(1, sizeof(*r))) != NULL) {
-			r->trunc = trunc && rc == LT_OK;
-			r->res = res;
-			if (rc != LT_OK) {
-				memcpy(r->error, err.msg, sizeof(r->error) - 1);
-				ck->err_queued = 1;
-			}
-			(void)lt_queue_push_task(ck->loop, ckpt_done, ck->m, r,
-			    free);
-		}
-		pthread_mutex_lock(&ck->mu);
-		ck->passes++;
-		if (rc == LT_OK)
-			ck->err_queued = 0;
-	}
-	pthread_mutex_unlock(&ck->mu);
-	return NULL;
-}
-
-/* Open the checkpointer's connection and start it; 0, or -1 (logged). */
-static int
-ckpt_start(struct ckpt *ck, const char *db, int64_t interval_ms)
-{
-	pthread_condattr_t	ca;
-	struct lt_err		err;
-
-	lt_err_clear(&err);
-	if (lt_store_open(db, &ck->st, &err) != LT_OK) {
-		log_warnx("checkpoint: %s: %s", db, err.msg);
-		return -1;
-	}
-	ck->interval_ms = interval_ms;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_mutex_init(&ck->mu, NULL);
-	pthread_cond_init(&ck->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&ck->tid, NULL, ckpt_main, ck) != 0) {
-		log_warnx("checkpoint: cannot start the thread");
-		pthread_cond_destroy(&ck->cv);
-		pthread_mutex_destroy(&ck->mu);
-		lt_store_close(ck->st);
-		ck->st = NULL;
-		return -1;
-	}
-	ck->running = 1;
-	return 0;
-}
-
-/* Stop the checkpointer and close its connection (before the loop's). */
-static void
-ckpt_stop(struct ckpt *ck)
-{
-	if (!ck->running)
-		return;
-	pthread_mutex_lock(&ck->mu);
-	ck->stop = 1;
-	pthread_cond_signal(&ck->cv);
-	pthread_mutex_unlock(&ck->mu);
-	pthread_join(ck->tid, NULL);
-	pthread_cond_destroy(&ck->cv);
-	pthread_mutex_destroy(&ck->mu);
-	lt_store_close(ck->st);
-	ck->st = NULL;
-	ck->running = 0;
-}
-
-/* Hand the checkpointer a new interval. */
-static void
-ckpt_set_interval(struct ckpt *ck, int64_t interval_ms)
-{
-	if (!ck->running)
-		return;
-	pthread_mutex_lock(&ck->mu);
-	ck->interval_ms = interval_ms;
-	pthread_cond_signal(&ck->cv);
-	pthread_mutex_unlock(&ck->mu);
-}
-
-/* Act on what the checkpointer reports (loop thread, a task). */
+/* Act on a truncating checkpoint's outcome (loop thread, a task). */
 static void
 ckpt_done(void *arg, void *data)
 {
 	struct maint		*m = arg;
-	struct ckpt_result	*r = data;
+	struct lt_checkpoint	*r = data;
 
-	if (r->error[0] != '\0')
-		log_warnx_rl("checkpoint", "checkpoint: %s", r->error);
-	if (!r->trunc)
-		return;
 	m->trunc_pending = 0;
-	if (!r->res.busy)
+	if (!r->busy)
 		m->last_trunc = clock_mono_ms();
 	log_debug("checkpoint: truncate, wal %lld bytes, %d of %d frames%s",
-	    (long long)m->trunc_size, r->res.done_frames, r->res.wal_frames,
-	    r->res.busy ? ", readers busy" : "");
-	if (r->res.busy && m->trunc_size > MAINT_WAL_MAX)
+	    (long long)m->trunc_size, r->done_frames, r->wal_frames,
+	    r->busy ? ", readers busy" : "");
+	if (r->busy && m->trunc_size > MAINT_WAL_MAX)
 		log_warnx_rl("checkpoint", "checkpoint: wal is %lld bytes and "
 		    "a reader keeps it from being truncated",
 		    (long long)m->trunc_size);
@@ -349,22 +183,18 @@ ckpt_done(void *arg, void *data)
 static void
 checkpoint(struct maint *m, int64_t mono)
 {
-	struct ckpt		*ck = &m->ck;
-	int64_t			 size;
+	int64_t		size;
 
-	if (!ck->running)
-		return;
-	if (m->o.checkpoint_interval_ms == 0 || m->trunc_pending)
+	if (m->ck == NULL || m->o.checkpoint_interval_ms == 0 ||
+	    m->trunc_pending)
 		return;
 	size = wal_size(m);
 	if (mono - m->last_trunc < MAINT_TRUNCATE_MS && size <= MAINT_WAL_MAX)
 		return;
-	m->trunc_pending = 1;
-	m->trunc_size = size;
-	pthread_mutex_lock(&ck->mu);
-	ck->trunc_req = 1;
-	pthread_cond_signal(&ck->cv);
-	pthread_mutex_unlock(&ck->mu);
+	if (ckpt_truncate(m->ck) == 0) {
+		m->trunc_pending = 1;
+		m->trunc_size = size;
+	}
 }
 
 /* One maintenance pass; re-arm quickly while a backlog remains. */
@@ -416,6 +246,7 @@ maint_start(struct event_base *base, struct lt_queue *loop,
     const struct maint_opts *o, struct maint **out)
 {
 	struct maint	*m;
+	struct ckpt_opts co;
 	struct lt_err	 err;
 	int64_t		 mono = clock_mono_ms();
 
@@ -425,8 +256,6 @@ maint_start(struct event_base *base, struct lt_queue *loop,
 		return -1;
 	}
 	m->base = base;
-	m->ck.loop = loop;
-	m->ck.m = m;
 	m->st = st;
 	m->o = *o;
 	if (m->o.batch < 1)
@@ -448,10 +277,10 @@ maint_start(struct event_base *base, struct lt_queue *loop,
 		log_warnx("retention: cannot create the timer");
 		goto fail;
 	}
-	/* a private in-memory database has no WAL to checkpoint */
-	if (m->wal != NULL && db[0] != '\0' && strcmp(db, ":memory:") != 0 &&
-	    strncmp(db, "file:", 5) != 0 &&
-	    ckpt_start(&m->ck, db, m->o.checkpoint_interval_ms) == -1)
+	co.interval_ms = m->o.checkpoint_interval_ms;
+	co.backstop = 0;	/* store.c's wal_autocheckpoint */
+	if (m->wal != NULL &&
+	    ckpt_start(db, st, &co, loop, ckpt_done, m, &m->ck) == -1)
 		goto fail;
 	/* a first pass soon: a backlog from before a restart drains now */
 	arm(m, m->o.interval_ms < 1000 ? m->o.interval_ms : 1000);
@@ -477,7 +306,7 @@ maint_set_opts(struct maint *m, const struct maint_opts *o)
 		m->o.batch = MAINT_BATCH;
 	if (m->o.host_batch < 1)
 		m->o.host_batch = MAINT_HOST_BATCH;
-	ckpt_set_interval(&m->ck, m->o.checkpoint_interval_ms);
+	ckpt_set_interval(m->ck, m->o.checkpoint_interval_ms);
 	log_info("reload: retention: events %lldms/%lld rows, rejected "
 	    "%lldms/%lld rows, hosts %lldms, every %lldms, checkpoint %lldms",
 	    (long long)o->history_max_age_ms, (long long)o->history_max_rows,
@@ -503,7 +332,7 @@ maint_stop(struct maint *m)
 
 	if (m == NULL)
 		return;
-	ckpt_stop(&m->ck);
+	ckpt_stop(m->ck);
 	lt_err_clear(&err);
 	if (lt_store_optimize(m->st, &err) != LT_OK)
 		log_warnx("optimize: %s", err.msg);

@@ -10,9 +10,10 @@
  * In the same pass it expires one batch of hosts stale or stopped for
  * longer than host_max_age (lt_prune_hosts: their inventory goes, their
  * alerts resolve and are handed to the alert scheduler in the same
- * transaction).  Every checkpoint_interval it runs a passive WAL checkpoint; at
- * most hourly, or when the -wal file grew past 64 MiB, a truncating one.
- * PRAGMA optimize runs every 4 hours and at maint_stop().
+ * transaction).  It runs the checkpointer (ckpt.h) on the loop's
+ * connection and asks it for a truncating checkpoint at most hourly, or
+ * when the -wal file grew past 64 MiB.  PRAGMA optimize runs every 4 hours
+ * and at maint_stop().
  */
 #ifndef MAINT_H
 #define MAINT_H
@@ -42,8 +43,9 @@ struct maint_opts {
    built-in batch sizes. */
 void	maint_opts_config(const struct config *cf, struct maint_opts *o);
 /* Prepare on st (borrowed) and arm the timer on base.  db is the file's
-   path (its "-wal" is watched).  The checkpointer thread reports to the
-   loop as tasks on loop (queue.h).  Returns 0 or -1 (logged). */
+   path (its "-wal" is watched).  The checkpointer watches st's commits
+   and reports truncations to the loop as tasks on loop (queue.h).
+   Returns 0 or -1 (logged). */
 int	maint_start(struct event_base *base, struct lt_queue *loop,
 	    struct lt_store *st,
 	    const char *db, const struct maint_opts *o, struct maint **out);
