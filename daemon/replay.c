@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt.h"
 #include "config.h"
 #include "fold.h"
 #include "jsonl.h"
@@ -25,6 +26,7 @@
    batch can be big: index pages shared by many events are written to the
    WAL once (50,000-event flood file: 6.6 s at 1,000, 5.0 s at 10,000). */
 #define REPLAY_BATCH	10000
+#define REPLAY_BACKSTOP	8192	/* WAL frames: see replay_run() */
 #define REPLAY_QUEUE	2500	/* messages in each queue: what the decode
 				   stage needs to stay ahead, not a batch
 				   (50,000 queued events took 200 MiB) */
@@ -117,6 +119,8 @@ replay_run(const struct config *cf, const char *path)
 	struct lt_outbox	*ob = NULL;
 	struct lt_queue		*in = NULL, *out = NULL;
 	struct lt_decoder	*dec = NULL;
+	struct ckpt		*ck = NULL;
+	struct ckpt_opts	 co;
 	struct lt_pipeline_hooks h = { 0 };
 	struct lt_fold_opts	 fo;
 	struct lt_stale_opts	 so;
@@ -140,6 +144,20 @@ replay_run(const struct config *cf, const char *path)
 	if (lt_store_open(cf->db, &st, &err) != LT_OK) {
 		maint_open_failed(cf->db, &err);
 		goto out;
+	}
+	/*
+	 * The daemon's checkpointer copies the WAL while this thread folds.
+	 * A batch writes about as many pages as store.c's automatic
+	 * checkpoint allows (2,048), so with that as the backstop this
+	 * thread would still checkpoint at nearly every commit: a replay's
+	 * backstop lets the WAL reach 32 MiB first.
+	 */
+	co.interval_ms = cf->checkpoint_interval_ms;
+	co.backstop = REPLAY_BACKSTOP;
+	if (ckpt_start(cf->db, st, &co, NULL, NULL, NULL, &ck) == -1) {
+		lt_err_set(&err, LT_ENOMEM, "", "cannot start the "
+		    "checkpointer");
+		goto fail;
 	}
 	lt_fold_opts_default(&fo);
 	fo.limits = cf->limits;
@@ -217,6 +235,9 @@ out:
 		fclose(r.fp);
 	lt_outbox_free(ob);
 	lt_fold_free(f);
+	/* last: closing st, the last connection, checkpoints what is left
+	   and removes the WAL */
+	ckpt_stop(ck);
 	lt_store_close(st);
 	return status;
 }
