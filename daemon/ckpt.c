@@ -104,6 +104,8 @@ ckpt_main(void *arg)
 	struct lt_err		 err;
 	int			 trunc, rc;
 
+	/* named, so ps -L and the tests can tell its wake-ups apart */
+	(void)pthread_setname_np(pthread_self(), "ckpt");
 	pthread_mutex_lock(&ck->mu);
 	while (wait_due(ck) == 0) {
 		trunc = ck->trunc_req;
@@ -113,6 +115,10 @@ ckpt_main(void *arg)
 		rc = lt_store_checkpoint(ck->own, trunc, &res, &err);
 		if (rc != LT_OK)
 			log_warnx_rl("checkpoint", "checkpoint: %s", err.msg);
+		else if (!trunc)
+			log_debug("checkpoint: passive, %d of %d frames%s",
+			    res.done_frames, res.wal_frames,
+			    res.busy ? ", readers busy" : "");
 		if (trunc && ck->loop != NULL &&
 		    (r = malloc(sizeof(*r))) != NULL) {
 			*r = res;
