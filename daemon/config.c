@@ -887,7 +887,7 @@ config_load(const char *path, int must_exist,
 	cf->retention_interval_ms = 10000;
 	cf->host_max_age_ms = INT64_C(7) * 86400000;
 	cf->resync_max_lattices = 100;
-	cf->checkpoint_interval_ms = 100;
+	cf->checkpoint_interval_ms = 1000;
 	cf->health_nats_grace_ms = 30000;
 	cf->http_header_timeout_ms = 5000;
 	cf->http_max_connections = 64;

@@ -58,7 +58,8 @@ struct config {
 	int64_t	 retention_interval_ms;	/* between prune passes */
 	int64_t	 host_max_age_ms;	/* stale/stopped hosts, 0: keep */
 	int	 resync_max_lattices;	/* per resync of "*", 0: no cap */
-	int64_t	 checkpoint_interval_ms; /* passive WAL checkpoints, 0: off */
+	int64_t	 checkpoint_interval_ms; /* longest an uncopied commit
+					  waits for the checkpointer, 0: off */
 	char	*http_listen;		/* /metrics etc., NULL: off */
 	int64_t	 health_nats_grace_ms;	/* /healthz: NATS outage allowed */
 	int64_t	 http_header_timeout_ms; /* a request's headers, complete */

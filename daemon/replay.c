@@ -147,10 +147,11 @@ replay_run(const struct config *cf, const char *path)
 	}
 	/*
 	 * The daemon's checkpointer copies the WAL while this thread folds.
-	 * A batch writes about as many pages as store.c's automatic
-	 * checkpoint allows (2,048), so with that as the backstop this
-	 * thread would still checkpoint at nearly every commit: a replay's
-	 * backstop lets the WAL reach 32 MiB first.
+	 * A batch writes 2,000 to 3,000 pages (bench mix), more than
+	 * store.c's automatic checkpoint allows (2,048): with that as the
+	 * backstop this thread would still checkpoint at every commit.  A
+	 * replay's backstop lets the WAL reach 32 MiB first, so the fold
+	 * copies one batch in three or four, the checkpointer the rest.
 	 */
 	co.interval_ms = cf->checkpoint_interval_ms;
 	co.backstop = REPLAY_BACKSTOP;
