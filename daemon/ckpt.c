@@ -142,13 +142,13 @@ set_watch(struct ckpt *ck, int64_t interval_ms)
 {
 	struct lt_err	err;
 
-	if (interval_ms == 0 || ck->watch != NULL) {
-		if (interval_ms == 0) {
-			lt_walwatch_stop(ck->watch);
-			ck->watch = NULL;
-		}
+	if (interval_ms == 0) {
+		lt_walwatch_stop(ck->watch);
+		ck->watch = NULL;
 		return;
 	}
+	if (ck->watch != NULL)
+		return;
 	lt_err_clear(&err);
 	if (lt_walwatch_start(ck->st, ck->backstop, on_commit, ck, &ck->watch,
 	    &err) != LT_OK)

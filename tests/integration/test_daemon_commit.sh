@@ -59,7 +59,7 @@ print(int((b[0] - a[0]).total_seconds() * 1000))
 ok "batches start at most once per batch_delay ($gap ms apart), the rest wait"
 
 # the checkpointer copies the WAL back: the main file alone (no -wal)
-# holds the events within a few checkpoint_intervals
+# holds the events within a few checkpoint_intervals of their commit
 main_rows() {
 	rm -f "$T/copy.db" "$T/copy.db-wal" "$T/copy.db-shm"
 	cp "$DB" "$T/copy.db"
@@ -72,6 +72,8 @@ ok "checkpointer: events in the main database file, WAL still open"
 
 # no checkpoint errors, and a clean stop
 stop_latticed TERM || fail "exit status"
-grep -qE 'checkpoint: ' "$T/latticed.log" &&
-    fail "checkpoint warnings: $(grep 'checkpoint: ' "$T/latticed.log")"
+# (-v logs each pass as "checkpoint: passive, ..."; warnings say why)
+warn=$(grep 'checkpoint: ' "$T/latticed.log" |
+    grep -vE 'checkpoint: (passive|truncate), ' || true)
+[ -z "$warn" ] || fail "checkpoint warnings: $warn"
 ok "clean stop, no checkpoint warnings"
