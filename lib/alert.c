@@ -36,6 +36,7 @@ enum alert_stmt {
 	AS_GONE_SILENT,
 	AS_ACTIVE_KINDS,
 	AS_PROV_ALERTS,
+	AS_PROV_ALERTS_HOST,
 	AS_STORM_COUNT,
 	AS_RESOLVE_FLEET,
 	AS_COUNT
@@ -132,6 +133,15 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " '$.provider_id') END AS pid FROM alerts"
 	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
 	    " AND host_id IS NOT NULL) AS a",
+	/* the same for one host (alerts_active_host) */
+	[AS_PROV_ALERTS_HOST] =
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
+	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
+	    " CASE WHEN json_valid(details) THEN json_extract(details,"
+	    " '$.provider_id') END AS pid FROM alerts"
+	    " WHERE lattice = ?1 AND host_id = ?2"
+	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL) AS a",
 	/* the sweep alerts fired since ?1, counted up to ?2 */
 	[AS_STORM_COUNT] =
 	    "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE kind IN"
@@ -187,7 +197,7 @@ struct lt_alert {
 	 * event runs AS_RESOLVE_PROV_GONE only when its host has one whose
 	 * provider may be gone (prov_gone_possible()).  A fire adds its row;
 	 * a resolve by health removes it; a resolve by AS_RESOLVE_PROV_GONE
-	 * forgets them all (reread when next needed).  Rows resolved some
+	 * rereads the host's (AS_PROV_ALERTS_HOST).  Rows resolved some
 	 * other way may linger: that costs a statement, never an alert.
 	 */
 	struct palert	*pa;
@@ -553,17 +563,13 @@ ev_latlen(const struct lt_alert_event *e)
 	return e->latlen < 0 ? strlen(e->lattice) : (size_t)e->latlen;
 }
 
-/* Read the active provider alerts once per write transaction. */
+/* Add the provider alerts statement s finds; s is reset. */
 static int
-pa_load(struct lt_alert *a, struct lt_err *err)
+pa_read(struct lt_alert *a, sqlite3_stmt *s, struct lt_err *err)
 {
-	sqlite3_stmt *s = a->stmt[AS_PROV_ALERTS];
 	const char *lat, *host, *prov;
 	int rc;
 
-	if (a->pa_known && cache_valid(a, &a->pa_at))
-		return LT_OK;
-	pa_clear(a);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		lat = (const char *)sqlite3_column_text(s, 0);
 		host = (const char *)sqlite3_column_text(s, 1);
@@ -583,9 +589,39 @@ pa_load(struct lt_alert *a, struct lt_err *err)
 		pa_clear(a);
 		return lt_store_err(a->st, err, "alert providers");
 	}
+	return LT_OK;
+}
+
+/* Read the active provider alerts, unless known (cache_valid()). */
+static int
+pa_load(struct lt_alert *a, struct lt_err *err)
+{
+	if (a->pa_known && cache_valid(a, &a->pa_at))
+		return LT_OK;
+	pa_clear(a);
+	if (pa_read(a, a->stmt[AS_PROV_ALERTS], err) != LT_OK)
+		return err != NULL ? err->code : LT_ESTORE;
 	cache_now(a, &a->pa_at);
 	a->pa_known = 1;
 	return LT_OK;
+}
+
+/* Read e's host's provider alerts again, from index first on. */
+static int
+pa_reload_host(struct lt_alert *a, const struct lt_alert_event *e,
+    size_t first, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_PROV_ALERTS_HOST];
+	size_t latlen = ev_latlen(e), hostlen = strlen(e->ev->host_id), i;
+
+	for (i = first; i < a->npa && pa_cmp(e->lattice, latlen,
+	    e->ev->host_id, hostlen, &a->pa[i]) == 0; i++)
+		free(a->pa[i].lat);
+	memmove(&a->pa[first], &a->pa[i], (a->npa - i) * sizeof(*a->pa));
+	a->npa -= i - first;
+	bt(s, 1, e->lattice, e->latlen);
+	bt(s, 2, e->ev->host_id, -1);
+	return pa_read(a, s, err);
 }
 
 /* Note a provider_unhealthy alert fired (1) or resolved (0) in this
@@ -775,10 +811,13 @@ resolve_prov_gone(struct lt_alert *a, const struct lt_alert_event *e,
 	sqlite3_bind_int64(s, 3, e->now_ms);
 	if (run(a, s, &n, err) != LT_OK)
 		return LT_ESTORE;
-	if (n > 0)
-		pa_clear(a);	/* which ones is not known: reread */
-	else if (a->pa_known && cache_valid(a, &a->pa_at))
-		pa_present(a, e, first);  /* else it would have resolved */
+	if (!a->pa_known || !cache_valid(a, &a->pa_at))
+		return LT_OK;
+	first = pa_lower(a, e->lattice, ev_latlen(e), e->ev->host_id,
+	    strlen(e->ev->host_id));
+	if (n > 0)	/* which ones is not known: read the host's again */
+		return pa_reload_host(a, e, first, err);
+	pa_present(a, e, first);	/* else it would have resolved */
 	return LT_OK;
 }
 

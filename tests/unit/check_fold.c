@@ -881,6 +881,15 @@ static const struct step story[] = {
 	    HBX("NH1", "a-old", 20, ""), 0 },		/* superseded */
 	{ "host_heartbeat", "NH2", 36000, 36000,
 	    HBX("NH2", "b-2", 1, COMP("c2", 2)), 0 },	/* back up */
+	{ "health_check_failed", "NH2", 36500, 36500,
+	    "{\"host_id\":\"NH2\",\"provider_id\":\"kv\"}", 0 },
+	{ "health_check_failed", "NH3", 36600, 36600,
+	    "{\"host_id\":\"NH3\",\"provider_id\":\"kv\"}", 0 },
+	{ "host_heartbeat", "NH2", 37000, 37000,	/* kv gone */
+	    "{\"host_id\":\"NH2\",\"uptime_seconds\":2,\"components\":[],"
+	    "\"providers\":[]}", 0 },
+	{ "host_heartbeat", "NH3", 37100, 37100,	/* kv still there */
+	    HBX("NH3", "c-1", 37, ""), 0 },
 	{ "host_heartbeat", "NH1", 61000, 61000,
 	    "{\"host_id\":\"NH1\",\"uptime_seconds\":61}", 0 },
 	{ NULL, NULL, 0, 200000, NULL, 1 },		/* all stale */
@@ -1001,8 +1010,8 @@ dump(struct lt_store *s)
 
 START_TEST(test_batch_same_rows)
 {
-	struct lt_store *st2;
-	struct lt_fold *f2;
+	struct lt_store *st2, *st3;
+	struct lt_fold *f2, *f3;
 	char *a, *b;
 	size_t i, n = sizeof(story) / sizeof(story[0]);
 
@@ -1012,6 +1021,11 @@ START_TEST(test_batch_same_rows)
 		fold_step(fd, &story[i], "s", i);
 		ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
 	}
+	/* no transaction at all: nothing is cached */
+	ck_assert_int_eq(lt_store_open(":memory:", &st3, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st3, NULL, &f3, NULL), LT_OK);
+	for (i = 0; i < n; i++)
+		fold_step(f3, &story[i], "s", i);
 	/* all in one: host rows written at commit or on a status change */
 	ck_assert_int_eq(lt_store_open(":memory:", &st2, NULL), LT_OK);
 	ck_assert_int_eq(lt_fold_new(st2, NULL, &f2, NULL), LT_OK);
@@ -1022,6 +1036,11 @@ START_TEST(test_batch_same_rows)
 	a = dump(st);
 	b = dump(st2);
 	same_text(a, b);
+	free(b);
+	b = dump(st3);
+	same_text(a, b);
+	lt_fold_free(f3);
+	lt_store_close(st3);
 	/* the story did what it says */
 	ck_assert_str_eq(qs("SELECT friendly_name||' '||status||' '||"
 	    "uptime_seconds FROM hosts WHERE host_id = 'NH1'"), "a-3 up 1");
@@ -1031,6 +1050,12 @@ START_TEST(test_batch_same_rows)
 	    " 'superseded'"), 1);
 	ck_assert_int_ge(qi("SELECT count(*) FROM alerts WHERE summary LIKE"
 	    " '%%(a-2)%%'"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE host_id ="
+	    " 'NH2' AND kind = 'provider_unhealthy' AND resolved_ms IS NOT"
+	    " NULL"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE host_id ="
+	    " 'NH3' AND kind = 'provider_unhealthy' AND resolved_ms IS"
+	    " NULL"), 1);
 	free(a);
 	free(b);
 	/* a rolled-back batch leaves nothing behind, cached or written */
