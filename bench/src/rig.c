@@ -33,6 +33,9 @@ on_update(void *arg, int op, const char *db, const char *table,
 	(void)op;
 	(void)db;
 	(void)rowid;
+	/* schema 005 on: the tables behind the views of the same names */
+	if (strncmp(table, "latticed_", 9) == 0)
+		table += 9;
 	if (strcmp(table, "hosts") == 0)
 		t = RIG_HOSTS;
 	else if (strcmp(table, "components") == 0)
