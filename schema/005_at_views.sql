@@ -50,10 +50,24 @@ ALTER TABLE alerts RENAME TO latticed_alerts;
 ALTER TABLE latticed_alerts DROP COLUMN fired_at;
 ALTER TABLE latticed_alerts DROP COLUMN resolved_at;
 
+-- ALTER TABLE RENAME leaves the statistics of ANALYZE (PRAGMA optimize)
+-- under the old names, where no table would find them: move them along.
+-- ANALYZE sqlite_schema makes sqlite_stat1 if it is missing and analyses
+-- nothing else.  (A build with STAT4 also keeps sqlite_stat4 rows under the
+-- old names: unused until the next ANALYZE, which PRAGMA optimize runs.)
+ANALYZE sqlite_schema;
+UPDATE sqlite_stat1 SET tbl = 'latticed_' || tbl,
+	idx = CASE WHEN idx LIKE 'sqlite\_autoindex\_%' ESCAPE '\'
+	    THEN 'sqlite_autoindex_latticed_' || substr(idx, 18) ELSE idx END
+	WHERE tbl IN ('hosts', 'components', 'providers', 'links', 'configs',
+	    'events', 'rejected_events', 'alerts');
+
 -- The public names.  Each view lists the columns of its version 4 table
--- in table order; CAST(... AS TEXT) gives each *_at the declared type
--- TEXT it had.  The views are simple (one table, no aggregate), so SQLite
--- flattens them into the reader's query and uses the tables' indexes.
+-- in table order.  CAST(... AS TEXT) gives each *_at the TEXT affinity of
+-- the column it replaces, so comparisons convert as they did (*_at > 5
+-- compares text); a view's column has no declared type.  The views are
+-- simple (one table, no aggregate), so SQLite flattens them into the
+-- reader's query and uses the tables' indexes.
 
 CREATE VIEW hosts AS SELECT
 	lattice, host_id, status, friendly_name, version, labels,
