@@ -141,11 +141,12 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND host_id IS NOT NULL) AS a",
 	/* the same for one host (alerts_active_host) */
 	[AS_PROV_ALERTS_HOST] =
-	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1"
+	    " FROM latticed_providers p"
 	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
 	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
 	    " CASE WHEN json_valid(details) THEN json_extract(details,"
-	    " '$.provider_id') END AS pid FROM alerts"
+	    " '$.provider_id') END AS pid FROM latticed_alerts"
 	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL) AS a",
 	/* the sweep alerts fired since ?1, counted up to ?2 */
