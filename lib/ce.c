@@ -48,12 +48,32 @@ struct inv_spans {
 	int		 actors;
 };
 
+/*
+ * A deferred inventory decoded ahead of need (lt_ce_inventory_prepare()):
+ * what lt_ce_inventory() left in the event and returned, with the limits
+ * it ran under.  The items themselves are in the event's arena.
+ */
+struct prepared {
+	struct lt_limits	 lim;
+	int			 rc;
+	struct lt_err		 err;
+	int			 deferred;	/* inventory_deferred after */
+	int			 comp_counts_only;
+	struct lt_ce_component	*components;
+	size_t			 ncomponents;
+	struct lt_ce_provider	*providers;
+	size_t			 nproviders;
+	uint64_t		 inventory_hash;
+};
+
 /* The event and its arena: ev comes first so lt_ce_free() can cast. */
 struct ce_box {
 	struct lt_ce	 ev;
 	struct blk	*blocks;
 	struct blk	*inline_blk;
 	struct inv_spans inv;		/* valid when ev.inventory_deferred */
+	struct prepared	*prep;		/* lt_ce_inventory_prepare()'s result
+					   (owned); NULL: none */
 };
 
 /* Decoder state for one lt_ce_parse() call. */
@@ -1476,6 +1496,36 @@ inv_is_array(const struct ce_box *box, size_t k)
 	return box->inv.len[k] > 0 && i < box->inv.len[k] && p[i] == '[';
 }
 
+/* Whether two limits are the same (member by member: padding). */
+static int
+limits_eq(const struct lt_limits *a, const struct lt_limits *b)
+{
+	return a->max_payload == b->max_payload &&
+	    a->max_depth == b->max_depth && a->max_string == b->max_string &&
+	    a->max_items == b->max_items && a->max_pairs == b->max_pairs &&
+	    a->max_instances == b->max_instances &&
+	    a->max_uptime == b->max_uptime;
+}
+
+/* Put a prepared inventory into the event, as lt_ce_inventory() would
+   have left it, and return what it would have returned. */
+static int
+adopt(struct lt_ce *ev, struct lt_err *err)
+{
+	const struct prepared *p = ((struct ce_box *)ev)->prep;
+
+	ev->comp_counts_only = p->comp_counts_only;
+	ev->components = p->components;
+	ev->ncomponents = p->ncomponents;
+	ev->providers = p->providers;
+	ev->nproviders = p->nproviders;
+	ev->inventory_hash = p->inventory_hash;
+	ev->inventory_deferred = p->deferred;
+	if (p->rc != LT_OK && err != NULL)
+		*err = p->err;
+	return p->rc;
+}
+
 /* Decode a deferred inventory (ce.h). */
 int
 lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
@@ -1494,6 +1544,8 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 		lt_limits_default(&deflim);
 		lim = &deflim;
 	}
+	if (box->prep != NULL && limits_eq(&box->prep->lim, lim))
+		return adopt(ev, err);
 	D.box = box;
 	D.ev = ev;
 	D.lim = lim;
@@ -1534,6 +1586,50 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	return LT_OK;
 }
 
+/* Decode a deferred inventory ahead of need (ce.h). */
+int
+lt_ce_inventory_prepare(struct lt_ce *ev, const struct lt_limits *lim)
+{
+	struct ce_box		*box = (struct ce_box *)ev;
+	struct lt_limits	 deflim;
+	struct prepared		*p;
+
+	if (ev == NULL || !ev->inventory_deferred || box->prep != NULL)
+		return LT_OK;
+	if (lim == NULL) {
+		lt_limits_default(&deflim);
+		lim = &deflim;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return LT_ENOMEM;
+	p->lim = *lim;
+	p->rc = lt_ce_inventory(ev, lim, &p->err);
+	if (p->rc == LT_ENOMEM) {
+		/* the fold tries again itself */
+		free(p);
+		p = NULL;
+	} else {
+		p->deferred = ev->inventory_deferred;
+		p->comp_counts_only = ev->comp_counts_only;
+		p->components = ev->components;
+		p->ncomponents = ev->ncomponents;
+		p->providers = ev->providers;
+		p->nproviders = ev->nproviders;
+		p->inventory_hash = ev->inventory_hash;
+	}
+	/* the event reads as before until lt_ce_inventory() */
+	ev->inventory_deferred = 1;
+	ev->has_inventory = 1;
+	ev->comp_counts_only = 0;
+	ev->components = NULL;
+	ev->ncomponents = 0;
+	ev->providers = NULL;
+	ev->nproviders = 0;
+	ev->inventory_hash = 0;
+	box->prep = p;
+	return p != NULL ? LT_OK : LT_ENOMEM;
+}
+
 /* Free an event from lt_ce_parse(). */
 void
 lt_ce_free(struct lt_ce *ev)
@@ -1547,6 +1643,7 @@ lt_ce_free(struct lt_ce *ev)
 		ev->release(ev);
 		return;
 	}
+	free(box->prep);
 	for (b = box->blocks; b != NULL; b = next) {
 		next = b->next;
 		if (b != box->inline_blk)
