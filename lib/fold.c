@@ -17,6 +17,7 @@
 #include "ce.h"
 #include "fold.h"
 #include "fold_int.h"
+#include "invcache.h"
 #include "store.h"
 #include "store_int.h"
 #include "v2hb.h"
@@ -1649,6 +1650,38 @@ parsed:
 done:
 	*out = d;
 	return LT_OK;
+}
+
+/* Decode ahead what the fold will likely need (fold.h). */
+int
+lt_fold_decode_ahead(struct lt_decoded *d, const struct lt_limits *lim,
+    struct lt_invcache *ic)
+{
+	struct lt_ce *ev = d->ev;
+	const char *lat = d->lattice != NULL ? d->lattice : "";
+	size_t latlen = d->lattice != NULL ? (size_t)d->latlen : 0;
+
+	if (d->rc != LT_OK || ev == NULL || ev->host_id == NULL)
+		return LT_OK;
+	switch (ev->kind) {
+	case LT_K_HOST_HEARTBEAT:
+		if (!ev->inventory_deferred || !ev->has_inventory_raw)
+			return LT_OK;
+		if (!lt_invcache_changed(ic, lat, latlen, ev->host_id,
+		    ev->inventory_raw))
+			return LT_OK;
+		return lt_ce_inventory_prepare(ev, lim);
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_STOPPED:
+	case LT_K_COMPONENT:
+	case LT_K_PROVIDER_STARTED:
+	case LT_K_PROVIDER_STOPPED:
+		/* fold_hosted() forgets the host's inventory hash */
+		lt_invcache_forget(ic, lat, latlen, ev->host_id);
+		return LT_OK;
+	default:
+		return LT_OK;
+	}
 }
 
 /* Free a decoded message. */
