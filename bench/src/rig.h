@@ -34,6 +34,12 @@ void	rig_close(struct rig *r);
 /* Fold n messages (bare CloudEvents) in one transaction; exits on error. */
 void	rig_batch(struct rig *r, char *const *data, const size_t *len,
 	    size_t n, int64_t received_ms);
+/* rig_batch() in two timed stages: decode every message (the decode
+   stage's work, on the calling thread), then fold them (the fold
+   thread's). */
+void	rig_batch_staged(struct rig *r, char *const *data, const size_t *len,
+	    size_t n, int64_t received_ms, int64_t *decode_ns,
+	    int64_t *fold_ns);
 /* Name a table counter. */
 const char *rig_table_name(enum rig_table t);
 
