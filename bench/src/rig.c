@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "fold.h"
+#include "invcache.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "process.h"
@@ -87,6 +88,8 @@ rig_open(struct rig *r, const char *path)
 void
 rig_close(struct rig *r)
 {
+	lt_invcache_free(r->ic);
+	r->ic = NULL;
 	lt_fold_free(r->fold);
 	lt_store_close(r->st);
 	r->fold = NULL;
@@ -164,9 +167,14 @@ rig_batch_staged(struct rig *r, char *const *data, const size_t *len,
 		*tail = it;
 		tail = &it->next;
 	}
+	if (r->ic == NULL && lt_invcache_new(0, &r->ic) != LT_OK) {
+		lt_err_set(&err, LT_ENOMEM, "", "out of memory");
+		goto fail;
+	}
 	t0 = bu_mono_ns();
 	for (it = head; it != NULL; it = it->next)
-		if (lt_fold_decode(&lim, &it->msg, &it->dec) != LT_OK) {
+		if (lt_fold_decode(&lim, &it->msg, &it->dec) != LT_OK ||
+		    lt_fold_decode_ahead(it->dec, &lim, r->ic) != LT_OK) {
 			lt_err_set(&err, LT_ENOMEM, "", "out of memory");
 			goto fail;
 		}
