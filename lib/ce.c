@@ -1428,6 +1428,178 @@ skim_count(const unsigned char *p, size_t len)
 	return n;
 }
 
+/* The members of a 1.x heartbeat component that fast_component() reads. */
+enum { FC_ID, FC_IMAGE, FC_NAME, FC_ANN, FC_MAX, FC_REV, FC_N };
+static const char *const fc_keys[FC_N] = { "id", "image_ref", "name",
+    "annotations", "max_instances", "revision" };
+
+/* Whether the raw value p[v..e) is null. */
+static int
+is_null(const unsigned char *p, size_t v, size_t e)
+{
+	return e - v == 4 && memcmp(p + v, "null", 4) == 0;
+}
+
+/* Whether the raw string value p[v..e) (quotes included) has no escape:
+   then its bytes are its value, and its own compact JSON text. */
+static int
+plain_string(const unsigned char *p, size_t v, size_t e, size_t max)
+{
+	return e - v >= 2 && p[v] == '"' && e - v - 2 <= max &&
+	    memchr(p + v + 1, '\\', e - v - 2) == NULL;
+}
+
+/* A raw JSON number p[v..e) that is an integer of at most 15 digits
+   (exact as a double, as cJSON reads it), optionally negative. */
+static int
+plain_int(const unsigned char *p, size_t v, size_t e, int neg_ok,
+    int64_t *out)
+{
+	int64_t	 n = 0;
+	int	 neg = 0;
+
+	if (neg_ok && v < e && p[v] == '-') {
+		neg = 1;
+		v++;
+	}
+	if (v == e || e - v > 15)
+		return 0;
+	for (; v < e; v++) {
+		if (p[v] < '0' || p[v] > '9')
+			return 0;
+		n = n * 10 + (p[v] - '0');
+	}
+	*out = neg ? -n : n;
+	return 1;
+}
+
+/*
+ * Decode an annotations object p[v..e) whose keys and values are all
+ * plain strings, none repeated, into the compact text get_strmap() makes.
+ * 0: anything else (get_strmap() decides).
+ */
+static int
+fast_strmap(struct dec *D, const unsigned char *p, size_t v, size_t e,
+    const char **out)
+{
+	size_t	 ks[16], kl[16], n = 0, i, j, a, b;
+	char	*o;
+
+	if (p[v] != '{')
+		return 0;
+	if ((o = arena_alloc(D, e - v + 1)) == NULL)
+		return 0;
+	*out = o;
+	*o++ = '{';
+	for (i = lt_json_skip_ws(p, e, v + 1); i < e && p[i] != '}';) {
+		a = i;
+		i = lt_json_skip_string(p, e, i);
+		if (!plain_string(p, a, i, D->lim->max_string) ||
+		    n == sizeof(ks) / sizeof(ks[0]) ||
+		    n >= D->lim->max_pairs)
+			return 0;
+		ks[n] = a + 1;
+		kl[n] = i - a - 2;
+		for (j = 0; j < n; j++)
+			if (kl[j] == kl[n] &&
+			    memcmp(p + ks[j], p + ks[n], kl[n]) == 0)
+				return 0;
+		n++;
+		i = lt_json_skip_ws(p, e, lt_json_skip_ws(p, e, i) + 1);
+		b = i;
+		i = lt_json_skip_value(p, e, i);
+		if (!plain_string(p, b, i, D->lim->max_string))
+			return 0;
+		if (n > 1)
+			*o++ = ',';
+		memcpy(o, p + a, ks[n - 1] - a + kl[n - 1] + 1);
+		o += ks[n - 1] - a + kl[n - 1] + 1;
+		*o++ = ':';
+		memcpy(o, p + b, i - b);
+		o += i - b;
+		i = lt_json_skip_ws(p, e, i);
+		if (i < e && p[i] == ',')
+			i = lt_json_skip_ws(p, e, i + 1);
+	}
+	*o++ = '}';
+	*o = '\0';
+	return 1;
+}
+
+/*
+ * Decode a 1.x heartbeat component p[0..len) (validated JSON) without a
+ * cJSON tree, as hb_component() would, when it has the common shape: an
+ * object whose members of interest are null or plain (unescaped) strings,
+ * integers and string maps within the limits, none of them repeated, and
+ * whose keys are unescaped.  Returns 1 when decoded; 0 for anything else
+ * (c is then garbage, nothing is reported): hb_component() decides, with
+ * its errors.
+ */
+static int
+fast_component(struct dec *D, const unsigned char *p, size_t len,
+    struct lt_ce_component *c)
+{
+	const char	**str[3] = { &c->id, &c->image_ref, &c->name };
+	size_t		 i, ks, kl, v, e;
+	int		 seen = 0, k;
+
+	memset(c, 0, sizeof(*c));
+	c->max_instances = 1;	/* listed means running */
+	i = lt_json_skip_ws(p, len, 0);
+	if (i >= len || p[i] != '{')
+		return 0;
+	for (i = lt_json_skip_ws(p, len, i + 1); i < len && p[i] != '}';) {
+		ks = i + 1;
+		i = lt_json_skip_string(p, len, i);
+		kl = i - ks - 1;
+		i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, i) + 1);
+		v = i;
+		e = i = lt_json_skip_value(p, len, i);
+		i = lt_json_skip_ws(p, len, i);
+		if (i < len && p[i] == ',')
+			i = lt_json_skip_ws(p, len, i + 1);
+		if (memchr(p + ks, '\\', kl) != NULL)
+			return 0;
+		for (k = 0; k < FC_N; k++)
+			if (strlen(fc_keys[k]) == kl &&
+			    memcmp(p + ks, fc_keys[k], kl) == 0)
+				break;
+		if (k == FC_N)
+			continue;	/* not read */
+		if (seen & (1 << k))
+			return 0;
+		seen |= 1 << k;
+		if (is_null(p, v, e))
+			continue;	/* absent */
+		switch (k) {
+		case FC_ID:
+		case FC_IMAGE:
+		case FC_NAME:
+			if (!plain_string(p, v, e, D->lim->max_string) ||
+			    (*str[k] = arena_strndup(D, (const char *)p + v +
+			    1, e - v - 2)) == NULL)
+				return 0;
+			break;
+		case FC_ANN:
+			if (!fast_strmap(D, p, v, e, &c->annotations))
+				return 0;
+			break;
+		case FC_MAX:
+			if (!plain_int(p, v, e, 0, &c->max_instances) ||
+			    c->max_instances > D->lim->max_instances)
+				return 0;
+			break;
+		case FC_REV:
+			if (!plain_int(p, v, e, 1, &c->revision))
+				return 0;
+			c->has_revision = 1;
+			break;
+		}
+	}
+	/* id is required and not empty */
+	return c->id != NULL && c->id[0] != '\0';
+}
+
 /*
  * Decode one deferred inventory array item by item: each item is parsed
  * and decoded on its own, so the cJSON tree never holds more than one item
@@ -1465,6 +1637,12 @@ dec_items(struct dec *D, size_t k, int actors)
 	i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, 0) + 1);
 	for (j = 0; j < n; j++) {
 		e = lt_json_skip_value(p, len, i);
+		if (k == INV_COMPS && !actors &&
+		    fast_component(D, p + i, e - i, &ev->components[j]))
+			goto next;
+		if (k == INV_COMPS)
+			memset(&ev->components[j], 0,
+			    sizeof(ev->components[j]));
 		if ((it = cJSON_ParseWithLength(txt + i, e - i)) == NULL)
 			return fail(D, LT_EPARSE, "data", key, "not json");
 		fieldname(pfx, sizeof(pfx), "data.%s[%zu]", key, j);
@@ -1477,6 +1655,7 @@ dec_items(struct dec *D, size_t k, int actors)
 		cJSON_Delete(it);
 		if (rc != LT_OK)
 			return rc;
+next:
 		i = lt_json_skip_ws(p, len, e);
 		if (i < len && p[i] == ',')
 			i = lt_json_skip_ws(p, len, i + 1);
