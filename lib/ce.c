@@ -851,11 +851,11 @@ fnv_int(uint64_t h, int64_t v)
 	return h;
 }
 
-/* Hash the normalised inventory of a heartbeat. */
+/* Hash the normalised inventory of a heartbeat, and each component. */
 static uint64_t
-inventory_hash(const struct lt_ce *ev)
+inventory_hash(struct lt_ce *ev)
 {
-	const struct lt_ce_component	*c;
+	struct lt_ce_component		*c;
 	const struct lt_ce_provider	*p;
 	uint64_t			 h = FNV_OFFSET;
 	size_t				 i;
@@ -864,12 +864,14 @@ inventory_hash(const struct lt_ce *ev)
 	h = fnv_int(h, (int64_t)ev->ncomponents);
 	for (i = 0; i < ev->ncomponents; i++) {
 		c = &ev->components[i];
-		h = fnv_str(h, c->id);
-		h = fnv_str(h, c->image_ref);
-		h = fnv_str(h, c->name);
-		h = fnv_str(h, c->annotations);
-		h = fnv_int(h, c->max_instances);
-		h = fnv_int(h, c->has_revision ? c->revision : INT64_MIN);
+		c->hash = fnv_str(FNV_OFFSET, c->id);
+		c->hash = fnv_str(c->hash, c->image_ref);
+		c->hash = fnv_str(c->hash, c->name);
+		c->hash = fnv_str(c->hash, c->annotations);
+		c->hash = fnv_int(c->hash, c->max_instances);
+		c->hash = fnv_int(c->hash, c->has_revision ? c->revision :
+		    INT64_MIN);
+		h = fnv_int(h, (int64_t)c->hash);
 	}
 	h = fnv_int(h, (int64_t)ev->nproviders);
 	for (i = 0; i < ev->nproviders; i++) {

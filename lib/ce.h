@@ -84,6 +84,9 @@ struct lt_ce_component {
 	int64_t		 max_instances;	/* >= 0 */
 	int64_t		 revision;
 	int		 has_revision;
+	uint64_t	 hash;		/* a heartbeat's item: over the fields
+					   above, equal hashes mean equal
+					   items; 0 elsewhere */
 };
 
 struct lt_ce_provider {

@@ -3,7 +3,9 @@
  * stage: the stage's per-host cache (lib/invcache.c: hit, miss, eviction,
  * forget), lt_ce_inventory_prepare() giving exactly what lt_ce_inventory()
  * gives, and the fold ending with the same model whether an inventory was
- * decoded early, late, or the stage guessed wrong either way.
+ * decoded early, late, or the stage guessed wrong either way; and a big
+ * host's heartbeat diffed against the fold's memo of its last inventory
+ * writing what the diff against every row writes.
  */
 #include <check.h>
 #include <stdio.h>
@@ -520,6 +522,219 @@ START_TEST(test_ahead_follows_changes)
 }
 END_TEST
 
+/* --- the fold's memo of a big host's last inventory ------------------ */
+
+#define NBIG	600	/* over MEMO_MIN */
+
+/* The inventory members of variant v of a big host. */
+static char *
+big_inv(int v)
+{
+	char *buf, *o;
+	size_t cap = NBIG * 200 + 4096;
+	int i, n = NBIG;
+
+	ck_assert_ptr_nonnull(buf = malloc(cap));
+	o = buf;
+	if (v >= 20) {
+		/* the OTP map: counts only */
+		o += sprintf(o, "\"actors\":{");
+		for (i = 0; i < n; i++) {
+			if (v == 22 && i == 9)
+				continue;	/* one gone */
+			o += sprintf(o, "%s\"M%04d\":%d", i ? "," : "", i,
+			    v == 21 && i == 5 ? 7 : 1 + i % 3);
+		}
+		o += sprintf(o, "}");
+		return buf;
+	}
+	o += sprintf(o, "\"components\":[");
+	for (i = 0; i < n; i++) {
+		const char *img = "img:1", *ann = "{\"a\":\"b\"}";
+		int max = 1 + i % 4, rev = i;
+
+		if (v == 2 && i == 42)
+			img = "img:2";			/* one changed */
+		if (v == 3 && i % 50 == 0)
+			img = NULL;			/* left out: kept */
+		if (v == 4 && i == 100)
+			continue;			/* one gone */
+		if (v == 4 && i == 101)
+			max = 0;			/* 0: absent */
+		if (v == 5 && i == 7)
+			rev = 1000;			/* a revision */
+		if (v == 6 && i == 8)
+			ann = "{\"a\":\"c\"}";		/* annotations */
+		if (v == 8 && i == 300)
+			max = 9;
+		if (v == 9 && i == 301)
+			max = 9;
+		o += sprintf(o, "%s{\"id\":\"c%04d\"", i ? "," : "", i);
+		if (img != NULL)
+			o += sprintf(o, ",\"image_ref\":\"%s\"", img);
+		o += sprintf(o, ",\"name\":\"n%d\",\"annotations\":%s,"
+		    "\"revision\":%d,\"max_instances\":%d}", i, ann, rev,
+		    max);
+	}
+	if (v == 4)
+		o += sprintf(o, ",{\"id\":\"new\",\"max_instances\":2}");
+	if (v == 7)
+		/* an id twice: diffed against every row */
+		o += sprintf(o, ",{\"id\":\"c0003\",\"max_instances\":5}");
+	o += sprintf(o, "],\"providers\":[" P("p") "]");
+	return buf;
+}
+
+/* One step of the big host's story. */
+struct bstep {
+	int		 v;		/* big_inv() variant; -1: an event */
+	const char	*type;		/* the event's type */
+	const char	*data;
+	int		 rollback;	/* fold, roll back, fold again; 2:
+					   roll back and go on */
+};
+
+static const struct bstep bsteps[] = {
+	{ 0, NULL, NULL, 0 },
+	{ 0, NULL, NULL, 0 },
+	{ 2, NULL, NULL, 0 },
+	{ 3, NULL, NULL, 0 },
+	{ 0, NULL, NULL, 0 },
+	{ 4, NULL, NULL, 0 },
+	{ 5, NULL, NULL, 0 },
+	{ 6, NULL, NULL, 1 },
+	{ 7, NULL, NULL, 0 },
+	{ 0, NULL, NULL, 0 },
+	{ 2, NULL, NULL, 0 },
+	{ -1, "component_scaled", "{\"host_id\":\"" H "\",\"component_id\":"
+	    "\"c0010\",\"image_ref\":\"x\",\"max_instances\":7}", 0 },
+	{ 2, NULL, NULL, 0 },
+	{ 0, NULL, NULL, 0 },
+	/* applied, then rolled back: the memo is newer than the rows */
+	{ 8, NULL, NULL, 2 },
+	{ 9, NULL, NULL, 0 },
+	{ 8, NULL, NULL, 0 },
+	{ 20, NULL, NULL, 0 },
+	{ 21, NULL, NULL, 0 },
+	{ 22, NULL, NULL, 0 },
+	{ 20, NULL, NULL, 0 },
+	{ -1, "host_stopped", "{\"host_id\":\"" H "\",\"reason\":\"x\"}", 0 },
+	{ 0, NULL, NULL, 0 },
+	{ 2, NULL, NULL, 0 },
+};
+
+/* Fold the big host's story: with one fold (its memo used), or a fresh
+   fold for each event (every diff against every row). */
+static void
+fold_big(int fresh, enum lt_outcome *outs)
+{
+	char tb[LT_TIME_BUFSZ], id[32], subj[128], *buf, *inv;
+	struct lt_fold *f;
+	struct lt_decoded *d;
+	struct lt_msg m;
+	struct lt_err err;
+	size_t i, cap;
+	int k;
+
+	for (i = 0; i < sizeof(bsteps) / sizeof(bsteps[0]); i++) {
+		const struct bstep *s = &bsteps[i];
+
+		snprintf(id, sizeof(id), "big-%zu", i);
+		if (s->v >= 0) {
+			snprintf(subj, sizeof(subj),
+			    "wasmbus.evt.edge.host_heartbeat");
+			inv = big_inv(s->v);
+			buf = hb(id, (int64_t)i * 1000, inv);
+			free(inv);
+		} else {
+			snprintf(subj, sizeof(subj), "wasmbus.evt.edge.%s",
+			    s->type);
+			cap = strlen(s->data) + 512;
+			ck_assert_ptr_nonnull(buf = malloc(cap));
+			snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":"
+			    "\"%s\",\"source\":\"" H "\",\"type\":"
+			    "\"com.wasmcloud.lattice.%s\",\"time\":\"%s\","
+			    "\"data\":%s}", id, s->type, lt_time_format(BASE +
+			    (int64_t)i * 1000, tb), s->data);
+		}
+		memset(&m, 0, sizeof(m));
+		m.subject = subj;
+		m.data = buf;
+		m.len = strlen(buf);
+		m.received_ms = BASE + (int64_t)i * 1000;
+		if (fresh)
+			ck_assert_int_eq(lt_fold_new(st, NULL, &f, NULL),
+			    LT_OK);
+		else
+			f = fd;
+		ck_assert_int_eq(lt_fold_decode(NULL, &m, &d), LT_OK);
+		for (k = s->rollback == 1 ? 0 : 1; k < 2; k++) {
+			ck_assert_int_eq(lt_fold_begin(f, &err), LT_OK);
+			ck_assert_int_eq(lt_fold_apply(f, &m, d, &outs[i],
+			    NULL, &err), LT_OK);
+			if (k == 0 || s->rollback == 2)
+				lt_fold_rollback(f);
+			else
+				ck_assert_int_eq(lt_fold_commit(f, &err),
+				    LT_OK);
+		}
+		if (s->rollback == 2)
+			outs[i] = LT_OUT_RECORDED;	/* nothing kept */
+		lt_decoded_free(d);
+		if (fresh)
+			lt_fold_free(f);
+		free(buf);
+	}
+}
+
+START_TEST(test_memo_diff_same)
+{
+	enum lt_outcome outs[2][sizeof(bsteps) / sizeof(bsteps[0])];
+	char *dumps[2];
+	size_t i;
+	int lists[2];
+
+	fold_big(0, outs[0]);
+	dumps[0] = dump();
+	/* the whole list of rows was read only where the memo was not
+	   there or did not hold */
+	lists[0] = sqlite3_stmt_status(st->stmt[LT_ST_COMP_LIST],
+	    SQLITE_STMTSTATUS_RUN, 0);
+	/* what the story does */
+	ck_assert_int_eq(outs[0][0], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][1], LT_OUT_UNCHANGED);
+	ck_assert_int_eq(outs[0][2], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][5], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][6], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][7], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][15], LT_OUT_APPLIED);
+	ck_assert_int_eq(outs[0][18], LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), NBIG);
+	ck_assert_str_eq(qs("SELECT image_ref FROM components WHERE "
+	    "component_id = 'c0042'"), "img:2");
+	teardown();
+	setup();
+	fold_big(1, outs[1]);
+	dumps[1] = dump();
+	lists[1] = sqlite3_stmt_status(st->stmt[LT_ST_COMP_LIST],
+	    SQLITE_STMTSTATUS_RUN, 0);
+	/* fresh: every heartbeat whose bytes changed, 22 (step 7 twice);
+	   the memo: the first, step 7 again after its rollback, the id
+	   twice and the one after it, the one after the component event,
+	   the one after the rolled-back step 14, the OTP map's first and
+	   the one after host_stopped */
+	ck_assert_int_eq(lists[1], 22);
+	ck_assert_int_eq(lists[0], 8);
+	for (i = 0; i < sizeof(bsteps) / sizeof(bsteps[0]); i++)
+		ck_assert_msg(outs[0][i] == outs[1][i], "step %zu: %s, "
+		    "every row %s", i, lt_outcome_name(outs[0][i]),
+		    lt_outcome_name(outs[1][i]));
+	ck_assert_str_eq(dumps[0], dumps[1]);
+	free(dumps[0]);
+	free(dumps[1]);
+}
+END_TEST
+
 static Suite *
 invcache_suite(void)
 {
@@ -538,6 +753,7 @@ invcache_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fold_early_late_same);
 	tcase_add_test(tc, test_ahead_follows_changes);
+	tcase_add_test(tc, test_memo_diff_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
