@@ -97,7 +97,7 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_GET] =
 	    "SELECT image_ref, name, max_instances, revision, annotations"
-	    " FROM components"
+	    " FROM latticed_components"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_UPSERT] =
 	    "INSERT INTO latticed_components (lattice, host_id, component_id,"
