@@ -114,7 +114,7 @@ ok "memory bounded under the flood: VmHWM ${HWM}kB < ${MAXKB}kB"
     fail "published $N, accounted for $accounted ($folded rows + $ovf drops)"
 # every drop is logged; some keep a row, never more rows than drops
 if [ "$ovf" -gt 0 ]; then
-	grep -q 'inbox: full (inbox_max [0-9]*), dropped' "$T/latticed.log" ||
+	grep -qE 'inbox: full \(inbox_max [0-9]+, inbox_max_bytes [0-9]+\), dropped' "$T/latticed.log" ||
 	    fail "$ovf inbox drops never logged"
 	[ "$drops" -gt 0 ] && [ "$drops" -le "$ovf" ] ||
 	    fail "$drops overflow rows for $ovf drops"
