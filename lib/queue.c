@@ -18,6 +18,7 @@ struct lt_queue {
 	size_t		 nitems;	/* items of any kind */
 	size_t		 len, max;	/* messages */
 	size_t		 bytes, max_bytes; /* their lt_item_cost(); 0: no bound */
+	size_t		 taken;		/* cost of the messages taken, not done */
 	struct lt_item	*ovf, **ovftail;
 	size_t		 novf;
 	uint64_t	 dropped;
@@ -153,7 +154,8 @@ fits(const struct lt_queue *q, size_t cost)
 	if (q->len >= q->max)
 		return 0;
 	return q->max_bytes == 0 || q->len == 0 ||
-	    (q->bytes <= q->max_bytes && cost <= q->max_bytes - q->bytes);
+	    (q->bytes + q->taken <= q->max_bytes &&
+	    cost <= q->max_bytes - q->bytes - q->taken);
 }
 
 /* Refuse further pushes. */
@@ -444,6 +446,7 @@ lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 		q->tail = &q->head;
 	q->len -= k;
 	q->bytes -= bytes;
+	q->taken += bytes;	/* until lt_queue_done() */
 	q->nitems -= items;
 	if (k > 0 && q->inflight == 0)
 		for (pp = &head; *pp != NULL; pp = &(*pp)->next)
@@ -482,7 +485,7 @@ lt_queue_bytes(struct lt_queue *q)
 	size_t n;
 
 	pthread_mutex_lock(&q->mtx);
-	n = q->bytes;
+	n = q->bytes + q->taken;
 	pthread_mutex_unlock(&q->mtx);
 	return n;
 }
@@ -515,5 +518,8 @@ lt_queue_done(struct lt_queue *q)
 {
 	pthread_mutex_lock(&q->mtx);
 	q->inflight = 0;
+	if (q->taken > 0 && q->pushers > 0)
+		pthread_cond_broadcast(&q->room);
+	q->taken = 0;
 	pthread_mutex_unlock(&q->mtx);
 }

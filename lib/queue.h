@@ -13,8 +13,9 @@
  *
  * Bounds: at most max message items and, when a byte bound is set, at
  * most max_bytes of their cost (lt_item_cost(): payload, subject and a
- * fixed overhead per item, the payload twice once decoded); a message
- * always fits an empty queue, however big.  What happens to a message
+ * fixed overhead per item, the payload twice once decoded), counting what
+ * the consumer took and has not handed on yet (lt_queue_done()); a
+ * message always fits an empty queue, however big.  What happens to a message
  * that does not fit is the producer's choice (enum lt_queue_full): DROP
  * copies it away (counted; the first LT_QUEUE_OVERFLOW_KEEP since the
  * last lt_queue_take_overflow() keep a prefix, for rejected_events),
@@ -147,12 +148,14 @@ struct lt_item *lt_queue_take(struct lt_queue *q, size_t max, int block,
 struct lt_item *lt_queue_take_overflow(struct lt_queue *q,
 	    uint64_t *dropped);
 /* The consumer has handed on (folded, or passed to the next queue) what
-   it took: until then lt_queue_len() still counts the oldest of it. */
+   it took: until then lt_queue_len() still counts the oldest of it, and
+   the byte bound and lt_queue_bytes() its cost. */
 void	lt_queue_done(struct lt_queue *q);
 /* Messages queued and the receive time of the oldest queued or taken and
    not yet done (0: none). */
 size_t	lt_queue_len(struct lt_queue *q, int64_t *oldest_ms);
-/* The cost (lt_item_cost()) of the messages queued. */
+/* The cost (lt_item_cost()) of the messages queued, and of those taken
+   and not done yet. */
 size_t	lt_queue_bytes(struct lt_queue *q);
 
 /* Free a list of items (tasks not run: drop(data)).  NULL is fine. */

@@ -668,13 +668,16 @@ START_TEST(test_bytes_accounting)
 	for (c1 = 0, i = 1; i <= 12; i++)
 		c1 += costn(i);
 	ck_assert_uint_eq(lt_queue_bytes(q), c1);
-	/* a take gives back exactly what its messages cost */
+	/* what is taken still counts until it is handed on (done), then
+	   exactly what its messages cost is given back */
 	head = lt_queue_take(q, 10, 0, &n);
 	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(lt_queue_bytes(q), c1);
 	for (it = head; it != NULL; it = it->next) {
 		ck_assert_uint_eq(it->cost, lt_item_cost(it));
 		c1 -= it->cost;
 	}
+	lt_queue_done(q);
 	ck_assert_uint_eq(lt_queue_bytes(q), c1);
 	ck_assert_uint_eq(c1, costn(11) + costn(12));
 	/* a decoded message counts its payload twice (the decoded event
@@ -688,6 +691,7 @@ START_TEST(test_bytes_accounting)
 	ck_assert_uint_eq(c1, lt_item_cost(it) + it->msg.len);
 	lt_item_free(head);
 	lt_item_free(lt_queue_take(q, 10, 0, &n));
+	lt_queue_done(q);
 	ck_assert_uint_eq(lt_queue_bytes(q), 0);
 	/* a wrapped message costs its payload like a copied one */
 	it = lt_item_msg_wrap(SUBJ, NULL, "12345", 5, 1, NULL, NULL);
@@ -717,14 +721,19 @@ START_TEST(test_bytes_block_waits)
 	ck_assert_int_eq(pthread_create(&th, NULL, block_push, &b), 0);
 	ck_assert_msg(stays_clear(&b.done), "BLOCK push past the byte bound "
 	    "returned (%d)", b.rc);
+	/* taken is not yet handed on: no room until done */
 	head = lt_queue_take(q, 1, 0, &n);
-	ck_assert_msg(wait_flag(&b.done), "a take did not release BLOCK");
+	ck_assert_msg(stays_clear(&b.done), "a take released BLOCK before "
+	    "done");
+	lt_queue_done(q);
+	ck_assert_msg(wait_flag(&b.done), "done did not release BLOCK");
 	pthread_join(th, NULL);
 	ck_assert_int_eq(b.rc, LT_OK);
 	lt_item_free(head);
 	head = lt_queue_take(q, 10, 0, &n);
 	ck_assert_str_eq(desc(head), "m2 m99");
 	lt_item_free(head);
+	lt_queue_done(q);
 
 	/* the decode stage's list waits for byte room too, and a larger
 	   byte bound releases it */
@@ -1001,18 +1010,21 @@ START_TEST(test_bytes_bound_drops_and_refuses)
 	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, PAT, "x", 1, 1, &a,
 	    ack_free, LT_QUEUE_REFUSE), LT_ELIMIT);
 	ck_assert_int_eq(a.freed, 1);
-	/* a take makes room by bytes */
+	/* a take makes room by bytes once done */
 	lt_item_free(lt_queue_take(q, 1, 0, &n));
+	ck_assert_int_eq(pushn(q, 1, LT_QUEUE_DROP), LT_ELIMIT);
+	lt_queue_done(q);
 	ck_assert_int_eq(pushn(q, 1, LT_QUEUE_DROP), LT_OK);
 	ck_assert_int_eq(pushn(q, 2, LT_QUEUE_DROP), LT_ELIMIT);
 	lt_item_free(lt_queue_take(q, 10, 0, &n));
+	lt_queue_done(q);
 	ck_assert_uint_eq(lt_queue_bytes(q), 0);
 	/* 0 lifts the byte bound */
 	lt_queue_set_max_bytes(q, 0);
 	for (i = 1; i <= 10; i++)
 		ck_assert_int_eq(pushn(q, i, LT_QUEUE_DROP), LT_OK);
 	lt_item_free(lt_queue_take_overflow(q, &dropped));
-	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(dropped, 2);
 	lt_queue_free(q);
 }
 END_TEST
@@ -1035,12 +1047,13 @@ START_TEST(test_bytes_big_message_fits_empty)
 	ck_assert_int_eq(pushn(q, 2, LT_QUEUE_DROP), LT_ELIMIT);
 	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, NULL, big, 10000, 3,
 	    NULL, NULL, LT_QUEUE_DROP), LT_ELIMIT);
+	/* taken, not done: the queue is empty, so one more fits */
 	head = lt_queue_take(q, 10, 0, &n);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(head->msg.len, 10000);
-	lt_item_free(head);
 	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, NULL, big, 10000, 4,
 	    NULL, NULL, LT_QUEUE_DROP), LT_OK);
+	lt_item_free(head);
 	lt_item_free(lt_queue_take_overflow(q, &dropped));
 	ck_assert_uint_eq(dropped, 2);
 	free(big);
