@@ -27,8 +27,8 @@
 #define ACK_WAIT_MS	30000		/* redelivery of unacked messages */
 #define NAK_DELAY_MS	1000		/* before a failed message returns */
 #define INFLIGHT_MAX	10000		/* messages fetched, not yet folded */
-#define FETCH_FIRST	16		/* messages per fetch until their size
-					   is known */
+#define FETCH_FIRST	16		/* per fetch while their size is
+					   unknown */
 
 struct js {
 	natsConnection	*conn;
@@ -48,8 +48,8 @@ struct js {
 	size_t		 nlattices;
 	int		 all;
 	size_t		 inflight;
-	size_t		 inflight_bytes;	/* their queued cost, 0: any */
-	size_t		 avg_cost;		/* thread: of the last fetch */
+	size_t		 inflight_bytes;	/* their cost, 0: any */
+	size_t		 avg_cost;		/* thread: last fetch's */
 	/* set by the thread before it posts ready; read-only after */
 	char		 stream[256];
 	char		 poskey[300];

@@ -17,8 +17,8 @@ struct lt_queue {
 	struct lt_item	*head, **tail;
 	size_t		 nitems;	/* items of any kind */
 	size_t		 len, max;	/* messages */
-	size_t		 bytes, max_bytes; /* their lt_item_cost(); 0: no bound */
-	size_t		 taken;		/* cost of the messages taken, not done */
+	size_t		 bytes, max_bytes; /* lt_item_cost(); 0: no bound */
+	size_t		 taken;		/* cost taken, not done */
 	struct lt_item	*ovf, **ovftail;
 	size_t		 novf;
 	uint64_t	 dropped;

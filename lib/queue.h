@@ -39,7 +39,7 @@
 #define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept between two
 					   lt_queue_take_overflow() */
 #define LT_QUEUE_OVERFLOW_PREFIX 256	/* bytes of each kept */
-#define LT_QUEUE_ITEM_COST	256	/* bytes a message item costs beyond
+#define LT_QUEUE_ITEM_COST 256	/* bytes a message item costs beyond
 					   its payload and subject: the item,
 					   nats.c's message, allocator slack */
 
@@ -56,7 +56,7 @@ struct lt_item {
 	   this item's own allocation. */
 	struct lt_msg	 msg;
 	size_t		 size;		/* size of the message as received */
-	size_t		 cost;		/* lt_item_cost() when queued */
+	size_t		 cost;		/* lt_item_cost(), queued */
 	void		*ack;		/* JetStream handle, NULL: none */
 	void		(*ack_free)(void *); /* frees ack if still set */
 	struct lt_decoded *dec;		/* set by the decode stage */

@@ -685,7 +685,7 @@ START_TEST(test_bytes_accounting)
 	for (it = head; it != NULL; it = it->next)
 		ck_assert_uint_eq(it->cost, lt_item_cost(it));
 	it = head;
-	it->dec = (struct lt_decoded *)1;	/* only looked at, never freed */
+	it->dec = (struct lt_decoded *)1;	/* looked at, not freed */
 	c1 = lt_item_cost(it);
 	it->dec = NULL;
 	ck_assert_uint_eq(c1, lt_item_cost(it) + it->msg.len);
