@@ -36,6 +36,7 @@ enum alert_stmt {
 	AS_GONE_SILENT,
 	AS_ACTIVE_KINDS,
 	AS_PROV_ALERTS,
+	AS_PROV_ALERTS_HOST,
 	AS_STORM_COUNT,
 	AS_RESOLVE_FLEET,
 	AS_COUNT
@@ -132,6 +133,15 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " '$.provider_id') END AS pid FROM alerts"
 	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
 	    " AND host_id IS NOT NULL) AS a",
+	/* the same for one host (alerts_active_host) */
+	[AS_PROV_ALERTS_HOST] =
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
+	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
+	    " CASE WHEN json_valid(details) THEN json_extract(details,"
+	    " '$.provider_id') END AS pid FROM alerts"
+	    " WHERE lattice = ?1 AND host_id = ?2"
+	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL) AS a",
 	/* the sweep alerts fired since ?1, counted up to ?2 */
 	[AS_STORM_COUNT] =
 	    "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE kind IN"
@@ -153,30 +163,46 @@ static const char *const kind_bits[] = {
 };
 #define KIND_OTHER	(1U << 31)
 
+/*
+ * When a cache of the active alerts was read: the store's rollback and
+ * transaction counters (store_int.h).  Only this file fires alerts, and
+ * every fire and resolve here updates the caches, so they stay true across
+ * commits; a rollback undoes writes they saw, so it drops them.  Resolves
+ * by another lt_alert (a removed host, lib/prune.c) leave rows behind that
+ * cost a statement, never an alert; a reread every CACHE_TXNS transactions
+ * keeps those few.
+ */
+struct cache_at {
+	uint64_t	 rb_gen;
+	uint64_t	 txn_gen;
+};
+
+#define CACHE_TXNS	128
+
 struct lt_alert {
 	struct lt_store	*st;
 	sqlite3_stmt	*stmt[AS_COUNT];
 	/*
-	 * Which kinds have an active alert, known for the write transaction
-	 * active_gen (lt_store.txn_gen) only: a resolve of a kind with none
-	 * active is skipped, so an event that can resolve nothing costs no
-	 * query.  Only this file writes alerts; a fire sets its bit.
+	 * Which kinds have an active alert, known since the write
+	 * transaction active_at (see cache_valid()): a resolve of a kind
+	 * with none active is skipped, so an event that can resolve nothing
+	 * costs no query.  Only this file writes alerts; a fire sets its bit.
 	 */
-	uint64_t	 active_gen;
+	struct cache_at	 active_at;
 	unsigned	 active;
 	int		 active_known;
 	/*
 	 * The active provider_unhealthy alerts, sorted by (lattice, host),
-	 * known for the write transaction pa_gen only, the same way: a host
+	 * known since the write transaction pa_at, the same way: a host
 	 * event runs AS_RESOLVE_PROV_GONE only when its host has one whose
 	 * provider may be gone (prov_gone_possible()).  A fire adds its row;
 	 * a resolve by health removes it; a resolve by AS_RESOLVE_PROV_GONE
-	 * forgets them all (reread when next needed).  Rows resolved some
+	 * rereads the host's (AS_PROV_ALERTS_HOST).  Rows resolved some
 	 * other way may linger: that costs a statement, never an alert.
 	 */
 	struct palert	*pa;
 	size_t		 npa, pacap;
-	uint64_t	 pa_gen;
+	struct cache_at	 pa_at;
 	int		 pa_known;
 };
 
@@ -402,6 +428,22 @@ kind_bit(const char *kind)
 	return KIND_OTHER;
 }
 
+/* Whether a cache read at `at` is still true. */
+static int
+cache_valid(const struct lt_alert *a, const struct cache_at *at)
+{
+	return at->rb_gen == a->st->rb_gen &&
+	    a->st->txn_gen - at->txn_gen < 2 * CACHE_TXNS;
+}
+
+/* Note that a cache is read now. */
+static void
+cache_now(const struct lt_alert *a, struct cache_at *at)
+{
+	at->rb_gen = a->st->rb_gen;
+	at->txn_gen = a->st->txn_gen;
+}
+
 /* Whether an alert of kind may be active (1), or not (0); -1 on error.
    Outside a write transaction nothing is cached: always 1. */
 static int
@@ -413,7 +455,7 @@ may_be_active(struct lt_alert *a, const char *kind, struct lt_err *err)
 
 	if (sqlite3_get_autocommit(a->st->db))
 		return 1;
-	if (!a->active_known || a->active_gen != a->st->txn_gen) {
+	if (!a->active_known || !cache_valid(a, &a->active_at)) {
 		a->active = 0;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 			if ((k = sqlite3_column_text(s, 0)) != NULL)
@@ -424,7 +466,7 @@ may_be_active(struct lt_alert *a, const char *kind, struct lt_err *err)
 			lt_store_err(a->st, err, "alert kinds");
 			return -1;
 		}
-		a->active_gen = a->st->txn_gen;
+		cache_now(a, &a->active_at);
 		a->active_known = 1;
 	}
 	return (a->active & kind_bit(kind)) != 0;
@@ -521,17 +563,13 @@ ev_latlen(const struct lt_alert_event *e)
 	return e->latlen < 0 ? strlen(e->lattice) : (size_t)e->latlen;
 }
 
-/* Read the active provider alerts once per write transaction. */
+/* Add the provider alerts statement s finds; s is reset. */
 static int
-pa_load(struct lt_alert *a, struct lt_err *err)
+pa_read(struct lt_alert *a, sqlite3_stmt *s, struct lt_err *err)
 {
-	sqlite3_stmt *s = a->stmt[AS_PROV_ALERTS];
 	const char *lat, *host, *prov;
 	int rc;
 
-	if (a->pa_known && a->pa_gen == a->st->txn_gen)
-		return LT_OK;
-	pa_clear(a);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		lat = (const char *)sqlite3_column_text(s, 0);
 		host = (const char *)sqlite3_column_text(s, 1);
@@ -551,9 +589,39 @@ pa_load(struct lt_alert *a, struct lt_err *err)
 		pa_clear(a);
 		return lt_store_err(a->st, err, "alert providers");
 	}
-	a->pa_gen = a->st->txn_gen;
+	return LT_OK;
+}
+
+/* Read the active provider alerts, unless known (cache_valid()). */
+static int
+pa_load(struct lt_alert *a, struct lt_err *err)
+{
+	if (a->pa_known && cache_valid(a, &a->pa_at))
+		return LT_OK;
+	pa_clear(a);
+	if (pa_read(a, a->stmt[AS_PROV_ALERTS], err) != LT_OK)
+		return err != NULL ? err->code : LT_ESTORE;
+	cache_now(a, &a->pa_at);
 	a->pa_known = 1;
 	return LT_OK;
+}
+
+/* Read e's host's provider alerts again, from index first on. */
+static int
+pa_reload_host(struct lt_alert *a, const struct lt_alert_event *e,
+    size_t first, struct lt_err *err)
+{
+	sqlite3_stmt *s = a->stmt[AS_PROV_ALERTS_HOST];
+	size_t latlen = ev_latlen(e), hostlen = strlen(e->ev->host_id), i;
+
+	for (i = first; i < a->npa && pa_cmp(e->lattice, latlen,
+	    e->ev->host_id, hostlen, &a->pa[i]) == 0; i++)
+		free(a->pa[i].lat);
+	memmove(&a->pa[first], &a->pa[i], (a->npa - i) * sizeof(*a->pa));
+	a->npa -= i - first;
+	bt(s, 1, e->lattice, e->latlen);
+	bt(s, 2, e->ev->host_id, -1);
+	return pa_read(a, s, err);
 }
 
 /* Note a provider_unhealthy alert fired (1) or resolved (0) in this
@@ -565,7 +633,7 @@ pa_note(struct lt_alert *a, const struct lt_alert_event *e, const char *prov,
 	size_t latlen = ev_latlen(e), hostlen, i;
 	const char *host = e->ev->host_id;
 
-	if (!a->pa_known || a->pa_gen != a->st->txn_gen)
+	if (!a->pa_known || !cache_valid(a, &a->pa_at))
 		return;
 	if (fired) {
 		/* The provider need not be on the host: the next event of
@@ -743,10 +811,13 @@ resolve_prov_gone(struct lt_alert *a, const struct lt_alert_event *e,
 	sqlite3_bind_int64(s, 3, e->now_ms);
 	if (run(a, s, &n, err) != LT_OK)
 		return LT_ESTORE;
-	if (n > 0)
-		pa_clear(a);	/* which ones is not known: reread */
-	else if (a->pa_known && a->pa_gen == a->st->txn_gen)
-		pa_present(a, e, first);  /* else it would have resolved */
+	if (!a->pa_known || !cache_valid(a, &a->pa_at))
+		return LT_OK;
+	first = pa_lower(a, e->lattice, ev_latlen(e), e->ev->host_id,
+	    strlen(e->ev->host_id));
+	if (n > 0)	/* which ones is not known: read the host's again */
+		return pa_reload_host(a, e, first, err);
+	pa_present(a, e, first);	/* else it would have resolved */
 	return LT_OK;
 }
 
@@ -760,6 +831,14 @@ host_words(struct lt_alert *a, const struct lt_alert_event *e,
 	int rc;
 
 	sb_printf(b, "host %s", e->ev->host_id);
+	if (e->host_known) {
+		if (e->host_name != NULL && e->host_name[0] != '\0') {
+			sb_addn(b, " (", 2);
+			sb_line(b, e->host_name, 128);
+			sb_addn(b, ")", 1);
+		}
+		return LT_OK;
+	}
 	bt(s, 1, e->lattice, e->latlen);
 	bt(s, 2, e->ev->host_id, -1);
 	rc = sqlite3_step(s);

@@ -44,6 +44,11 @@ struct lt_alert_event {
 	int64_t			 now_ms;	/* received time */
 	enum lt_alert_host	 host_was;	/* host events only */
 	enum lt_alert_host	 host_is;
+	int			 host_known;	/* 1: host_name is the host's
+						   friendly name (the fold's
+						   row may not be written
+						   yet); 0: read it */
+	const char		*host_name;	/* may be NULL */
 };
 
 /* The alert kinds latticed fires, *n of them (static storage): for

@@ -17,6 +17,7 @@
 #include "ce.h"
 #include "fold.h"
 #include "fold_int.h"
+#include "hostcache.h"
 #include "store.h"
 #include "store_int.h"
 #include "v2hb.h"
@@ -66,6 +67,10 @@ struct lt_fold {
 	size_t			 subjcap;
 	char			*v2_opts;	/* opts.v2_lattice and
 						   v2_lattice_map copies */
+	/* The host rows of the open transaction (hostcache.h): on between
+	   lt_fold_begin() and its commit or rollback only. */
+	struct lt_hcache	*hc;
+	int			 hc_on;
 };
 
 /* One message being folded. */
@@ -98,6 +103,8 @@ struct host {
 	const char	*friendly_name, *version, *labels;
 	int64_t		 uptime;
 	int		 has_uptime;
+	struct lt_hrow	*row;		/* its cached row, NULL: none (the
+					   row is written at once) */
 };
 
 /* Fill opts with the defaults. */
@@ -193,7 +200,14 @@ lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
 		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
 	}
 	f->st = st;
+	if (lt_hcache_new(&f->hc) != LT_OK) {
+		free(f->default_lattice);
+		free(f->v2_opts);
+		free(f);
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+	}
 	if (lt_alert_new(st, &f->alerts, err) != LT_OK) {
+		lt_hcache_free(f->hc);
 		free(f->default_lattice);
 		free(f->v2_opts);
 		free(f);
@@ -210,6 +224,7 @@ lt_fold_free(struct lt_fold *f)
 	if (f == NULL)
 		return;
 	lt_alert_free(f->alerts);
+	lt_hcache_free(f->hc);
 	free(f->default_lattice);
 	free(f->v2_opts);
 	free(f->arena);
@@ -240,11 +255,42 @@ lt_fold_alerts(struct lt_fold *f)
 	return f->alerts;
 }
 
+static int	host_write(struct lt_fold *, struct lt_hrow *,
+		    struct lt_err *);
+
+/* Forget the cached host rows; from now on rows are written at once. */
+static void
+cache_off(struct lt_fold *f)
+{
+	lt_hcache_clear(f->hc);
+	f->hc_on = 0;
+}
+
 /* Begin a batch. */
 int
 lt_fold_begin(struct lt_fold *f, struct lt_err *err)
 {
-	return lt_store_begin(f->st, err);
+	int rc;
+
+	cache_off(f);
+	if ((rc = lt_store_begin(f->st, err)) == LT_OK)
+		f->hc_on = 1;
+	return rc;
+}
+
+/* Write the host rows the database lags behind and forget them all (the
+   next event of each host reads its row again). */
+int
+lt_fold_sync(struct lt_fold *f, struct lt_err *err)
+{
+	struct lt_hrow *r;
+	size_t i;
+
+	for (i = 0; (r = lt_hcache_at(f->hc, i)) != NULL; i++)
+		if (r->dirty && host_write(f, r, err) != LT_OK)
+			return LT_ESTORE;
+	lt_hcache_clear(f->hc);
+	return LT_OK;
 }
 
 /* Commit a batch. */
@@ -253,6 +299,9 @@ lt_fold_commit(struct lt_fold *f, struct lt_err *err)
 {
 	int rc;
 
+	if ((rc = lt_fold_sync(f, err)) != LT_OK)
+		return rc;		/* the caller rolls back */
+	cache_off(f);
 	if ((rc = lt_store_commit(f->st, err)) == LT_OK)
 		f->stats.batches++;
 	return rc;
@@ -262,6 +311,7 @@ lt_fold_commit(struct lt_fold *f, struct lt_err *err)
 void
 lt_fold_rollback(struct lt_fold *f)
 {
+	cache_off(f);
 	lt_store_rollback(f->st);
 }
 
@@ -435,19 +485,120 @@ differs(const char *v, const unsigned char *col)
 	return v != NULL && (col == NULL || strcmp(v, (const char *)col) != 0);
 }
 
-/* Load the host row of the event into h. */
+/* Whether the event may change the host's descriptive columns. */
+static int
+has_meta(const struct ctx *c)
+{
+	switch (c->ev->kind) {
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_HEARTBEAT:
+	case LT_K_HOST_STOPPED:
+	case LT_K_LABELS_CHANGED:
+	case LT_K_V2_HEARTBEAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Whether the event's text v would change the cached text col. */
+static int
+differs_text(const char *v, const char *col)
+{
+	return v != NULL && (col == NULL || strcmp(v, col) != 0);
+}
+
+/* Fill h from the cached row r. */
+static void
+host_from_row(struct ctx *c, struct host *h, struct lt_hrow *r)
+{
+	memset(h, 0, sizeof(*h));
+	h->exists = 1;
+	h->row = r;
+	h->status = h->status0 = (enum hstatus)r->status;
+	h->state_ms = r->state_ms;
+	h->first_seen = r->first_seen_ms;
+	h->status_changed = r->status_changed_ms;
+	h->last_hb = r->last_heartbeat_ms;
+	h->has_hb = r->has_heartbeat;
+	h->interval = r->interval_ms;
+	h->has_interval = r->has_interval;
+	h->hash = r->inventory_hash;
+	h->has_hash = r->has_hash;
+	if (has_meta(c))
+		h->meta_changed =
+		    differs_text(c->ev->friendly_name, r->friendly_name) ||
+		    differs_text(c->ev->version, r->version) ||
+		    differs_text(c->ev->labels, r->labels);
+}
+
+/* Copy h's row state into the cached row r (the texts: the caller). */
+static void
+row_from_host(struct lt_hrow *r, const struct host *h)
+{
+	r->status = (int)h->status;
+	r->state_ms = h->state_ms;
+	r->first_seen_ms = h->first_seen;
+	r->status_changed_ms = h->status_changed;
+	r->last_heartbeat_ms = h->last_hb;
+	r->has_heartbeat = h->has_hb;
+	r->interval_ms = h->interval;
+	r->has_interval = h->has_interval;
+	r->inventory_hash = h->hash;
+	r->has_hash = h->has_hash;
+}
+
+/* Cache the host row just read by s (columns as LT_ST_HOST_GET), or
+   created when s is NULL, as h->row.  LT_ENOMEM: the batch cannot go on
+   (the caller rolls back, which forgets the cache). */
+static int
+host_cache(struct lt_fold *f, struct ctx *c, struct host *h,
+    sqlite3_stmt *s, struct lt_err *err)
+{
+	struct lt_hrow *r;
+
+	if ((r = lt_hcache_add(f->hc, c->lattice, c->latlen,
+	    c->ev->host_id)) == NULL)
+		goto oom;
+	row_from_host(r, h);
+	r->status_db = (int)h->status0;
+	if (s == NULL) {
+		/* created: host_create's INSERT */
+		if (lt_hcache_text(&r->labels, "{}") != 0)
+			goto oom;
+	} else if (lt_hcache_text(&r->friendly_name,
+	    (const char *)sqlite3_column_text(s, 7)) != 0 ||
+	    lt_hcache_text(&r->version,
+	    (const char *)sqlite3_column_text(s, 8)) != 0 ||
+	    lt_hcache_text(&r->labels,
+	    (const char *)sqlite3_column_text(s, 9)) != 0)
+		goto oom;
+	h->row = r;
+	return LT_OK;
+oom:
+	return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+}
+
+/* Load the host row of the event into h: from the transaction's cache, or
+   the database. */
 static int
 host_load(struct lt_fold *f, struct ctx *c, struct host *h,
     struct lt_err *err)
 {
 	sqlite3_stmt *s = S(f, LT_ST_HOST_GET);
 	const unsigned char *st;
-	int r;
+	struct lt_hrow *r;
+	int r1;
 
+	if (f->hc_on && (r = lt_hcache_get(f->hc, c->lattice, c->latlen,
+	    c->ev->host_id)) != NULL) {
+		host_from_row(c, h, r);
+		return LT_OK;
+	}
 	memset(h, 0, sizeof(*h));
 	bhost(s, c);
-	if ((r = row(f, s, err)) <= 0)
-		return r < 0 ? LT_ESTORE : LT_OK;
+	if ((r1 = row(f, s, err)) <= 0)
+		return r1 < 0 ? LT_ESTORE : LT_OK;
 	h->exists = 1;
 	st = sqlite3_column_text(s, 0);
 	h->status = st == NULL ? HS_UP : st[0] == 'u' ? HS_UP :
@@ -462,22 +613,14 @@ host_load(struct lt_fold *f, struct ctx *c, struct host *h,
 		h->hash = sqlite3_column_int64(s, 4);
 	h->first_seen = sqlite3_column_int64(s, 5);
 	h->status_changed = sqlite3_column_int64(s, 6);
-	switch (c->ev->kind) {
-	case LT_K_HOST_STARTED:
-	case LT_K_HOST_HEARTBEAT:
-	case LT_K_HOST_STOPPED:
-	case LT_K_LABELS_CHANGED:
-	case LT_K_V2_HEARTBEAT:
+	if (has_meta(c))
 		h->meta_changed =
 		    differs(c->ev->friendly_name, sqlite3_column_text(s, 7)) ||
 		    differs(c->ev->version, sqlite3_column_text(s, 8)) ||
 		    differs(c->ev->labels, sqlite3_column_text(s, 9));
-		break;
-	default:
-		break;
-	}
+	r1 = f->hc_on ? host_cache(f, c, h, s, err) : LT_OK;
 	sqlite3_reset(s);
-	return LT_OK;
+	return r1;
 }
 
 /*
@@ -508,7 +651,97 @@ host_create(struct lt_fold *f, struct ctx *c, struct host *h,
 	h->status = h->status0 = HS_UP;
 	h->first_seen = h->status_changed = c->recv;
 	h->state_ms = host_order_ms(c);
-	return run(f, s, NULL, err);
+	if (run(f, s, NULL, err) != LT_OK)
+		return LT_ESTORE;
+	return f->hc_on ? host_cache(f, c, h, NULL, err) : LT_OK;
+}
+
+/* Bind the host row statement s (LT_ST_HOST_UPDATE[_SAME]) but ?1, ?2. */
+static void
+bind_host_row(sqlite3_stmt *s, int status, int64_t status_changed,
+    const char *friendly_name, const char *version, const char *labels,
+    int64_t uptime, int has_uptime, int set_reason, const char *reason,
+    int64_t last_seen, const struct host *h)
+{
+	bt(s, 3, hstatus_name[status]);
+	bt(s, 4, friendly_name);
+	bt(s, 5, version);
+	bt(s, 6, labels);
+	bi(s, 7, uptime, has_uptime);
+	sqlite3_bind_int(s, 8, set_reason);
+	bt(s, 9, reason);
+	sqlite3_bind_int64(s, 10, last_seen);
+	bi(s, 11, h->last_hb, h->has_hb);
+	bi(s, 12, h->interval, h->has_interval);
+	sqlite3_bind_int64(s, 13, status_changed);
+	sqlite3_bind_int64(s, 14, h->state_ms);
+	bi(s, 15, h->hash, h->has_hash);
+}
+
+/* Write the cached row r to the database; r is then clean. */
+static int
+host_write(struct lt_fold *f, struct lt_hrow *r, struct lt_err *err)
+{
+	sqlite3_stmt *s;
+	struct host h;
+
+	/* only status writes touch hosts_status (LT_ST_HOST_UPDATE_SAME) */
+	s = S(f, r->status != r->status_db ? LT_ST_HOST_UPDATE :
+	    LT_ST_HOST_UPDATE_SAME);
+	memset(&h, 0, sizeof(h));
+	h.last_hb = r->last_heartbeat_ms;
+	h.has_hb = r->has_heartbeat;
+	h.interval = r->interval_ms;
+	h.has_interval = r->has_interval;
+	h.state_ms = r->state_ms;
+	h.hash = r->inventory_hash;
+	h.has_hash = r->has_hash;
+	sqlite3_bind_text(s, 1, r->lattice, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->host_id, -1, SQLITE_STATIC);
+	bind_host_row(s, r->status, r->status_changed_ms, r->friendly_name,
+	    r->version, r->labels, r->uptime_seconds, r->has_uptime,
+	    r->set_reason, r->reason, r->last_seen_ms, &h);
+	if (run(f, s, NULL, err) != LT_OK)
+		return LT_ESTORE;
+	r->status_db = r->status;
+	r->dirty = 0;
+	r->has_uptime = 0;
+	r->set_reason = 0;
+	(void)lt_hcache_text(&r->reason, NULL);
+	return LT_OK;
+}
+
+/*
+ * Keep h in its cached row: written at once when its status changed
+ * (readers of hosts by status inside the transaction: alerts, the
+ * sweep), else when the transaction commits (lt_fold_sync()).
+ */
+static int
+host_keep(struct lt_fold *f, struct ctx *c, struct host *h,
+    struct lt_err *err)
+{
+	struct lt_hrow *r = h->row;
+
+	if ((h->friendly_name != NULL &&
+	    lt_hcache_text(&r->friendly_name, h->friendly_name) != 0) ||
+	    (h->version != NULL &&
+	    lt_hcache_text(&r->version, h->version) != 0) ||
+	    (h->labels != NULL && lt_hcache_text(&r->labels, h->labels) != 0) ||
+	    (h->set_reason && lt_hcache_text(&r->reason, h->reason) != 0))
+		return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
+	row_from_host(r, h);
+	if (h->has_uptime) {
+		r->uptime_seconds = h->uptime;
+		r->has_uptime = 1;
+	}
+	if (h->set_reason)
+		r->set_reason = 1;
+	if (!r->dirty || c->recv > r->last_seen_ms)
+		r->last_seen_ms = c->recv;
+	r->dirty = 1;
+	if (r->status != r->status_db)
+		return host_write(f, r, err);
+	return LT_OK;
 }
 
 /* Write h back to the host row. */
@@ -518,25 +751,14 @@ host_store(struct lt_fold *f, struct ctx *c, struct host *h,
 {
 	sqlite3_stmt *s;
 
-	if (h->status == h->status0)
-		s = S(f, LT_ST_HOST_UPDATE_SAME);
-	else {
-		s = S(f, LT_ST_HOST_UPDATE);
-		bt(s, 3, hstatus_name[h->status]);
-		sqlite3_bind_int64(s, 13, h->status_changed);
-	}
+	if (h->row != NULL)
+		return host_keep(f, c, h, err);
+	s = S(f, h->status == h->status0 ? LT_ST_HOST_UPDATE_SAME :
+	    LT_ST_HOST_UPDATE);
 	bhost(s, c);
-	bt(s, 4, h->friendly_name);
-	bt(s, 5, h->version);
-	bt(s, 6, h->labels);
-	bi(s, 7, h->uptime, h->has_uptime);
-	sqlite3_bind_int(s, 8, h->set_reason);
-	bt(s, 9, h->reason);
-	sqlite3_bind_int64(s, 10, c->recv);
-	bi(s, 11, h->last_hb, h->has_hb);
-	bi(s, 12, h->interval, h->has_interval);
-	sqlite3_bind_int64(s, 14, h->state_ms);
-	bi(s, 15, h->hash, h->has_hash);
+	bind_host_row(s, h->status, h->status_changed, h->friendly_name,
+	    h->version, h->labels, h->uptime, h->has_uptime, h->set_reason,
+	    h->reason, c->recv, h);
 	return run(f, s, NULL, err);
 }
 
@@ -1043,8 +1265,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	if (ev->host_id == NULL)
 		return lt_err_set(err, LT_EINVAL, "host_id",
 		    "event has no host");
-	if (host_load(f, c, &h, err) != LT_OK)
-		return LT_ESTORE;
+	if ((rc = host_load(f, c, &h, err)) != LT_OK)
+		return rc;
 	if (ev->kind == LT_K_HOST_HEARTBEAT && ev->has_inventory) {
 		/* The same bytes as the inventory applied last: no diff.
 		   Otherwise decode the items now, before anything is
@@ -1062,8 +1284,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	c->host_was = !h.exists ? LT_AH_NONE : h.status == HS_UP ? LT_AH_UP :
 	    h.status == HS_STALE ? LT_AH_STALE : LT_AH_STOPPED;
 	if (!h.exists) {
-		if (host_create(f, c, &h, err) != LT_OK)
-			return LT_ESTORE;
+		if ((rc = host_create(f, c, &h, err)) != LT_OK)
+			return rc;
 		changed = 1;
 	}
 	if (host_order_ms(c) > h.state_ms)
@@ -1139,8 +1361,8 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		h.has_hash = 0;
 		changed = 1;
 	}
-	if (host_store(f, c, &h, err) != LT_OK)
-		return LT_ESTORE;
+	if ((rc = host_store(f, c, &h, err)) != LT_OK)
+		return rc;
 	c->host_is = h.status == HS_UP ? LT_AH_UP : h.status == HS_STALE ?
 	    LT_AH_STALE : LT_AH_STOPPED;
 	c->out = changed ? LT_OUT_APPLIED : LT_OUT_UNCHANGED;
@@ -1243,10 +1465,10 @@ static int
 fold_v2(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 {
 	struct host h;
-	int changed = 0, restarted = 0;
+	int changed = 0, restarted = 0, rc;
 
-	if (host_load(f, c, &h, err) != LT_OK)
-		return LT_ESTORE;
+	if ((rc = host_load(f, c, &h, err)) != LT_OK)
+		return rc;
 	if (h.exists && c->evtime < h.state_ms) {
 		c->out = LT_OUT_SUPERSEDED;
 		return LT_OK;
@@ -1254,8 +1476,8 @@ fold_v2(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	c->host_was = !h.exists ? LT_AH_NONE : h.status == HS_UP ? LT_AH_UP :
 	    h.status == HS_STALE ? LT_AH_STALE : LT_AH_STOPPED;
 	if (!h.exists) {
-		if (host_create(f, c, &h, err) != LT_OK)
-			return LT_ESTORE;
+		if ((rc = host_create(f, c, &h, err)) != LT_OK)
+			return rc;
 		changed = 1;
 	} else if (v2_compare(f, c, &changed, &restarted, err) != LT_OK)
 		return LT_ESTORE;
@@ -1520,6 +1742,7 @@ static int
 alert_hook(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 {
 	struct lt_alert_event e;
+	struct lt_hrow *r;
 
 	memset(&e, 0, sizeof(e));
 	e.lattice = c->lattice;
@@ -1528,6 +1751,12 @@ alert_hook(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	e.now_ms = c->recv;
 	e.host_was = c->host_was;
 	e.host_is = c->host_is;
+	/* the name as folded so far: the row may lag (fold.h) */
+	if (f->hc_on && c->ev->host_id != NULL && (r = lt_hcache_get(f->hc,
+	    c->lattice, c->latlen, c->ev->host_id)) != NULL) {
+		e.host_known = 1;
+		e.host_name = r->friendly_name;
+	}
 	return lt_alert_on_event(f->alerts, &e, err);
 }
 

@@ -85,6 +85,18 @@ void	lt_fold_free(struct lt_fold *f);
 /* Replace the options (SIGHUP).  */
 void	lt_fold_set_opts(struct lt_fold *f, const struct lt_fold_opts *opts);
 
+/*
+ * A batch's transaction.  Between lt_fold_begin() and lt_fold_commit() the
+ * fold keeps each host row it touched in memory: a later event of the host
+ * reads no row, and a host row whose status did not change is written
+ * once, by lt_fold_commit(), however many events changed it.  So inside
+ * the transaction a hosts row's columns other than status and
+ * status_changed_ms may lag behind the events folded; readers of the
+ * committed file never see that.  A failed lt_fold_commit() leaves the
+ * transaction open for lt_fold_rollback().  Without lt_fold_begin() (a
+ * transaction the caller opened with the store, or none) every row is
+ * written at once.
+ */
 int	lt_fold_begin(struct lt_fold *f, struct lt_err *err);
 int	lt_fold_commit(struct lt_fold *f, struct lt_err *err);
 void	lt_fold_rollback(struct lt_fold *f);

@@ -54,6 +54,9 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	}
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
+	/* the sweep reads and writes hosts by time and status */
+	if ((rc = lt_fold_sync(f, err)) != LT_OK)
+		return rc;
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, window_start_ms);
 	sqlite3_bind_int64(s, 3, opts->default_interval_ms);

@@ -635,6 +635,7 @@ lt_store_rollback(struct lt_store *st)
 	if (st == NULL)
 		return;
 	st->txn_gen++;
+	st->rb_gen++;
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	step_done(st, LT_ST_ROLLBACK, NULL);

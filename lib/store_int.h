@@ -68,6 +68,9 @@ struct lt_store {
 					   _commit() and _rollback(): names
 					   the open write transaction for
 					   per-transaction caches */
+	uint64_t	 rb_gen;	/* bumped by lt_store_rollback():
+					   a cache of what this connection
+					   wrote stays true until then */
 };
 
 /* The SQL of the core statement table, parallel to enum lt_stmt. */

@@ -840,6 +840,248 @@ START_TEST(test_store_error)
 }
 END_TEST
 
+
+/* --- one transaction or many: the same rows (hostcache.h) ------------ */
+
+/* One event of the story below. */
+struct step {
+	const char	*name, *src;
+	int64_t		 t, recv;	/* event time (< 0: none), received */
+	const char	*data;
+	int		 sweep;		/* a stale sweep at recv instead */
+};
+
+#define HBX(h, fn, up, comps) "{\"host_id\":\"" h "\",\"friendly_name\":" \
+	"\"" fn "\",\"version\":\"1.0.4\",\"labels\":{\"zone\":\"a\"},"	\
+	"\"uptime_seconds\":" #up ",\"components\":[" comps "],"		\
+	"\"providers\":[" PROV("kv") "]}"
+
+/* Three hosts: restarts, renames, labels, uptime, stops, a superseded
+   event, provider health with its alerts, a stale sweep in the middle. */
+static const struct step story[] = {
+	{ "host_started", "NH1", 0, 0, STARTED, 0 },
+	{ "host_heartbeat", "NH1", 1000, 1000,
+	    HBX("NH1", "a-1", 1, COMP("c1", 1)), 0 },
+	{ "host_heartbeat", "NH2", 1000, 1100,
+	    HBX("NH2", "b-1", 5, COMP("c2", 2)), 0 },
+	{ "host_heartbeat", "NH3", 1000, 1200,
+	    HBX("NH3", "c-1", 7, ""), 0 },
+	{ "labels_changed", "NH1", 2000, 2000,
+	    "{\"host_id\":\"NH1\",\"labels\":{\"zone\":\"b\"}}", 0 },
+	{ "host_heartbeat", "NH1", 31000, 31000,
+	    HBX("NH1", "a-2", 31, COMP("c1", 1)), 0 },
+	{ "component_scaled", "NH1", 32000, 32000,
+	    "{\"host_id\":\"NH1\",\"component_id\":\"c1\",\"image_ref\":"
+	    "\"ghcr.io/x/c1:2\",\"max_instances\":3}", 0 },
+	{ "health_check_failed", "NH1", 33000, 33000,
+	    "{\"host_id\":\"NH1\",\"provider_id\":\"kv\"}", 0 },
+	{ "host_stopped", "NH2", 34000, 34000,
+	    "{\"host_id\":\"NH2\",\"reason\":\"bye\"}", 0 },
+	{ "host_heartbeat", "NH1", 20000, 35000,
+	    HBX("NH1", "a-old", 20, ""), 0 },		/* superseded */
+	{ "host_heartbeat", "NH2", 36000, 36000,
+	    HBX("NH2", "b-2", 1, COMP("c2", 2)), 0 },	/* back up */
+	{ "health_check_failed", "NH2", 36500, 36500,
+	    "{\"host_id\":\"NH2\",\"provider_id\":\"kv\"}", 0 },
+	{ "health_check_failed", "NH3", 36600, 36600,
+	    "{\"host_id\":\"NH3\",\"provider_id\":\"kv\"}", 0 },
+	{ "host_heartbeat", "NH2", 37000, 37000,	/* kv gone */
+	    "{\"host_id\":\"NH2\",\"uptime_seconds\":2,\"components\":[],"
+	    "\"providers\":[]}", 0 },
+	{ "host_heartbeat", "NH3", 37100, 37100,	/* kv still there */
+	    HBX("NH3", "c-1", 37, ""), 0 },
+	{ "host_heartbeat", "NH1", 61000, 61000,
+	    "{\"host_id\":\"NH1\",\"uptime_seconds\":61}", 0 },
+	{ NULL, NULL, 0, 200000, NULL, 1 },		/* all stale */
+	{ "host_heartbeat", "NH3", 201000, 201000,
+	    HBX("NH3", "c-2", 200, COMP("c3", 1)), 0 },	/* NH3 back */
+	{ "health_check_passed", "NH1", 202000, 202000,
+	    "{\"host_id\":\"NH1\",\"provider_id\":\"kv\"}", 0 },
+	{ "host_stopped", "NH1", 203000, 203000,
+	    "{\"host_id\":\"NH1\",\"reason\":\"x\"}", 0 },
+	{ "host_started", "NH1", 204000, 204000, STARTED, 0 },
+	{ "host_heartbeat", "NH1", -1, 205000,
+	    HBX("NH1", "a-3", 1, COMP("c9", 4)), 0 },
+	{ "host_heartbeat", "NH3", 231000, 231000,
+	    HBX("NH3", "c-2", 230, COMP("c3", 1)), 0 },
+	{ "host_heartbeat", "NH3", 261000, 261000,
+	    HBX("NH3", "c-2", 260, COMP("c3", 2)), 0 },
+};
+
+/* After the story: NH1 stops, NH3 renamed, NH1 beats. */
+static const struct step late[] = {
+	{ "host_stopped", "NH1", 300000, 300000,
+	    "{\"host_id\":\"NH1\",\"reason\":\"late\"}", 0 },
+	{ "host_heartbeat", "NH3", 300000, 300000,
+	    HBX("NH3", "c-late", 300, ""), 0 },
+	{ "host_heartbeat", "NH1", 301000, 301000,
+	    "{\"host_id\":\"NH1\",\"uptime_seconds\":301}", 0 },
+};
+
+/* Fold step p as event idp-i into f (inside the caller's transaction). */
+static void
+fold_step(struct lt_fold *f, const struct step *p, const char *idp,
+    size_t i)
+{
+	char tb[LT_TIME_BUFSZ], timef[64] = "", subj[128], buf[4096];
+	struct lt_stale_opts so;
+	struct lt_err err;
+	struct lt_msg m = { 0 };
+	enum lt_outcome out;
+
+	if (p->sweep) {
+		lt_stale_opts_default(&so);
+		ck_assert_int_eq(lt_stale_sweep(f, &so, BASE + p->recv, 0,
+		    NULL, NULL), LT_OK);
+		return;
+	}
+	if (p->t >= 0)
+		snprintf(timef, sizeof(timef), "\"time\":\"%s\",",
+		    lt_time_format(BASE + p->t, tb));
+	snprintf(buf, sizeof(buf), "{\"specversion\":\"1.0\",\"id\":"
+	    "\"%s-%zu\",\"source\":\"%s\",\"type\":"
+	    "\"com.wasmcloud.lattice.%s\",%s\"data\":%s}", idp, i, p->src,
+	    p->name,
+	    timef, p->data);
+	snprintf(subj, sizeof(subj), SUBJ ".%s", p->name);
+	m.subject = subj;
+	m.data = buf;
+	m.len = strlen(buf);
+	m.received_ms = BASE + p->recv;
+	ck_assert_msg(lt_fold_msg(f, &m, &out, &err) == LT_OK, "%s", err.msg);
+	ck_assert_int_ne(out, LT_OUT_REJECTED);
+}
+
+/* Fail unless a and b are the same text, showing where they part. */
+static void
+same_text(const char *a, const char *b)
+{
+	size_t i = 0;
+
+	while (a[i] != '\0' && a[i] == b[i])
+		i++;
+	ck_assert_msg(a[i] == b[i], "rows differ at byte %zu:\n%.300s\n"
+	    "%.300s", i, a + (i > 100 ? i - 100 : 0),
+	    b + (i > 100 ? i - 100 : 0));
+}
+
+/* Every row of the model and its history, as one text. */
+static char *
+dump(struct lt_store *s)
+{
+	static const char *const q[] = {
+	    "SELECT json_group_array(json_array(lattice, host_id, status,"
+	    " friendly_name, version, labels, uptime_seconds, stop_reason,"
+	    " first_seen_ms, last_seen_ms, last_heartbeat_ms,"
+	    " heartbeat_interval_ms, status_changed_ms, state_ms,"
+	    " inventory_hash, generation)) FROM"
+	    " (SELECT * FROM hosts ORDER BY lattice, host_id)",
+	    "SELECT json_group_array(json_array(host_id, component_id,"
+	    " image_ref, max_instances, updated_ms)) FROM"
+	    " (SELECT * FROM components ORDER BY host_id, component_id)",
+	    "SELECT json_group_array(json_array(host_id, provider_id, health,"
+	    " health_checked_ms)) FROM"
+	    " (SELECT * FROM providers ORDER BY host_id, provider_id)",
+	    "SELECT json_group_array(json_array(seq, type, id, outcome,"
+	    " length(data))) FROM (SELECT * FROM events ORDER BY seq)",
+	    "SELECT json_group_array(json_array(kind, entity, summary,"
+	    " details, fired_ms, resolved_ms)) FROM"
+	    " (SELECT * FROM alerts ORDER BY alert_id)",
+	};
+	sqlite3_stmt *stmt;
+	char *all = NULL, *p;
+	size_t i, len = 0, n;
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		ck_assert_int_eq(sqlite3_prepare_v2(s->db, q[i], -1, &stmt,
+		    NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+		n = (size_t)sqlite3_column_bytes(stmt, 0);
+		ck_assert_ptr_nonnull(p = realloc(all, len + n + 2));
+		all = p;
+		memcpy(all + len, sqlite3_column_text(stmt, 0), n);
+		len += n;
+		all[len++] = '\n';
+		all[len] = '\0';
+		sqlite3_finalize(stmt);
+	}
+	return all;
+}
+
+START_TEST(test_batch_same_rows)
+{
+	struct lt_store *st2, *st3;
+	struct lt_fold *f2, *f3;
+	char *a, *b;
+	size_t i, n = sizeof(story) / sizeof(story[0]);
+
+	/* one transaction per event: every row written at once */
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(lt_fold_begin(fd, NULL), LT_OK);
+		fold_step(fd, &story[i], "s", i);
+		ck_assert_int_eq(lt_fold_commit(fd, NULL), LT_OK);
+	}
+	/* no transaction at all: nothing is cached */
+	ck_assert_int_eq(lt_store_open(":memory:", &st3, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st3, NULL, &f3, NULL), LT_OK);
+	for (i = 0; i < n; i++)
+		fold_step(f3, &story[i], "s", i);
+	/* all in one: host rows written at commit or on a status change */
+	ck_assert_int_eq(lt_store_open(":memory:", &st2, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_new(st2, NULL, &f2, NULL), LT_OK);
+	ck_assert_int_eq(lt_fold_begin(f2, NULL), LT_OK);
+	for (i = 0; i < n; i++)
+		fold_step(f2, &story[i], "s", i);
+	ck_assert_int_eq(lt_fold_commit(f2, NULL), LT_OK);
+	a = dump(st);
+	b = dump(st2);
+	same_text(a, b);
+	free(b);
+	b = dump(st3);
+	same_text(a, b);
+	lt_fold_free(f3);
+	lt_store_close(st3);
+	/* the story did what it says */
+	ck_assert_str_eq(qs("SELECT friendly_name||' '||status||' '||"
+	    "uptime_seconds FROM hosts WHERE host_id = 'NH1'"), "a-3 up 1");
+	ck_assert_str_eq(qs("SELECT status FROM hosts WHERE host_id = 'NH2'"),
+	    "stale");
+	ck_assert_int_eq(qi("SELECT count(*) FROM events WHERE outcome ="
+	    " 'superseded'"), 1);
+	ck_assert_int_ge(qi("SELECT count(*) FROM alerts WHERE summary LIKE"
+	    " '%%(a-2)%%'"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE host_id ="
+	    " 'NH2' AND kind = 'provider_unhealthy' AND resolved_ms IS NOT"
+	    " NULL"), 1);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE host_id ="
+	    " 'NH3' AND kind = 'provider_unhealthy' AND resolved_ms IS"
+	    " NULL"), 1);
+	free(a);
+	free(b);
+	/* a rolled-back batch leaves nothing behind, cached or written */
+	a = dump(st2);
+	ck_assert_int_eq(lt_fold_begin(f2, NULL), LT_OK);
+	fold_step(f2, &late[0], "r", 0);	/* written at once */
+	fold_step(f2, &late[1], "r", 1);	/* only cached */
+	lt_fold_rollback(f2);
+	b = dump(st2);
+	same_text(a, b);
+	free(b);
+	/* the next batch reads the rows again, not the rolled-back ones */
+	ck_assert_int_eq(lt_fold_begin(f2, NULL), LT_OK);
+	fold_step(f2, &late[2], "r", 2);
+	ck_assert_int_eq(lt_fold_commit(f2, NULL), LT_OK);
+	b = dump(st2);
+	ck_assert_ptr_nonnull(strstr(b, "[\"prod\",\"NH1\",\"up\",\"a-3\""));
+	ck_assert_ptr_nonnull(strstr(b, "\"c-2\""));
+	ck_assert_ptr_null(strstr(b, "c-late"));
+	free(a);
+	free(b);
+	lt_fold_free(f2);
+	lt_store_close(st2);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 fold_suite(void)
@@ -885,6 +1127,7 @@ fold_suite(void)
 	tcase_add_test(tc, test_future_time_no_shadow);
 	tcase_add_test(tc, test_stale_and_back);
 	tcase_add_test(tc, test_stale_window_and_interval);
+	tcase_add_test(tc, test_batch_same_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }
