@@ -106,10 +106,11 @@ wake_loop(void *arg)
 }
 
 /*
- * Bound the queues' bytes by inbox_max_bytes, both together: the decoded
- * messages waiting for the loop may take a quarter (a few batches of them;
- * a decoded message counts its payload twice), the queue before the decode
- * stage the rest.  0: no byte bound, inbox_max alone.
+ * Bound the queues' bytes by inbox_max_bytes, both together, each counting
+ * what its consumer holds (lt_queue_done()): the decoded messages, waiting
+ * for the loop or in the batch it folds, may take a quarter (a batch and
+ * some; a decoded message counts its payload twice), the queue before the
+ * decode stage and the stage's hand the rest.  0: inbox_max alone.
  */
 static void
 inbox_bytes(struct daemon *d)
