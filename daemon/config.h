@@ -21,7 +21,7 @@
 #define CONFIG_MAX_KEYS	96	/* room for the key table */
 /* inbox_max_bytes: what keeps the daemon under 64 MiB in a flood of
    ~1.3 kB events (docs/operations.md, "Memory") */
-#define CONFIG_INBOX_MAX_BYTES	(16 * 1024 * 1024)
+#define CONFIG_INBOX_MAX_BYTES	(12 * 1024 * 1024)
 
 struct config {
 	char	*path;			/* the file read, or NULL */

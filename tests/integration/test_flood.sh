@@ -4,7 +4,7 @@
 # across FLOOD_LATTICES lattices (1,000) as fast as it can.  latticed's
 # memory stays bounded (VmHWM under FLOOD_MAX_RSS_KB, default 64 MiB: it
 # is ~12 MiB + SQLite's page cache (16 MiB) + the queues, at most
-# inbox_max_bytes (16 MiB) or inbox_max x ~0.5 kB, and the test runs
+# inbox_max_bytes (12 MiB) or inbox_max x ~0.5 kB, and the test runs
 # with inbox_max FLOOD_INBOX_MAX, 20,000, so a queue that stops at
 # neither shows; test_inbox_bytes.sh tells the byte bound apart),
 # nats-server never cuts latticed off as a slow consumer (NATS has its own
