@@ -92,6 +92,10 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_COMP_GET_COUNT] =
 	    "SELECT max_instances FROM components"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
+	[LT_ST_COMP_GET] =
+	    "SELECT image_ref, name, max_instances, revision, annotations"
+	    " FROM components"
+	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_UPSERT] =
 	    "INSERT INTO components (lattice, host_id, component_id,"
 	    " image_ref, name, max_instances, revision, annotations,"
