@@ -49,6 +49,8 @@ static const struct key keys[] = {
 	{ "reconnect_wait", K_DUR, O(reconnect_wait_ms), 0, 10, 600000 },
 	{ "batch_max", K_COUNT, O(batch_max), 0, 1, 1000000 },
 	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
+	{ "inbox_max_bytes", K_SIZE, O(inbox_max_bytes), 0, 0,
+	    INT64_C(1) << 40 },
 	{ "verbose", K_INT, O(verbose), 0, 0, 3 },
 	{ "jetstream", K_BOOL, O(jetstream), 0, 0, 1 },
 	{ "js_stream", K_STR, O(js_stream), 0, 0, 0 },
@@ -873,6 +875,7 @@ config_load(const char *path, int must_exist,
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
 	cf->inbox_max = 20000;
+	cf->inbox_max_bytes = CONFIG_INBOX_MAX_BYTES;
 	lt_limits_default(&cf->limits);
 	cf->js_stream = strdup("latticed_events");
 	cf->js_durable = strdup("latticed");

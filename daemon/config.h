@@ -19,6 +19,9 @@
 
 #define CONFIG_MAX_LIST	32
 #define CONFIG_MAX_KEYS	96	/* room for the key table */
+/* inbox_max_bytes: what keeps the daemon under 64 MiB in a flood of
+   ~1.3 kB events (docs/operations.md, "Memory") */
+#define CONFIG_INBOX_MAX_BYTES	(12 * 1024 * 1024)
 
 struct config {
 	char	*path;			/* the file read, or NULL */
@@ -42,6 +45,7 @@ struct config {
 	int64_t	 reconnect_wait_ms;
 	size_t	 batch_max;
 	size_t	 inbox_max;
+	size_t	 inbox_max_bytes;	/* 0: count only */
 	struct lt_limits limits;	/* limit_* keys */
 	int	 verbose;
 	int	 jetstream;		/* consume through a durable consumer */

@@ -105,6 +105,23 @@ wake_loop(void *arg)
 	event_active(arg, EV_READ, 0);
 }
 
+/*
+ * Bound the queues' bytes by inbox_max_bytes, both together, each counting
+ * what its consumer holds (lt_queue_done()): the decoded messages, waiting
+ * for the loop or in the batch it folds, may take a quarter (a batch and
+ * some; a decoded message counts its payload twice), the queue before the
+ * decode stage and the stage's hand the rest.  0: inbox_max alone.
+ */
+static void
+inbox_bytes(struct daemon *d)
+{
+	size_t	all = d->cf->inbox_max_bytes;
+
+	/* 0 would lift the loop's bound: 1 means one message at a time */
+	lt_queue_set_max_bytes(d->loop, all > 0 && all < 4 ? 1 : all / 4);
+	lt_queue_set_max_bytes(d->in, all - all / 4);
+}
+
 /* --- the pipeline's hooks (pipeline.h) -------------------------------- */
 
 /* Take what was dropped since the last batch, to record it in this one. */
@@ -168,8 +185,9 @@ drops_committed(struct daemon *d)
 	    (unsigned long long)d->log_nats_dropped))
 		d->log_nats_dropped = 0;
 	if (d->log_dropped > 0 && log_warnx_rl("overflow", "inbox: full "
-	    "(inbox_max %zu), dropped %llu messages (%llu kept in "
-	    "rejected_events)", d->cf->inbox_max,
+	    "(inbox_max %zu, inbox_max_bytes %zu), dropped %llu messages "
+	    "(%llu kept in rejected_events)", d->cf->inbox_max,
+	    d->cf->inbox_max_bytes,
 	    (unsigned long long)d->log_dropped,
 	    (unsigned long long)d->log_kept))
 		d->log_dropped = d->log_kept = 0;
@@ -776,6 +794,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	apply_stale(d);
 	alerts_reload(d->alerts, d->cf);
 	lt_queue_set_max(d->in, d->cf->inbox_max);
+	inbox_bytes(d);
 	lt_decoder_set_limits(d->dec, &d->cf->limits);
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
@@ -919,8 +938,12 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 	if (lmax > cf->inbox_max)
 		lmax = cf->inbox_max;
 	if (lt_queue_new(cf->inbox_max, NULL, NULL, &d.in) != LT_OK ||
-	    lt_queue_new(lmax, wake_loop, d.ev_wake, &d.loop) != LT_OK ||
-	    lt_decoder_start(d.in, d.loop, &cf->limits, &d.dec) != LT_OK) {
+	    lt_queue_new(lmax, wake_loop, d.ev_wake, &d.loop) != LT_OK) {
+		log_warnx("pipeline: cannot start: out of memory");
+		goto out;
+	}
+	inbox_bytes(&d);
+	if (lt_decoder_start(d.in, d.loop, &cf->limits, &d.dec) != LT_OK) {
 		log_warnx("pipeline: cannot start: out of memory or threads");
 		goto out;
 	}

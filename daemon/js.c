@@ -27,6 +27,8 @@
 #define ACK_WAIT_MS	30000		/* redelivery of unacked messages */
 #define NAK_DELAY_MS	1000		/* before a failed message returns */
 #define INFLIGHT_MAX	10000		/* messages fetched, not yet folded */
+#define FETCH_FIRST	16		/* per fetch while their size is
+					   unknown */
 
 struct js {
 	natsConnection	*conn;
@@ -46,6 +48,8 @@ struct js {
 	size_t		 nlattices;
 	int		 all;
 	size_t		 inflight;
+	size_t		 inflight_bytes;	/* their cost, 0: any */
+	size_t		 avg_cost;		/* thread: last fetch's */
 	/* set by the thread before it posts ready; read-only after */
 	char		 stream[256];
 	char		 poskey[300];
@@ -613,12 +617,13 @@ layout_known(void)
 	return ok;
 }
 
-/* Queue one fetched message (thread). */
-static void
+/* Queue one fetched message (thread); return what it costs the queue. */
+static size_t
 take(struct js *js, natsMsg *msg, int64_t now)
 {
 	jsMsgMetaData	*meta = NULL;
 	struct lt_item	*it;
+	size_t		 cost;
 
 	/* the payload stays in the natsMsg, which is also the ack handle:
 	   js_ack() keeps it until the item goes */
@@ -629,7 +634,7 @@ take(struct js *js, natsMsg *msg, int64_t now)
 	    NULL, NULL)) == NULL) {
 		/* unacknowledged: redelivered after ack_wait */
 		natsMsg_Destroy(msg);
-		return;
+		return 0;
 	}
 	it->ack = msg;
 	it->ack_free = msg_destroy;
@@ -643,8 +648,30 @@ take(struct js *js, natsMsg *msg, int64_t now)
 		it->delivered = (uint64_t)meta->NumDelivered;
 		jsMsgMetaData_Destroy(meta);
 	}
+	cost = lt_item_cost(it);
 	/* refused when full or closed: redelivered, never counted lost */
 	(void)lt_queue_push(js->in, it, LT_QUEUE_REFUSE);
+	return cost;
+}
+
+/*
+ * How many of at most n messages to fetch with bytes already queued: as
+ * many as the byte budget holds at the last fetch's average cost, at least
+ * one (a message always fits an empty queue), FETCH_FIRST until a fetch
+ * tells the average (thread).
+ */
+static int
+fetch_room(const struct js *js, size_t bytes, int n)
+{
+	size_t	room;
+
+	if (js->avg_cost == 0)
+		return n < FETCH_FIRST ? n : FETCH_FIRST;
+	room = bytes < js->inflight_bytes ? (js->inflight_bytes - bytes) /
+	    js->avg_cost : 0;
+	if (room < 1)
+		room = 1;
+	return (size_t)n < room ? n : (int)room;
 }
 
 /* Set up, then fetch while the pipeline has room (thread). */
@@ -656,7 +683,7 @@ js_main(void *arg)
 	natsStatus	 s;
 	jsErrCode	 jerr;
 	int64_t		 checked = 0, now;
-	size_t		 len;
+	size_t		 len, bytes, cost;
 	int		 i, n, fatal;
 
 	while (setup_stream(js, &fatal) == -1)
@@ -675,23 +702,29 @@ js_main(void *arg)
 		}
 		len = lt_queue_len(js->in, NULL) +
 		    lt_queue_len(js->loop, NULL);
-		if (len >= js->inflight) {
+		bytes = lt_queue_bytes(js->in) + lt_queue_bytes(js->loop);
+		if (len >= js->inflight || (js->inflight_bytes > 0 &&
+		    len > 0 && bytes >= js->inflight_bytes)) {
 			pause_ms(js, 10);
 			continue;
 		}
 		n = (int)(js->inflight - len);
 		if (n > FETCH_MAX)
 			n = FETCH_MAX;
+		if (js->inflight_bytes > 0)
+			n = fetch_room(js, bytes, n);
 		memset(&list, 0, sizeof(list));
 		jerr = 0;
 		s = natsSubscription_Fetch(&list, js->sub, n, FETCH_WAIT_MS,
 		    &jerr);
 		if (s == NATS_OK) {
 			now = clock_now_ms();
-			for (i = 0; i < list.Count; i++) {
-				take(js, list.Msgs[i], now);
+			for (cost = 0, i = 0; i < list.Count; i++) {
+				cost += take(js, list.Msgs[i], now);
 				list.Msgs[i] = NULL;
 			}
+			if (list.Count > 0)
+				js->avg_cost = cost / (size_t)list.Count;
 			natsMsgList_Destroy(&list);
 		} else if (s == NATS_CONNECTION_CLOSED ||
 		    s == NATS_INVALID_SUBSCRIPTION)
@@ -739,6 +772,12 @@ js_open(natsConnection *conn, const struct config *cf, struct lt_queue *in,
 		js->inflight = cf->batch_max * 4;
 	if (js->inflight > INFLIGHT_MAX)
 		js->inflight = INFLIGHT_MAX;
+	/* half the queues' byte bound (daemon.c): the fetched messages
+	   grow once decoded, and a push past the bound would be refused,
+	   then redelivered only after ack_wait */
+	js->inflight_bytes = cf->inbox_max_bytes / 2;
+	if (cf->inbox_max_bytes > 0 && js->inflight_bytes == 0)
+		js->inflight_bytes = 1;
 	for (i = 0; i < cf->nlattices; i++) {
 		if (strcmp(cf->lattices[i], "*") == 0)
 			js->all = 1;

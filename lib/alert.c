@@ -44,58 +44,61 @@ enum alert_stmt {
 
 static const char *const alert_sql[AS_COUNT] = {
 	[AS_FIRE] =
-	    "INSERT INTO alerts (lattice, kind, severity, entity, host_id,"
-	    " summary, details, fired_ms)"
+	    "INSERT INTO latticed_alerts (lattice, kind, severity, entity,"
+	    " host_id, summary, details, fired_ms)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 	    " ON CONFLICT DO NOTHING",
 	[AS_RESOLVE] =
-	    "UPDATE alerts SET resolved_ms = MAX(?4, fired_ms)"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?4, fired_ms)"
 	    " WHERE lattice = ?1 AND kind = ?2 AND entity = ?3"
 	    " AND resolved_ms IS NULL",
 	/* provider_unhealthy of providers no longer on the host */
 	[AS_RESOLVE_PROV_GONE] =
-	    "UPDATE alerts SET resolved_ms = MAX(?3, fired_ms)"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?3, fired_ms)"
 	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL"
-	    " AND NOT EXISTS (SELECT 1 FROM providers p"
-	    " WHERE p.lattice = alerts.lattice AND p.host_id = alerts.host_id"
-	    " AND p.provider_id = json_extract(alerts.details,"
+	    " AND NOT EXISTS (SELECT 1 FROM latticed_providers p"
+	    " WHERE p.lattice = latticed_alerts.lattice"
+	    " AND p.host_id = latticed_alerts.host_id"
+	    " AND p.provider_id = json_extract(latticed_alerts.details,"
 	    " '$.provider_id'))",
 	/* lattice_silent once none of its hosts is stale any more */
 	[AS_RESOLVE_SILENT] =
-	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms)"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?2, fired_ms)"
 	    " WHERE lattice = ?1 AND kind = 'lattice_silent' AND entity = ?1"
 	    " AND resolved_ms IS NULL"
 	    /* none of the lattice's hosts that went silent since the
 	       window it counted is stale (the names are a capped subset:
 	       one index seek, not a scan per name); an alert from before
 	       since_ms existed: none of its named hosts */
-	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
-	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
-	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
-	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " AND CASE WHEN json_extract(latticed_alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM latticed_hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = latticed_alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(latticed_alerts.details,"
 	    " '$.since_ms'))"
-	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
-	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(latticed_alerts.details,"
+	    " '$.host_ids') j JOIN latticed_hosts h"
+	    " ON h.lattice = latticed_alerts.lattice"
 	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_HOST_INFO] =
-	    "SELECT friendly_name FROM hosts WHERE lattice = ?1"
+	    "SELECT friendly_name FROM latticed_hosts WHERE lattice = ?1"
 	    " AND host_id = ?2",
 	/* per lattice: hosts gone silent in this sweep, within the mass
 	   silence window (since ?2), and up */
 	[AS_SWEEP_LATTICES] =
 	    "SELECT lattice, SUM(status = 'stale' AND status_changed_ms = ?1),"
 	    " SUM(status = 'stale' AND status_changed_ms >= ?2),"
-	    " SUM(status = 'up') FROM hosts WHERE status IN ('up', 'stale')"
+	    " SUM(status = 'up') FROM latticed_hosts"
+	    " WHERE status IN ('up', 'stale')"
 	    " GROUP BY lattice"
 	    " HAVING SUM(status = 'stale' AND status_changed_ms = ?1) > 0",
 	[AS_SWEEP_HOSTS] =
 	    "SELECT host_id, friendly_name, last_heartbeat_ms, first_seen_ms"
-	    " FROM hosts WHERE lattice = ?1 AND status = 'stale'"
+	    " FROM latticed_hosts WHERE lattice = ?1 AND status = 'stale'"
 	    " AND status_changed_ms >= ?2 ORDER BY host_id LIMIT ?3",
 	/* a removed host: every active alert naming it but a link's */
 	[AS_GONE_HOST] =
-	    "UPDATE alerts SET resolved_ms = MAX(?3, fired_ms),"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?3, fired_ms),"
 	    " details = CASE WHEN json_valid(details) AND"
 	    " json_type(details) = 'object' THEN json_set(details,"
 	    " '$.resolved_reason', ?4) ELSE details END"
@@ -103,7 +106,7 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " AND kind <> 'linkdef_set_failed'",
 	/* lattice_silent once none of its hosts is stale (or present) */
 	[AS_GONE_SILENT] =
-	    "UPDATE alerts SET resolved_ms = MAX(?2, fired_ms),"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?2, fired_ms),"
 	    " details = CASE WHEN json_valid(details) AND"
 	    " json_type(details) = 'object' THEN json_set(details,"
 	    " '$.resolved_reason', ?3) ELSE details END"
@@ -113,46 +116,51 @@ static const char *const alert_sql[AS_COUNT] = {
 	       window it counted is stale (the names are a capped subset:
 	       one index seek, not a scan per name); an alert from before
 	       since_ms existed: none of its named hosts */
-	    " AND CASE WHEN json_extract(alerts.details, '$.since_ms')"
-	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM hosts h"
-	    " WHERE h.status = 'stale' AND h.lattice = alerts.lattice"
-	    " AND h.status_changed_ms >= json_extract(alerts.details,"
+	    " AND CASE WHEN json_extract(latticed_alerts.details, '$.since_ms')"
+	    " IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM latticed_hosts h"
+	    " WHERE h.status = 'stale' AND h.lattice = latticed_alerts.lattice"
+	    " AND h.status_changed_ms >= json_extract(latticed_alerts.details,"
 	    " '$.since_ms'))"
-	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(alerts.details,"
-	    " '$.host_ids') j JOIN hosts h ON h.lattice = alerts.lattice"
+	    " ELSE NOT EXISTS (SELECT 1 FROM json_each(latticed_alerts.details,"
+	    " '$.host_ids') j JOIN latticed_hosts h"
+	    " ON h.lattice = latticed_alerts.lattice"
 	    " AND h.host_id = j.value WHERE h.status = 'stale') END",
 	[AS_ACTIVE_KINDS] =
-	    "SELECT DISTINCT kind FROM alerts WHERE resolved_ms IS NULL",
+	    "SELECT DISTINCT kind FROM latticed_alerts"
+	    " WHERE resolved_ms IS NULL",
 	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
 	   whether it is on the host now (NULL provider: never) */
 	[AS_PROV_ALERTS] =
-	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1"
+	    " FROM latticed_providers p"
 	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
 	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
 	    " CASE WHEN json_valid(details) THEN json_extract(details,"
-	    " '$.provider_id') END AS pid FROM alerts"
+	    " '$.provider_id') END AS pid FROM latticed_alerts"
 	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
 	    " AND host_id IS NOT NULL) AS a",
 	/* the same for one host (alerts_active_host) */
 	[AS_PROV_ALERTS_HOST] =
-	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1 FROM providers p"
+	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1"
+	    " FROM latticed_providers p"
 	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
 	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
 	    " CASE WHEN json_valid(details) THEN json_extract(details,"
-	    " '$.provider_id') END AS pid FROM alerts"
+	    " '$.provider_id') END AS pid FROM latticed_alerts"
 	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL) AS a",
 	/* the sweep alerts fired since ?1, counted up to ?2 */
 	[AS_STORM_COUNT] =
-	    "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE kind IN"
+	    "SELECT count(*) FROM (SELECT 1 FROM latticed_alerts WHERE kind IN"
 	    " ('host_stale', 'lattice_silent') AND fired_ms >= ?1 LIMIT ?2)",
 	/* fleet_silent once no host that went silent since is stale */
 	[AS_RESOLVE_FLEET] =
-	    "UPDATE alerts SET resolved_ms = MAX(?1, fired_ms)"
+	    "UPDATE latticed_alerts SET resolved_ms = MAX(?1, fired_ms)"
 	    " WHERE lattice = '*' AND kind = 'fleet_silent' AND entity = '*'"
-	    " AND resolved_ms IS NULL AND NOT EXISTS (SELECT 1 FROM hosts h"
+	    " AND resolved_ms IS NULL AND NOT EXISTS (SELECT 1"
+	    " FROM latticed_hosts h"
 	    " WHERE h.status = 'stale' AND h.status_changed_ms >="
-	    " alerts.fired_ms)",
+	    " latticed_alerts.fired_ms)",
 };
 
 /* Kinds the fold resolves, as bits of lt_alert.active (one for the rest). */

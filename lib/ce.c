@@ -48,12 +48,32 @@ struct inv_spans {
 	int		 actors;
 };
 
+/*
+ * A deferred inventory decoded ahead of need (lt_ce_inventory_prepare()):
+ * what lt_ce_inventory() left in the event and returned, with the limits
+ * it ran under.  The items themselves are in the event's arena.
+ */
+struct prepared {
+	struct lt_limits	 lim;
+	int			 rc;
+	struct lt_err		 err;
+	int			 deferred;	/* inventory_deferred after */
+	int			 comp_counts_only;
+	struct lt_ce_component	*components;
+	size_t			 ncomponents;
+	struct lt_ce_provider	*providers;
+	size_t			 nproviders;
+	uint64_t		 inventory_hash;
+};
+
 /* The event and its arena: ev comes first so lt_ce_free() can cast. */
 struct ce_box {
 	struct lt_ce	 ev;
 	struct blk	*blocks;
 	struct blk	*inline_blk;
 	struct inv_spans inv;		/* valid when ev.inventory_deferred */
+	struct prepared	*prep;		/* lt_ce_inventory_prepare()'s result
+					   (owned); NULL: none */
 };
 
 /* Decoder state for one lt_ce_parse() call. */
@@ -831,11 +851,11 @@ fnv_int(uint64_t h, int64_t v)
 	return h;
 }
 
-/* Hash the normalised inventory of a heartbeat. */
+/* Hash the normalised inventory of a heartbeat, and each component. */
 static uint64_t
-inventory_hash(const struct lt_ce *ev)
+inventory_hash(struct lt_ce *ev)
 {
-	const struct lt_ce_component	*c;
+	struct lt_ce_component		*c;
 	const struct lt_ce_provider	*p;
 	uint64_t			 h = FNV_OFFSET;
 	size_t				 i;
@@ -844,12 +864,14 @@ inventory_hash(const struct lt_ce *ev)
 	h = fnv_int(h, (int64_t)ev->ncomponents);
 	for (i = 0; i < ev->ncomponents; i++) {
 		c = &ev->components[i];
-		h = fnv_str(h, c->id);
-		h = fnv_str(h, c->image_ref);
-		h = fnv_str(h, c->name);
-		h = fnv_str(h, c->annotations);
-		h = fnv_int(h, c->max_instances);
-		h = fnv_int(h, c->has_revision ? c->revision : INT64_MIN);
+		c->hash = fnv_str(FNV_OFFSET, c->id);
+		c->hash = fnv_str(c->hash, c->image_ref);
+		c->hash = fnv_str(c->hash, c->name);
+		c->hash = fnv_str(c->hash, c->annotations);
+		c->hash = fnv_int(c->hash, c->max_instances);
+		c->hash = fnv_int(c->hash, c->has_revision ? c->revision :
+		    INT64_MIN);
+		h = fnv_int(h, (int64_t)c->hash);
 	}
 	h = fnv_int(h, (int64_t)ev->nproviders);
 	for (i = 0; i < ev->nproviders; i++) {
@@ -1408,6 +1430,178 @@ skim_count(const unsigned char *p, size_t len)
 	return n;
 }
 
+/* The members of a 1.x heartbeat component that fast_component() reads. */
+enum { FC_ID, FC_IMAGE, FC_NAME, FC_ANN, FC_MAX, FC_REV, FC_N };
+static const char *const fc_keys[FC_N] = { "id", "image_ref", "name",
+    "annotations", "max_instances", "revision" };
+
+/* Whether the raw value p[v..e) is null. */
+static int
+is_null(const unsigned char *p, size_t v, size_t e)
+{
+	return e - v == 4 && memcmp(p + v, "null", 4) == 0;
+}
+
+/* Whether the raw string value p[v..e) (quotes included) has no escape:
+   then its bytes are its value, and its own compact JSON text. */
+static int
+plain_string(const unsigned char *p, size_t v, size_t e, size_t max)
+{
+	return e - v >= 2 && p[v] == '"' && e - v - 2 <= max &&
+	    memchr(p + v + 1, '\\', e - v - 2) == NULL;
+}
+
+/* A raw JSON number p[v..e) that is an integer of at most 15 digits
+   (exact as a double, as cJSON reads it), optionally negative. */
+static int
+plain_int(const unsigned char *p, size_t v, size_t e, int neg_ok,
+    int64_t *out)
+{
+	int64_t	 n = 0;
+	int	 neg = 0;
+
+	if (neg_ok && v < e && p[v] == '-') {
+		neg = 1;
+		v++;
+	}
+	if (v == e || e - v > 15)
+		return 0;
+	for (; v < e; v++) {
+		if (p[v] < '0' || p[v] > '9')
+			return 0;
+		n = n * 10 + (p[v] - '0');
+	}
+	*out = neg ? -n : n;
+	return 1;
+}
+
+/*
+ * Decode an annotations object p[v..e) whose keys and values are all
+ * plain strings, none repeated, into the compact text get_strmap() makes.
+ * 0: anything else (get_strmap() decides).
+ */
+static int
+fast_strmap(struct dec *D, const unsigned char *p, size_t v, size_t e,
+    const char **out)
+{
+	size_t	 ks[16], kl[16], n = 0, i, j, a, b;
+	char	*o;
+
+	if (p[v] != '{')
+		return 0;
+	if ((o = arena_alloc(D, e - v + 1)) == NULL)
+		return 0;
+	*out = o;
+	*o++ = '{';
+	for (i = lt_json_skip_ws(p, e, v + 1); i < e && p[i] != '}';) {
+		a = i;
+		i = lt_json_skip_string(p, e, i);
+		if (!plain_string(p, a, i, D->lim->max_string) ||
+		    n == sizeof(ks) / sizeof(ks[0]) ||
+		    n >= D->lim->max_pairs)
+			return 0;
+		ks[n] = a + 1;
+		kl[n] = i - a - 2;
+		for (j = 0; j < n; j++)
+			if (kl[j] == kl[n] &&
+			    memcmp(p + ks[j], p + ks[n], kl[n]) == 0)
+				return 0;
+		n++;
+		i = lt_json_skip_ws(p, e, lt_json_skip_ws(p, e, i) + 1);
+		b = i;
+		i = lt_json_skip_value(p, e, i);
+		if (!plain_string(p, b, i, D->lim->max_string))
+			return 0;
+		if (n > 1)
+			*o++ = ',';
+		memcpy(o, p + a, ks[n - 1] - a + kl[n - 1] + 1);
+		o += ks[n - 1] - a + kl[n - 1] + 1;
+		*o++ = ':';
+		memcpy(o, p + b, i - b);
+		o += i - b;
+		i = lt_json_skip_ws(p, e, i);
+		if (i < e && p[i] == ',')
+			i = lt_json_skip_ws(p, e, i + 1);
+	}
+	*o++ = '}';
+	*o = '\0';
+	return 1;
+}
+
+/*
+ * Decode a 1.x heartbeat component p[0..len) (validated JSON) without a
+ * cJSON tree, as hb_component() would, when it has the common shape: an
+ * object whose members of interest are null or plain (unescaped) strings,
+ * integers and string maps within the limits, none of them repeated, and
+ * whose keys are unescaped.  Returns 1 when decoded; 0 for anything else
+ * (c is then garbage, nothing is reported): hb_component() decides, with
+ * its errors.
+ */
+static int
+fast_component(struct dec *D, const unsigned char *p, size_t len,
+    struct lt_ce_component *c)
+{
+	const char	**str[3] = { &c->id, &c->image_ref, &c->name };
+	size_t		 i, ks, kl, v, e;
+	int		 seen = 0, k;
+
+	memset(c, 0, sizeof(*c));
+	c->max_instances = 1;	/* listed means running */
+	i = lt_json_skip_ws(p, len, 0);
+	if (i >= len || p[i] != '{')
+		return 0;
+	for (i = lt_json_skip_ws(p, len, i + 1); i < len && p[i] != '}';) {
+		ks = i + 1;
+		i = lt_json_skip_string(p, len, i);
+		kl = i - ks - 1;
+		i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, i) + 1);
+		v = i;
+		e = i = lt_json_skip_value(p, len, i);
+		i = lt_json_skip_ws(p, len, i);
+		if (i < len && p[i] == ',')
+			i = lt_json_skip_ws(p, len, i + 1);
+		if (memchr(p + ks, '\\', kl) != NULL)
+			return 0;
+		for (k = 0; k < FC_N; k++)
+			if (strlen(fc_keys[k]) == kl &&
+			    memcmp(p + ks, fc_keys[k], kl) == 0)
+				break;
+		if (k == FC_N)
+			continue;	/* not read */
+		if (seen & (1 << k))
+			return 0;
+		seen |= 1 << k;
+		if (is_null(p, v, e))
+			continue;	/* absent */
+		switch (k) {
+		case FC_ID:
+		case FC_IMAGE:
+		case FC_NAME:
+			if (!plain_string(p, v, e, D->lim->max_string) ||
+			    (*str[k] = arena_strndup(D, (const char *)p + v +
+			    1, e - v - 2)) == NULL)
+				return 0;
+			break;
+		case FC_ANN:
+			if (!fast_strmap(D, p, v, e, &c->annotations))
+				return 0;
+			break;
+		case FC_MAX:
+			if (!plain_int(p, v, e, 0, &c->max_instances) ||
+			    c->max_instances > D->lim->max_instances)
+				return 0;
+			break;
+		case FC_REV:
+			if (!plain_int(p, v, e, 1, &c->revision))
+				return 0;
+			c->has_revision = 1;
+			break;
+		}
+	}
+	/* id is required and not empty */
+	return c->id != NULL && c->id[0] != '\0';
+}
+
 /*
  * Decode one deferred inventory array item by item: each item is parsed
  * and decoded on its own, so the cJSON tree never holds more than one item
@@ -1445,6 +1639,12 @@ dec_items(struct dec *D, size_t k, int actors)
 	i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, 0) + 1);
 	for (j = 0; j < n; j++) {
 		e = lt_json_skip_value(p, len, i);
+		if (k == INV_COMPS && !actors &&
+		    fast_component(D, p + i, e - i, &ev->components[j]))
+			goto next;
+		if (k == INV_COMPS)
+			memset(&ev->components[j], 0,
+			    sizeof(ev->components[j]));
 		if ((it = cJSON_ParseWithLength(txt + i, e - i)) == NULL)
 			return fail(D, LT_EPARSE, "data", key, "not json");
 		fieldname(pfx, sizeof(pfx), "data.%s[%zu]", key, j);
@@ -1457,6 +1657,7 @@ dec_items(struct dec *D, size_t k, int actors)
 		cJSON_Delete(it);
 		if (rc != LT_OK)
 			return rc;
+next:
 		i = lt_json_skip_ws(p, len, e);
 		if (i < len && p[i] == ',')
 			i = lt_json_skip_ws(p, len, i + 1);
@@ -1474,6 +1675,36 @@ inv_is_array(const struct ce_box *box, size_t k)
 	size_t	i = lt_json_skip_ws(p, box->inv.len[k], 0);
 
 	return box->inv.len[k] > 0 && i < box->inv.len[k] && p[i] == '[';
+}
+
+/* Whether two limits are the same (member by member: padding). */
+static int
+limits_eq(const struct lt_limits *a, const struct lt_limits *b)
+{
+	return a->max_payload == b->max_payload &&
+	    a->max_depth == b->max_depth && a->max_string == b->max_string &&
+	    a->max_items == b->max_items && a->max_pairs == b->max_pairs &&
+	    a->max_instances == b->max_instances &&
+	    a->max_uptime == b->max_uptime;
+}
+
+/* Put a prepared inventory into the event, as lt_ce_inventory() would
+   have left it, and return what it would have returned. */
+static int
+adopt(struct lt_ce *ev, struct lt_err *err)
+{
+	const struct prepared *p = ((struct ce_box *)ev)->prep;
+
+	ev->comp_counts_only = p->comp_counts_only;
+	ev->components = p->components;
+	ev->ncomponents = p->ncomponents;
+	ev->providers = p->providers;
+	ev->nproviders = p->nproviders;
+	ev->inventory_hash = p->inventory_hash;
+	ev->inventory_deferred = p->deferred;
+	if (p->rc != LT_OK && err != NULL)
+		*err = p->err;
+	return p->rc;
 }
 
 /* Decode a deferred inventory (ce.h). */
@@ -1494,6 +1725,8 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 		lt_limits_default(&deflim);
 		lim = &deflim;
 	}
+	if (box->prep != NULL && limits_eq(&box->prep->lim, lim))
+		return adopt(ev, err);
 	D.box = box;
 	D.ev = ev;
 	D.lim = lim;
@@ -1534,6 +1767,50 @@ lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	return LT_OK;
 }
 
+/* Decode a deferred inventory ahead of need (ce.h). */
+int
+lt_ce_inventory_prepare(struct lt_ce *ev, const struct lt_limits *lim)
+{
+	struct ce_box		*box = (struct ce_box *)ev;
+	struct lt_limits	 deflim;
+	struct prepared		*p;
+
+	if (ev == NULL || !ev->inventory_deferred || box->prep != NULL)
+		return LT_OK;
+	if (lim == NULL) {
+		lt_limits_default(&deflim);
+		lim = &deflim;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return LT_ENOMEM;
+	p->lim = *lim;
+	p->rc = lt_ce_inventory(ev, lim, &p->err);
+	if (p->rc == LT_ENOMEM) {
+		/* the fold tries again itself */
+		free(p);
+		p = NULL;
+	} else {
+		p->deferred = ev->inventory_deferred;
+		p->comp_counts_only = ev->comp_counts_only;
+		p->components = ev->components;
+		p->ncomponents = ev->ncomponents;
+		p->providers = ev->providers;
+		p->nproviders = ev->nproviders;
+		p->inventory_hash = ev->inventory_hash;
+	}
+	/* the event reads as before until lt_ce_inventory() */
+	ev->inventory_deferred = 1;
+	ev->has_inventory = 1;
+	ev->comp_counts_only = 0;
+	ev->components = NULL;
+	ev->ncomponents = 0;
+	ev->providers = NULL;
+	ev->nproviders = 0;
+	ev->inventory_hash = 0;
+	box->prep = p;
+	return p != NULL ? LT_OK : LT_ENOMEM;
+}
+
 /* Free an event from lt_ce_parse(). */
 void
 lt_ce_free(struct lt_ce *ev)
@@ -1547,6 +1824,7 @@ lt_ce_free(struct lt_ce *ev)
 		ev->release(ev);
 		return;
 	}
+	free(box->prep);
 	for (b = box->blocks; b != NULL; b = next) {
 		next = b->next;
 		if (b != box->inline_blk)

@@ -84,6 +84,9 @@ struct lt_ce_component {
 	int64_t		 max_instances;	/* >= 0 */
 	int64_t		 revision;
 	int		 has_revision;
+	uint64_t	 hash;		/* a heartbeat's item: over the fields
+					   above, equal hashes mean equal
+					   items; 0 elsewhere */
 };
 
 struct lt_ce_provider {
@@ -214,6 +217,23 @@ int	lt_ce_parse_flags(const char *buf, size_t len,
  */
 int	lt_ce_inventory(struct lt_ce *ev, const struct lt_limits *lim,
 	    struct lt_err *err);
+
+/*
+ * Decode a deferred inventory ahead of need, typically on another thread
+ * than the one that will call lt_ce_inventory() (the decode stage; the
+ * event then passes to the fold through a queue, whose lock orders the
+ * two).  The result is kept aside: the event still reads as deferred
+ * (components and providers empty, inventory_hash 0) until
+ * lt_ce_inventory() adopts it without decoding again and returns what it
+ * would have returned, errors included -- so whether and when an
+ * inventory was prepared changes nothing a caller can see but the time
+ * lt_ce_inventory() takes.  lt_ce_inventory() with other limits than
+ * these decodes afresh.  A no-op for an event without a deferred
+ * inventory, or one already prepared.  Returns LT_OK, or LT_ENOMEM (then
+ * nothing is kept: lt_ce_inventory() decodes).
+ */
+int	lt_ce_inventory_prepare(struct lt_ce *ev,
+	    const struct lt_limits *lim);
 
 /* Free an event from lt_ce_parse().  NULL is fine. */
 void	lt_ce_free(struct lt_ce *ev);

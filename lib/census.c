@@ -17,22 +17,22 @@ struct lt_census_q {
 /* Parallel to enum lt_census_table: column 0 lattice, 1 key, 2 count. */
 static const char *const census_sql[LT_CENSUS_NTABLES] = {
 	[LT_CENSUS_HOSTS] =
-	    "SELECT lattice, status, count(*) FROM hosts"
+	    "SELECT lattice, status, count(*) FROM latticed_hosts"
 	    " GROUP BY lattice, status ORDER BY lattice, status",
 	[LT_CENSUS_COMPONENTS] =
-	    "SELECT lattice, NULL, count(*) FROM components"
+	    "SELECT lattice, NULL, count(*) FROM latticed_components"
 	    " GROUP BY lattice ORDER BY lattice",
 	[LT_CENSUS_PROVIDERS] =
-	    "SELECT lattice, NULL, count(*) FROM providers"
+	    "SELECT lattice, NULL, count(*) FROM latticed_providers"
 	    " GROUP BY lattice ORDER BY lattice",
 	[LT_CENSUS_LINKS] =
-	    "SELECT lattice, NULL, count(*) FROM links"
+	    "SELECT lattice, NULL, count(*) FROM latticed_links"
 	    " GROUP BY lattice ORDER BY lattice",
 	[LT_CENSUS_CONFIGS] =
-	    "SELECT lattice, NULL, count(*) FROM configs"
+	    "SELECT lattice, NULL, count(*) FROM latticed_configs"
 	    " GROUP BY lattice ORDER BY lattice",
 	[LT_CENSUS_ALERTS] =
-	    "SELECT lattice, kind, count(*) FROM alerts"
+	    "SELECT lattice, kind, count(*) FROM latticed_alerts"
 	    " WHERE resolved_ms IS NULL"
 	    " GROUP BY lattice, kind ORDER BY lattice, kind",
 };

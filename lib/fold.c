@@ -18,6 +18,7 @@
 #include "fold.h"
 #include "fold_int.h"
 #include "hostcache.h"
+#include "invcache.h"
 #include "store.h"
 #include "store_int.h"
 #include "v2hb.h"
@@ -49,6 +50,42 @@ struct prow {
 	int		 seen;
 };
 
+#define MEMO_HOSTS	8	/* big hosts whose inventory is kept */
+#define MEMO_MIN	512	/* components: a smaller host's rows are
+				   read whole, that is cheap */
+#define MEMO_BUDGET	262144	/* components kept, all hosts together */
+
+/* One component a host's last applied heartbeat listed. */
+struct mitem {
+	uint64_t	 idh;		/* hash of id */
+	uint64_t	 h;		/* lt_ce_component.hash */
+	const char	*id;		/* in the memo's ids */
+	int		 seen;
+};
+
+/*
+ * What a big host's components rows are after its last heartbeat was
+ * applied (apply_inventory()): one row per item it listed (with an id and
+ * max_instances > 0, no id twice), each agreeing with its item (a field
+ * the item left out keeps its value).  That holds for as long as the
+ * host's inventory_hash is still raw: every other write to its components
+ * clears the hash (fold_hosted()), and a rolled-back write restores the
+ * hash it had.  So the next heartbeat that differs reads only the rows of
+ * the items whose hash differs.
+ */
+struct memo {
+	char		*lattice;	/* NULL: a free slot */
+	char		*host;
+	uint64_t	 raw;		/* lt_ce.inventory_raw applied */
+	int		 counts_only;
+	struct mitem	*items;		/* by (idh, id) */
+	size_t		 n;
+	char		*ids;
+	uint64_t	 used;		/* tick of the last use */
+};
+
+static void	memo_clear(struct memo *m);
+
 struct lt_fold {
 	struct lt_store		*st;
 	struct lt_fold_opts	 opts;
@@ -71,6 +108,8 @@ struct lt_fold {
 	   lt_fold_begin() and its commit or rollback only. */
 	struct lt_hcache	*hc;
 	int			 hc_on;
+	struct memo		 memo[MEMO_HOSTS];
+	uint64_t		 memo_tick;
 };
 
 /* One message being folded. */
@@ -221,6 +260,8 @@ lt_fold_new(struct lt_store *st, const struct lt_fold_opts *opts,
 void
 lt_fold_free(struct lt_fold *f)
 {
+	size_t i;
+
 	if (f == NULL)
 		return;
 	lt_alert_free(f->alerts);
@@ -231,6 +272,8 @@ lt_fold_free(struct lt_fold *f)
 	free(f->crows);
 	free(f->prows);
 	free(f->subj);
+	for (i = 0; i < MEMO_HOSTS; i++)
+		memo_clear(&f->memo[i]);
 	free(f);
 }
 
@@ -980,18 +1023,20 @@ grow(void **arr, size_t *cap, size_t n, size_t size, size_t first)
 	return 0;
 }
 
-/* Load the host's components and providers into the scratch arrays. */
+/* Load the host's providers, and its components unless !comps, into the
+   scratch arrays. */
 static int
-load_inventory(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+load_inventory(struct lt_fold *f, struct ctx *c, int comps,
+    struct lt_err *err)
 {
 	sqlite3_stmt *s;
 	size_t i;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	f->alen = f->ncrows = f->nprows = 0;
 	s = S(f, LT_ST_COMP_LIST);
 	bhost(s, c);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (comps && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct crow *r;
 
 		if (grow((void **)&f->crows, &f->ccap, f->ncrows,
@@ -1072,14 +1117,250 @@ nomem:
 	return lt_err_set(err, LT_ENOMEM, "", "fold: out of memory");
 }
 
+/* --- big hosts' last inventory (struct memo) ----------------------- */
+
+/* Free what a memo holds; the slot is free again. */
+static void
+memo_clear(struct memo *m)
+{
+	free(m->lattice);
+	free(m->host);
+	free(m->items);
+	free(m->ids);
+	memset(m, 0, sizeof(*m));
+}
+
+/* FNV-1a of a component id. */
+static uint64_t
+id_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Order memo items by (idh, id). */
+static int
+mitem_cmp(const void *a, const void *b)
+{
+	const struct mitem *x = a, *y = b;
+
+	if (x->idh != y->idh)
+		return x->idh < y->idh ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The memo of the event's host, or NULL. */
+static struct memo *
+memo_find(struct lt_fold *f, const struct ctx *c)
+{
+	size_t i, latlen = c->latlen < 0 ? strlen(c->lattice) :
+	    (size_t)c->latlen;
+	struct memo *m;
+
+	for (i = 0; i < MEMO_HOSTS; i++) {
+		m = &f->memo[i];
+		if (m->lattice != NULL && strlen(m->lattice) == latlen &&
+		    memcmp(m->lattice, c->lattice, latlen) == 0 &&
+		    strcmp(m->host, c->ev->host_id) == 0)
+			return m;
+	}
+	return NULL;
+}
+
 /*
- * Make the host's components and providers equal to the heartbeat's
- * inventory, writing only rows that differ and deleting only rows that are
- * gone.  A component listed with 0 instances counts as absent.  Fields the
- * heartbeat leaves out (NULL) keep what is known.
+ * The memo the event's inventory makes once applied, in *m (items and ids
+ * only).  LT_OK; LT_EINVAL when an id is listed twice or none is (then
+ * none: such an inventory is diffed against every row); LT_ENOMEM.
  */
 static int
-apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
+memo_build(const struct lt_ce *ev, struct memo *m)
+{
+	size_t i, n = 0, bytes = 0, k;
+	char *o;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < ev->ncomponents; i++)
+		if (ev->components[i].id != NULL &&
+		    ev->components[i].max_instances > 0) {
+			n++;
+			bytes += strlen(ev->components[i].id) + 1;
+		}
+	if (n == 0)
+		return LT_EINVAL;	/* nothing worth keeping */
+	if ((m->items = calloc(n, sizeof(*m->items))) == NULL ||
+	    (m->ids = malloc(bytes)) == NULL) {
+		memo_clear(m);
+		return LT_ENOMEM;
+	}
+	o = m->ids;
+	for (i = 0; i < ev->ncomponents; i++) {
+		const struct lt_ce_component *e = &ev->components[i];
+
+		if (e->id == NULL || e->max_instances <= 0)
+			continue;
+		k = strlen(e->id) + 1;
+		memcpy(o, e->id, k);
+		m->items[m->n].id = o;
+		m->items[m->n].idh = id_hash(e->id);
+		m->items[m->n].h = e->hash;
+		m->n++;
+		o += k;
+	}
+	qsort(m->items, m->n, sizeof(*m->items), mitem_cmp);
+	for (i = 1; i < m->n; i++)
+		if (mitem_cmp(&m->items[i - 1], &m->items[i]) == 0) {
+			memo_clear(m);
+			return LT_EINVAL;
+		}
+	return LT_OK;
+}
+
+/*
+ * Keep nm (consumed) as the memo of the event's host, in old's slot (may
+ * be NULL), else a free one, else the least recently used; older memos go
+ * while all together would keep more than MEMO_BUDGET components.
+ */
+static void
+memo_keep(struct lt_fold *f, const struct ctx *c, struct memo *old,
+    struct memo *nm)
+{
+	size_t i, total, latlen = c->latlen < 0 ? strlen(c->lattice) :
+	    (size_t)c->latlen;
+	struct memo *slot = old, *lru;
+
+	if (old != NULL)
+		memo_clear(old);
+	if (nm->n > MEMO_BUDGET)
+		goto drop;
+	for (;;) {
+		total = nm->n;
+		lru = NULL;
+		for (i = 0; i < MEMO_HOSTS; i++) {
+			if (f->memo[i].lattice == NULL) {
+				if (slot == NULL)
+					slot = &f->memo[i];
+				continue;
+			}
+			total += f->memo[i].n;
+			if (lru == NULL || f->memo[i].used < lru->used)
+				lru = &f->memo[i];
+		}
+		if (total <= MEMO_BUDGET && slot != NULL)
+			break;
+		memo_clear(lru);	/* not NULL: nm alone fits */
+	}
+	if ((nm->lattice = malloc(latlen + 1)) == NULL ||
+	    (nm->host = strdup(c->ev->host_id)) == NULL)
+		goto drop;
+	memcpy(nm->lattice, c->lattice, latlen);
+	nm->lattice[latlen] = '\0';
+	nm->raw = c->ev->inventory_raw;
+	nm->counts_only = c->ev->comp_counts_only;
+	nm->used = ++f->memo_tick;
+	*slot = *nm;
+	memset(nm, 0, sizeof(*nm));
+	return;
+drop:
+	memo_clear(nm);
+}
+
+/*
+ * The components half of apply_inventory() against the host's memo m:
+ * an item whose hash is the one applied last agrees with its row already;
+ * only the others read their row, and the rows of items no longer listed
+ * go.  Writes what the full diff would write.
+ */
+static int
+diff_components(struct lt_fold *f, struct ctx *c, struct memo *m,
+    int *changed, struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	struct mitem key, *mi;
+	sqlite3_stmt *s;
+	size_t i;
+	int r, n, differs;
+
+	for (i = 0; i < ev->ncomponents; i++) {
+		const struct lt_ce_component *e = &ev->components[i];
+
+		if (e->id == NULL || e->max_instances <= 0)
+			continue;
+		key.idh = id_hash(e->id);
+		key.id = e->id;
+		mi = bsearch(&key, m->items, m->n, sizeof(*mi), mitem_cmp);
+		if (mi != NULL) {
+			mi->seen = 1;
+			if (mi->h == e->hash)
+				continue;
+		}
+		if (ev->comp_counts_only) {
+			s = S(f, LT_ST_COMP_GET_COUNT);
+			bhost(s, c);
+			bt(s, 3, e->id);
+			if ((r = row(f, s, err)) < 0)
+				return LT_ESTORE;
+			if (r == 1) {
+				differs = sqlite3_column_int64(s, 0) !=
+				    e->max_instances;
+				sqlite3_reset(s);
+				if (!differs)
+					continue;
+				s = S(f, LT_ST_COMP_SET_COUNT);
+				bhost(s, c);
+				bt(s, 3, e->id);
+				sqlite3_bind_int64(s, 4, e->max_instances);
+				sqlite3_bind_int64(s, 5, c->evtime);
+				if (run(f, s, NULL, err) != LT_OK)
+					return LT_ESTORE;
+				*changed = 1;
+				continue;
+			}
+		} else {
+			s = S(f, LT_ST_COMP_GET);
+			bhost(s, c);
+			bt(s, 3, e->id);
+			if ((r = row(f, s, err)) < 0)
+				return LT_ESTORE;
+			if (r == 1) {
+				differs = sqlite3_column_int64(s, 2) !=
+				    e->max_instances ||
+				    sdiff(e->image_ref, (const char *)
+				    sqlite3_column_text(s, 0)) ||
+				    sdiff(e->name, (const char *)
+				    sqlite3_column_text(s, 1)) ||
+				    sdiff(e->annotations, (const char *)
+				    sqlite3_column_text(s, 4)) ||
+				    (e->has_revision &&
+				    (sqlite3_column_type(s, 3) == SQLITE_NULL ||
+				    sqlite3_column_int64(s, 3) != e->revision));
+				sqlite3_reset(s);
+				if (!differs)
+					continue;
+			}
+		}
+		if (comp_upsert(f, c, e, e->max_instances, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	for (i = 0; i < m->n; i++) {
+		if (m->items[i].seen)
+			continue;
+		if (comp_delete(f, c, m->items[i].id, &n, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	return LT_OK;
+}
+
+/* The diff of apply_inventory(): components against m when not NULL,
+   else against every row. */
+static int
+diff_rows(struct lt_fold *f, struct ctx *c, struct memo *m, int *changed,
     struct lt_err *err)
 {
 	const struct lt_ce *ev = c->ev;
@@ -1088,9 +1369,11 @@ apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
 	size_t i;
 	int n;
 
-	if (load_inventory(f, c, err) != LT_OK)
+	if (load_inventory(f, c, m == NULL, err) != LT_OK)
 		return err != NULL ? err->code : LT_ESTORE;
-	for (i = 0; i < ev->ncomponents; i++) {
+	if (m != NULL && diff_components(f, c, m, changed, err) != LT_OK)
+		return LT_ESTORE;
+	for (i = 0; m == NULL && i < ev->ncomponents; i++) {
 		const struct lt_ce_component *e = &ev->components[i];
 
 		if (e->id == NULL || e->max_instances <= 0)
@@ -1128,7 +1411,7 @@ apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
 			return LT_ESTORE;
 		*changed = 1;
 	}
-	for (i = 0; i < f->ncrows; i++) {
+	for (i = 0; m == NULL && i < f->ncrows; i++) {
 		if (f->crows[i].seen)
 			continue;
 		if (comp_delete(f, c, f->crows[i].id, &n, err) != LT_OK)
@@ -1167,6 +1450,43 @@ apply_inventory(struct lt_fold *f, struct ctx *c, int *changed,
 		*changed = 1;
 	}
 	return LT_OK;
+}
+
+/*
+ * Make the host's components and providers equal to the heartbeat's
+ * inventory, writing only rows that differ and deleting only rows that are
+ * gone.  A component listed with 0 instances counts as absent.  Fields the
+ * heartbeat leaves out (NULL) keep what is known.  A big host's components
+ * are diffed against its memo when the memo still holds (h's hash).
+ */
+static int
+apply_inventory(struct lt_fold *f, struct ctx *c, const struct host *h,
+    int *changed, struct lt_err *err)
+{
+	const struct lt_ce *ev = c->ev;
+	struct memo nm, *old;
+	int rc, use;
+
+	memset(&nm, 0, sizeof(nm));
+	old = memo_find(f, c);
+	/* an inventory worth keeping, once applied (else none) */
+	if (ev->ncomponents >= MEMO_MIN && ev->has_inventory_raw &&
+	    memo_build(ev, &nm) != LT_OK)
+		memset(&nm, 0, sizeof(nm));
+	use = nm.items != NULL && old != NULL && h->exists && h->has_hash &&
+	    (uint64_t)h->hash == old->raw &&
+	    old->counts_only == ev->comp_counts_only;
+	if (use)
+		old->used = ++f->memo_tick;
+	rc = diff_rows(f, c, use ? old : NULL, changed, err);
+	if (rc == LT_OK && nm.items != NULL)
+		memo_keep(f, c, old, &nm);
+	else {
+		memo_clear(&nm);
+		if (old != NULL)
+			memo_clear(old);
+	}
+	return rc;
 }
 
 /* Apply a component event (SET / ADD / META). */
@@ -1310,7 +1630,7 @@ fold_hosted(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 		h.last_hb = c->recv;
 		h.has_hb = 1;
 		if (ev->has_inventory && !same_inv) {
-			if (apply_inventory(f, c, &changed, err) != LT_OK)
+			if (apply_inventory(f, c, &h, &changed, err) != LT_OK)
 				return err != NULL ? err->code : LT_ESTORE;
 			h.hash = (int64_t)ev->inventory_raw;
 			h.has_hash = ev->has_inventory_raw;
@@ -1878,6 +2198,38 @@ parsed:
 done:
 	*out = d;
 	return LT_OK;
+}
+
+/* Decode ahead what the fold will likely need (fold.h). */
+int
+lt_fold_decode_ahead(struct lt_decoded *d, const struct lt_limits *lim,
+    struct lt_invcache *ic)
+{
+	struct lt_ce *ev = d->ev;
+	const char *lat = d->lattice != NULL ? d->lattice : "";
+	size_t latlen = d->lattice != NULL ? (size_t)d->latlen : 0;
+
+	if (d->rc != LT_OK || ev == NULL || ev->host_id == NULL)
+		return LT_OK;
+	switch (ev->kind) {
+	case LT_K_HOST_HEARTBEAT:
+		if (!ev->inventory_deferred || !ev->has_inventory_raw)
+			return LT_OK;
+		if (!lt_invcache_changed(ic, lat, latlen, ev->host_id,
+		    ev->inventory_raw))
+			return LT_OK;
+		return lt_ce_inventory_prepare(ev, lim);
+	case LT_K_HOST_STARTED:
+	case LT_K_HOST_STOPPED:
+	case LT_K_COMPONENT:
+	case LT_K_PROVIDER_STARTED:
+	case LT_K_PROVIDER_STOPPED:
+		/* fold_hosted() forgets the host's inventory hash */
+		lt_invcache_forget(ic, lat, latlen, ev->host_id);
+		return LT_OK;
+	default:
+		return LT_OK;
+	}
 }
 
 /* Free a decoded message. */

@@ -159,6 +159,22 @@ int	lt_fold_apply(struct lt_fold *f, const struct lt_msg *m,
 	    struct lt_fold_info *info, struct lt_err *err);
 void	lt_decoded_free(struct lt_decoded *d);
 
+/*
+ * After lt_fold_decode(), on the decode stage's thread: decode ahead what
+ * lt_fold_apply() will likely need, so that the fold's thread does not.
+ * Today that is a heartbeat's deferred inventory when ic (invcache.h: the
+ * stage's own state, one thread at a time) guesses it changed since the
+ * host's last heartbeat (lt_ce_inventory_prepare()); other host events
+ * that change a host's components or providers make ic forget the host.
+ * What lt_fold_apply() does with d is the same whether or not this ran,
+ * and whatever ic guessed: only where the work happens differs.  Call it
+ * on messages in the order they will be folded.  Returns LT_OK or
+ * LT_ENOMEM (then the fold decodes what it needs itself).
+ */
+struct lt_invcache;
+int	lt_fold_decode_ahead(struct lt_decoded *d,
+	    const struct lt_limits *lim, struct lt_invcache *ic);
+
 /* The lattice of messages without a subject (opts.default_lattice). */
 const char *lt_fold_default_lattice(const struct lt_fold *f);
 

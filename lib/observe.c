@@ -29,15 +29,19 @@ static const char *const observe_sql[OS_COUNT] = {
 	[OS_ADD] = "INSERT INTO latticed_state (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value ="
 	    " coalesce(CAST(value AS INTEGER), 0) + excluded.value",
-	[OS_LATTICES] = "SELECT DISTINCT lattice FROM hosts ORDER BY lattice",
+	[OS_LATTICES] =
+	    "SELECT DISTINCT lattice FROM latticed_hosts ORDER BY lattice",
 	/* hosts_status (status, lattice) finds the up hosts */
-	[OS_LATTICES_UP] = "SELECT lattice FROM hosts WHERE status = 'up'"
+	[OS_LATTICES_UP] =
+	    "SELECT lattice FROM latticed_hosts WHERE status = 'up'"
 	    " GROUP BY lattice ORDER BY min(first_seen_ms), lattice",
-	[OS_V2_UP] = "SELECT DISTINCT host_id FROM hosts WHERE status = 'up'"
+	[OS_V2_UP] =
+	    "SELECT DISTINCT host_id FROM latticed_hosts WHERE status = 'up'"
 	    " AND generation = 'v2' ORDER BY host_id",
 	[OS_LINKS] = "SELECT source_id, name, wit_namespace, wit_package"
-	    " FROM links WHERE lattice = ?1",
-	[OS_CONFIGS] = "SELECT config_name FROM configs WHERE lattice = ?1",
+	    " FROM latticed_links WHERE lattice = ?1",
+	[OS_CONFIGS] =
+	    "SELECT config_name FROM latticed_configs WHERE lattice = ?1",
 };
 
 struct lt_observe {

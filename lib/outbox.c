@@ -39,7 +39,7 @@ static const char *const outbox_sql[OS_COUNT] = {
 	[OS_NEXT] =
 	    "SELECT d.alert_id, d.sink, d.transition, d.attempts, "
 	    ALERT_COLS
-	    " FROM alert_deliveries d JOIN alerts a USING (alert_id)"
+	    " FROM alert_deliveries d JOIN latticed_alerts a USING (alert_id)"
 	    " WHERE d.delivered_ms IS NULL AND d.next_attempt_ms <= ?1"
 	    " AND NOT (d.transition = 'resolved' AND EXISTS (SELECT 1"
 	    " FROM alert_deliveries f WHERE f.alert_id = d.alert_id"
@@ -67,7 +67,8 @@ static const char *const outbox_sql[OS_COUNT] = {
 	    " AND delivered_ms IS NULL",
 	[OS_REPOST] =
 	    "SELECT a.alert_id, ?1, 'firing', 0, " ALERT_COLS
-	    " FROM alerts a WHERE a.resolved_ms IS NULL AND EXISTS (SELECT 1"
+	    " FROM latticed_alerts a WHERE a.resolved_ms IS NULL"
+	    " AND EXISTS (SELECT 1"
 	    " FROM alert_deliveries d WHERE d.alert_id = a.alert_id"
 	    " AND d.sink = ?1 AND d.transition = 'firing'"
 	    " AND d.delivered_ms IS NOT NULL)"

@@ -10,6 +10,7 @@
 #include "ce.h"
 #include "err.h"
 #include "fold.h"
+#include "invcache.h"
 #include "pipeline.h"
 #include "queue.h"
 
@@ -260,6 +261,7 @@ struct lt_decoder {
 	struct lt_queue	*in, *out;
 	struct lt_limits lim;
 	uint64_t	 count;
+	struct lt_invcache *ic;		/* the stage thread's alone */
 };
 
 /* Decode what arrives, in order, until the input is closed and empty. */
@@ -283,9 +285,11 @@ decoder_main(void *arg)
 		lim = d->lim;
 		pthread_mutex_unlock(&d->mtx);
 		for (it = head; it != NULL; it = it->next)
-			if (it->kind == LT_ITEM_MSG && it->dec == NULL)
-				/* out of memory: the fold decodes it */
-				(void)lt_fold_decode(&lim, &it->msg, &it->dec);
+			/* out of memory: the fold decodes what it needs */
+			if (it->kind == LT_ITEM_MSG && it->dec == NULL &&
+			    lt_fold_decode(&lim, &it->msg, &it->dec) == LT_OK)
+				(void)lt_fold_decode_ahead(it->dec, &lim,
+				    d->ic);
 		if (lt_queue_push_list(d->out, head) != LT_OK)
 			break;
 		lt_queue_done(d->in);
@@ -308,7 +312,12 @@ lt_decoder_start(struct lt_queue *in, struct lt_queue *out,
 	*out_dec = NULL;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return LT_ENOMEM;
+	if (lt_invcache_new(0, &d->ic) != LT_OK) {
+		free(d);
+		return LT_ENOMEM;
+	}
 	if (pthread_mutex_init(&d->mtx, NULL) != 0) {
+		lt_invcache_free(d->ic);
 		free(d);
 		return LT_ENOMEM;
 	}
@@ -317,6 +326,7 @@ lt_decoder_start(struct lt_queue *in, struct lt_queue *out,
 	d->lim = *lim;
 	if (pthread_create(&d->tid, NULL, decoder_main, d) != 0) {
 		pthread_mutex_destroy(&d->mtx);
+		lt_invcache_free(d->ic);
 		free(d);
 		return LT_ENOMEM;
 	}
@@ -354,5 +364,6 @@ lt_decoder_stop(struct lt_decoder *d)
 	lt_queue_close(d->in);
 	pthread_join(d->tid, NULL);
 	pthread_mutex_destroy(&d->mtx);
+	lt_invcache_free(d->ic);
 	free(d);
 }

@@ -9,7 +9,11 @@
  * arrival order, runs lt_fold_decode() on each (strict scan, cJSON, the
  * CloudEvent decoder) and passes them, tasks included, in the same order
  * to its output queue, which the fold's thread takes from.  So decoding
- * uses a second core while the fold writes.  When the output is full the
+ * uses a second core while the fold writes.  The stage also decodes ahead
+ * a heartbeat's inventory when it guesses the fold will diff it
+ * (lt_fold_decode_ahead(), with a per-host cache of the last inventory
+ * hash it saw, invcache.h, that the stage owns): the fold's thread is the
+ * daemon's bottleneck, and a wrong guess only moves work back to it.  When the output is full the
  * stage waits, so the input fills and its producers' full-policy applies
  * (queue.h): memory stays bounded by the two queues' max.
  *

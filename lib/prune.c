@@ -34,30 +34,32 @@ enum prune_stmt {
  */
 static const char *const prune_sql[PS_COUNT] = {
 	[PS_EVENTS_AGE] =
-	    "DELETE FROM events WHERE seq IN (SELECT seq FROM events"
-	    " WHERE received_ms < ?1 ORDER BY received_ms, seq LIMIT ?2)",
+	    "DELETE FROM latticed_events WHERE seq IN (SELECT seq"
+	    " FROM latticed_events WHERE received_ms < ?1"
+	    " ORDER BY received_ms, seq LIMIT ?2)",
 	[PS_EVENTS_CAP] =
-	    "DELETE FROM events WHERE seq IN (SELECT seq FROM events"
-	    " WHERE seq <= (SELECT max(seq) FROM events) - ?1"
+	    "DELETE FROM latticed_events WHERE seq IN (SELECT seq"
+	    " FROM latticed_events"
+	    " WHERE seq <= (SELECT max(seq) FROM latticed_events) - ?1"
 	    " ORDER BY seq LIMIT ?2)",
 	[PS_REJECTED_AGE] =
-	    "DELETE FROM rejected_events WHERE seq IN (SELECT seq FROM"
-	    " rejected_events WHERE received_ms < ?1"
+	    "DELETE FROM latticed_rejected_events WHERE seq IN (SELECT seq FROM"
+	    " latticed_rejected_events WHERE received_ms < ?1"
 	    " ORDER BY received_ms, seq LIMIT ?2)",
 	[PS_REJECTED_CAP] =
-	    "DELETE FROM rejected_events WHERE seq IN (SELECT seq FROM"
-	    " rejected_events WHERE seq <= (SELECT max(seq) FROM"
-	    " rejected_events) - ?1 ORDER BY seq LIMIT ?2)",
+	    "DELETE FROM latticed_rejected_events WHERE seq IN (SELECT seq FROM"
+	    " latticed_rejected_events WHERE seq <= (SELECT max(seq) FROM"
+	    " latticed_rejected_events) - ?1 ORDER BY seq LIMIT ?2)",
 	/*
 	 * Walks hosts_status (status, lattice): the cost is the batch plus
 	 * the stale/stopped hosts not old enough yet, never the up hosts.
 	 */
 	[PS_HOSTS_OLD] =
-	    "SELECT lattice, host_id FROM hosts"
+	    "SELECT lattice, host_id FROM latticed_hosts"
 	    " WHERE status IN ('stale', 'stopped') AND status_changed_ms < ?1"
 	    " LIMIT ?2",
 	[PS_HOST_DELETE] =
-	    "DELETE FROM hosts WHERE lattice = ?1 AND host_id = ?2"
+	    "DELETE FROM latticed_hosts WHERE lattice = ?1 AND host_id = ?2"
 	    " AND status IN ('stale', 'stopped') AND status_changed_ms < ?3",
 };
 

@@ -17,6 +17,8 @@ struct lt_queue {
 	struct lt_item	*head, **tail;
 	size_t		 nitems;	/* items of any kind */
 	size_t		 len, max;	/* messages */
+	size_t		 bytes, max_bytes; /* lt_item_cost(); 0: no bound */
+	size_t		 taken;		/* cost taken, not done */
 	struct lt_item	*ovf, **ovftail;
 	size_t		 novf;
 	uint64_t	 dropped;
@@ -116,6 +118,46 @@ lt_queue_set_max(struct lt_queue *q, size_t max)
 	pthread_mutex_unlock(&q->mtx);
 }
 
+/* Change the byte bound. */
+void
+lt_queue_set_max_bytes(struct lt_queue *q, size_t max_bytes)
+{
+	pthread_mutex_lock(&q->mtx);
+	q->max_bytes = max_bytes;
+	pthread_cond_broadcast(&q->room);
+	pthread_mutex_unlock(&q->mtx);
+}
+
+/* What a message item costs against a byte bound. */
+size_t
+lt_item_cost(const struct lt_item *it)
+{
+	size_t c = LT_QUEUE_ITEM_COST + it->msg.len;
+
+	if (it->kind != LT_ITEM_MSG)
+		return 0;
+	if (it->msg.subject != NULL)
+		c += strlen(it->msg.subject) + 1;
+	if (it->msg.pattern != NULL)
+		c += strlen(it->msg.pattern) + 1;
+	/* the decoded event copies the payload's strings out of it */
+	if (it->dec != NULL)
+		c += it->msg.len;
+	return c;
+}
+
+/* Whether a message of this cost fits now (lock held).  A message always
+   fits an empty queue, so that no bound can stop one for good. */
+static int
+fits(const struct lt_queue *q, size_t cost)
+{
+	if (q->len >= q->max)
+		return 0;
+	return q->max_bytes == 0 || q->len == 0 ||
+	    (q->bytes + q->taken <= q->max_bytes &&
+	    cost <= q->max_bytes - q->bytes - q->taken);
+}
+
 /* Refuse further pushes. */
 void
 lt_queue_close(struct lt_queue *q)
@@ -187,8 +229,11 @@ append(struct lt_queue *q, struct lt_item *it)
 	*q->tail = it;
 	q->tail = &it->next;
 	q->nitems++;
-	if (it->kind == LT_ITEM_MSG)
+	if (it->kind == LT_ITEM_MSG) {
 		q->len++;
+		it->cost = lt_item_cost(it);
+		q->bytes += it->cost;
+	}
 	if (q->takers > 0)
 		pthread_cond_signal(&q->more);
 	return was_empty;
@@ -245,17 +290,18 @@ lt_item_msg_wrap(const char *subject, const char *pattern, const void *data,
 int
 lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
 {
+	size_t cost = lt_item_cost(it);
 	int rc = LT_ELIMIT, wake = 0;
 
 	pthread_mutex_lock(&q->mtx);
-	while (full == LT_QUEUE_BLOCK && !q->closed && q->len >= q->max) {
+	while (full == LT_QUEUE_BLOCK && !q->closed && !fits(q, cost)) {
 		q->pushers++;
 		pthread_cond_wait(&q->room, &q->mtx);
 		q->pushers--;
 	}
 	if (q->closed)
 		goto out;
-	if (q->len >= q->max) {
+	if (!fits(q, cost)) {
 		if (full == LT_QUEUE_DROP)
 			wake = drop_msg(q, it->msg.subject, it->msg.pattern,
 			    it->msg.data, it->msg.len, it->msg.received_ms);
@@ -341,7 +387,7 @@ lt_queue_push_list(struct lt_queue *q, struct lt_item *head)
 	pthread_mutex_lock(&q->mtx);
 	while (head != NULL) {
 		while (!q->closed && head->kind == LT_ITEM_MSG &&
-		    q->len >= q->max) {
+		    !fits(q, lt_item_cost(head))) {
 			if (wake && q->wake != NULL) {
 				wake = 0;
 				pthread_mutex_unlock(&q->mtx);
@@ -374,7 +420,7 @@ struct lt_item *
 lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 {
 	struct lt_item *head, **pp;
-	size_t k = 0, items = 0;
+	size_t k = 0, items = 0, bytes = 0;
 
 	pthread_mutex_lock(&q->mtx);
 	while (block && q->nitems == 0 && !q->closed) {
@@ -388,6 +434,7 @@ lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 			if (k == max)
 				break;
 			k++;
+			bytes += (*pp)->cost;
 		}
 		items++;
 	}
@@ -398,6 +445,8 @@ lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 	if (q->head == NULL)
 		q->tail = &q->head;
 	q->len -= k;
+	q->bytes -= bytes;
+	q->taken += bytes;	/* until lt_queue_done() */
 	q->nitems -= items;
 	if (k > 0 && q->inflight == 0)
 		for (pp = &head; *pp != NULL; pp = &(*pp)->next)
@@ -429,6 +478,18 @@ lt_queue_take_overflow(struct lt_queue *q, uint64_t *dropped)
 	return it;
 }
 
+/* Bytes queued. */
+size_t
+lt_queue_bytes(struct lt_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mtx);
+	n = q->bytes + q->taken;
+	pthread_mutex_unlock(&q->mtx);
+	return n;
+}
+
 /* Queue length and oldest receive time. */
 size_t
 lt_queue_len(struct lt_queue *q, int64_t *oldest_ms)
@@ -457,5 +518,8 @@ lt_queue_done(struct lt_queue *q)
 {
 	pthread_mutex_lock(&q->mtx);
 	q->inflight = 0;
+	if (q->taken > 0 && q->pushers > 0)
+		pthread_cond_broadcast(&q->room);
+	q->taken = 0;
 	pthread_mutex_unlock(&q->mtx);
 }

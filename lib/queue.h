@@ -11,14 +11,19 @@
  * (the daemon's loop: event_active), and a consumer may also block in
  * lt_queue_take() until there is something to take.
  *
- * Bounds: at most max message items.  What happens to a message that does
- * not fit is the producer's choice (enum lt_queue_full): DROP copies it
- * away (counted; the first LT_QUEUE_OVERFLOW_KEEP since the last
- * lt_queue_take_overflow() keep a prefix, for rejected_events), REFUSE returns LT_ELIMIT and frees its
- * acknowledgement handle (JetStream redelivers it), BLOCK waits for room
- * (replay, the decode stage).  Task items do not count against max: each
- * producer bounds its own (one pending notice per kind, resync replies by
- * the requests outstanding).
+ * Bounds: at most max message items and, when a byte bound is set, at
+ * most max_bytes of their cost (lt_item_cost(): payload, subject and a
+ * fixed overhead per item, the payload twice once decoded), counting what
+ * the consumer took and has not handed on yet (lt_queue_done()); a
+ * message always fits an empty queue, however big.  What happens to a message
+ * that does not fit is the producer's choice (enum lt_queue_full): DROP
+ * copies it away (counted; the first LT_QUEUE_OVERFLOW_KEEP since the
+ * last lt_queue_take_overflow() keep a prefix, for rejected_events),
+ * REFUSE returns LT_ELIMIT and frees its acknowledgement handle
+ * (JetStream redelivers it), BLOCK waits for room (replay, the decode
+ * stage).  Task items count against neither bound: each producer bounds
+ * its own (one pending notice per kind, resync replies by the requests
+ * outstanding).
  *
  * Ownership: an item and everything it points to belong to the queue until
  * taken, then to the taker, who frees the list with lt_item_free().
@@ -34,6 +39,9 @@
 #define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept between two
 					   lt_queue_take_overflow() */
 #define LT_QUEUE_OVERFLOW_PREFIX 256	/* bytes of each kept */
+#define LT_QUEUE_ITEM_COST 256	/* bytes a message item costs beyond
+					   its payload and subject: the item,
+					   nats.c's message, allocator slack */
 
 enum lt_item_kind {
 	LT_ITEM_MSG,		/* a message to fold */
@@ -48,6 +56,7 @@ struct lt_item {
 	   this item's own allocation. */
 	struct lt_msg	 msg;
 	size_t		 size;		/* size of the message as received */
+	size_t		 cost;		/* lt_item_cost(), queued */
 	void		*ack;		/* JetStream handle, NULL: none */
 	void		(*ack_free)(void *); /* frees ack if still set */
 	struct lt_decoded *dec;		/* set by the decode stage */
@@ -81,6 +90,13 @@ int	lt_queue_new(size_t max, void (*wake)(void *), void *wake_arg,
 /* Free it and every item in it.  NULL is fine. */
 void	lt_queue_free(struct lt_queue *q);
 void	lt_queue_set_max(struct lt_queue *q, size_t max);
+/* Bound the cost of the messages queued too (0, the default: no byte
+   bound). */
+void	lt_queue_set_max_bytes(struct lt_queue *q, size_t max_bytes);
+/* What a message item costs against the byte bound: its payload, subject
+   and pattern, LT_QUEUE_ITEM_COST, and the payload again once decoded
+   (the decoded event copies its strings).  0 for a task. */
+size_t	lt_item_cost(const struct lt_item *it);
 /* Refuse further pushes and wake every waiter; taking goes on until the
    queue is empty. */
 void	lt_queue_close(struct lt_queue *q);
@@ -132,11 +148,15 @@ struct lt_item *lt_queue_take(struct lt_queue *q, size_t max, int block,
 struct lt_item *lt_queue_take_overflow(struct lt_queue *q,
 	    uint64_t *dropped);
 /* The consumer has handed on (folded, or passed to the next queue) what
-   it took: until then lt_queue_len() still counts the oldest of it. */
+   it took: until then lt_queue_len() still counts the oldest of it, and
+   the byte bound and lt_queue_bytes() its cost. */
 void	lt_queue_done(struct lt_queue *q);
 /* Messages queued and the receive time of the oldest queued or taken and
    not yet done (0: none). */
 size_t	lt_queue_len(struct lt_queue *q, int64_t *oldest_ms);
+/* The cost (lt_item_cost()) of the messages queued, and of those taken
+   and not done yet. */
+size_t	lt_queue_bytes(struct lt_queue *q);
 
 /* Free a list of items (tasks not run: drop(data)).  NULL is fine. */
 void	lt_item_free(struct lt_item *head);

@@ -35,26 +35,26 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_COMMIT] = "COMMIT",
 	[LT_ST_ROLLBACK] = "ROLLBACK",
 	[LT_ST_EVENT_EXISTS] =
-	    "SELECT 1 FROM events WHERE source = ?1 AND id = ?2",
+	    "SELECT 1 FROM latticed_events WHERE source = ?1 AND id = ?2",
 	[LT_ST_EVENT_INSERT] =
-	    "INSERT INTO events (lattice, subject, type, source, id, host_id,"
-	    " time_ms, time_raw, received_ms, outcome, data)"
+	    "INSERT INTO latticed_events (lattice, subject, type, source, id,"
+	    " host_id, time_ms, time_raw, received_ms, outcome, data)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[LT_ST_REJECT_INSERT] =
-	    "INSERT INTO rejected_events (received_ms, lattice, subject,"
-	    " reason, error, field, raw, raw_size)"
+	    "INSERT INTO latticed_rejected_events (received_ms, lattice,"
+	    " subject, reason, error, field, raw, raw_size)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[LT_ST_HOST_GET] =
 	    "SELECT status, state_ms, last_heartbeat_ms,"
 	    " heartbeat_interval_ms, inventory_hash, first_seen_ms,"
 	    " status_changed_ms, friendly_name, version, labels"
-	    " FROM hosts WHERE lattice = ?1 AND host_id = ?2",
+	    " FROM latticed_hosts WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_INSERT] =
-	    "INSERT INTO hosts (lattice, host_id, status, labels,"
+	    "INSERT INTO latticed_hosts (lattice, host_id, status, labels,"
 	    " first_seen_ms, last_seen_ms, status_changed_ms, state_ms)"
 	    " VALUES (?1, ?2, 'up', '{}', ?3, ?3, ?3, ?4)",
 	[LT_ST_HOST_UPDATE] =
-	    "UPDATE hosts SET status = ?3,"
+	    "UPDATE latticed_hosts SET status = ?3,"
 	    " friendly_name = COALESCE(?4, friendly_name),"
 	    " version = COALESCE(?5, version),"
 	    " labels = COALESCE(?6, labels),"
@@ -71,7 +71,7 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	 * ephemeral table, one per event.
 	 */
 	[LT_ST_HOST_UPDATE_SAME] =
-	    "UPDATE hosts SET"
+	    "UPDATE latticed_hosts SET"
 	    " friendly_name = COALESCE(?4, friendly_name),"
 	    " version = COALESCE(?5, version),"
 	    " labels = COALESCE(?6, labels),"
@@ -82,18 +82,25 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " state_ms = ?14, inventory_hash = ?15"
 	    " WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_CLEAR_COMPS] =
-	    "DELETE FROM components WHERE lattice = ?1 AND host_id = ?2",
+	    "DELETE FROM latticed_components"
+	    " WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_CLEAR_PROVS] =
-	    "DELETE FROM providers WHERE lattice = ?1 AND host_id = ?2",
+	    "DELETE FROM latticed_providers"
+	    " WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_COMP_LIST] =
 	    "SELECT component_id, image_ref, name, max_instances, revision,"
-	    " annotations FROM components WHERE lattice = ?1 AND host_id = ?2"
+	    " annotations FROM latticed_components"
+	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " ORDER BY component_id",
 	[LT_ST_COMP_GET_COUNT] =
-	    "SELECT max_instances FROM components"
+	    "SELECT max_instances FROM latticed_components"
+	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
+	[LT_ST_COMP_GET] =
+	    "SELECT image_ref, name, max_instances, revision, annotations"
+	    " FROM latticed_components"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_UPSERT] =
-	    "INSERT INTO components (lattice, host_id, component_id,"
+	    "INSERT INTO latticed_components (lattice, host_id, component_id,"
 	    " image_ref, name, max_instances, revision, annotations,"
 	    " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
 	    " COALESCE(?8, '{}'), ?9)"
@@ -105,23 +112,25 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " annotations = COALESCE(?8, annotations),"
 	    " updated_ms = excluded.updated_ms",
 	[LT_ST_COMP_SET_COUNT] =
-	    "UPDATE components SET max_instances = ?4, updated_ms = ?5"
+	    "UPDATE latticed_components SET max_instances = ?4, updated_ms = ?5"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_DELETE] =
-	    "DELETE FROM components"
+	    "DELETE FROM latticed_components"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_COMP_META] =
-	    "UPDATE components SET image_ref = COALESCE(?4, image_ref),"
+	    "UPDATE latticed_components"
+	    " SET image_ref = COALESCE(?4, image_ref),"
 	    " annotations = COALESCE(?5, annotations), updated_ms = ?6"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",
 	[LT_ST_PROV_LIST] =
 	    "SELECT provider_id, link_name, image_ref, name, contract_id,"
-	    " revision, annotations FROM providers"
+	    " revision, annotations FROM latticed_providers"
 	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " ORDER BY provider_id, link_name",
 	[LT_ST_PROV_UPSERT] =
-	    "INSERT INTO providers (lattice, host_id, provider_id, link_name,"
-	    " image_ref, name, contract_id, revision, annotations, updated_ms)"
+	    "INSERT INTO latticed_providers (lattice, host_id, provider_id,"
+	    " link_name, image_ref, name, contract_id, revision, annotations,"
+	    " updated_ms)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, '{}'), ?10)"
 	    " ON CONFLICT (lattice, host_id, provider_id, link_name)"
 	    " DO UPDATE SET"
@@ -132,18 +141,19 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " annotations = COALESCE(?9, annotations),"
 	    " updated_ms = excluded.updated_ms",
 	[LT_ST_PROV_DELETE] =
-	    "DELETE FROM providers WHERE lattice = ?1 AND host_id = ?2"
+	    "DELETE FROM latticed_providers WHERE lattice = ?1 AND host_id = ?2"
 	    " AND provider_id = ?3 AND link_name = ?4",
 	[LT_ST_PROV_HEALTH] =
-	    "UPDATE providers SET health = ?4, health_checked_ms = ?5"
+	    "UPDATE latticed_providers SET health = ?4, health_checked_ms = ?5"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND provider_id = ?3",
 	[LT_ST_PROV_HEALTH_TIME] =
-	    "UPDATE providers SET health_checked_ms = ?4"
+	    "UPDATE latticed_providers SET health_checked_ms = ?4"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND provider_id = ?3",
 	[LT_ST_LINK_UPSERT] =
-	    "INSERT INTO links (lattice, source_id, name, wit_namespace,"
-	    " wit_package, target, interfaces, source_config, target_config,"
-	    " legacy_values, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    "INSERT INTO latticed_links (lattice, source_id, name,"
+	    " wit_namespace, wit_package, target, interfaces, source_config,"
+	    " target_config, legacy_values, updated_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 	    " COALESCE(?7, '[]'), COALESCE(?8, '[]'), COALESCE(?9, '[]'),"
 	    " ?10, ?11)"
 	    " ON CONFLICT (lattice, source_id, name, wit_namespace,"
@@ -153,44 +163,49 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " target_config = excluded.target_config,"
 	    " legacy_values = excluded.legacy_values,"
 	    " updated_ms = excluded.updated_ms"
-	    " WHERE excluded.updated_ms >= links.updated_ms",
+	    " WHERE excluded.updated_ms >= latticed_links.updated_ms",
 	[LT_ST_LINK_DELETE] =
-	    "DELETE FROM links WHERE lattice = ?1 AND source_id = ?2"
+	    "DELETE FROM latticed_links WHERE lattice = ?1 AND source_id = ?2"
 	    " AND name = ?3 AND wit_namespace = ?4 AND wit_package = ?5"
 	    " AND updated_ms <= ?6",
 	[LT_ST_LINK_EXISTS] =
-	    "SELECT 1 FROM links WHERE lattice = ?1 AND source_id = ?2"
+	    "SELECT 1 FROM latticed_links WHERE lattice = ?1 AND source_id = ?2"
 	    " AND name = ?3 AND wit_namespace = ?4 AND wit_package = ?5",
 	[LT_ST_CONFIG_SET] =
-	    "INSERT INTO configs (lattice, config_name, updated_ms)"
+	    "INSERT INTO latticed_configs (lattice, config_name, updated_ms)"
 	    " VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (lattice, config_name) DO UPDATE SET"
 	    " updated_ms = excluded.updated_ms"
-	    " WHERE excluded.updated_ms >= configs.updated_ms",
+	    " WHERE excluded.updated_ms >= latticed_configs.updated_ms",
 	[LT_ST_CONFIG_ADD_KEY] =
-	    "INSERT INTO configs (lattice, config_name, legacy_keys,"
+	    "INSERT INTO latticed_configs (lattice, config_name, legacy_keys,"
 	    " updated_ms) VALUES (?1, ?2, json_array(?3), ?4)"
 	    " ON CONFLICT (lattice, config_name) DO UPDATE SET"
 	    " legacy_keys = CASE WHEN EXISTS (SELECT 1 FROM"
-	    " json_each(COALESCE(configs.legacy_keys, '[]'))"
-	    " WHERE value = ?3) THEN configs.legacy_keys"
-	    " ELSE json_insert(COALESCE(configs.legacy_keys, '[]'), '$[#]', ?3)"
+	    " json_each(COALESCE(latticed_configs.legacy_keys, '[]'))"
+	    " WHERE value = ?3) THEN latticed_configs.legacy_keys"
+	    " ELSE json_insert(COALESCE(latticed_configs.legacy_keys, '[]'),"
+	    " '$[#]', ?3)"
 	    " END, updated_ms = excluded.updated_ms"
-	    " WHERE excluded.updated_ms >= configs.updated_ms",
+	    " WHERE excluded.updated_ms >= latticed_configs.updated_ms",
 	[LT_ST_CONFIG_DEL_KEY] =
-	    "UPDATE configs SET legacy_keys = (SELECT json_group_array(value)"
-	    " FROM json_each(configs.legacy_keys) WHERE value <> ?3),"
+	    "UPDATE latticed_configs"
+	    " SET legacy_keys = (SELECT json_group_array(value)"
+	    " FROM json_each(latticed_configs.legacy_keys) WHERE value <> ?3),"
 	    " updated_ms = ?4"
 	    " WHERE lattice = ?1 AND config_name = ?2"
 	    " AND legacy_keys IS NOT NULL AND updated_ms <= ?4",
 	[LT_ST_CONFIG_DELETE] =
-	    "DELETE FROM configs WHERE lattice = ?1 AND config_name = ?2"
+	    "DELETE FROM latticed_configs"
+	    " WHERE lattice = ?1 AND config_name = ?2"
 	    " AND updated_ms <= ?3",
 	[LT_ST_CONFIG_DELETE_EMPTY] =
-	    "DELETE FROM configs WHERE lattice = ?1 AND config_name = ?2"
+	    "DELETE FROM latticed_configs"
+	    " WHERE lattice = ?1 AND config_name = ?2"
 	    " AND legacy_keys = '[]'",
 	[LT_ST_CONFIG_EXISTS] =
-	    "SELECT 1 FROM configs WHERE lattice = ?1 AND config_name = ?2",
+	    "SELECT 1 FROM latticed_configs"
+	    " WHERE lattice = ?1 AND config_name = ?2",
 	/*
 	 * ?1 now, ?2 window start, ?3 default interval, ?4 threshold,
 	 * ?5 grace.  Silence is measured from the last heartbeat (or
@@ -198,7 +213,7 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	 * and never counted from before window_start.
 	 */
 	[LT_ST_STALE_SWEEP] =
-	    "UPDATE hosts SET status = 'stale', status_changed_ms = ?1"
+	    "UPDATE latticed_hosts SET status = 'stale', status_changed_ms = ?1"
 	    " WHERE status = 'up'"
 	    " AND MIN(?1 - COALESCE(last_heartbeat_ms, first_seen_ms),"
 	    " ?1 - ?2) > CASE WHEN heartbeat_interval_ms > ?3"
@@ -209,9 +224,9 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    "SELECT generation = 'v2', hostname, environment, started_ms,"
 	    " os_name, os_arch, os_kernel, memory_total, component_count,"
 	    " workload_count, http_port, imports, exports"
-	    " FROM hosts WHERE lattice = ?1 AND host_id = ?2",
+	    " FROM latticed_hosts WHERE lattice = ?1 AND host_id = ?2",
 	[LT_ST_HOST_V2_SET] =
-	    "UPDATE hosts SET generation = 'v2', hostname = ?3,"
+	    "UPDATE latticed_hosts SET generation = 'v2', hostname = ?3,"
 	    " environment = ?4, started_ms = ?5, os_name = ?6, os_arch = ?7,"
 	    " os_kernel = ?8, cpu_usage = ?9, memory_total = ?10,"
 	    " memory_free = ?11, component_count = ?12, workload_count = ?13,"

@@ -11,6 +11,8 @@
 
 #include "fold.h"
 
+struct lt_invcache;
+
 enum rig_table {
 	RIG_HOSTS,
 	RIG_COMPONENTS,
@@ -25,6 +27,7 @@ struct rig {
 	struct lt_fold	*fold;
 	uint64_t	 rows[RIG_NTABLES];	/* rows inserted/updated/deleted */
 	uint64_t	 outcomes[LT_OUT_REJECTED + 1];
+	struct lt_invcache *ic;		/* rig_batch_staged()'s decode stage */
 };
 
 /* Create a fresh database at path (removing an old one); exits on error.
@@ -34,6 +37,12 @@ void	rig_close(struct rig *r);
 /* Fold n messages (bare CloudEvents) in one transaction; exits on error. */
 void	rig_batch(struct rig *r, char *const *data, const size_t *len,
 	    size_t n, int64_t received_ms);
+/* rig_batch() in two timed stages: decode every message (the decode
+   stage's work, on the calling thread, decoding ahead as the stage does),
+   then fold them (the fold thread's). */
+void	rig_batch_staged(struct rig *r, char *const *data, const size_t *len,
+	    size_t n, int64_t received_ms, int64_t *decode_ns,
+	    int64_t *fold_ns);
 /* Name a table counter. */
 const char *rig_table_name(enum rig_table t);
 

@@ -293,7 +293,8 @@ check_event(const struct lt_ce *ev, const struct lt_limits *lim)
 
 /*
  * Decode with lim; on success check and return the event.  deferred: the
- * fold's way, LT_CE_DEFER_INVENTORY then lt_ce_inventory().
+ * fold's way, LT_CE_DEFER_INVENTORY then lt_ce_inventory() (after
+ * lt_ce_inventory_prepare() for inputs of odd size).
  */
 static int
 parse(const uint8_t *data, size_t size, const struct lt_limits *lim,
@@ -311,6 +312,14 @@ parse(const uint8_t *data, size_t size, const struct lt_limits *lim,
 		if ((*out)->inventory_deferred)
 			CHECK((*out)->ncomponents == 0 &&
 			    (*out)->nproviders == 0);
+		if ((*out)->inventory_deferred && size % 2 == 1) {
+			/* decoded ahead, as the decode stage does: it still
+			   reads as deferred until adopted */
+			CHECK(lt_ce_inventory_prepare(*out, lim) == LT_OK);
+			CHECK((*out)->inventory_deferred &&
+			    (*out)->ncomponents == 0 &&
+			    (*out)->nproviders == 0);
+		}
 		if ((rc = lt_ce_inventory(*out, lim, &err)) != LT_OK) {
 			lt_ce_free(*out);
 			*out = NULL;

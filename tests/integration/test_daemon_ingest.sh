@@ -103,6 +103,6 @@ ev host_heartbeat ovf NOVF 20 | pub
 wait_q 6 "select (select count(*) from rejected_events where reason='inbox overflow' and error='limit') + (select count(*) from events where lattice='ovf')" 20
 kept=$(q "select count(*) from events where lattice='ovf'")
 [ "$kept" -ge 1 ] && [ "$kept" -le 4 ] || fail "overflow: $kept events kept"
-wait_log 'inbox: full \(inbox_max 1\), dropped'
+wait_log 'inbox: full \(inbox_max 1, inbox_max_bytes [0-9]+\), dropped'
 stop_latticed TERM || fail "exit status"
 ok "inbox overflow counted, logged and recorded"

@@ -32,27 +32,27 @@ mkdb() {
 mkdb "$tmp/empty.db"
 mkdb "$tmp/full.db"
 sqlite3 -bail "$tmp/full.db" <<'SQL'
-INSERT INTO hosts (lattice, host_id, status, friendly_name, version, labels,
+INSERT INTO latticed_hosts (lattice, host_id, status, friendly_name, version, labels,
     first_seen_ms, last_seen_ms, last_heartbeat_ms, status_changed_ms,
     state_ms)
 VALUES ('default', 'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     'stale', 'misty-river-1234', '1.9.2', '{"zone":"eu-west-1a"}',
     1735689600000, 1735689630000, 1735689630000, 1735689700000,
     1735689630000);
-INSERT INTO components (lattice, host_id, component_id, image_ref,
+INSERT INTO latticed_components (lattice, host_id, component_id, image_ref,
     max_instances, annotations, updated_ms)
 VALUES ('default', 'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     'kv-counter-component', 'ghcr.io/x/kv-counter:0.1.0', 4,
     '{"wasmcloud.dev/appspec":"app-kv-counter"}', 1735689610000);
-INSERT INTO providers (lattice, host_id, provider_id, health, updated_ms)
+INSERT INTO latticed_providers (lattice, host_id, provider_id, health, updated_ms)
 VALUES ('default', 'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     'kvredis', 'failing', 1735689610000);
-INSERT INTO links (lattice, source_id, name, wit_namespace, wit_package,
+INSERT INTO latticed_links (lattice, source_id, name, wit_namespace, wit_package,
     target, interfaces, target_config, updated_ms)
 VALUES ('default', 'kv-counter-component', 'default', 'wasi', 'keyvalue',
     'kvredis', '["atomics","store"]', '["kv-counter-kvredis-config"]',
     1735689610000);
-INSERT INTO events (lattice, subject, type, source, id, host_id, time_ms,
+INSERT INTO latticed_events (lattice, subject, type, source, id, host_id, time_ms,
     received_ms, outcome, data)
 VALUES ('default', 'wasmbus.evt.default.component_scale_failed',
     'com.wasmcloud.lattice.component_scale_failed',
@@ -60,11 +60,11 @@ VALUES ('default', 'wasmbus.evt.default.component_scale_failed',
     'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     1735689620000, 1735689620000, 'recorded',
     '{"error":"no such image"}');
-INSERT INTO rejected_events (received_ms, lattice, subject, reason, error,
+INSERT INTO latticed_rejected_events (received_ms, lattice, subject, reason, error,
     raw, raw_size)
 VALUES (1735689620000, 'default', 'wasmbus.evt.default.x', 'not JSON',
     'parse', x'7b', 1);
-INSERT INTO alerts (lattice, kind, severity, entity, host_id, summary,
+INSERT INTO latticed_alerts (lattice, kind, severity, entity, host_id, summary,
     fired_ms)
 VALUES ('default', 'host_stale', 'warning',
     'NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',

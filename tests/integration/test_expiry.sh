@@ -151,7 +151,7 @@ resync_gather 300ms
 resync_max_lattices 2
 CONF
 # a long-stale lattice known before all others: never resynced
-q "insert into hosts (lattice, host_id, status, first_seen_ms, last_seen_ms,
+q "insert into latticed_hosts (lattice, host_id, status, first_seen_ms, last_seen_ms,
     status_changed_ms, state_ms) values ('zz', 'NZZ', 'stale', 1, 1, 1, 1)"
 # NBOGUS0001 (up, lattice bogus) and NREALHOST (up, default) remain
 start_latticed -f "$T/r.conf"

@@ -3,9 +3,10 @@
 # heartbeats (default 200,000) from FLOOD_HOSTS bogus host ids (100,000)
 # across FLOOD_LATTICES lattices (1,000) as fast as it can.  latticed's
 # memory stays bounded (VmHWM under FLOOD_MAX_RSS_KB, default 64 MiB: it
-# is ~12 MiB + SQLite's page cache (16 MiB) + inbox_max x ~0.5 kB, and
-# the test runs with inbox_max FLOOD_INBOX_MAX, 20,000, so a queue that
-# does not stop at inbox_max shows),
+# is ~12 MiB + SQLite's page cache (16 MiB) + the queues, at most
+# inbox_max_bytes (12 MiB) or inbox_max x ~0.5 kB, and the test runs
+# with inbox_max FLOOD_INBOX_MAX, 20,000, so a queue that stops at
+# neither shows; test_inbox_bytes.sh tells the byte bound apart),
 # nats-server never cuts latticed off as a slow consumer (NATS has its own
 # I/O thread, so the socket is read while the loop folds), every published
 # message is accounted for: a row in events or rejected_events, or an inbox
@@ -114,7 +115,7 @@ ok "memory bounded under the flood: VmHWM ${HWM}kB < ${MAXKB}kB"
     fail "published $N, accounted for $accounted ($folded rows + $ovf drops)"
 # every drop is logged; some keep a row, never more rows than drops
 if [ "$ovf" -gt 0 ]; then
-	grep -q 'inbox: full (inbox_max [0-9]*), dropped' "$T/latticed.log" ||
+	grep -qE 'inbox: full \(inbox_max [0-9]+, inbox_max_bytes [0-9]+\), dropped' "$T/latticed.log" ||
 	    fail "$ovf inbox drops never logged"
 	[ "$drops" -gt 0 ] && [ "$drops" -le "$ovf" ] ||
 	    fail "$drops overflow rows for $ovf drops"

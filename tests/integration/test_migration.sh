@@ -34,22 +34,33 @@ CONF
 start_notify
 start_latticed -f "$CONF"
 wait_ready
-wait_log "db: $DB: migrating [0-9.]+ MiB from schema version 2 to 4"
+wait_log "db: $DB: migrating [0-9.]+ MiB from schema version 2 to 5"
 grep -qE '^EXTEND_TIMEOUT_USEC=[0-9]{8,}$' "$T/notify.out" ||
     fail "no EXTEND_TIMEOUT_USEC before READY=1: $(tr '\n' ' ' <"$T/notify.out")"
-grep -q '^STATUS=migrating the database from schema version 2 to 4$' \
+grep -q '^STATUS=migrating the database from schema version 2 to 5$' \
     "$T/notify.out" || fail "no STATUS= for the migration"
 # the extension came before READY=1
 [ "$(grep -n -m1 '^EXTEND_TIMEOUT_USEC=' "$T/notify.out" | cut -d: -f1)" -lt \
     "$(grep -n -m1 '^READY=1$' "$T/notify.out" | cut -d: -f1)" ] ||
     fail "EXTEND_TIMEOUT_USEC after READY=1"
-[ "$(q 'PRAGMA user_version')" = 4 ] || fail "not migrated"
+[ "$(q 'PRAGMA user_version')" = 5 ] || fail "not migrated"
 [ "$(q 'select count(*) from events')" = 5000 ] || fail "history lost"
 [ "$(q "select count(*) from sqlite_schema where name = 'events_id_source'")" = 1 ] ||
     fail "no events_id_source"
 [ "$(q "select count(*) from pragma_table_info('hosts') where name = 'generation'")" = 1 ] &&
     [ "$(q "select count(*) from hosts where generation <> 'v1'")" = 0 ] ||
     fail "migration 004: hosts.generation"
+# migration 005: events is a view with the same columns; the table written
+# (latticed_events) has no generated column
+[ "$(q "select type from sqlite_schema where name = 'events'")" = view ] ||
+    fail "migration 005: events is not a view"
+[ "$(q "select group_concat(name, ',') from pragma_table_xinfo('events')")" = \
+    seq,lattice,subject,type,source,id,host_id,time_ms,time_raw,received_ms,outcome,data,time_at,received_at ] ||
+    fail "migration 005: the columns of events changed"
+[ "$(q "select count(*) from pragma_table_xinfo('latticed_events') where hidden <> 0")" = 0 ] ||
+    fail "migration 005: latticed_events has generated columns"
+[ "$(q "select count(*) from events where time_at = strftime('%Y-%m-%dT%H:%M:%fZ', time_ms / 1000.0, 'unixepoch')")" = 5000 ] ||
+    fail "migration 005: events.time_at"
 ok "a version 2 file: announced, time asked for, migrated, history kept"
 
 # an old event sent again is a duplicate; a new one is folded
@@ -87,9 +98,9 @@ DB2="$T/r.db"
 ev host_started rep NREPHOST 1 >"$T/r.jsonl"
 "$LATTICED_BIN" -f /dev/null --db "$DB2" --replay "$T/r.jsonl" \
     >"$T/r.out" 2>"$T/r.log" || fail "replay: $(cat "$T/r.log")"
-grep -qE "db: $DB2: migrating [0-9.]+ MiB from schema version 2 to 4" \
+grep -qE "db: $DB2: migrating [0-9.]+ MiB from schema version 2 to 5" \
     "$T/r.log" || fail "--replay did not log the migration: $(cat "$T/r.log")"
-[ "$(sqlite3 -batch "$DB2" 'PRAGMA user_version')" = 4 ] || fail "replay: not migrated"
+[ "$(sqlite3 -batch "$DB2" 'PRAGMA user_version')" = 5 ] || fail "replay: not migrated"
 ok "--replay logs the migration"
 
 # --replay with a database whose directory is missing names --db

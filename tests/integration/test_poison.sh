@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # JetStream poison handling: a message the database refuses every time (a
-# trigger on events aborts the insert of id 'poison-1') is retried
+# trigger on latticed_events aborts the insert of id 'poison-1') is retried
 # js_max_deliver (3) times, then kept in rejected_events with error
 # 'poison' and acknowledged; the good events around it are all folded,
 # events published after it are folded (the stream is not wedged), and
@@ -16,7 +16,7 @@ DB="$T/poison.db"
 # the schema first, then a trigger that refuses one event id
 "$LATTICED_BIN" --db "$DB" --replay /dev/null >>"$T/replay.log" 2>&1 ||
     fail "create the database"
-q "CREATE TRIGGER poison_test BEFORE INSERT ON events
+q "CREATE TRIGGER poison_test BEFORE INSERT ON latticed_events
     WHEN NEW.id = 'poison-1' BEGIN SELECT RAISE(ABORT, 'poison test'); END;"
 [ "$(q "select count(*) from sqlite_master where name='poison_test'")" = 1 ] ||
     fail "trigger not installed"

@@ -3,7 +3,8 @@
  * (lib/pipeline.c) from several threads.
  *
  * Producers push numbered messages (small CloudEvents, so the decode
- * thread really runs cJSON, and some garbage) into an `in` queue whose
+ * thread really runs cJSON, heartbeats whose inventories it decodes ahead
+ * for the loop thread to read, and some garbage) into an `in` queue whose
  * bound is small and changes while they run: four drop what does not fit,
  * one refuses (JetStream), one blocks for room (replay).  They also queue
  * tasks, through the decode stage and straight to the loop.  An lt_decoder
@@ -44,6 +45,7 @@
 #define PER_PROD	40000
 #define BATCH		61
 #define TASK_EVERY	250
+#define HB_EVERY	5		/* every 5th message a heartbeat */
 #define SUBJ		"wasmbus.evt.stress.config_set"
 #define XS	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 /* a message's received_ms is its producer * ID_MS + its sequence */
@@ -177,6 +179,16 @@ producer(void *arg)
 		if (garbage(p->id, i))
 			len = (size_t)snprintf(data, sizeof(data),
 			    "garbage %d %ld {", p->id, i);
+		else if (i % HB_EVERY == 0)
+			/* a heartbeat whose inventory changes now and then:
+			   the stage decodes it ahead, the loop adopts it */
+			len = (size_t)snprintf(data, sizeof(data),
+			    "{\"specversion\":\"1.0\",\"id\":\"p%d-%ld\","
+			    "\"source\":\"NH%d\",\"type\":"
+			    "\"com.wasmcloud.lattice.host_heartbeat\","
+			    "\"data\":{\"components\":[{\"id\":\"a%ld\"},"
+			    "{\"id\":\"b\",\"max_instances\":2}]}}",
+			    p->id, i, p->id, i / (HB_EVERY * 4));
 		else
 			len = (size_t)snprintf(data, sizeof(data),
 			    "{\"specversion\":\"1.0\",\"id\":\"p%d-%ld\","
@@ -212,6 +224,7 @@ static void
 check_msg(struct state *s, struct lt_item *it)
 {
 	char	 want[64];
+	struct lt_err err;
 	int64_t	 r = it->msg.received_ms;
 	long	 seq;
 	int	 id, inv;
@@ -242,6 +255,15 @@ check_msg(struct state *s, struct lt_item *it)
 	else if (!inv && (it->dec->ev == NULL || it->dec->lattice == NULL ||
 	    strncmp(it->dec->lattice, "stress", 6) != 0))
 		bad(s, "decoded event incomplete", id, seq);
+	else if (!inv && seq % HB_EVERY == 0) {
+		/* the inventory, decoded ahead or now, read here */
+		snprintf(want, sizeof(want), "a%ld", seq / (HB_EVERY * 4));
+		if (lt_ce_inventory(it->dec->ev, NULL, &err) != LT_OK ||
+		    it->dec->ev->ncomponents != 2 ||
+		    strcmp(it->dec->ev->components[0].id, want) != 0 ||
+		    it->dec->ev->components[1].max_instances != 2)
+			bad(s, "heartbeat inventory", id, seq);
+	}
 	/* drops leave gaps, but order within a producer must hold */
 	if (seq < s->next[id])
 		bad(s, "out of order or repeated", seq, s->next[id]);

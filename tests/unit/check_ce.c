@@ -1524,6 +1524,133 @@ START_TEST(string_offsets)
 }
 END_TEST
 
+/* Two nullable strings are equal. */
+static void
+same_str(const char *a, const char *b, const char *what, size_t i)
+{
+	ck_assert_msg((a == NULL) == (b == NULL) && (a == NULL ||
+	    strcmp(a, b) == 0), "item %zu %s: %s vs %s", i, what,
+	    a != NULL ? a : "(null)", b != NULL ? b : "(null)");
+}
+
+/*
+ * A deferred 1.x component is decoded without a cJSON tree when it has the
+ * common shape (fast_component() in ce.c), else through cJSON: either way
+ * exactly what the full parse gives, errors included, whatever the item
+ * and the limits.
+ */
+START_TEST(deferred_component_shapes)
+{
+	static const char *const items[] = {
+		"{\"id\":\"a\",\"image_ref\":\"i\",\"name\":\"n\","
+		    "\"annotations\":{\"k\":\"v\",\"k2\":\"v2\"},"
+		    "\"revision\":3,\"max_instances\":7}",
+		"{ \"id\" : \"a\" ,\n\"annotations\" : { \"k\" : \"v\" , "
+		    "\"\" : \"\" } , \"max_instances\" : 0 }",
+		"{\"id\":\"a\",\"image_ref\":null,\"name\":null,"
+		    "\"annotations\":null,\"revision\":null,"
+		    "\"max_instances\":null}",
+		"{\"id\":\"a\\u0062\",\"name\":\"x\\\"y\"}",
+		"{\"i\\u0064\":\"a\"}",
+		"{\"id\":\"a\",\"id\":\"b\"}",
+		"{\"id\":null,\"id\":\"b\"}",
+		"{\"id\":\"a\",\"max_instances\":1,\"max_instances\":2}",
+		"{\"id\":\"a\",\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}",
+		"{\"id\":\"a\",\"annotations\":{\"k\":\"a\\nb\"}}",
+		"{\"id\":\"a\",\"annotations\":{\"k\\t\":\"ab\"}}",
+		"{\"id\":\"a\",\"annotations\":{\"k\":1}}",
+		"{\"id\":\"a\",\"annotations\":{}}",
+		"{\"id\":\"a\",\"annotations\":[]}",
+		"{\"id\":\"a\",\"annotations\":{\"a\":\"1\",\"b\":\"1\","
+		    "\"c\":\"1\",\"d\":\"1\",\"e\":\"1\",\"f\":\"1\","
+		    "\"g\":\"1\",\"h\":\"1\",\"i\":\"1\",\"j\":\"1\","
+		    "\"k\":\"1\",\"l\":\"1\",\"m\":\"1\",\"n\":\"1\","
+		    "\"o\":\"1\",\"p\":\"1\",\"q\":\"1\"}}",
+		"{\"id\":\"a\",\"max_instances\":1.0}",
+		"{\"id\":\"a\",\"max_instances\":1e2}",
+		"{\"id\":\"a\",\"max_instances\":-1}",
+		"{\"id\":\"a\",\"max_instances\":4294967296}",
+		"{\"id\":\"a\",\"max_instances\":4294967295}",
+		"{\"id\":\"a\",\"max_instances\":1234567890123456}",
+		"{\"id\":\"a\",\"max_instances\":\"3\"}",
+		"{\"id\":\"a\",\"revision\":-5}",
+		"{\"id\":\"a\",\"revision\":-0}",
+		"{\"id\":\"a\",\"revision\":\"7\"}",
+		"{\"id\":\"a\",\"revision\":\"x\"}",
+		"{\"id\":\"a\",\"revision\":1.5}",
+		"{\"id\":\"a\",\"revision\":999999999999999}",
+		"{\"id\":\"a\",\"revision\":9007199254740993}",
+		"{\"id\":\"\"}",
+		"{\"name\":\"a\"}",
+		"{\"id\":5}",
+		"{\"id\":\"a\",\"image_ref\":true}",
+		"\"x\"",
+		"[]",
+		"5",
+		"null",
+		"{}",
+		"{\"id\":\"a\",\"limits\":null,\"extra\":{\"id\":\"b\"},"
+		    "\"more\":[\"id\",\"c\"]}",
+		"{\"id\":\"h\xc3\xa9llo\",\"name\":\"\xe2\x82\xac\"}",
+		"{\"id\":\"abcd\",\"image_ref\":\"abcde\"}",
+		"{\"id\":\"a\",\"annotations\":{\"abcd\":\"x\"}}",
+		"{\"id\":\"a\",\"annotations\":{\"a\":\"x\",\"b\":\"y\"}}",
+	};
+	struct lt_limits dl = lim;
+	struct lt_ce *a, *b;
+	struct lt_err ea, eb;
+	char buf[2048];
+	size_t i, j;
+	int pass, ra, rb;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			/* small limits: the fast path must defer to them */
+			lim.max_string = 4;
+			lim.max_pairs = 1;
+			lim.max_instances = 10;
+		}
+		for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+			snprintf(buf, sizeof(buf), EV("host_heartbeat",
+			    "{\"components\":[{\"id\":\"z\"},%s],"
+			    "\"uptime_seconds\":5}"), items[i]);
+			ra = lt_ce_parse(buf, strlen(buf), &lim, &a, &ea);
+			rb = parse_deferred(buf, strlen(buf), &b, &eb);
+			ck_assert_msg(ra == rb, "pass %d item %zu: %d (%s %s) "
+			    "vs %d (%s %s)", pass, i, ra, ea.msg, ea.field, rb,
+			    eb.msg, eb.field);
+			if (ra != LT_OK) {
+				ck_assert_str_eq(ea.field, eb.field);
+				ck_assert_str_eq(ea.msg, eb.msg);
+				continue;
+			}
+			same_inventory(a, b);
+			for (j = 0; j < a->ncomponents; j++) {
+				const struct lt_ce_component *x =
+				    &a->components[j], *y = &b->components[j];
+
+				same_str(x->id, y->id, "id", i);
+				same_str(x->image_ref, y->image_ref, "image",
+				    i);
+				same_str(x->name, y->name, "name", i);
+				same_str(x->annotations, y->annotations,
+				    "annotations", i);
+				ck_assert_int_eq(x->max_instances,
+				    y->max_instances);
+				ck_assert_int_eq(x->has_revision,
+				    y->has_revision);
+				if (x->has_revision)
+					ck_assert_int_eq(x->revision,
+					    y->revision);
+			}
+			lt_ce_free(a);
+			lt_ce_free(b);
+		}
+	}
+	lim = dl;
+}
+END_TEST
+
 /* A field name cut inside a UTF-8 character stays valid UTF-8 (the OTP
    actors map names its field after the key, cut at 40 bytes; found by
    fuzz_ce, tests/fuzz/regressions/ce/otp-actor-key-cut-in-utf8). */
@@ -1601,6 +1728,7 @@ main(void)
 	tcase_add_test(edge, member_spans);
 	tcase_add_test(edge, string_offsets);
 	tcase_add_test(edge, deferred_inventory);
+	tcase_add_test(edge, deferred_component_shapes);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, rej);
 	suite_add_tcase(s, edge);

@@ -149,15 +149,16 @@ fixture(void)
 	ck_assert_int_eq(ev("beta", "host_heartbeat", "NB1", HB("NB1", "")),
 	    LT_OUT_APPLIED);
 	/* stale is the sweep's verdict; set it the way an operator sees it */
-	ck_assert_int_eq(sqlite3_exec(st->db, "UPDATE hosts SET status ="
-	    " 'stale' WHERE host_id = 'NB1'", NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(st->db, "INSERT INTO alerts (lattice,"
-	    " kind, severity, entity, summary, fired_ms) VALUES"
+	ck_assert_int_eq(sqlite3_exec(st->db, "UPDATE latticed_hosts"
+	    " SET status = 'stale' WHERE host_id = 'NB1'", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(st->db, "INSERT INTO latticed_alerts"
+	    " (lattice, kind, severity, entity, summary, fired_ms) VALUES"
 	    " ('beta', 'host_stale', 'warning', 'NB1', 's', 1),"
 	    " ('beta', 'host_stale', 'warning', 'NB2', 's', 1),"
 	    " ('beta', 'host_stopped', 'info', 'NB3', 's', 1);"
-	    "INSERT INTO alerts (lattice, kind, severity, entity, summary,"
-	    " fired_ms, resolved_ms) VALUES"
+	    "INSERT INTO latticed_alerts (lattice, kind, severity, entity,"
+	    " summary, fired_ms, resolved_ms) VALUES"
 	    " ('beta', 'host_stale', 'warning', 'NB4', 's', 1, 2)",
 	    NULL, NULL, NULL), SQLITE_OK);
 }

@@ -493,8 +493,8 @@ expect_reject(const char *subject, const char *json, size_t len,
 	/* the next message is fine */
 	ck_assert_int_eq(ev(NULL, "config_set", "NH1", 0, 0,
 	    "{\"config_name\":\"ok\"}"), LT_OUT_APPLIED);
-	sqlite3_exec(st->db, "DELETE FROM events; DELETE FROM configs", NULL,
-	    NULL, NULL);
+	sqlite3_exec(st->db, "DELETE FROM latticed_events;"
+	    " DELETE FROM latticed_configs", NULL, NULL, NULL);
 }
 
 START_TEST(test_reject_parse)
@@ -825,9 +825,9 @@ START_TEST(test_store_error)
 	    "\"NH1\",\"type\":\"com.wasmcloud.lattice.config_set\","
 	    "\"data\":{\"config_name\":\"c\"}}";
 
-	sqlite3_exec(st->db, "CREATE TRIGGER boom BEFORE INSERT ON configs "
-	    "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END", NULL, NULL,
-	    NULL);
+	sqlite3_exec(st->db, "CREATE TRIGGER boom BEFORE INSERT ON"
+	    " latticed_configs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+	    NULL, NULL, NULL);
 	m.subject = SUBJ;
 	m.data = j;
 	m.len = strlen(j);

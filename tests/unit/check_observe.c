@@ -153,8 +153,8 @@ START_TEST(v2_up)
 	    "{}", 1000), LT_OUT_APPLIED);
 	ck_assert_int_eq(fold_json("runtime.operator.heartbeat.v2-c",
 	    "{}", 1000), LT_OUT_APPLIED);
-	ck_assert_int_eq(qi("UPDATE hosts SET status = 'stale' WHERE host_id ="
-	    " 'v2-c' RETURNING 1"), 1);
+	ck_assert_int_eq(qi("UPDATE latticed_hosts SET status = 'stale'"
+	    " WHERE host_id = 'v2-c' RETURNING 1"), 1);
 	ck_assert_int_eq(lt_observe_v2_up(ob, collect, buf, NULL), LT_OK);
 	ck_assert_str_eq(buf, "v2-a,v2-b");
 	buf[0] = '\0';
@@ -196,11 +196,12 @@ START_TEST(links_and_configs)
 {
 	char	b[256] = "";
 
-	sql("INSERT INTO links (lattice, source_id, name, wit_namespace,"
-	    " wit_package, updated_ms) VALUES ('a', 's', 'n', 'wasi', 'http',"
-	    " 1), ('b', 'x', 'n', 'wasi', 'kv', 1)");
-	sql("INSERT INTO configs (lattice, config_name, updated_ms) VALUES"
-	    " ('a', 'c1', 1), ('b', 'c2', 1)");
+	sql("INSERT INTO latticed_links (lattice, source_id, name,"
+	    " wit_namespace, wit_package, updated_ms) VALUES"
+	    " ('a', 's', 'n', 'wasi', 'http', 1),"
+	    " ('b', 'x', 'n', 'wasi', 'kv', 1)");
+	sql("INSERT INTO latticed_configs (lattice, config_name, updated_ms)"
+	    " VALUES ('a', 'c1', 1), ('b', 'c2', 1)");
 	ck_assert_int_eq(lt_observe_links(ob, "a", link_cb, b, NULL), LT_OK);
 	ck_assert_str_eq(b, "s/n/wasi:http;");
 	b[0] = '\0';

@@ -264,8 +264,8 @@ static void
 trigger_bad(void)
 {
 	ck_assert_int_eq(sqlite3_exec(st->db, "CREATE TRIGGER boom BEFORE "
-	    "INSERT ON configs WHEN NEW.config_name = 'bad' BEGIN SELECT "
-	    "RAISE(ABORT, 'bad config refused'); END", NULL, NULL, NULL),
+	    "INSERT ON latticed_configs WHEN NEW.config_name = 'bad' BEGIN "
+	    "SELECT RAISE(ABORT, 'bad config refused'); END", NULL, NULL, NULL),
 	    SQLITE_OK);
 }
 

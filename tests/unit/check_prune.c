@@ -88,10 +88,10 @@ add_events(int n, long long start_ms, long long step)
 	char id[32];
 	int i;
 
-	ck_assert_int_eq(sqlite3_prepare_v2(st->db, "INSERT INTO events "
-	    "(lattice, subject, type, source, id, host_id, time_ms,"
-	    " received_ms, outcome) VALUES ('default', 'wasmbus.evt.default."
-	    "host_heartbeat', 'com.wasmcloud.lattice.host_heartbeat', 'N1',"
+	ck_assert_int_eq(sqlite3_prepare_v2(st->db, "INSERT INTO "
+	    "latticed_events (lattice, subject, type, source, id, host_id,"
+	    " time_ms, received_ms, outcome) VALUES ('default',"
+	    " 'wasmbus.evt.default.host_heartbeat', 'com.wasmcloud.lattice.host_heartbeat', 'N1',"
 	    " ?1, 'N1', ?2, ?2, 'unchanged')", -1, &s, NULL), SQLITE_OK);
 	for (i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "ev-%lld-%d",
@@ -112,7 +112,8 @@ add_rejects(int n, long long start_ms, long long step)
 	int i;
 
 	ck_assert_int_eq(sqlite3_prepare_v2(st->db, "INSERT INTO "
-	    "rejected_events (received_ms, lattice, subject, reason, error,"
+	    "latticed_rejected_events"
+	    " (received_ms, lattice, subject, reason, error,"
 	    " raw, raw_size) VALUES (?1, 'default', 'wasmbus.evt.default.x',"
 	    " 'not json', 'parse', x'7b', 1)", -1, &s, NULL), SQLITE_OK);
 	for (i = 0; i < n; i++) {
@@ -127,23 +128,29 @@ add_rejects(int n, long long start_ms, long long step)
 static void
 add_state(void)
 {
-	exec_ok("INSERT INTO hosts (lattice, host_id, status, first_seen_ms,"
+	exec_ok("INSERT INTO latticed_hosts"
+	    " (lattice, host_id, status, first_seen_ms,"
 	    " last_seen_ms, status_changed_ms, state_ms) VALUES"
 	    " ('default', 'N1', 'up', 1, 1, 1, 1),"
 	    " ('default', 'N2', 'stale', 1, 1, 1, 1)");
-	exec_ok("INSERT INTO components (lattice, host_id, component_id,"
+	exec_ok("INSERT INTO latticed_components"
+	    " (lattice, host_id, component_id,"
 	    " max_instances, updated_ms) VALUES ('default', 'N1', 'c1', 1, 1)");
-	exec_ok("INSERT INTO providers (lattice, host_id, provider_id,"
+	exec_ok("INSERT INTO latticed_providers (lattice, host_id, provider_id,"
 	    " updated_ms) VALUES ('default', 'N1', 'p1', 1)");
-	exec_ok("INSERT INTO links (lattice, source_id, name, wit_namespace,"
+	exec_ok("INSERT INTO latticed_links"
+	    " (lattice, source_id, name, wit_namespace,"
 	    " wit_package, updated_ms) VALUES ('default', 'c1', 'default',"
 	    " 'wasi', 'http', 1)");
-	exec_ok("INSERT INTO configs (lattice, config_name, updated_ms)"
+	exec_ok("INSERT INTO latticed_configs"
+	    " (lattice, config_name, updated_ms)"
 	    " VALUES ('default', 'cfg', 1)");
-	exec_ok("INSERT INTO alerts (lattice, kind, severity, entity, host_id,"
+	exec_ok("INSERT INTO latticed_alerts"
+	    " (lattice, kind, severity, entity, host_id,"
 	    " summary, fired_ms) VALUES ('default', 'host_stale', 'warning',"
 	    " 'host:N2', 'N2', 'host N2 went silent', 1)");
-	exec_ok("INSERT INTO alerts (lattice, kind, severity, entity, host_id,"
+	exec_ok("INSERT INTO latticed_alerts"
+	    " (lattice, kind, severity, entity, host_id,"
 	    " summary, fired_ms, resolved_ms) VALUES ('default', 'host_stale',"
 	    " 'warning', 'host:N1', 'N1', 'host N1 went silent', 1, 2)");
 	exec_ok("INSERT INTO latticed_state (key, value) VALUES ('k', 1)");
@@ -391,7 +398,7 @@ START_TEST(test_store_failure_rolls_back)
 
 	add_events(20, 1, 1);
 	/* a trigger that fails the 5th delete: the whole batch is undone */
-	exec_ok("CREATE TEMP TRIGGER boom BEFORE DELETE ON events "
+	exec_ok("CREATE TEMP TRIGGER boom BEFORE DELETE ON latticed_events "
 	    "WHEN old.seq = 5 BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	lt_err_clear(&err);
 	ck_assert_int_eq(lt_prune_events(pr, 0, 5, 100, &n, &err), LT_ESTORE);
@@ -489,7 +496,8 @@ add_host(const char *lat, const char *id, const char *status, long long ms)
 {
 	char sql[512];
 
-	snprintf(sql, sizeof(sql), "INSERT INTO hosts (lattice, host_id,"
+	snprintf(sql, sizeof(sql), "INSERT INTO latticed_hosts"
+	    " (lattice, host_id,"
 	    " status, first_seen_ms, last_seen_ms, status_changed_ms,"
 	    " state_ms) VALUES ('%s', '%s', '%s', 1, %lld, %lld, %lld)",
 	    lat, id, status, ms, ms, ms);
@@ -502,11 +510,13 @@ add_inventory(const char *lat, const char *id)
 {
 	char sql[512];
 
-	snprintf(sql, sizeof(sql), "INSERT INTO components (lattice, host_id,"
+	snprintf(sql, sizeof(sql), "INSERT INTO latticed_components"
+	    " (lattice, host_id,"
 	    " component_id, max_instances, updated_ms) VALUES ('%s', '%s',"
 	    " 'c1', 1, 1)", lat, id);
 	exec_ok(sql);
-	snprintf(sql, sizeof(sql), "INSERT INTO providers (lattice, host_id,"
+	snprintf(sql, sizeof(sql), "INSERT INTO latticed_providers"
+	    " (lattice, host_id,"
 	    " provider_id, updated_ms) VALUES ('%s', '%s', 'p1', 1)", lat, id);
 	exec_ok(sql);
 }
@@ -518,7 +528,7 @@ add_alert(const char *lat, const char *kind, const char *entity,
 {
 	char sql[1024];
 
-	snprintf(sql, sizeof(sql), "INSERT INTO alerts (lattice, kind,"
+	snprintf(sql, sizeof(sql), "INSERT INTO latticed_alerts (lattice, kind,"
 	    " severity, entity, host_id, summary, details, fired_ms) VALUES"
 	    " ('%s', '%s', 'warning', '%s', %s%s%s, 's', '%s', 100)", lat,
 	    kind, entity, host ? "'" : "", host ? host : "NULL",
@@ -754,7 +764,7 @@ START_TEST(test_hosts_rollback)
 	ck_assert_int_eq(q_int("SELECT count(*) FROM hosts"), 5);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM active_alerts"), 9);
 	/* a failing alert update undoes the host deletes too */
-	exec_ok("CREATE TEMP TRIGGER boom BEFORE UPDATE ON alerts "
+	exec_ok("CREATE TEMP TRIGGER boom BEFORE UPDATE ON latticed_alerts "
 	    "WHEN old.kind = 'host_stopped' BEGIN SELECT RAISE(ABORT,"
 	    " 'boom'); END");
 	lt_err_clear(&err);
@@ -795,7 +805,8 @@ START_TEST(test_observe_lattices_up)
 	add_host("old", "O", "up", 1);
 	add_host("old", "O2", "stale", 1);
 	add_host("mid", "M", "up", 1);
-	exec_ok("UPDATE hosts SET first_seen_ms = CASE host_id WHEN 'N' THEN"
+	exec_ok("UPDATE latticed_hosts"
+	    " SET first_seen_ms = CASE host_id WHEN 'N' THEN"
 	    " 300 WHEN 'O' THEN 100 WHEN 'M' THEN 200 ELSE 1 END");
 	ck_assert_int_eq(lt_observe_lattices(o, collect, buf, &err), LT_OK);
 	ck_assert_str_eq(buf, "bogus,gone,mid,new,old");
@@ -806,7 +817,7 @@ START_TEST(test_observe_lattices_up)
 	/* a tie goes by name; the callback stops the walk */
 	add_host("stop", "S", "up", 1);
 	add_host("a", "A", "up", 1);
-	exec_ok("UPDATE hosts SET first_seen_ms = 100 WHERE host_id IN"
+	exec_ok("UPDATE latticed_hosts SET first_seen_ms = 100 WHERE host_id IN"
 	    " ('S', 'A')");
 	buf[0] = '\0';
 	ck_assert_int_eq(lt_observe_lattices_up(o, collect, buf, &err),

@@ -643,6 +643,119 @@ START_TEST(test_block_take)
 }
 END_TEST
 
+/* What pushn(q, n) costs: payload, subject, pattern and the overhead. */
+static size_t
+costn(int n)
+{
+	char b[32];
+
+	return LT_QUEUE_ITEM_COST + (size_t)snprintf(b, sizeof(b), "%d", n) +
+	    sizeof(SUBJ) + sizeof(PAT);
+}
+
+START_TEST(test_bytes_accounting)
+{
+	struct lt_queue *q = qnew(100);
+	struct lt_item *it, *head;
+	size_t n, c1;
+	int i;
+
+	ck_assert_uint_eq(lt_queue_bytes(q), 0);
+	for (i = 1; i <= 12; i++)
+		ck_assert_int_eq(pushn(q, i, LT_QUEUE_DROP), LT_OK);
+	/* tasks cost nothing */
+	lt_queue_push_task(q, run, &c, tdata('a'), drop);
+	for (c1 = 0, i = 1; i <= 12; i++)
+		c1 += costn(i);
+	ck_assert_uint_eq(lt_queue_bytes(q), c1);
+	/* what is taken still counts until it is handed on (done), then
+	   exactly what its messages cost is given back */
+	head = lt_queue_take(q, 10, 0, &n);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(lt_queue_bytes(q), c1);
+	for (it = head; it != NULL; it = it->next) {
+		ck_assert_uint_eq(it->cost, lt_item_cost(it));
+		c1 -= it->cost;
+	}
+	lt_queue_done(q);
+	ck_assert_uint_eq(lt_queue_bytes(q), c1);
+	ck_assert_uint_eq(c1, costn(11) + costn(12));
+	/* a decoded message counts its payload twice (the decoded event
+	   copies its strings); pushed on (the decode stage), it costs that */
+	for (it = head; it != NULL; it = it->next)
+		ck_assert_uint_eq(it->cost, lt_item_cost(it));
+	it = head;
+	it->dec = (struct lt_decoded *)1;	/* looked at, not freed */
+	c1 = lt_item_cost(it);
+	it->dec = NULL;
+	ck_assert_uint_eq(c1, lt_item_cost(it) + it->msg.len);
+	lt_item_free(head);
+	lt_item_free(lt_queue_take(q, 10, 0, &n));
+	lt_queue_done(q);
+	ck_assert_uint_eq(lt_queue_bytes(q), 0);
+	/* a wrapped message costs its payload like a copied one */
+	it = lt_item_msg_wrap(SUBJ, NULL, "12345", 5, 1, NULL, NULL);
+	ck_assert_uint_eq(lt_item_cost(it), LT_QUEUE_ITEM_COST + 5 +
+	    sizeof(SUBJ));
+	ck_assert_int_eq(lt_queue_push(q, it, LT_QUEUE_DROP), LT_OK);
+	ck_assert_uint_eq(lt_queue_bytes(q), LT_QUEUE_ITEM_COST + 5 +
+	    sizeof(SUBJ));
+	lt_queue_free(q);
+}
+END_TEST
+
+START_TEST(test_bytes_block_waits)
+{
+	struct lt_queue *q = qnew(100);
+	struct blocker b = { 0 };
+	struct lister l = { 0 };
+	struct lt_item *head;
+	pthread_t th;
+	size_t n;
+
+	/* room for two messages by bytes, a hundred by count */
+	lt_queue_set_max_bytes(q, costn(1) + costn(2));
+	pushn(q, 1, LT_QUEUE_DROP);
+	pushn(q, 2, LT_QUEUE_DROP);
+	b.q = q;
+	ck_assert_int_eq(pthread_create(&th, NULL, block_push, &b), 0);
+	ck_assert_msg(stays_clear(&b.done), "BLOCK push past the byte bound "
+	    "returned (%d)", b.rc);
+	/* taken is not yet handed on: no room until done */
+	head = lt_queue_take(q, 1, 0, &n);
+	ck_assert_msg(stays_clear(&b.done), "a take released BLOCK before "
+	    "done");
+	lt_queue_done(q);
+	ck_assert_msg(wait_flag(&b.done), "done did not release BLOCK");
+	pthread_join(th, NULL);
+	ck_assert_int_eq(b.rc, LT_OK);
+	lt_item_free(head);
+	head = lt_queue_take(q, 10, 0, &n);
+	ck_assert_str_eq(desc(head), "m2 m99");
+	lt_item_free(head);
+	lt_queue_done(q);
+
+	/* the decode stage's list waits for byte room too, and a larger
+	   byte bound releases it */
+	pushn(q, 3, LT_QUEUE_DROP);
+	pushn(q, 4, LT_QUEUE_DROP);
+	l.q = q;
+	l.head = lt_item_msg_new(SUBJ, PAT, "5", 1, 5);
+	ck_assert_int_eq(pthread_create(&th, NULL, list_push, &l), 0);
+	ck_assert_msg(stays_clear(&l.done), "push_list past the byte bound "
+	    "returned");
+	lt_queue_set_max_bytes(q, 3 * costn(5));
+	ck_assert_msg(wait_flag(&l.done), "set_max_bytes did not release "
+	    "push_list");
+	pthread_join(th, NULL);
+	ck_assert_int_eq(l.rc, LT_OK);
+	head = lt_queue_take(q, 10, 0, &n);
+	ck_assert_str_eq(desc(head), "m3 m4 m5");
+	lt_item_free(head);
+	lt_queue_free(q);
+}
+END_TEST
+
 /* --- rejects -------------------------------------------------------- */
 
 START_TEST(test_drop_overflow_records)
@@ -869,6 +982,85 @@ START_TEST(test_take_zero_max)
 }
 END_TEST
 
+START_TEST(test_bytes_bound_drops_and_refuses)
+{
+	struct lt_queue *q = qnew(1000);
+	struct lt_item *ovf, *head;
+	struct ack a = { 0 };
+	uint64_t dropped;
+	size_t n, k;
+	int i;
+
+	/* 1,000 by count, 3 messages' worth by bytes: the bytes stop it */
+	lt_queue_set_max_bytes(q, costn(1) + costn(2) + costn(3));
+	for (i = 1; i <= 3; i++)
+		ck_assert_int_eq(pushn(q, i, LT_QUEUE_DROP), LT_OK);
+	for (i = 4; i <= 10; i++)
+		ck_assert_int_eq(pushn(q, i, LT_QUEUE_DROP), LT_ELIMIT);
+	ck_assert_uint_eq(lt_queue_len(q, NULL), 3);
+	/* dropped by bytes: counted and kept as by count */
+	ovf = lt_queue_take_overflow(q, &dropped);
+	ck_assert_uint_eq(dropped, 7);
+	for (k = 0, head = ovf; head != NULL; head = head->next)
+		k++;
+	ck_assert_uint_eq(k, 7);
+	ck_assert_str_eq(desc(ovf), "m4 m5 m6 m7 m8 m9 m10");
+	lt_item_free(ovf);
+	/* REFUSE frees the ack (JetStream redelivers) */
+	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, PAT, "x", 1, 1, &a,
+	    ack_free, LT_QUEUE_REFUSE), LT_ELIMIT);
+	ck_assert_int_eq(a.freed, 1);
+	/* a take makes room by bytes once done */
+	lt_item_free(lt_queue_take(q, 1, 0, &n));
+	ck_assert_int_eq(pushn(q, 1, LT_QUEUE_DROP), LT_ELIMIT);
+	lt_queue_done(q);
+	ck_assert_int_eq(pushn(q, 1, LT_QUEUE_DROP), LT_OK);
+	ck_assert_int_eq(pushn(q, 2, LT_QUEUE_DROP), LT_ELIMIT);
+	lt_item_free(lt_queue_take(q, 10, 0, &n));
+	lt_queue_done(q);
+	ck_assert_uint_eq(lt_queue_bytes(q), 0);
+	/* 0 lifts the byte bound */
+	lt_queue_set_max_bytes(q, 0);
+	for (i = 1; i <= 10; i++)
+		ck_assert_int_eq(pushn(q, i, LT_QUEUE_DROP), LT_OK);
+	lt_item_free(lt_queue_take_overflow(q, &dropped));
+	ck_assert_uint_eq(dropped, 2);
+	lt_queue_free(q);
+}
+END_TEST
+
+START_TEST(test_bytes_big_message_fits_empty)
+{
+	struct lt_queue *q = qnew(10);
+	struct lt_item *head;
+	uint64_t dropped;
+	char *big;
+	size_t n;
+
+	/* bigger than the byte bound: it fits an empty queue only, so no
+	   bound stops a message for good (BLOCK would wait forever) */
+	ck_assert_ptr_nonnull(big = calloc(1, 10000));
+	lt_queue_set_max_bytes(q, 1000);
+	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, NULL, big, 10000, 1,
+	    NULL, NULL, LT_QUEUE_BLOCK), LT_OK);
+	ck_assert_uint_gt(lt_queue_bytes(q), 10000);
+	ck_assert_int_eq(pushn(q, 2, LT_QUEUE_DROP), LT_ELIMIT);
+	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, NULL, big, 10000, 3,
+	    NULL, NULL, LT_QUEUE_DROP), LT_ELIMIT);
+	/* taken, not done: the queue is empty, so one more fits */
+	head = lt_queue_take(q, 10, 0, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(head->msg.len, 10000);
+	ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, NULL, big, 10000, 4,
+	    NULL, NULL, LT_QUEUE_DROP), LT_OK);
+	lt_item_free(head);
+	lt_item_free(lt_queue_take_overflow(q, &dropped));
+	ck_assert_uint_eq(dropped, 2);
+	free(big);
+	lt_queue_free(q);
+}
+END_TEST
+
 START_TEST(test_zero_bound_and_empty)
 {
 	struct lt_queue *q;
@@ -949,6 +1141,8 @@ queue_suite(void)
 	tcase_add_test(tc, test_block_waits_for_room);
 	tcase_add_test(tc, test_block_take);
 	tcase_add_test(tc, test_push_list_wakes_before_waiting);
+	tcase_add_test(tc, test_bytes_accounting);
+	tcase_add_test(tc, test_bytes_block_waits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rejects");
@@ -957,12 +1151,14 @@ queue_suite(void)
 	tcase_add_test(tc, test_closed_refuses);
 	tcase_add_test(tc, test_block_released_by_close);
 	tcase_add_test(tc, test_item_free_owns);
+	tcase_add_test(tc, test_bytes_bound_drops_and_refuses);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edge");
 	tcase_add_test(tc, test_take_zero_max);
 	tcase_add_test(tc, test_zero_bound_and_empty);
 	tcase_add_test(tc, test_overflow_short_and_binary);
+	tcase_add_test(tc, test_bytes_big_message_fits_empty);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -414,8 +414,9 @@ ctl_db_open(const char *path, int busy_ms, int cmd, struct ctl_db **out)
 		    "latticectl\n", path, (long long)uv, LATTICECTL_SCHEMA_MAX);
 		goto fail;
 	}
-	rc = scalar(d, "SELECT count(*) FROM sqlite_master WHERE type = "
-	    "'table' AND name IN ('hosts', 'events')", &ntab);
+	/* Tables up to schema version 4, views over latticed_* from 5. */
+	rc = scalar(d, "SELECT count(*) FROM sqlite_master WHERE type IN "
+	    "('table', 'view') AND name IN ('hosts', 'events')", &ntab);
 	if (rc != SQLITE_OK) {
 		ret = dberr(d, rc, "cannot read schema");
 		goto fail;
