@@ -42,6 +42,18 @@ enum alert_stmt {
 	AS_COUNT
 };
 
+/* The active provider_unhealthy alerts of the rows `where` picks: lattice,
+   host, the alert's provider, whether that provider is on the host. */
+#define PROV_ALERTS(where)						\
+	"SELECT lattice, host_id, pid, EXISTS (SELECT 1"		\
+	" FROM latticed_providers p"					\
+	" WHERE p.lattice = a.lattice AND p.host_id = a.host_id"	\
+	" AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"	\
+	" CASE WHEN json_valid(details) THEN json_extract(details,"	\
+	" '$.provider_id') END AS pid FROM latticed_alerts"		\
+	" WHERE " where " AND kind = 'provider_unhealthy'"		\
+	" AND resolved_ms IS NULL) AS a"
+
 static const char *const alert_sql[AS_COUNT] = {
 	[AS_FIRE] =
 	    "INSERT INTO latticed_alerts (lattice, kind, severity, entity,"
@@ -130,25 +142,9 @@ static const char *const alert_sql[AS_COUNT] = {
 	    " WHERE resolved_ms IS NULL",
 	/* what AS_RESOLVE_PROV_GONE looks at: the alert's provider and
 	   whether it is on the host now (NULL provider: never) */
-	[AS_PROV_ALERTS] =
-	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1"
-	    " FROM latticed_providers p"
-	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
-	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
-	    " CASE WHEN json_valid(details) THEN json_extract(details,"
-	    " '$.provider_id') END AS pid FROM latticed_alerts"
-	    " WHERE kind = 'provider_unhealthy' AND resolved_ms IS NULL"
-	    " AND host_id IS NOT NULL) AS a",
+	[AS_PROV_ALERTS] = PROV_ALERTS("host_id IS NOT NULL"),
 	/* the same for one host (alerts_active_host) */
-	[AS_PROV_ALERTS_HOST] =
-	    "SELECT lattice, host_id, pid, EXISTS (SELECT 1"
-	    " FROM latticed_providers p"
-	    " WHERE p.lattice = a.lattice AND p.host_id = a.host_id"
-	    " AND p.provider_id = a.pid) FROM (SELECT lattice, host_id,"
-	    " CASE WHEN json_valid(details) THEN json_extract(details,"
-	    " '$.provider_id') END AS pid FROM latticed_alerts"
-	    " WHERE lattice = ?1 AND host_id = ?2"
-	    " AND kind = 'provider_unhealthy' AND resolved_ms IS NULL) AS a",
+	[AS_PROV_ALERTS_HOST] = PROV_ALERTS("lattice = ?1 AND host_id = ?2"),
 	/* the sweep alerts fired since ?1, counted up to ?2 */
 	[AS_STORM_COUNT] =
 	    "SELECT count(*) FROM (SELECT 1 FROM latticed_alerts WHERE kind IN"

@@ -551,7 +551,8 @@ differs_text(const char *v, const char *col)
 	return v != NULL && (col == NULL || strcmp(v, col) != 0);
 }
 
-/* Fill h from the cached row r. */
+/* Fill h from the cached row r; with c, say whether c's event changes
+   the descriptive columns. */
 static void
 host_from_row(struct ctx *c, struct host *h, struct lt_hrow *r)
 {
@@ -568,7 +569,7 @@ host_from_row(struct ctx *c, struct host *h, struct lt_hrow *r)
 	h->has_interval = r->has_interval;
 	h->hash = r->inventory_hash;
 	h->has_hash = r->has_hash;
-	if (has_meta(c))
+	if (c != NULL && has_meta(c))
 		h->meta_changed =
 		    differs_text(c->ev->friendly_name, r->friendly_name) ||
 		    differs_text(c->ev->version, r->version) ||
@@ -731,14 +732,7 @@ host_write(struct lt_fold *f, struct lt_hrow *r, struct lt_err *err)
 	/* only status writes touch hosts_status (LT_ST_HOST_UPDATE_SAME) */
 	s = S(f, r->status != r->status_db ? LT_ST_HOST_UPDATE :
 	    LT_ST_HOST_UPDATE_SAME);
-	memset(&h, 0, sizeof(h));
-	h.last_hb = r->last_heartbeat_ms;
-	h.has_hb = r->has_heartbeat;
-	h.interval = r->interval_ms;
-	h.has_interval = r->has_interval;
-	h.state_ms = r->state_ms;
-	h.hash = r->inventory_hash;
-	h.has_hash = r->has_hash;
+	host_from_row(NULL, &h, r);
 	sqlite3_bind_text(s, 1, r->lattice, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->host_id, -1, SQLITE_STATIC);
 	bind_host_row(s, r->status, r->status_changed_ms, r->friendly_name,

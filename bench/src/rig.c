@@ -113,37 +113,53 @@ rig_folded(void *arg, const struct lt_item *it, enum lt_outcome out,
 		fprintf(stderr, "rejected: %s (%s)\n", why->msg, why->field);
 }
 
+/* The messages of a batch as pipeline items, or exit. */
+static struct lt_item *
+rig_items(char *const *data, const size_t *len, size_t n,
+    int64_t received_ms)
+{
+	struct lt_item *head = NULL, **tail = &head, *it;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((it = lt_item_msg_new("wasmbus.evt.bench.host_heartbeat",
+		    NULL, data[i], len[i], received_ms)) == NULL) {
+			fprintf(stderr, "fold: out of memory\n");
+			exit(1);
+		}
+		*tail = it;
+		tail = &it->next;
+	}
+	return head;
+}
+
+/* Fold the items in one transaction through latticed's pipeline, or
+   exit. */
+static void
+rig_fold(struct rig *r, struct lt_item *head, const struct lt_limits *lim)
+{
+	struct lt_pipeline_hooks h = { 0 };
+	struct lt_err err;
+
+	lt_err_clear(&err);
+	h.arg = r;
+	h.folded = rig_folded;
+	if (lt_pipeline_batch(r->fold, lim, &h, head, &err) != LT_OK) {
+		fprintf(stderr, "fold: %s\n", err.msg);
+		exit(1);
+	}
+	lt_item_free(head);
+}
+
 /* Fold a batch in one transaction, through latticed's pipeline. */
 void
 rig_batch(struct rig *r, char *const *data, const size_t *len, size_t n,
     int64_t received_ms)
 {
-	struct lt_pipeline_hooks h = { 0 };
-	struct lt_item *head = NULL, **tail = &head, *it;
 	struct lt_limits lim;
-	struct lt_err err;
-	size_t i;
 
-	lt_err_clear(&err);
 	lt_limits_default(&lim);
-	for (i = 0; i < n; i++) {
-		if ((it = lt_item_msg_new("wasmbus.evt.bench.host_heartbeat",
-		    NULL, data[i], len[i], received_ms)) == NULL) {
-			lt_err_set(&err, LT_ENOMEM, "", "out of memory");
-			goto fail;
-		}
-		*tail = it;
-		tail = &it->next;
-	}
-	h.arg = r;
-	h.folded = rig_folded;
-	if (lt_pipeline_batch(r->fold, &lim, &h, head, &err) != LT_OK)
-		goto fail;
-	lt_item_free(head);
-	return;
-fail:
-	fprintf(stderr, "fold: %s\n", err.msg);
-	exit(1);
+	rig_fold(r, rig_items(data, len, n, received_ms), &lim);
 }
 
 /* rig_batch() with each stage timed: the messages decoded first, as the
@@ -152,47 +168,27 @@ void
 rig_batch_staged(struct rig *r, char *const *data, const size_t *len,
     size_t n, int64_t received_ms, int64_t *decode_ns, int64_t *fold_ns)
 {
-	struct lt_pipeline_hooks h = { 0 };
-	struct lt_item *head = NULL, **tail = &head, *it;
+	struct lt_item *head, *it;
 	struct lt_limits lim;
-	struct lt_err err;
 	int64_t t0, t1, t2;
-	size_t i;
 
-	lt_err_clear(&err);
 	lt_limits_default(&lim);
-	for (i = 0; i < n; i++) {
-		if ((it = lt_item_msg_new("wasmbus.evt.bench.host_heartbeat",
-		    NULL, data[i], len[i], received_ms)) == NULL) {
-			lt_err_set(&err, LT_ENOMEM, "", "out of memory");
-			goto fail;
-		}
-		*tail = it;
-		tail = &it->next;
-	}
-	if (r->ic == NULL && lt_invcache_new(0, &r->ic) != LT_OK) {
-		lt_err_set(&err, LT_ENOMEM, "", "out of memory");
-		goto fail;
-	}
+	head = rig_items(data, len, n, received_ms);
+	if (r->ic == NULL && lt_invcache_new(0, &r->ic) != LT_OK)
+		goto oom;
 	t0 = bu_mono_ns();
 	for (it = head; it != NULL; it = it->next)
 		if (lt_fold_decode(&lim, &it->msg, &it->dec) != LT_OK ||
-		    lt_fold_decode_ahead(it->dec, &lim, r->ic) != LT_OK) {
-			lt_err_set(&err, LT_ENOMEM, "", "out of memory");
-			goto fail;
-		}
+		    lt_fold_decode_ahead(it->dec, &lim, r->ic) != LT_OK)
+			goto oom;
 	t1 = bu_mono_ns();
-	h.arg = r;
-	h.folded = rig_folded;
-	if (lt_pipeline_batch(r->fold, &lim, &h, head, &err) != LT_OK)
-		goto fail;
+	rig_fold(r, head, &lim);
 	t2 = bu_mono_ns();
 	*decode_ns = t1 - t0;
 	*fold_ns = t2 - t1;
-	lt_item_free(head);
 	return;
-fail:
-	fprintf(stderr, "fold: %s\n", err.msg);
+oom:
+	fprintf(stderr, "fold: out of memory\n");
 	exit(1);
 }
 
