@@ -59,7 +59,8 @@ static const char *const prune_sql[PS_COUNT] = {
 	    " WHERE status IN ('stale', 'stopped') AND status_changed_ms < ?1"
 	    " LIMIT ?2",
 	[PS_HOST_DELETE] =
-	    "DELETE FROM latticed_hosts WHERE lattice = ?1 AND host_id = ?2"
+	    "DELETE FROM latticed_hosts"
+	    " WHERE lattice = ?1 AND host_id = ?2"
 	    " AND status IN ('stale', 'stopped') AND status_changed_ms < ?3",
 };
 
