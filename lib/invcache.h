@@ -29,7 +29,11 @@
 
 struct lt_invcache;
 
-#define LT_INVCACHE_DEFAULT	8192	/* entries: 128 KiB */
+/* Entries (24 bytes each): 1.5 MiB.  A fleet of more hosts than this
+   misses on most heartbeats, and a miss decodes the inventory ahead, so
+   10,000 hosts beating round-robin through 8,192 entries cost the decode
+   stage half as much again (bench soak: 3.3 % of a core against 2 %). */
+#define LT_INVCACHE_DEFAULT	65536
 
 /* A cache of at least entries entries (0: LT_INVCACHE_DEFAULT), rounded
    up to a power of two.  Returns LT_OK or LT_ENOMEM. */
