@@ -190,6 +190,19 @@ pub() {
 	    2>>"$T/ltpub.log" || fail "ltpub failed"
 }
 
+# beat LATTICE HOST MS: HOST heartbeats every MS ms in the background (its
+# PID in BEAT_PID and PIDS) until killed.  The beats (unique ids, evgen's
+# shape) are made at once and paced by one ltpub: a Python start per beat
+# on a loaded machine can take longer than a test's stale_threshold.
+beat() {
+	local f="$T/beat-$1-$2.jsonl"
+	"$PY" "$EVGEN" ev host_heartbeat "$1" "$2" 1000 >"$f"
+	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" --interval "$3" "$f" \
+	    >/dev/null 2>>"$T/ltpub.log" &
+	BEAT_PID=$!
+	PIDS+=("$BEAT_PID")
+}
+
 # start_alertmanager: a real prometheus-alertmanager on a free loopback
 # port, or on APORT when already chosen (tests/data/alert/alertmanager.yml),
 # its URL in AURL; fails clearly when the package is missing

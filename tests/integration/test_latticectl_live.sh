@@ -113,7 +113,11 @@ ok "hosts, components, providers, links, configs, events: table and --json while
     >"$T/watch.out" 2>"$T/watch.err" &
 WPID=$!
 PIDS+=("$WPID")
-sleep 2
+# two arrays at least: the first (the newest event at start) and one more
+# as the story's events flow; waiting on the output, not on the clock
+watch_arrays() { [ "$(grep -c . "$T/watch.out" 2>/dev/null)" -ge 2 ]; }
+wait_for 20 watch_arrays ||
+    fail "--watch printed $(grep -c . "$T/watch.out") arrays in 20 s: $(cat "$T/watch.err")"
 kill -TERM "$WPID"
 rc=0
 wait "$WPID" || rc=$?
