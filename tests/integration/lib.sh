@@ -184,10 +184,16 @@ wait_q() {
 # ev TYPE LATTICE HOST [N] [FORM]: JSONL for ltpub.
 ev() { "$PY" "$EVGEN" ev "$@"; }
 
-# pub [ltpub args...]: publish stdin to the test server.
+# pub [ltpub args...]: publish stdin to the test server.  stdin is read
+# to its end first: `{ ev a; ev b; } | pub` sends both together even when
+# a loaded machine takes seconds to start the second generator.
 pub() {
-	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" - \
+	local f
+	f=$(mktemp -p "$T" pub.XXXXXX)
+	cat >"$f"
+	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" "$f" \
 	    2>>"$T/ltpub.log" || fail "ltpub failed"
+	rm -f "$f"
 }
 
 # beat LATTICE HOST MS: HOST heartbeats every MS ms in the background (its
