@@ -22,13 +22,26 @@ LATTICED_PID=
 NOTIFY_PID=
 
 # Kill everything we started and remove the scratch directory.
+# ours PID...: the PIDs that are still children of this shell.  A PID of
+# ours that exited long ago may now be another test's process (pid_max is
+# 32768 here and ctest -j8 goes through PIDs fast): never signal those.
+ours() {
+	local p
+	for p in "$@"; do
+		[ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] &&
+		    echo "$p"
+	done
+	return 0
+}
+
 lt_cleanup() {
-	local rc=$? p
-	for p in "${PIDS[@]}"; do
+	local rc=$? p mine=()
+	mapfile -t mine < <(ours "${PIDS[@]}")
+	for p in "${mine[@]}"; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
 	# a process that ignores TERM is killed, never waited for forever
-	for p in "${PIDS[@]}"; do
+	for p in "${mine[@]}"; do
 		for _ in $(seq 50); do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
@@ -200,9 +213,14 @@ pub() {
 # PID in BEAT_PID and PIDS) until killed.  The beats (unique ids, evgen's
 # shape) are made at once and paced by one ltpub: a Python start per beat
 # on a loaded machine can take longer than a test's stale_threshold.
+# beat_make LATTICE HOST makes the beats ahead of time (beat then starts
+# at once).
+beat_make() {
+	"$PY" "$EVGEN" ev host_heartbeat "$1" "$2" 1000 >"$T/beat-$1-$2.jsonl"
+}
 beat() {
 	local f="$T/beat-$1-$2.jsonl"
-	"$PY" "$EVGEN" ev host_heartbeat "$1" "$2" 1000 >"$f"
+	[ -s "$f" ] || beat_make "$1" "$2"
 	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" --interval "$3" "$f" \
 	    >/dev/null 2>>"$T/ltpub.log" &
 	BEAT_PID=$!

@@ -174,8 +174,10 @@ wait_for 3 grep -qE "alert id=[0-9]+ lattice=lb kind=host_stale .*state=resolved
 ok "(b) host_stale fired once over several sweeps, resolved by a heartbeat"
 
 # ---- (c) no storm: 4 of 5 hosts silent in one sweep -------------------
-# generated first: all five must arrive within a few ms; NHOSTC5 goes on
+# generated first: all five must arrive within a few ms, and NHOSTC5's
+# beats go on from then
 for i in 1 2 3 4 5; do mk host_heartbeat lc "NHOSTC$i"; done >"$T/c.jsonl"
+beat_make lc NHOSTC5
 pub <"$T/c.jsonl"
 beat lc NHOSTC5 400
 HB=$BEAT_PID

@@ -66,7 +66,7 @@ main_rows() {
 	[ "$(sqlite3 -batch -noheader "$T/copy.db" \
 	    "select count(*) from events where lattice='gc'" 2>/dev/null)" = 4 ]
 }
-wait_for 3 main_rows || fail "events not checkpointed into $DB"
+wait_for 15 main_rows || fail "events not checkpointed into $DB"
 [ -s "$DB-wal" ] || fail "no WAL: checkpointed by a close, not the thread"
 ok "checkpointer: events in the main database file, WAL still open"
 

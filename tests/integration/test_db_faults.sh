@@ -15,7 +15,7 @@ need curl mkfs.ext4 mount umount chattr
 [ "$(id -u)" = 0 ] || fail "needs root (a loop-mounted filesystem)"
 MNT="$T/mnt"
 mkdir -p "$MNT"
-trap 'rc=$?; kill -TERM "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null;
+trap 'rc=$?; kill -TERM $(ours "${PIDS[@]}") 2>/dev/null; wait 2>/dev/null;
     chattr -i "$MNT"/* 2>/dev/null; umount -l "$MNT" 2>/dev/null;
     (exit $rc); lt_cleanup' EXIT
 dd if=/dev/zero of="$T/fs.img" bs=1M count=12 status=none

@@ -24,6 +24,9 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
+		# still our child: an old PID may be another test's process now
+		[ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] ||
+		    continue
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
