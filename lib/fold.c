@@ -100,6 +100,8 @@ struct lt_fold {
 	size_t			 ncrows, ccap;
 	struct prow		*prows;
 	size_t			 nprows, pcap;
+	const struct lt_ce_component **fresh;	/* items without a row */
+	size_t			 nfresh, fcap;
 	char			*subj;
 	size_t			 subjcap;
 	char			*v2_opts;	/* opts.v2_lattice and
@@ -271,6 +273,7 @@ lt_fold_free(struct lt_fold *f)
 	free(f->arena);
 	free(f->crows);
 	free(f->prows);
+	free(f->fresh);
 	free(f->subj);
 	for (i = 0; i < MEMO_HOSTS; i++)
 		memo_clear(&f->memo[i]);
@@ -892,6 +895,83 @@ comp_upsert(struct lt_fold *f, struct ctx *c, const struct lt_ce_component *e,
 	return run(f, s, NULL, err);
 }
 
+/* Order items by id, then as listed (they are in one array). */
+static int
+fresh_cmp(const void *a, const void *b)
+{
+	const struct lt_ce_component *x = *(const struct lt_ce_component *
+	    const *)a, *y = *(const struct lt_ce_component *const *)b;
+	int r;
+
+	if ((r = strcmp(x->id, y->id)) != 0)
+		return r;
+	return x < y ? -1 : x > y;
+}
+
+/* Insert the n items of b, which have no rows, LT_COMP_MANY at a time
+   (else one by one). */
+static int
+comp_insert(struct lt_fold *f, struct ctx *c,
+    const struct lt_ce_component *const *b, size_t n, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, LT_ST_COMP_INSERT_MANY);
+	size_t i;
+	int k;
+
+	if (n < LT_COMP_MANY) {
+		for (i = 0; i < n; i++)
+			if (comp_upsert(f, c, b[i], b[i]->max_instances,
+			    err) != LT_OK)
+				return LT_ESTORE;
+		return LT_OK;
+	}
+	bhost(s, c);
+	sqlite3_bind_int64(s, 3, c->evtime);
+	for (i = 0; i < LT_COMP_MANY; i++) {
+		k = 4 + (int)i * LT_COMP_MANY_COLS;
+		bt(s, k, b[i]->id);
+		bt(s, k + 1, b[i]->image_ref);
+		bt(s, k + 2, b[i]->name);
+		sqlite3_bind_int64(s, k + 3, b[i]->max_instances);
+		bi(s, k + 4, b[i]->revision, b[i]->has_revision);
+		bt(s, k + 5, b[i]->annotations);
+	}
+	return run(f, s, NULL, err);
+}
+
+/*
+ * Insert the rows of the items in f->fresh (listed, none has a row yet),
+ * as comp_upsert() would one by one in listing order: sorted by id,
+ * LT_COMP_MANY rows per statement.  An id listed again upserts the row
+ * its first listing made, in listing order.
+ */
+static int
+comp_insert_fresh(struct lt_fold *f, struct ctx *c, struct lt_err *err)
+{
+	const struct lt_ce_component **v = f->fresh;
+	size_t i, start = 0;
+
+	qsort(v, f->nfresh, sizeof(*v), fresh_cmp);
+	for (i = 0; i <= f->nfresh; i++) {
+		if (i < f->nfresh && (i == 0 ||
+		    strcmp(v[i]->id, v[i - 1]->id) != 0) &&
+		    i - start < LT_COMP_MANY)
+			continue;
+		/* v[start .. i) are new rows */
+		if (comp_insert(f, c, v + start, i - start, err) != LT_OK)
+			return LT_ESTORE;
+		start = i;
+		if (i < f->nfresh && i > 0 &&
+		    strcmp(v[i]->id, v[i - 1]->id) == 0) {
+			if (comp_upsert(f, c, v[i], v[i]->max_instances,
+			    err) != LT_OK)
+				return LT_ESTORE;
+			start = i + 1;
+		}
+	}
+	return LT_OK;
+}
+
 /* Delete one component; *n gets 1 when a row went. */
 static int
 comp_delete(struct lt_fold *f, struct ctx *c, const char *id, int *n,
@@ -1367,6 +1447,7 @@ diff_rows(struct lt_fold *f, struct ctx *c, struct memo *m, int *changed,
 		return err != NULL ? err->code : LT_ESTORE;
 	if (m != NULL && diff_components(f, c, m, changed, err) != LT_OK)
 		return LT_ESTORE;
+	f->nfresh = 0;
 	for (i = 0; m == NULL && i < ev->ncomponents; i++) {
 		const struct lt_ce_component *e = &ev->components[i];
 
@@ -1400,8 +1481,21 @@ diff_rows(struct lt_fold *f, struct ctx *c, struct memo *m, int *changed,
 			    (r->has_rev && r->rev == e->revision)))
 				continue;
 			r->max = e->max_instances;
+		} else {
+			/* no row: inserted below, with the others */
+			if (grow((void **)&f->fresh, &f->fcap, f->nfresh,
+			    sizeof(*f->fresh), 64) == -1)
+				return lt_err_set(err, LT_ENOMEM, "",
+				    "fold: out of memory");
+			f->fresh[f->nfresh++] = e;
+			continue;
 		}
 		if (comp_upsert(f, c, e, e->max_instances, err) != LT_OK)
+			return LT_ESTORE;
+		*changed = 1;
+	}
+	if (f->nfresh > 0) {
+		if (comp_insert_fresh(f, c, err) != LT_OK)
 			return LT_ESTORE;
 		*changed = 1;
 	}

@@ -29,6 +29,14 @@
 #define LT_STORE_CACHE_PRAGMA	"PRAGMA cache_size = -16384;" \
 	" PRAGMA wal_autocheckpoint = 2048; PRAGMA secure_delete = FAST"
 
+/* LT_COMP_MANY (32) rows of LT_COMP_MANY_COLS parameters each. */
+#define COMP_ROW1	"(?, ?, ?, ?, ?, ?)"
+#define COMP_ROW2	COMP_ROW1 ", " COMP_ROW1
+#define COMP_ROW4	COMP_ROW2 ", " COMP_ROW2
+#define COMP_ROW8	COMP_ROW4 ", " COMP_ROW4
+#define COMP_ROW16	COMP_ROW8 ", " COMP_ROW8
+#define COMP_ROW32	COMP_ROW16 ", " COMP_ROW16
+
 /* The core statement table, parallel to enum lt_stmt. */
 const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -111,6 +119,19 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	    " revision = COALESCE(excluded.revision, revision),"
 	    " annotations = COALESCE(?8, annotations),"
 	    " updated_ms = excluded.updated_ms",
+	/*
+	 * New components rows, LT_COMP_MANY per step, for rows the fold
+	 * knows are absent (no ON CONFLICT: a conflict is an error).  A
+	 * step per row pays a statement's start and end each time, and
+	 * rows given in key order find the b-tree cursors where the next
+	 * row goes.
+	 */
+	[LT_ST_COMP_INSERT_MANY] =
+	    "INSERT INTO latticed_components (lattice, host_id, component_id,"
+	    " image_ref, name, max_instances, revision, annotations,"
+	    " updated_ms) SELECT ?1, ?2, column1, column2, column3, column4,"
+	    " column5, COALESCE(column6, '{}'), ?3 FROM (VALUES "
+	    COMP_ROW32 ")",
 	[LT_ST_COMP_SET_COUNT] =
 	    "UPDATE latticed_components SET max_instances = ?4, updated_ms = ?5"
 	    " WHERE lattice = ?1 AND host_id = ?2 AND component_id = ?3",

@@ -35,6 +35,7 @@ enum lt_stmt {
 	LT_ST_COMP_GET_COUNT,
 	LT_ST_COMP_GET,
 	LT_ST_COMP_UPSERT,
+	LT_ST_COMP_INSERT_MANY,
 	LT_ST_COMP_SET_COUNT,
 	LT_ST_COMP_DELETE,
 	LT_ST_COMP_META,
@@ -57,6 +58,15 @@ enum lt_stmt {
 	LT_ST_HOST_V2_SET,
 	LT_ST_COUNT
 };
+
+/*
+ * Rows LT_ST_COMP_INSERT_MANY inserts: ?1 lattice, ?2 host_id, ?3
+ * updated_ms, then per row LT_COMP_MANY_COLS values from ?4 on:
+ * component_id, image_ref, name, max_instances, revision, annotations
+ * (NULL: '{}').  store.c spells out as many rows in the SQL.
+ */
+#define LT_COMP_MANY		32
+#define LT_COMP_MANY_COLS	6
 
 /* How long a writer waits for a lock (PRAGMA busy_timeout). */
 #define LT_STORE_BUSY_MS	5000

@@ -175,6 +175,99 @@ START_TEST(test_heartbeat_big_one_change)
 END_TEST
 
 /*
+ * The rows a heartbeat's new components get, LT_COMP_MANY per statement
+ * (lt_store LT_ST_COMP_INSERT_MANY) in id order, are the rows one upsert
+ * per item in listing order would make: optional fields NULL or '{}', an
+ * id listed twice updated by its second listing (fields it leaves out
+ * kept), a zero-instance item left out; and later, new rows beside rows
+ * that stay, change and go.
+ */
+START_TEST(test_heartbeat_many_new_rows)
+{
+	static char comps[40000], data[42000];
+	size_t off = 0;
+	int i, n = 3 * LT_COMP_MANY + 7;
+
+	/* listed backwards: c0099 .. c0000, c0050 again, x0 with 0 */
+	for (i = n - 1; i >= 0; i--) {
+		off += snprintf(comps + off, sizeof(comps) - off,
+		    "%s{\"id\":\"c%04d\",\"image_ref\":\"r/c%d:1\"", i ==
+		    n - 1 ? "" : ",", i, i);
+		if (i % 3 != 0)
+			off += snprintf(comps + off, sizeof(comps) - off,
+			    ",\"name\":\"n%d\",\"revision\":%d", i, i);
+		if (i % 5 == 0)
+			off += snprintf(comps + off, sizeof(comps) - off,
+			    ",\"annotations\":{\"a\":\"%d\"}", i);
+		off += snprintf(comps + off, sizeof(comps) - off,
+		    ",\"max_instances\":%d}", 1 + i % 4);
+	}
+	off += snprintf(comps + off, sizeof(comps) - off, ",{\"id\":\"c0050"
+	    "\",\"image_ref\":\"r/again:2\",\"max_instances\":9},{\"id\":"
+	    "\"x0\",\"max_instances\":0}");
+	ck_assert_uint_lt(off, sizeof(comps) - 1);
+	snprintf(data, sizeof(data), "{\"host_id\":\"NH1\",\"labels\":{},"
+	    "\"uptime_seconds\":1,\"components\":[%s],\"providers\":[]}",
+	    comps);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 0, 0, data),
+	    LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), n);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE lattice ="
+	    " 'prod' AND host_id = 'NH1' AND updated_ms = %" PRId64, BASE),
+	    n);
+	for (i = 0; i < n; i++) {
+		char name[16] = "<null>", rev[16] = "<null>", ann[32] = "{}";
+		char want[128];
+
+		if (i == 50)
+			continue;
+		if (i % 3 != 0) {
+			snprintf(name, sizeof(name), "n%d", i);
+			snprintf(rev, sizeof(rev), "%d", i);
+		}
+		if (i % 5 == 0)
+			snprintf(ann, sizeof(ann), "{\"a\":\"%d\"}", i);
+		snprintf(want, sizeof(want), "r/c%d:1|%s|%d|%s|%s", i, name,
+		    1 + i % 4, rev, ann);
+		ck_assert_str_eq(qs("SELECT image_ref||'|'||COALESCE(name,"
+		    " '<null>')||'|'||max_instances||'|'||COALESCE(revision,"
+		    " '<null>')||'|'||annotations FROM components WHERE"
+		    " component_id = 'c%04d'", i), want);
+	}
+	/* c0050: the second listing's fields, the first's name kept */
+	ck_assert_str_eq(qs("SELECT image_ref||'|'||name||'|'||max_instances"
+	    "||'|'||revision||'|'||annotations FROM components WHERE"
+	    " component_id = 'c0050'"), "r/again:2|n50|9|50|{\"a\":\"50\"}");
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE"
+	    " component_id = 'x0'"), 0);
+
+	/* later: c0000 goes, c0001 (count) and c0050 (image) change, 40
+	   new ones */
+	off = 0;
+	for (i = 1; i < n + 40; i++)
+		off += snprintf(comps + off, sizeof(comps) - off,
+		    "%s{\"id\":\"c%04d\",\"image_ref\":\"r/c%d:1\","
+		    "\"max_instances\":%d}", i == 1 ? "" : ",", i, i,
+		    i == 1 ? 4 : i == 50 ? 9 : 1 + i % 4);
+	snprintf(data, sizeof(data), "{\"host_id\":\"NH1\",\"labels\":{},"
+	    "\"uptime_seconds\":1,\"components\":[%s],\"providers\":[]}",
+	    comps);
+	ck_assert_int_eq(ev(NULL, "host_heartbeat", "NH1", 30000, 30000,
+	    data), LT_OUT_APPLIED);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components"), n + 39);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE"
+	    " component_id = 'c0000'"), 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM components WHERE"
+	    " updated_ms = %" PRId64, BASE + 30000), 42);
+	ck_assert_str_eq(qs("SELECT name||'|'||max_instances FROM components"
+	    " WHERE component_id = 'c0001'"), "n1|4");
+	ck_assert_str_eq(qs("SELECT COALESCE(name, '<null>')||'|'||"
+	    "annotations||'|'||COALESCE(revision, '<null>') FROM components"
+	    " WHERE component_id = 'c%04d'", n + 38), "<null>|{}|<null>");
+}
+END_TEST
+
+/*
  * The fold skips the diff only for the very bytes it applied last: a
  * reformatted inventory is diffed (and found equal), a scale between two
  * identical heartbeats is undone by the second, and a bad item in a
@@ -1094,6 +1187,7 @@ fold_suite(void)
 	tcase_add_test(tc, test_host_started);
 	tcase_add_test(tc, test_heartbeat_inventory);
 	tcase_add_test(tc, test_heartbeat_big_one_change);
+	tcase_add_test(tc, test_heartbeat_many_new_rows);
 	tcase_add_test(tc, test_heartbeat_raw_bytes);
 	tcase_add_test(tc, test_interval_learning);
 	tcase_add_test(tc, test_host_stopped);

@@ -175,6 +175,10 @@ START_TEST(test_every_statement_prepares)
 		ck_assert_msg(lt_store_sql[i] != NULL, "statement %zu", i);
 		ck_assert_ptr_nonnull(st->stmt[i]);
 	}
+	/* the many-row insert spells out the rows fold.c binds */
+	ck_assert_int_eq(sqlite3_bind_parameter_count(
+	    st->stmt[LT_ST_COMP_INSERT_MANY]), 3 + LT_COMP_MANY *
+	    LT_COMP_MANY_COLS);
 	/* Explicitly, once more, through the helper later modules use. */
 	ck_assert_int_eq(lt_store_prepare_table(st, lt_store_sql,
 	    LT_ST_COUNT, tab, NULL), LT_OK);
