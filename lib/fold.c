@@ -895,6 +895,20 @@ comp_upsert(struct lt_fold *f, struct ctx *c, const struct lt_ce_component *e,
 	return run(f, s, NULL, err);
 }
 
+/* Step which (a component read keyed on host and ?3 id) for id; *sp gets
+   the statement: 1 row (not reset), 0 none, -1 error. */
+static int
+comp_row(struct lt_fold *f, struct ctx *c, enum lt_stmt which, const char *id,
+    sqlite3_stmt **sp, struct lt_err *err)
+{
+	sqlite3_stmt *s = S(f, which);
+
+	bhost(s, c);
+	bt(s, 3, id);
+	*sp = s;
+	return row(f, s, err);
+}
+
 /* Order items by id, then as listed (they are in one array). */
 static int
 fresh_cmp(const void *a, const void *b)
@@ -1373,10 +1387,8 @@ diff_components(struct lt_fold *f, struct ctx *c, struct memo *m,
 				continue;
 		}
 		if (ev->comp_counts_only) {
-			s = S(f, LT_ST_COMP_GET_COUNT);
-			bhost(s, c);
-			bt(s, 3, e->id);
-			if ((r = row(f, s, err)) < 0)
+			if ((r = comp_row(f, c, LT_ST_COMP_GET_COUNT, e->id, &s,
+			    err)) < 0)
 				return LT_ESTORE;
 			if (r == 1) {
 				differs = sqlite3_column_int64(s, 0) !=
@@ -1395,10 +1407,8 @@ diff_components(struct lt_fold *f, struct ctx *c, struct memo *m,
 				continue;
 			}
 		} else {
-			s = S(f, LT_ST_COMP_GET);
-			bhost(s, c);
-			bt(s, 3, e->id);
-			if ((r = row(f, s, err)) < 0)
+			if ((r = comp_row(f, c, LT_ST_COMP_GET, e->id, &s,
+			    err)) < 0)
 				return LT_ESTORE;
 			if (r == 1) {
 				differs = sqlite3_column_int64(s, 2) !=
@@ -1598,10 +1608,8 @@ apply_component(struct lt_fold *f, struct ctx *c, int *changed,
 		*changed = 1;
 		return comp_upsert(f, c, &ev->component, ev->comp_count, err);
 	case LT_COMP_ADD:
-		s = S(f, LT_ST_COMP_GET_COUNT);
-		bhost(s, c);
-		bt(s, 3, ev->component.id);
-		if ((r = row(f, s, err)) < 0)
+		if ((r = comp_row(f, c, LT_ST_COMP_GET_COUNT,
+		    ev->component.id, &s, err)) < 0)
 			return LT_ESTORE;
 		if (r == 1) {
 			cur = sqlite3_column_int64(s, 0);
