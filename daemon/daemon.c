@@ -560,13 +560,15 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	 * while the last batch folded and committed is the next batch.  Only
 	 * when batches would start less than batch_delay apart does the rest
 	 * wait for that much, so a trickle does not turn into one commit per
-	 * message; and while fewer than LINGER_MIN wait, batch_linger: a
-	 * commit costs about as much as folding a few heartbeats, so a steady
-	 * trickle (a fleet's heartbeats) commits a few times a second, not
-	 * fifty.  The queue wakes us when LINGER_MIN are there.
+	 * message; and while fewer than LINGER_MIN small ones wait,
+	 * batch_linger: a commit costs about as much as folding a few
+	 * heartbeats, so a steady trickle (a fleet's heartbeats) commits a
+	 * few times a second, not fifty, while a big heartbeat is worth a
+	 * batch of its own.  The queue wakes us when LINGER_MIN are there.
 	 */
 	delay = d->cf->batch_delay_ms;
-	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay)
+	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay &&
+	    lt_queue_bytes(d->loop) < LT_QUEUE_PACE_BYTES)
 		delay = d->cf->batch_linger_ms;
 	if (n > 0 && n < d->cf->batch_max && delay > 0) {
 		wait = d->batch_start_ms + delay - clock_mono_ms();

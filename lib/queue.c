@@ -234,13 +234,14 @@ item_copy(const char *subject, const char *pattern, const void *data,
 
 /*
  * Whether a blocked taker should take now (lock held): a task, as many
- * messages as it wants, or a queue half full (a paced taker must not let
- * the bound drop messages while it waits).
+ * messages as it wants or a big one, or a queue half full (a paced taker
+ * must not let the bound drop messages while it waits).
  */
 static int
 ready(const struct lt_queue *q)
 {
 	return q->nitems > q->len || q->len >= q->want || q->closed ||
+	    (q->want > 1 && q->bytes >= LT_QUEUE_PACE_BYTES) ||
 	    q->len >= q->max / 2 ||
 	    (q->max_bytes > 0 && q->bytes >= q->max_bytes / 2);
 }

@@ -39,6 +39,9 @@
 #define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept between two
 					   lt_queue_take_overflow() */
 #define LT_QUEUE_OVERFLOW_PREFIX 256	/* bytes of each kept */
+#define LT_QUEUE_PACE_BYTES (1024 * 1024) /* queued cost that ends a paced
+					   wait: a big message is worth a
+					   wake-up of its own */
 #define LT_QUEUE_ITEM_COST 256	/* bytes a message item costs beyond
 					   its payload and subject: the item,
 					   nats.c's message, allocator slack */
@@ -146,8 +149,9 @@ struct lt_item *lt_queue_take(struct lt_queue *q, size_t max, int block,
 /*
  * lt_queue_take(q, max, 1, n) that, at a trickle, takes less often: once
  * something is queued it waits, without a wake-up per push, until min
- * messages are (or a task, or the queue is half full by either bound, or
- * closed), but never past pace_ms after its previous take.  So a message
+ * messages are (or LT_QUEUE_PACE_BYTES of their cost, or a task, or the
+ * queue is half full by either bound, or closed), but never past pace_ms
+ * after its previous take.  So a message
  * that finds the taker idle is taken at once, and a steady trickle costs
  * one wake-up per pace_ms instead of one per message.  The deadline is the
  * only clock lib/ reads (CLOCK_MONOTONIC): it decides when, never what.

@@ -719,6 +719,25 @@ START_TEST(test_paced_take)
 	ck_assert_str_eq(desc(p.head), "m5 ta");
 	lt_item_free(p.head);
 
+	/* a big message is taken at once */
+	pacer_start(&p, &th, q, 3, 60000);
+	{
+		char *big = calloc(1, LT_QUEUE_PACE_BYTES);
+
+		ck_assert_ptr_nonnull(big);
+		memset(big, 'x', LT_QUEUE_PACE_BYTES - 1);
+		ck_assert(stays_clear(&p.done));
+		ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, PAT, big,
+		    LT_QUEUE_PACE_BYTES - 1, 0, NULL, NULL, LT_QUEUE_DROP),
+		    LT_OK);
+		free(big);
+	}
+	ck_assert_msg(wait_flag(&p.done), "a big message did not wake the "
+	    "paced taker");
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(p.n, 1);
+	lt_item_free(p.head);
+
 	/* pace_ms after the last take, a lone message is taken */
 	pacer_start(&p, &th, q, 3, 500);
 	pushn(q, 6, LT_QUEUE_DROP);
