@@ -31,6 +31,8 @@
    queue only has to absorb a delivery thread waiting on its lock */
 #define PENDING_MSGS	1000000
 #define PENDING_BYTES	(256 * 1024 * 1024)
+/* initial connects with a signed nonce (NKey, creds): see natsconn_open */
+#define SIGNED_TRIES	4
 
 struct natsconn {
 	natsOptions		*opts;
@@ -474,6 +476,20 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	 * reconnect thread starts, racing us to read it.
 	 */
 	s = natsConnection_Connect(&nc->nc, nc->opts);
+	/*
+	 * A signed nonce (NKey, credentials file) is refused about once in
+	 * 256 connects by nats.c before 3.8.0 (Debian 12 ships 3.4.1): its
+	 * base64 encoder returns nothing for a signature whose first byte
+	 * is 0, so the CONNECT goes out without "sig" (nats.c PR #705).  The
+	 * next connect signs a new nonce; its reconnects already try twice.
+	 */
+	for (i = 0; s == NATS_CONNECTION_AUTH_FAILED && i < SIGNED_TRIES - 1 &&
+	    (cf->nats_nkey_seed != NULL || cf->nats_creds != NULL); i++) {
+		log_info("nats: connect: %s with a signed nonce; once in 256 "
+		    "that is nats.c's unsigned CONNECT: trying again",
+		    natsStatus_GetText(s));
+		s = natsConnection_Connect(&nc->nc, nc->opts);
+	}
 	if (s == NATS_CONNECTION_AUTH_FAILED) {
 		log_warnx("nats: connect: %s: %s", natsStatus_GetText(s),
 		    scrub(nats_GetLastError(NULL), ebuf, sizeof(ebuf)));

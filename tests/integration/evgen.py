@@ -10,6 +10,12 @@ evgen.py notify-listen SOCKET OUT
     line each (NOTIFY_SOCKET stand-in).
 evgen.py port
     Print a free TCP port on 127.0.0.1.
+evgen.py refuse-first PORT OUT
+    A stand-in NATS server on 127.0.0.1:PORT that asks for auth (INFO
+    with a nonce), refuses the first CONNECT with -ERR 'Authorization
+    Violation' as nats-server refuses a CONNECT without a signature, and
+    serves later connections enough protocol (PING/PONG) to stay up.
+    Every CONNECT line is appended to OUT after its number (0, 1, ...).
 """
 import datetime
 import json
@@ -96,6 +102,43 @@ def port():
     s.close()
 
 
+def refuse_first(port_, out):
+    import socketserver
+    import threading
+    lock = threading.Lock()
+    count = [0]
+
+    class Conn(socketserver.StreamRequestHandler):
+        def handle(self):
+            info = {"server_id": "NREFUSEFIRST", "server_name": "refuse-first",
+                    "version": "2.9.10", "proto": 1, "go": "go1.19",
+                    "host": "127.0.0.1", "port": port_, "headers": True,
+                    "auth_required": True, "max_payload": 1048576,
+                    "nonce": uuid.uuid4().hex}
+            self.wfile.write(b"INFO " + json.dumps(info).encode() + b"\r\n")
+            for raw in self.rfile:
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                if line.startswith("CONNECT "):
+                    # numbered by CONNECT: a port probe is no connect
+                    with lock, open(out, "a") as f:
+                        n = count[0]
+                        count[0] += 1
+                        f.write("%d %s\n" % (n, line))
+                    if n == 0:
+                        self.wfile.write(
+                            b"-ERR 'Authorization Violation'\r\n")
+                        return
+                elif line == "PING":
+                    self.wfile.write(b"PONG\r\n")
+
+    class Server(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    with Server(("127.0.0.1", port_), Conn) as srv:
+        srv.serve_forever()
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "ev":
@@ -104,5 +147,7 @@ if __name__ == "__main__":
         notify_listen(sys.argv[2], sys.argv[3])
     elif cmd == "port":
         port()
+    elif cmd == "refuse-first":
+        refuse_first(int(sys.argv[2]), sys.argv[3])
     else:
         sys.exit("unknown command " + cmd)

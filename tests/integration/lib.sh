@@ -184,10 +184,29 @@ wait_q() {
 # ev TYPE LATTICE HOST [N] [FORM]: JSONL for ltpub.
 ev() { "$PY" "$EVGEN" ev "$@"; }
 
-# pub [ltpub args...]: publish stdin to the test server.
+# pub [ltpub args...]: publish stdin to the test server.  stdin is read
+# to its end first: `{ ev a; ev b; } | pub` sends both together even when
+# a loaded machine takes seconds to start the second generator.
 pub() {
-	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" - \
+	local f
+	f=$(mktemp -p "$T" pub.XXXXXX)
+	cat >"$f"
+	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" "$@" "$f" \
 	    2>>"$T/ltpub.log" || fail "ltpub failed"
+	rm -f "$f"
+}
+
+# beat LATTICE HOST MS: HOST heartbeats every MS ms in the background (its
+# PID in BEAT_PID and PIDS) until killed.  The beats (unique ids, evgen's
+# shape) are made at once and paced by one ltpub: a Python start per beat
+# on a loaded machine can take longer than a test's stale_threshold.
+beat() {
+	local f="$T/beat-$1-$2.jsonl"
+	"$PY" "$EVGEN" ev host_heartbeat "$1" "$2" 1000 >"$f"
+	"$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" --interval "$3" "$f" \
+	    >/dev/null 2>>"$T/ltpub.log" &
+	BEAT_PID=$!
+	PIDS+=("$BEAT_PID")
 }
 
 # start_alertmanager: a real prometheus-alertmanager on a free loopback

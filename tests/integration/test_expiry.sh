@@ -30,16 +30,8 @@ start_latticed -f "$T/x.conf"
 wait_ready
 
 # the real host beats every 300ms for the whole first part
-hb_loop() {
-	while :; do
-		"$PY" "$EVGEN" ev host_heartbeat default NREALHOST 1 |
-		    "$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" - \
-		    >/dev/null 2>&1 || true
-		sleep 0.3
-	done
-}
-hb_loop &
-HB_PID=$!
+beat default NREALHOST 300
+HB_PID=$BEAT_PID
 PIDS+=("$HB_PID")
 wait_q 5 "select status from hosts where host_id='NREALHOST'" up
 REAL_CHANGED=$(q "select status_changed_ms from hosts where host_id='NREALHOST'")

@@ -247,7 +247,10 @@ expect_err 1 'no events of type "heartbeat"' --db "$DB" events --type heartbeat
 import json, sys; d = json.load(sys.stdin)
 assert [e["seq"] for e in d] == [6, 5], d'
 [ "$(rows hosts --limit 1)" -eq 1 ] || fail "hosts --limit"
-[ "$(rows hosts --since 1d)" -eq 0 ] || fail "--since on old fixture"
+# a month after the goldens' "now", the fixture's rows are all older than 1d
+[ "$(LATTICECTL_NOW_MS=$((1764101700000 + 30 * 86400000)) rows hosts --since 1d)" -eq 0 ] ||
+    fail "--since on old fixture"
+[ "$(rows hosts --since 1d)" -gt 0 ] || fail "--since 1d at the goldens' now"
 pass "filters: lattice, host prefix or name, status, type, limit; empty and unknown"
 
 # --since against the clock, and the default events limit of 50.
@@ -281,7 +284,8 @@ DB=$DB2
 [ "$(rows alerts --since 1h)" -eq 0 ] || fail "alerts --since 1h"
 [ "$(rows events)" -eq 50 ] || fail "events default limit 50"
 [ "$(rows events --limit 100)" -eq 66 ] || fail "events --limit 100"
-[ "$(rows events --since 10s)" -eq 10 ] ||
+# received 0, 1, ... 10 s before "now": --since includes its bound
+[ "$(rows events --since 10s)" -eq 11 ] ||
     fail "events --since 10s: $(rows events --since 10s)"
 "$CTL" --db "$DB" events --limit 1 | tail -n 1 | grep -q '^159 ' ||
     fail "events newest first"

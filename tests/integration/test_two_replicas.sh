@@ -60,21 +60,10 @@ PY
 am_is() { [ "$(am_alerts)" = "$1" ]; }
 
 # the story before the kill: R1 stops, R2 goes silent, R3 keeps beating
-hb_loop() {
-	while :; do
-		"$PY" "$EVGEN" ev host_heartbeat rep "$1" 1 |
-		    "$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" - \
-		    >/dev/null 2>&1 || true
-		sleep 0.4
-	done
-}
-hb_loop NREP3 &
-PIDS+=("$!")
+beat rep NREP3 400
 { ev host_started rep NREP1; ev host_started rep NREP2;
   ev component_scaled rep NREP1; ev host_heartbeat rep NREP2; } | pub
 ev host_stopped rep NREP1 | pub
-# (NREP3's beat is a process start every 0.4 s: 6 s of slack for a loaded
-# machine before it would be silent)
 wait_for 20 both_are "select status from hosts where lattice='rep' order by host_id" \
     "$(printf 'stopped\nstale\nup')" ||
     fail "model: a=$(qa "select group_concat(status) from hosts") b=$(qb "select group_concat(status) from hosts")"
@@ -99,10 +88,8 @@ wait "$A_PID" 2>/dev/null || true
 # after the kill: R1 restarts, R2 comes back (both beat from now on), R4
 # appears and falls silent
 { ev host_started rep NREP1; ev host_heartbeat rep NREP4; } | pub
-hb_loop NREP1 &
-PIDS+=("$!")
-hb_loop NREP2 &
-PIDS+=("$!")
+beat rep NREP1 400
+beat rep NREP2 400
 wait_for 10 b_is "select host_id || ':' || status from hosts where lattice='rep' order by host_id" \
     "$(printf 'NREP1:up\nNREP2:up\nNREP3:up\nNREP4:stale')" ||
     fail "survivor model: $(qb "select host_id, status from hosts")"

@@ -87,7 +87,9 @@ wait "$SIM_PID" 2>/dev/null || true
 stop_latticed TERM || fail "exit status"
 
 # at start latticed asks every up v2 host for a heartbeat: with a 60 s
-# interval only the answer to that request can refresh them
+# interval only the answer to that request can refresh them.  The first
+# simulator is gone: a v2 host beating after BASE is one of this one's.
+BASE=$(q "select max(last_heartbeat_ms) from hosts where generation = 'v2'")
 "$SIM" --nats "nats://127.0.0.1:$PORT" --hosts 1 --v2-hosts 2 \
     --lattices 1 --heartbeat-interval 1s --v2-heartbeat-interval 60s \
     --seed 7 -q >>"$T/sim.log" 2>&1 &
@@ -102,7 +104,7 @@ sweep_interval 200ms
 reconnect_wait 3s
 CONF
 start_latticed -f "$T/ask.conf"
-wait_q 10 "select count(*) from hosts where generation = 'v2' and status = 'up' and lattice = 'default' and last_heartbeat_ms > (select max(received_ms) - 60000 from events)" 2
+wait_q 10 "select count(*) from hosts where generation = 'v2' and status = 'up' and lattice = 'default' and last_heartbeat_ms > $BASE" 2
 LAST=$(q "select max(last_heartbeat_ms) from hosts where generation = 'v2' and lattice = 'default' and status = 'up'")
 stop_latticed TERM || fail "exit status"
 N=$(log_lines)

@@ -293,7 +293,8 @@ parse_args(int argc, char *argv[], struct opts *o)
 	return -1;
 }
 
-/* "Now" for ages: LATTICECTL_NOW_MS (tests only), else the clock. */
+/* "Now" for ages and --since: LATTICECTL_NOW_MS (tests only), else the
+   clock. */
 static int64_t
 view_now(void)
 {
@@ -357,7 +358,7 @@ render(struct ctl_db *db, struct opts *o, struct ctl_rows *rows,
 	FILE		*fp;
 	int		 ret;
 
-	o->f.since_ms = o->since_dur < 0 ? -1 : now_ms() - o->since_dur;
+	o->f.since_ms = o->since_dur < 0 ? -1 : view_now() - o->since_dur;
 	if ((ret = ctl_db_query(db, &o->f, rows, busy)) != CTL_EXIT_OK)
 		return ret;
 	if (rows->nrows == 0 && check && (o->f.lattice != NULL ||
