@@ -46,6 +46,7 @@ static const struct key keys[] = {
 	    INT64_C(86400000) * 365 },
 	{ "sweep_interval", K_DUR, O(sweep_interval_ms), 0, 10, 3600000 },
 	{ "batch_delay", K_DUR, O(batch_delay_ms), 0, 0, 10000 },
+	{ "batch_linger", K_DUR, O(batch_linger_ms), 0, 0, 10000 },
 	{ "reconnect_wait", K_DUR, O(reconnect_wait_ms), 0, 10, 600000 },
 	{ "batch_max", K_COUNT, O(batch_max), 0, 1, 1000000 },
 	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
@@ -872,6 +873,7 @@ config_load(const char *path, int must_exist,
 	cf->stale_threshold_ms = 70000;
 	cf->sweep_interval_ms = 5000;
 	cf->batch_delay_ms = 20;
+	cf->batch_linger_ms = 100;
 	cf->reconnect_wait_ms = 2000;
 	cf->batch_max = 1000;
 	cf->inbox_max = 20000;

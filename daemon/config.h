@@ -42,6 +42,7 @@ struct config {
 	int64_t	 stale_threshold_ms;
 	int64_t	 sweep_interval_ms;
 	int64_t	 batch_delay_ms;
+	int64_t	 batch_linger_ms;	/* at a trickle (< LINGER_MIN) */
 	int64_t	 reconnect_wait_ms;
 	size_t	 batch_max;
 	size_t	 inbox_max;

@@ -38,6 +38,9 @@
 #define RETRY_MIN_MS		100	/* after a failed batch ... */
 #define RETRY_MAX_MS		5000	/* ... doubling up to this */
 #define LOOP_QUEUE_MIN		1024	/* decoded messages waiting */
+#define LINGER_MIN		32	/* fewer waiting: a trickle, the batch
+					   and the decode stage wait for more up
+					   to batch_linger */
 #define FOLD_BUSY_MS		50	/* wait for another writer's lock */
 #define PRIO_FOLD		2	/* of 0..2: the lowest; events without
 					   a priority get 1 */
@@ -543,7 +546,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
 	struct timeval	 tv;
-	int64_t		 wait;
+	int64_t		 wait, delay;
 	size_t		 n;
 	int		 empty;
 
@@ -557,16 +560,23 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	 * while the last batch folded and committed is the next batch.  Only
 	 * when batches would start less than batch_delay apart does the rest
 	 * wait for that much, so a trickle does not turn into one commit per
-	 * message.
+	 * message; and while fewer than LINGER_MIN small ones wait,
+	 * batch_linger: a commit costs about as much as folding a few
+	 * heartbeats, so a steady trickle (a fleet's heartbeats) commits a
+	 * few times a second, not fifty, while a big heartbeat is worth a
+	 * batch of its own.  The queue wakes us when LINGER_MIN are there.
 	 */
-	if (n > 0 && n < d->cf->batch_max && d->cf->batch_delay_ms > 0) {
-		wait = d->batch_start_ms + d->cf->batch_delay_ms -
-		    clock_mono_ms();
-		if (wait > d->cf->batch_delay_ms)
-			wait = d->cf->batch_delay_ms;
+	delay = d->cf->batch_delay_ms;
+	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay &&
+	    lt_queue_bytes(d->loop) < LT_QUEUE_PACE_BYTES)
+		delay = d->cf->batch_linger_ms;
+	if (n > 0 && n < d->cf->batch_max && delay > 0) {
+		wait = d->batch_start_ms + delay - clock_mono_ms();
+		if (wait > delay)
+			wait = delay;
 		if (wait > 0) {
-			if (!evtimer_pending(d->ev_delay, NULL))
-				evtimer_add(d->ev_delay, clock_tv(wait, &tv));
+			/* (re)armed: a fuller queue may bring it forward */
+			evtimer_add(d->ev_delay, clock_tv(wait, &tv));
 			return;
 		}
 	}
@@ -796,16 +806,18 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	lt_queue_set_max(d->in, d->cf->inbox_max);
 	inbox_bytes(d);
 	lt_decoder_set_limits(d->dec, &d->cf->limits);
+	lt_decoder_set_pace(d->dec, LINGER_MIN, d->cf->batch_linger_ms);
 	maint_opts_config(d->cf, &mo);
 	maint_set_opts(d->maint, &mo);
 	apply_limits(d);
 	resync_set_subjects(d->rs, d->cf->ctl_topic_prefix, d->cf->js_domain);
 	evtimer_add(d->ev_sweep, clock_tv(d->cf->sweep_interval_ms, &tv));
 	log_info("reload: %s: stale_threshold %lldms sweep_interval %lldms "
-	    "batch_max %zu batch_delay %lldms", d->cf->path,
-	    (long long)d->cf->stale_threshold_ms,
+	    "batch_max %zu batch_delay %lldms batch_linger %lldms",
+	    d->cf->path, (long long)d->cf->stale_threshold_ms,
 	    (long long)d->cf->sweep_interval_ms, d->cf->batch_max,
-	    (long long)d->cf->batch_delay_ms);
+	    (long long)d->cf->batch_delay_ms,
+	    (long long)d->cf->batch_linger_ms);
 }
 
 /* Open the database and the fold. */
@@ -943,10 +955,12 @@ daemon_run(struct config *cf, const struct config_flags *flags,
 		goto out;
 	}
 	inbox_bytes(&d);
+	lt_queue_set_wake_at(d.loop, LINGER_MIN);
 	if (lt_decoder_start(d.in, d.loop, &cf->limits, &d.dec) != LT_OK) {
 		log_warnx("pipeline: cannot start: out of memory or threads");
 		goto out;
 	}
+	lt_decoder_set_pace(d.dec, LINGER_MIN, cf->batch_linger_ms);
 	maint_opts_config(cf, &mo);
 	if (maint_start(d.base, d.loop, d.st, cf->db, &mo, &d.maint) == -1)
 		goto out;

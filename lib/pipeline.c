@@ -261,6 +261,8 @@ struct lt_decoder {
 	struct lt_queue	*in, *out;
 	struct lt_limits lim;
 	uint64_t	 count;
+	size_t		 pace_min;	/* lt_decoder_set_pace() */
+	int64_t		 pace_ms;
 	struct lt_invcache *ic;		/* the stage thread's alone */
 };
 
@@ -271,10 +273,16 @@ decoder_main(void *arg)
 	struct lt_decoder *d = arg;
 	struct lt_limits lim;
 	struct lt_item *head, *it;
-	size_t n;
+	size_t n, pace_min;
+	int64_t pace_ms;
 
 	for (;;) {
-		head = lt_queue_take(d->in, DECODE_TAKE, 1, &n);
+		pthread_mutex_lock(&d->mtx);
+		pace_min = d->pace_min;
+		pace_ms = d->pace_ms;
+		pthread_mutex_unlock(&d->mtx);
+		head = lt_queue_take_paced(d->in, DECODE_TAKE, pace_min,
+		    pace_ms, &n);
 		if (head == NULL) {
 			if (lt_queue_closed(d->in) &&
 			    lt_queue_len(d->in, NULL) == 0)
@@ -340,6 +348,16 @@ lt_decoder_set_limits(struct lt_decoder *d, const struct lt_limits *lim)
 {
 	pthread_mutex_lock(&d->mtx);
 	d->lim = *lim;
+	pthread_mutex_unlock(&d->mtx);
+}
+
+/* Pace the stage's takes at a trickle. */
+void
+lt_decoder_set_pace(struct lt_decoder *d, size_t min, int64_t pace_ms)
+{
+	pthread_mutex_lock(&d->mtx);
+	d->pace_min = min;
+	d->pace_ms = pace_ms;
 	pthread_mutex_unlock(&d->mtx);
 }
 

@@ -97,6 +97,11 @@ int	lt_decoder_start(struct lt_queue *in, struct lt_queue *out,
 /* Replace the limits (SIGHUP); messages decoded from now on use them. */
 void	lt_decoder_set_limits(struct lt_decoder *dec,
 	    const struct lt_limits *lim);
+/* Take from the input as lt_queue_take_paced() does: at a trickle, once
+   per pace_ms unless min messages wait (0, the default: every message at
+   once).  Fewer wake-ups; a message waits at most pace_ms longer. */
+void	lt_decoder_set_pace(struct lt_decoder *dec, size_t min,
+	    int64_t pace_ms);
 /* Messages decoded so far. */
 uint64_t lt_decoder_count(struct lt_decoder *dec);
 /* Wait until the input is closed and drained, then free.  NULL is fine. */

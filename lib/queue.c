@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "queue.h"
@@ -26,6 +27,9 @@ struct lt_queue {
 	int		 closed;
 	int		 takers;	/* blocked in take */
 	int		 pushers;	/* blocked for room */
+	size_t		 want;		/* messages a blocked taker waits for */
+	size_t		 wake_at;	/* wake() also when len reaches it */
+	struct timespec	 last_take;	/* of lt_queue_take_paced() */
 };
 
 /* Create a queue. */
@@ -33,6 +37,7 @@ int
 lt_queue_new(size_t max, void (*wake)(void *), void *wake_arg,
     struct lt_queue **out)
 {
+	pthread_condattr_t ca;
 	struct lt_queue *q;
 
 	*out = NULL;
@@ -40,13 +45,21 @@ lt_queue_new(size_t max, void (*wake)(void *), void *wake_arg,
 		return LT_ENOMEM;
 	if (pthread_mutex_init(&q->mtx, NULL) != 0)
 		goto fail_mtx;
-	if (pthread_cond_init(&q->more, NULL) != 0)
+	/* paced takes wait on the monotonic clock */
+	if (pthread_condattr_init(&ca) != 0)
 		goto fail_more;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&q->more, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto fail_more;
+	}
+	pthread_condattr_destroy(&ca);
 	if (pthread_cond_init(&q->room, NULL) != 0)
 		goto fail_room;
 	q->wake = wake;
 	q->wake_arg = wake_arg;
 	q->max = max > 0 ? max : 1;
+	q->want = 1;
 	q->tail = &q->head;
 	q->ovftail = &q->ovf;
 	*out = q;
@@ -219,6 +232,20 @@ item_copy(const char *subject, const char *pattern, const void *data,
 	return it;
 }
 
+/*
+ * Whether a blocked taker should take now (lock held): a task, as many
+ * messages as it wants or a big one, or a queue half full (a paced taker
+ * must not let the bound drop messages while it waits).
+ */
+static int
+ready(const struct lt_queue *q)
+{
+	return q->nitems > q->len || q->len >= q->want || q->closed ||
+	    (q->want > 1 && q->bytes >= LT_QUEUE_PACE_BYTES) ||
+	    q->len >= q->max / 2 ||
+	    (q->max_bytes > 0 && q->bytes >= q->max_bytes / 2);
+}
+
 /* Append an item with the lock held; returns whether to wake. */
 static int
 append(struct lt_queue *q, struct lt_item *it)
@@ -234,9 +261,10 @@ append(struct lt_queue *q, struct lt_item *it)
 		it->cost = lt_item_cost(it);
 		q->bytes += it->cost;
 	}
-	if (q->takers > 0)
+	if (q->takers > 0 && ready(q))
 		pthread_cond_signal(&q->more);
-	return was_empty;
+	return was_empty || (it->kind == LT_ITEM_MSG && q->wake_at > 0 &&
+	    q->len == q->wake_at);
 }
 
 /* Count a dropped message and keep a prefix of the first few. */
@@ -295,6 +323,8 @@ lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
 
 	pthread_mutex_lock(&q->mtx);
 	while (full == LT_QUEUE_BLOCK && !q->closed && !fits(q, cost)) {
+		if (q->takers > 0)
+			pthread_cond_signal(&q->more);
 		q->pushers++;
 		pthread_cond_wait(&q->room, &q->mtx);
 		q->pushers--;
@@ -302,6 +332,9 @@ lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
 	if (q->closed)
 		goto out;
 	if (!fits(q, cost)) {
+		/* a paced taker takes what fills the queue */
+		if (q->takers > 0)
+			pthread_cond_signal(&q->more);
 		if (full == LT_QUEUE_DROP)
 			wake = drop_msg(q, it->msg.subject, it->msg.pattern,
 			    it->msg.data, it->msg.len, it->msg.received_ms);
@@ -415,19 +448,13 @@ lt_queue_push_list(struct lt_queue *q, struct lt_item *head)
 	return LT_OK;
 }
 
-/* Take up to max messages and the tasks among them. */
-struct lt_item *
-lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
+/* Take up to max messages and the tasks among them (lock held). */
+static struct lt_item *
+take_locked(struct lt_queue *q, size_t max, size_t *n)
 {
 	struct lt_item *head, **pp;
 	size_t k = 0, items = 0, bytes = 0;
 
-	pthread_mutex_lock(&q->mtx);
-	while (block && q->nitems == 0 && !q->closed) {
-		q->takers++;
-		pthread_cond_wait(&q->more, &q->mtx);
-		q->takers--;
-	}
 	head = q->head;
 	for (pp = &q->head; *pp != NULL; pp = &(*pp)->next) {
 		if ((*pp)->kind == LT_ITEM_MSG) {
@@ -456,9 +483,81 @@ lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
 			}
 	if (k > 0 && q->pushers > 0)
 		pthread_cond_broadcast(&q->room);
-	pthread_mutex_unlock(&q->mtx);
 	*n = k;
 	return items > 0 ? head : NULL;
+}
+
+/* Take up to max messages and the tasks among them. */
+struct lt_item *
+lt_queue_take(struct lt_queue *q, size_t max, int block, size_t *n)
+{
+	struct lt_item *head;
+
+	pthread_mutex_lock(&q->mtx);
+	while (block && q->nitems == 0 && !q->closed) {
+		q->takers++;
+		pthread_cond_wait(&q->more, &q->mtx);
+		q->takers--;
+	}
+	head = take_locked(q, max, n);
+	pthread_mutex_unlock(&q->mtx);
+	return head;
+}
+
+/* Whether a is at or after b. */
+static int
+ts_ge(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* Take, waiting for min messages until pace_ms after the last take. */
+struct lt_item *
+lt_queue_take_paced(struct lt_queue *q, size_t max, size_t min,
+    int64_t pace_ms, size_t *n)
+{
+	struct lt_item *head;
+	struct timespec now, dl;
+
+	pthread_mutex_lock(&q->mtx);
+	while (q->nitems == 0 && !q->closed) {
+		q->takers++;
+		pthread_cond_wait(&q->more, &q->mtx);
+		q->takers--;
+	}
+	if (min > 1 && pace_ms > 0) {
+		/* the wait's deadline only: which messages go together
+		   never changes what is folded */
+		dl = q->last_take;
+		dl.tv_sec += pace_ms / 1000;
+		dl.tv_nsec += (long)(pace_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		q->want = min;
+		while (!ready(q) && clock_gettime(CLOCK_MONOTONIC, &now) == 0 &&
+		    !ts_ge(&now, &dl)) {
+			q->takers++;
+			(void)pthread_cond_timedwait(&q->more, &q->mtx, &dl);
+			q->takers--;
+		}
+		q->want = 1;
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &q->last_take);
+	head = take_locked(q, max, n);
+	pthread_mutex_unlock(&q->mtx);
+	return head;
+}
+
+/* Also wake when a push makes the queue hold n messages (0: never). */
+void
+lt_queue_set_wake_at(struct lt_queue *q, size_t n)
+{
+	pthread_mutex_lock(&q->mtx);
+	q->wake_at = n;
+	pthread_mutex_unlock(&q->mtx);
 }
 
 /* Take the overflow records. */

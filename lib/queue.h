@@ -39,6 +39,9 @@
 #define LT_QUEUE_OVERFLOW_KEEP	64	/* dropped messages kept between two
 					   lt_queue_take_overflow() */
 #define LT_QUEUE_OVERFLOW_PREFIX 256	/* bytes of each kept */
+#define LT_QUEUE_PACE_BYTES (1024 * 1024) /* queued cost that ends a paced
+					   wait: a big message is worth a
+					   wake-up of its own */
 #define LT_QUEUE_ITEM_COST 256	/* bytes a message item costs beyond
 					   its payload and subject: the item,
 					   nats.c's message, allocator slack */
@@ -143,6 +146,23 @@ int	lt_queue_push_list(struct lt_queue *q, struct lt_item *head);
  */
 struct lt_item *lt_queue_take(struct lt_queue *q, size_t max, int block,
 	    size_t *n);
+/*
+ * lt_queue_take(q, max, 1, n) that, at a trickle, takes less often: once
+ * something is queued it waits, without a wake-up per push, until min
+ * messages are (or LT_QUEUE_PACE_BYTES of their cost, or a task, or the
+ * queue is half full by either bound, or closed), but never past pace_ms
+ * after its previous take.  So a message
+ * that finds the taker idle is taken at once, and a steady trickle costs
+ * one wake-up per pace_ms instead of one per message.  The deadline is the
+ * only clock lib/ reads (CLOCK_MONOTONIC): it decides when, never what.
+ * min <= 1 or pace_ms <= 0: lt_queue_take() blocking.
+ */
+struct lt_item *lt_queue_take_paced(struct lt_queue *q, size_t max,
+	    size_t min, int64_t pace_ms, size_t *n);
+/* Call wake() also when a push makes the queue hold n messages, so a
+   consumer that waits for a fuller batch hears of it (0: only when a push
+   makes it non-empty). */
+void	lt_queue_set_wake_at(struct lt_queue *q, size_t n);
 /* Take the kept overflow records and the number of messages dropped since
    the last call. */
 struct lt_item *lt_queue_take_overflow(struct lt_queue *q,

@@ -108,6 +108,9 @@ ev host_heartbeat alpha NMA1 1 >"$T/dup.jsonl"
 pub <"$T/dup.jsonl"
 pub <"$T/dup.jsonl"
 wait_m 5 'latticed_events_rejected_total{reason="parse"}' 1
+# the copy may be in a later batch (batch_linger): wait for it too
+wait_m 5 latticed_events_duplicate_total 1
+wait_m 5 'latticed_events_rejected_total{reason="invalid"}' 1
 scrape "$T/m2.txt"
 [ "$(mval "$T/m2.txt" 'latticed_events_rejected_total{reason="invalid"}')" = 1 ] ||
     fail "rejected invalid"

@@ -15,7 +15,9 @@
  * or counted dropped / refused (its ack freed exactly once); every taken
  * message was decoded, and validly iff it was valid; tasks run only on the
  * loop thread, once, after the messages queued before them; messages
- * never wait without a wake-up; stop drains and closes cleanly.  Under
+ * never wait without a wake-up (the stage's paced takes and the out
+ * queue's wake-at threshold switched on and off as it runs); stop drains
+ * and closes cleanly.  Under
  * -fsanitize=thread (cmake -DLATTICED_TSAN=ON) any data race fails it.
  */
 #include <pthread.h>
@@ -456,6 +458,10 @@ main(void)
 	while (atomic_load(&s.prod_done) < NPROD) {
 		lt_decoder_set_limits(s.dec, &lim);
 		(void)lt_decoder_count(s.dec);
+		/* the stage paced now and then (batch_linger), and the
+		   out queue waking at a threshold as the daemon's does */
+		lt_decoder_set_pace(s.dec, flip % 4 < 2 ? 4 : 0, 2);
+		lt_queue_set_wake_at(s.out, flip % 3 == 0 ? 5 : 0);
 		lt_queue_set_max(s.out, (flip++ % 2) ? 8 : 64);
 		usleep(100);	/* a pace, not a wait for a condition */
 	}

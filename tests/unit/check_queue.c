@@ -643,6 +643,174 @@ START_TEST(test_block_take)
 }
 END_TEST
 
+/* A paced taker: min messages, pace_ms. */
+struct pacer {
+	struct lt_queue	*q;
+	size_t		 min;
+	int64_t		 pace_ms;
+	struct lt_item	*head;
+	size_t		 n;
+	atomic_int	 done;
+};
+
+/* Take paced and say so. */
+static void *
+paced_take(void *arg)
+{
+	struct pacer *p = arg;
+
+	p->head = lt_queue_take_paced(p->q, 10, p->min, p->pace_ms, &p->n);
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+/* Start a paced taker on q. */
+static void
+pacer_start(struct pacer *p, pthread_t *th, struct lt_queue *q, size_t min,
+    int64_t pace_ms)
+{
+	memset(p, 0, sizeof(*p));
+	p->q = q;
+	p->min = min;
+	p->pace_ms = pace_ms;
+	ck_assert_int_eq(pthread_create(th, NULL, paced_take, p), 0);
+}
+
+START_TEST(test_paced_take)
+{
+	struct lt_queue *q = qnew(100);
+	struct pacer p;
+	pthread_t th;
+
+	/* the first take (none before): a message is taken at once */
+	pacer_start(&p, &th, q, 3, 60000);
+	ck_assert(stays_clear(&p.done));	/* empty: it waits */
+	pushn(q, 1, LT_QUEUE_DROP);
+	ck_assert_msg(wait_flag(&p.done), "an idle paced taker did not take "
+	    "at once");
+	pthread_join(th, NULL);
+	ck_assert_str_eq(desc(p.head), "m1");
+	lt_item_free(p.head);
+
+	/* just after a take: one message waits for more ... */
+	pacer_start(&p, &th, q, 3, 60000);
+	pushn(q, 2, LT_QUEUE_DROP);
+	ck_assert_msg(stays_clear(&p.done), "a paced taker took one "
+	    "message of a trickle at once");
+	pushn(q, 3, LT_QUEUE_DROP);
+	ck_assert(stays_clear(&p.done));
+	/* ... until min are there */
+	pushn(q, 4, LT_QUEUE_DROP);
+	ck_assert_msg(wait_flag(&p.done), "min messages did not wake the "
+	    "paced taker");
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(p.n, 3);
+	ck_assert_str_eq(desc(p.head), "m2 m3 m4");
+	lt_item_free(p.head);
+
+	/* a task is taken at once, with the messages before it */
+	pacer_start(&p, &th, q, 3, 60000);
+	pushn(q, 5, LT_QUEUE_DROP);
+	ck_assert(stays_clear(&p.done));
+	lt_queue_push_task(q, run, &c, tdata('a'), drop);
+	ck_assert_msg(wait_flag(&p.done), "a task did not wake the paced "
+	    "taker");
+	pthread_join(th, NULL);
+	ck_assert_str_eq(desc(p.head), "m5 ta");
+	lt_item_free(p.head);
+
+	/* a big message is taken at once */
+	pacer_start(&p, &th, q, 3, 60000);
+	{
+		char *big = calloc(1, LT_QUEUE_PACE_BYTES);
+
+		ck_assert_ptr_nonnull(big);
+		memset(big, 'x', LT_QUEUE_PACE_BYTES - 1);
+		ck_assert(stays_clear(&p.done));
+		ck_assert_int_eq(lt_queue_push_msg(q, SUBJ, PAT, big,
+		    LT_QUEUE_PACE_BYTES - 1, 0, NULL, NULL, LT_QUEUE_DROP),
+		    LT_OK);
+		free(big);
+	}
+	ck_assert_msg(wait_flag(&p.done), "a big message did not wake the "
+	    "paced taker");
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(p.n, 1);
+	lt_item_free(p.head);
+
+	/* pace_ms after the last take, a lone message is taken */
+	pacer_start(&p, &th, q, 3, 500);
+	pushn(q, 6, LT_QUEUE_DROP);
+	ck_assert_msg(wait_flag(&p.done), "the pace's deadline did not end "
+	    "the wait");
+	pthread_join(th, NULL);
+	ck_assert_str_eq(desc(p.head), "m6");
+	lt_item_free(p.head);
+
+	/* close ends the wait with what is there */
+	pacer_start(&p, &th, q, 3, 60000);
+	pushn(q, 7, LT_QUEUE_DROP);
+	ck_assert(stays_clear(&p.done));
+	lt_queue_close(q);
+	ck_assert(wait_flag(&p.done));
+	pthread_join(th, NULL);
+	ck_assert_str_eq(desc(p.head), "m7");
+	lt_item_free(p.head);
+	lt_queue_free(q);
+}
+END_TEST
+
+START_TEST(test_paced_take_half_full)
+{
+	struct lt_queue *q = qnew(4);
+	struct pacer p;
+	pthread_t th;
+	size_t n;
+
+	/* a taken message: the next paced take is not the first */
+	pushn(q, 1, LT_QUEUE_DROP);
+	lt_item_free(lt_queue_take_paced(q, 10, 50, 60000, &n));
+	/* a queue half full is taken whatever min says: the bound must
+	   not drop messages while the taker waits */
+	pacer_start(&p, &th, q, 50, 60000);
+	pushn(q, 2, LT_QUEUE_DROP);
+	ck_assert(stays_clear(&p.done));
+	pushn(q, 3, LT_QUEUE_DROP);
+	ck_assert_msg(wait_flag(&p.done), "a half-full queue did not wake "
+	    "the paced taker");
+	pthread_join(th, NULL);
+	ck_assert_str_eq(desc(p.head), "m2 m3");
+	lt_item_free(p.head);
+	lt_queue_free(q);
+}
+END_TEST
+
+START_TEST(test_wake_at)
+{
+	struct lt_queue *q = qnew(10);
+	struct lt_item *head;
+	size_t n;
+
+	lt_queue_set_wake_at(q, 3);
+	pushn(q, 1, LT_QUEUE_DROP);
+	ck_assert_int_eq(c.wakes, 1);		/* empty -> non-empty */
+	pushn(q, 2, LT_QUEUE_DROP);
+	lt_queue_push_task(q, run, &c, tdata('a'), drop);
+	ck_assert_int_eq(c.wakes, 1);		/* tasks do not count */
+	pushn(q, 3, LT_QUEUE_DROP);
+	ck_assert_int_eq(c.wakes, 2);		/* 3 messages */
+	pushn(q, 4, LT_QUEUE_DROP);
+	ck_assert_int_eq(c.wakes, 2);		/* past it: no more */
+	/* a list that reaches it: one wake-up for the list */
+	head = lt_queue_take(q, 10, 0, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(lt_queue_push_list(q, head), LT_OK);
+	ck_assert_int_eq(c.wakes, 3);
+	lt_item_free(lt_queue_take(q, 10, 0, &n));
+	lt_queue_free(q);
+}
+END_TEST
+
 /* What pushn(q, n) costs: payload, subject, pattern and the overhead. */
 static size_t
 costn(int n)
@@ -1143,6 +1311,8 @@ queue_suite(void)
 	tcase_add_test(tc, test_push_list_wakes_before_waiting);
 	tcase_add_test(tc, test_bytes_accounting);
 	tcase_add_test(tc, test_bytes_block_waits);
+	tcase_add_test(tc, test_paced_take);
+	tcase_add_test(tc, test_wake_at);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rejects");
@@ -1159,6 +1329,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_zero_bound_and_empty);
 	tcase_add_test(tc, test_overflow_short_and_binary);
 	tcase_add_test(tc, test_bytes_big_message_fits_empty);
+	tcase_add_test(tc, test_paced_take_half_full);
 	suite_add_tcase(s, tc);
 	return s;
 }
