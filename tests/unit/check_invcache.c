@@ -116,6 +116,21 @@ hb(const char *id, int64_t t_ms, const char *inv)
 	return buf;
 }
 
+/* Any other CloudEvent of host H: type (short), time BASE + t_ms, data. */
+static char *
+ce(const char *id, const char *type, int64_t t_ms, const char *data)
+{
+	char tb[LT_TIME_BUFSZ], *buf;
+	size_t cap = strlen(data) + 512;
+
+	ck_assert_ptr_nonnull(buf = malloc(cap));
+	snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":\"%s\","
+	    "\"source\":\"" H "\",\"type\":\"com.wasmcloud.lattice.%s\","
+	    "\"time\":\"%s\",\"data\":%s}", id, type, lt_time_format(BASE +
+	    t_ms, tb), data);
+	return buf;
+}
+
 /* Decode buf deferred; prepare it first when early. */
 static struct lt_ce *
 parse(const char *buf, const struct lt_limits *plim, int early)
@@ -307,9 +322,9 @@ fold_steps(enum mode mode, enum lt_outcome *outs)
 	struct lt_decoded *d;
 	struct lt_msg m;
 	struct lt_err err;
-	char tb[LT_TIME_BUFSZ], id[32], subj[128];
+	char id[32], subj[128];
 	char *buf;
-	size_t i, cap;
+	size_t i;
 	int k;
 
 	lt_limits_default(&dl);
@@ -321,15 +336,8 @@ fold_steps(enum mode mode, enum lt_outcome *outs)
 		snprintf(subj, sizeof(subj), "wasmbus.evt.edge.%s", s->type);
 		if (strcmp(s->type, "host_heartbeat") == 0)
 			buf = hb(id, (int64_t)i * 1000, s->data);
-		else {
-			cap = strlen(s->data) + 512;
-			ck_assert_ptr_nonnull(buf = malloc(cap));
-			snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":"
-			    "\"%s\",\"source\":\"" H "\",\"type\":"
-			    "\"com.wasmcloud.lattice.%s\",\"time\":\"%s\","
-			    "\"data\":%s}", id, s->type, lt_time_format(BASE +
-			    (int64_t)i * 1000, tb), s->data);
-		}
+		else
+			buf = ce(id, s->type, (int64_t)i * 1000, s->data);
 		memset(&m, 0, sizeof(m));
 		m.subject = subj;
 		m.data = buf;
@@ -481,8 +489,8 @@ START_TEST(test_ahead_follows_changes)
 	struct lt_invcache *ic;
 	struct lt_decoded *d;
 	struct lt_msg m;
-	char tb[LT_TIME_BUFSZ], subj[128], *buf;
-	size_t i, cap;
+	char subj[128], *buf;
+	size_t i;
 
 	ck_assert_uint_eq(sizeof(want) / sizeof(want[0]),
 	    sizeof(steps) / sizeof(steps[0]));
@@ -493,15 +501,8 @@ START_TEST(test_ahead_follows_changes)
 		snprintf(subj, sizeof(subj), "wasmbus.evt.edge.%s", s->type);
 		if (strcmp(s->type, "host_heartbeat") == 0)
 			buf = hb("x", 0, s->data);
-		else {
-			cap = strlen(s->data) + 512;
-			ck_assert_ptr_nonnull(buf = malloc(cap));
-			snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":"
-			    "\"x\",\"source\":\"" H "\",\"type\":"
-			    "\"com.wasmcloud.lattice.%s\",\"time\":\"%s\","
-			    "\"data\":%s}", s->type, lt_time_format(BASE, tb),
-			    s->data);
-		}
+		else
+			buf = ce("x", s->type, 0, s->data);
 		memset(&m, 0, sizeof(m));
 		m.subject = subj;
 		m.data = buf;
@@ -628,12 +629,12 @@ static const struct bstep bsteps[] = {
 static void
 fold_big(int fresh, enum lt_outcome *outs)
 {
-	char tb[LT_TIME_BUFSZ], id[32], subj[128], *buf, *inv;
+	char id[32], subj[128], *buf, *inv;
 	struct lt_fold *f;
 	struct lt_decoded *d;
 	struct lt_msg m;
 	struct lt_err err;
-	size_t i, cap;
+	size_t i;
 	int k;
 
 	for (i = 0; i < sizeof(bsteps) / sizeof(bsteps[0]); i++) {
@@ -649,13 +650,7 @@ fold_big(int fresh, enum lt_outcome *outs)
 		} else {
 			snprintf(subj, sizeof(subj), "wasmbus.evt.edge.%s",
 			    s->type);
-			cap = strlen(s->data) + 512;
-			ck_assert_ptr_nonnull(buf = malloc(cap));
-			snprintf(buf, cap, "{\"specversion\":\"1.0\",\"id\":"
-			    "\"%s\",\"source\":\"" H "\",\"type\":"
-			    "\"com.wasmcloud.lattice.%s\",\"time\":\"%s\","
-			    "\"data\":%s}", id, s->type, lt_time_format(BASE +
-			    (int64_t)i * 1000, tb), s->data);
+			buf = ce(id, s->type, (int64_t)i * 1000, s->data);
 		}
 		memset(&m, 0, sizeof(m));
 		m.subject = subj;
