@@ -27,16 +27,8 @@ t = datetime.datetime.fromisoformat(m.group(1))
 sys.exit(0 if (datetime.datetime.utcnow() - t).total_seconds() > 1.6 else 1)
 ' "$T/latticed.log" || fail "batch_linger never passed"
 
-# the commit time of the first event of a type (its debug line follows its
-# batch's commit) minus a received_ms, in ms
-after() {
-	python3 -c '
-import sys, datetime
-l = [x for x in open(sys.argv[1]) if "subject=wasmbus.evt." + sys.argv[2] in x][0]
-t = datetime.datetime.fromisoformat(l.split("Z ", 1)[0])
-print(int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000) - int(sys.argv[3]))
-' "$T/latticed.log" "$1" "$2"
-}
+# the commit time of the first event of a type minus a received_ms, in ms
+after() { echo $(($(applied_ms "wasmbus.evt.$1") - $2)); }
 
 # idle: at once, well inside batch_linger
 ev host_heartbeat gl GLHOST 1 | pub
@@ -49,14 +41,8 @@ ok "idle: event committed $took ms after it was received (batch_linger 1500ms)"
 # a trickle right after: waits for batch_linger, not batch_delay
 ev component_scaled gl GLHOST 1 | pub
 wait_q 5 "select count(*) from events where lattice='gl'" 2
-gap=$(python3 -c '
-import sys, datetime
-ts = lambda l: datetime.datetime.fromisoformat(l.split("Z ", 1)[0])
-lines = open(sys.argv[1]).read().splitlines()
-a = [ts(l) for l in lines if "subject=wasmbus.evt.gl.host_heartbeat" in l]
-b = [ts(l) for l in lines if "subject=wasmbus.evt.gl.component_scaled" in l]
-print(int((b[0] - a[0]).total_seconds() * 1000))
-' "$T/latticed.log")
+gap=$(($(applied_ms wasmbus.evt.gl.component_scaled) -
+    $(applied_ms wasmbus.evt.gl.host_heartbeat)))
 [ "$gap" -ge 1400 ] || fail "a lone message committed $gap ms after the last batch (batch_linger 1500ms)"
 ok "a trickle: the next batch started $gap ms after the last (batch_linger 1500ms)"
 
