@@ -25,15 +25,18 @@
 #define CHECK_EVERY_MS	5000		/* stream first-sequence check */
 #define RETRY_MS	1000		/* after a failed setup step */
 #define ACK_WAIT_MS	30000		/* redelivery of unacked messages */
-#define NAK_DELAY_MS	1000		/* before a failed message returns */
+#define NAK_DELAY_NS	"1000000000"	/* before a failed message returns */
 #define INFLIGHT_MAX	10000		/* messages fetched, not yet folded */
 #define FETCH_FIRST	16		/* per fetch while their size is
 					   unknown */
+#define PULL_PREFIX	"$JS.API.CONSUMER.MSG.NEXT."
 
 struct js {
 	natsConnection	*conn;
 	jsCtx		*ctx;
-	natsSubscription *sub;
+	natsSubscription *sub;		/* on inbox: the pulls' replies */
+	char		 inbox[128];
+	char		 next[512];		/* where pulls go */
 	struct lt_queue	*in;			/* to the decode stage */
 	struct lt_queue	*loop;			/* to the loop */
 	void		(*on_notice)(void *);	/* loop: take notices */
@@ -513,22 +516,42 @@ setup_consumer(struct js *js)
 	return 0;
 }
 
-/* Bind the pull subscription to the durable consumer (thread). */
+/*
+ * Subscribe to an inbox of our own, where the consumer's messages come in
+ * answer to the pulls (thread).  Not js_PullSubscribe() and
+ * natsSubscription_Fetch(): before nats.c 3.9.0 (Debian 12 ships 3.4.1),
+ * Fetch(batch) with p messages of an earlier pull already waiting in the
+ * subscription, batch/2 < p < batch, asks for batch - p more but then
+ * reads until count == batch - p, which never comes: every message past
+ * batch is stored beyond the array it returns, corrupting the heap
+ * (nats.c PR #749).  Earlier pulls answer late when the client stopped
+ * waiting first (a loaded machine) or went out buffered across a
+ * reconnect.
+ */
 static int
 subscribe(struct js *js)
 {
-	jsSubOptions	so;
-	jsErrCode	jerr = 0;
-	natsStatus	s;
+	natsInbox	*inbox = NULL;
+	natsStatus	 s;
+	int		 rc;
 
-	jsSubOptions_Init(&so);
-	so.Stream = js->stream;
-	so.Consumer = js->durable;
-	s = js_PullSubscribe(&js->sub, js->ctx, NULL, js->durable, NULL, &so,
-	    &jerr);
+	if ((s = natsInbox_Create(&inbox)) != NATS_OK) {
+		notify_error(js, 0, "jetstream: inbox: %s",
+		    natsStatus_GetText(s));
+		return -1;
+	}
+	rc = lt_fmt(js->inbox, sizeof(js->inbox), "%s", (char *)inbox);
+	natsInbox_Destroy(inbox);
+	if (rc != LT_OK || lt_fmt(js->next, sizeof(js->next), PULL_PREFIX
+	    "%s.%s", js->stream, js->durable) != LT_OK) {
+		notify_error(js, 1, "jetstream: subject of the pulls from "
+		    "%s.%s too long", js->stream, js->durable);
+		return -1;
+	}
+	s = natsConnection_SubscribeSync(&js->sub, js->conn, js->inbox);
 	if (s != NATS_OK) {
-		notify_error(js, 0, "jetstream: subscribe %s: %s (%d): %s",
-		    js->durable, natsStatus_GetText(s), (int)jerr,
+		notify_error(js, 0, "jetstream: subscribe %s: %s: %s",
+		    js->durable, natsStatus_GetText(s),
 		    nats_GetLastError(NULL));
 		return -1;
 	}
@@ -674,17 +697,86 @@ fetch_room(const struct js *js, size_t bytes, int n)
 	return (size_t)n < room ? n : (int)room;
 }
 
+/*
+ * Take up to n messages (thread): first those of earlier pulls waiting in
+ * the subscription, then, if fewer, pull the rest and take what comes
+ * within FETCH_WAIT_MS; what comes later waits for the next call.  *count
+ * and *cost: the messages queued and their cost; why: a refusal's text.
+ */
+static natsStatus
+pull(struct js *js, int n, int *count, size_t *cost, char *why,
+    size_t whylen)
+{
+	natsMsg		*m;
+	const char	*st, *desc;
+	char		 body[96];
+	natsStatus	 s;
+	int64_t		 end = 0, left;
+
+	*count = 0;
+	*cost = 0;
+	why[0] = '\0';
+	while (*count < n) {
+		if (end == 0)
+			s = natsSubscription_NextMsg(&m, js->sub, 0);
+		else if ((left = end - clock_mono_ms()) > 0)
+			s = natsSubscription_NextMsg(&m, js->sub, left);
+		else
+			break;
+		if (s == NATS_TIMEOUT && end == 0) {
+			/* nothing waiting: pull the rest; the server ends
+			   the pull a little before we stop waiting */
+			if (lt_fmt(body, sizeof(body), "{\"batch\":%d,"
+			    "\"expires\":%lld}", n - *count,
+			    (long long)(FETCH_WAIT_MS - 10) * 1000000) !=
+			    LT_OK)
+				return NATS_ERR;
+			if ((s = natsConnection_PublishRequestString(js->conn,
+			    js->next, js->inbox, body)) != NATS_OK)
+				return s;
+			end = clock_mono_ms() + FETCH_WAIT_MS;
+			continue;
+		}
+		if (s == NATS_TIMEOUT)
+			break;
+		if (s != NATS_OK)
+			return s;
+		if (natsMsg_GetDataLength(m) == 0 &&
+		    natsMsgHeader_Get(m, "Status", &st) == NATS_OK) {
+			/* 100 heartbeat, 404 none, 408 expired (this pull
+			   or an earlier one): wait on; 409 and others:
+			   refused */
+			s = NATS_OK;
+			if (strcmp(st, "100") != 0 && strcmp(st, "404") != 0 &&
+			    strcmp(st, "408") != 0) {
+				if (natsMsgHeader_Get(m, "Description",
+				    &desc) != NATS_OK)
+					desc = "";
+				snprintf(why, whylen, "status %.10s %.200s", st,
+				    desc);
+				s = NATS_ERR;
+			}
+			natsMsg_Destroy(m);
+			if (s != NATS_OK)
+				return s;
+			continue;
+		}
+		*cost += take(js, m, clock_now_ms());
+		(*count)++;
+	}
+	return NATS_OK;
+}
+
 /* Set up, then fetch while the pipeline has room (thread). */
 static void *
 js_main(void *arg)
 {
 	struct js	*js = arg;
-	natsMsgList	 list;
 	natsStatus	 s;
-	jsErrCode	 jerr;
 	int64_t		 checked = 0, now;
 	size_t		 len, bytes, cost;
-	int		 i, n, fatal;
+	int		 n, got, fatal;
+	char		 why[240];
 
 	while (setup_stream(js, &fatal) == -1)
 		if (fatal || pause_ms(js, RETRY_MS))
@@ -713,25 +805,15 @@ js_main(void *arg)
 			n = FETCH_MAX;
 		if (js->inflight_bytes > 0)
 			n = fetch_room(js, bytes, n);
-		memset(&list, 0, sizeof(list));
-		jerr = 0;
-		s = natsSubscription_Fetch(&list, js->sub, n, FETCH_WAIT_MS,
-		    &jerr);
-		if (s == NATS_OK) {
-			now = clock_now_ms();
-			for (cost = 0, i = 0; i < list.Count; i++) {
-				cost += take(js, list.Msgs[i], now);
-				list.Msgs[i] = NULL;
-			}
-			if (list.Count > 0)
-				js->avg_cost = cost / (size_t)list.Count;
-			natsMsgList_Destroy(&list);
-		} else if (s == NATS_CONNECTION_CLOSED ||
+		s = pull(js, n, &got, &cost, why, sizeof(why));
+		if (got > 0)
+			js->avg_cost = cost / (size_t)got;
+		if (s == NATS_CONNECTION_CLOSED ||
 		    s == NATS_INVALID_SUBSCRIPTION)
 			break;
-		else if (s != NATS_TIMEOUT) {
-			notify_error(js, 0, "jetstream: fetch: %s (%d)",
-			    natsStatus_GetText(s), (int)jerr);
+		else if (s != NATS_OK) {
+			notify_error(js, 0, "jetstream: fetch: %s",
+			    why[0] != '\0' ? why : natsStatus_GetText(s));
 			pause_ms(js, 500);
 		}
 	}
@@ -905,6 +987,18 @@ js_save_position(struct js *js, uint64_t last_seq, struct lt_err *err)
 	    err);
 }
 
+/* Answer a message on its reply subject: the messages come through a
+   plain subscription (subscribe()), which natsMsg_Ack() cannot use. */
+static natsStatus
+answer(struct js *js, natsMsg *msg, const char *what)
+{
+	const char	*reply = natsMsg_GetReply(msg);
+
+	if (reply == NULL || strncmp(reply, "$JS.ACK.", 8) != 0)
+		return NATS_ILLEGAL_STATE;
+	return natsConnection_PublishString(js->conn, reply, what);
+}
+
 /* Acknowledge a committed message. */
 void
 js_ack(struct js *js, struct lt_item *it)
@@ -917,7 +1011,7 @@ js_ack(struct js *js, struct lt_item *it)
 	if (it->ack == NULL)
 		return;
 	/* a lost ack is a redelivery, and a redelivery a duplicate */
-	if ((s = natsMsg_Ack(it->ack, NULL)) != NATS_OK)
+	if ((s = answer(js, it->ack, "+ACK")) != NATS_OK)
 		log_warnx_rl("js-ack", "jetstream: ack of stream sequence "
 		    "%llu: %s; it is redelivered and folds as a duplicate",
 		    (unsigned long long)it->seq, natsStatus_GetText(s));
@@ -948,8 +1042,8 @@ js_failed(struct js *js, struct lt_item *it, const struct lt_err *why)
 	    "%llu of %d failed: %s; redelivering", it->msg.subject,
 	    (unsigned long long)it->seq, (unsigned long long)it->delivered,
 	    js->max_deliver, why->msg);
-	if ((s = natsMsg_NakWithDelay(it->ack, NAK_DELAY_MS, NULL)) !=
-	    NATS_OK)
+	if ((s = answer(js, it->ack, "-NAK {\"delay\":" NAK_DELAY_NS
+	    "}")) != NATS_OK)
 		log_warnx_rl("js-nak", "jetstream: nak of stream sequence "
 		    "%llu: %s; redelivered after ack_wait instead",
 		    (unsigned long long)it->seq, natsStatus_GetText(s));

@@ -13,6 +13,14 @@
  *	ctlresponder --nats url --make-stream name --subjects a,b
  *	    [--max-age secs] [--max-msgs n] [--workqueue] [--source name]
  *		Create a stream and exit.
+ *	ctlresponder --nats url --late-pulls consumer [--copies n]
+ *		Send each pull request to consumer (any stream) n (default
+ *		2) more times with its reply subject, waiting (no no_wait),
+ *		as if earlier pulls were still open at the server (a client
+ *		that stopped waiting first, pulls buffered across a
+ *		reconnect): their messages arrive while latticed waits for
+ *		its own.  Runs until SIGTERM; prints "ready" once
+ *		subscribed.
  *
  * Fixture: {"lattice": L, "hosts": [{"host_id", "friendly_name", "labels",
  * "version", "uptime_seconds", "components": [...], "providers": [...]}],
@@ -42,7 +50,9 @@ usage(void)
 	    "           [--ctl-topic-prefix p] [--js-domain d]\n"
 	    "       ctlresponder --nats url --make-stream name --subjects a,b "
 	    "[--max-age secs]\n"
-	    "           [--max-msgs n] [--workqueue] [--source stream]\n");
+	    "           [--max-msgs n] [--workqueue] [--source stream]\n"
+	    "       ctlresponder --nats url --late-pulls consumer "
+	    "[--copies n]\n");
 	exit(2);
 }
 
@@ -286,6 +296,34 @@ load_fixture(const char *path)
 	lattice = l->valuestring;
 }
 
+static int	late_copies = 2;	/* --copies */
+
+/* A pull request of latticed's: send it late_copies more times with its
+   reply, waiting at the server (without no_wait), as if earlier pulls
+   were still open there. */
+static void
+on_pull(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
+{
+	static const char nowait[] = ",\"no_wait\":true";
+	const char	*reply = natsMsg_GetReply(msg);
+	char		 body[256], *nw;
+	int		 i, len = natsMsg_GetDataLength(msg);
+
+	(void)sub;
+	(void)arg;
+	if (reply == NULL || len <= 0 || len >= (int)sizeof(body))
+		goto out;
+	memcpy(body, natsMsg_GetData(msg), (size_t)len + 1);
+	if ((nw = strstr(body, ",\"no_wait\":true")) != NULL)
+		memmove(nw, nw + sizeof(nowait) - 1,
+		    strlen(nw + sizeof(nowait) - 1) + 1);
+	for (i = 0; i < late_copies; i++)
+		natsConnection_PublishRequestString(nc,
+		    natsMsg_GetSubject(msg), reply, body);
+out:
+	natsMsg_Destroy(msg);
+}
+
 /* Parse flags; serve or make a stream. */
 int
 main(int argc, char *argv[])
@@ -302,11 +340,15 @@ main(int argc, char *argv[])
 		{ "source", required_argument, NULL, 'o' },
 		{ "ctl-topic-prefix", required_argument, NULL, 'p' },
 		{ "js-domain", required_argument, NULL, 'd' },
+		{ "late-pulls", required_argument, NULL, 'l' },
+		{ "copies", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	natsConnection		*nc = NULL;
 	natsSubscription	*sub = NULL;
+	natsOptions		*opts = NULL;
 	const char		*url = NULL, *fix = NULL, *stream = NULL;
+	const char		*pulls = NULL;
 	const char		*source = NULL;
 	char			*subjects = NULL, subj[300];
 	long			 max_age = 0, max_msgs = 0;
@@ -327,13 +369,20 @@ main(int argc, char *argv[])
 		case 'o': source = optarg; break;
 		case 'p': ctl_prefix = optarg; break;
 		case 'd': js_domain = optarg; break;
+		case 'l': pulls = optarg; break;
+		case 'c': late_copies = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (url == NULL || (fix == NULL && stream == NULL))
+	if (url == NULL || (fix == NULL && stream == NULL && pulls == NULL))
 		usage();
-	if ((s = natsConnection_ConnectTo(&nc, url)) != NATS_OK)
+	/* --late-pulls: no echo, never seeing (and copying) its own pulls */
+	if ((s = natsOptions_Create(&opts)) != NATS_OK ||
+	    (s = natsOptions_SetURL(opts, url)) != NATS_OK ||
+	    (s = natsOptions_SetNoEcho(opts, pulls != NULL)) != NATS_OK ||
+	    (s = natsConnection_Connect(&nc, opts)) != NATS_OK)
 		die("connect", s);
+	natsOptions_Destroy(opts);
 	if (stream != NULL) {
 		rc = make_stream(nc, stream, subjects, max_age, max_msgs, wq,
 		    source);
@@ -341,12 +390,19 @@ main(int argc, char *argv[])
 		nats_Close();
 		return rc;
 	}
-	load_fixture(fix);
-	if (kv)
-		fill_kv(nc);
-	snprintf(subj, sizeof(subj), "%s.v1.%s.>", ctl_prefix, lattice);
-	if ((s = natsConnection_Subscribe(&sub, nc, subj, on_msg, NULL)) !=
-	    NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK)
+	if (pulls != NULL) {
+		snprintf(subj, sizeof(subj), "$JS.API.CONSUMER.MSG.NEXT.*.%s",
+		    pulls);
+		s = natsConnection_Subscribe(&sub, nc, subj, on_pull, NULL);
+	} else {
+		load_fixture(fix);
+		if (kv)
+			fill_kv(nc);
+		snprintf(subj, sizeof(subj), "%s.v1.%s.>", ctl_prefix,
+		    lattice);
+		s = natsConnection_Subscribe(&sub, nc, subj, on_msg, NULL);
+	}
+	if (s != NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK)
 		die("subscribe", s);
 	/* block the signals between the check and the wait (a signal
 	   landing right before pause() was lost: the test waited forever) */
