@@ -194,17 +194,21 @@ wait_q() {
 	    fail "query '$2' gave '$(q "$2" 2>&1)', want '$3'"
 }
 
-# applied_ms SUBJECT: when (ms since the epoch) latticed logged its first
-# "event applied" line for SUBJECT (-v: the line follows its batch's
-# commit), so timings come from the daemon, not from a loaded test shell.
-applied_ms() {
+# log_ms TEXT: when (ms since the epoch) latticed logged its first line
+# holding TEXT.
+log_ms() {
 	"$PY" -c '
 import sys, datetime
-l = [x for x in open(sys.argv[1]) if "subject=" + sys.argv[2] in x][0]
+l = [x for x in open(sys.argv[1]) if sys.argv[2] in x][0]
 t = datetime.datetime.fromisoformat(l.split("Z ", 1)[0])
 print(int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000))
 ' "$T/latticed.log" "$1"
 }
+
+# applied_ms SUBJECT: when latticed logged its first "event applied" line
+# for SUBJECT (-v: the line follows its batch's commit), so timings come
+# from the daemon, not from a loaded test shell.
+applied_ms() { log_ms "subject=$1"; }
 
 # ev TYPE LATTICE HOST [N] [FORM]: JSONL for ltpub.
 ev() { "$PY" "$EVGEN" ev "$@"; }
