@@ -992,4 +992,5 @@ config_stale_opts(const struct config *cf, struct lt_stale_opts *so)
 	so->mass_silence_fraction = cf->mass_silence_fraction;
 	so->mass_silence_window_ms = cf->mass_silence_window_ms;
 	so->storm_threshold = cf->alert_storm_threshold;
+	so->next_sweep_ms = cf->sweep_interval_ms;
 }

@@ -100,8 +100,11 @@ static const char *const alert_sql[AS_COUNT] = {
 	[AS_SWEEP_LATTICES] =
 	    "SELECT lattice, SUM(status = 'stale' AND status_changed_ms = ?1),"
 	    " SUM(status = 'stale' AND status_changed_ms >= ?2),"
-	    " SUM(status = 'up') FROM latticed_hosts"
-	    " WHERE status IN ('up', 'stale')"
+	    " SUM(status = 'up'),"
+	    /* up hosts a sweep at ?3 would mark stale: due by the next */
+	    " SUM(status = 'up' AND ?3 > ?1 AND "
+	    LT_SQL_SILENT_PAST("?3", "?4", "?5", "?6", "?7") ")"
+	    " FROM latticed_hosts WHERE status IN ('up', 'stale')"
 	    " GROUP BY lattice"
 	    " HAVING SUM(status = 'stale' AND status_changed_ms = ?1) > 0",
 	[AS_SWEEP_HOSTS] =
@@ -1223,6 +1226,7 @@ struct sweep {
 	int64_t			 budget;	/* sweep alerts left to fire */
 	int64_t			 suppressed;	/* hosts over the budget */
 	int64_t			 lattices;	/* with hosts gone silent */
+	const struct lt_alert_sweep_opts *o;
 	struct lt_alert_sweep	*res;
 };
 
@@ -1231,7 +1235,7 @@ struct sweep {
    LT_ALERT_SILENT_NAMES of) the hosts gone silent in the window. */
 static int
 sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
-    int mass, int64_t nrecent, int64_t nup, struct lt_err *err)
+    int mass, int64_t nrecent, int64_t nup, int64_t ndue, struct lt_err *err)
 {
 	sqlite3_stmt *s = a->stmt[AS_SWEEP_HOSTS];
 	struct sbuf sum = { 0 }, det = { 0 };
@@ -1304,11 +1308,19 @@ sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
 	}
 	if (mass) {
 		sb_printf(&det, "],\"hosts\":%" PRId64 ",\"up_before\":%"
-		    PRId64 ",\"since_ms\":%" PRId64 "}", nrecent,
-		    nrecent + nup, w->since_ms);
+		    PRId64 ",\"since_ms\":%" PRId64, nrecent, nrecent + nup,
+		    w->since_ms);
 		sb_printf(&sum, "lattice %s: %" PRId64 " of %" PRId64
-		    " hosts went silent at once (NATS or network trouble?)",
-		    lattice, nrecent, nrecent + nup);
+		    " hosts went silent at once", lattice, nrecent,
+		    nrecent + nup);
+		if (ndue > 0) {
+			sb_printf(&det, ",\"due\":%" PRId64 ",\"due_ms\":%"
+			    PRId64, ndue, w->o->due_ms);
+			sb_printf(&sum, ", %" PRId64 " more due by the next "
+			    "sweep", ndue);
+		}
+		sb_addn(&det, "}", 1);
+		sb_printf(&sum, " (NATS or network trouble?)");
 		if (sum.oom || det.oom) {
 			ret = lt_err_set(err, LT_ENOMEM, "", "alert: out of "
 			    "memory");
@@ -1345,18 +1357,27 @@ sweep_pass(struct lt_alert *a, struct sweep *w, int pass,
 
 	sqlite3_bind_int64(s, 1, w->now_ms);
 	sqlite3_bind_int64(s, 2, w->since_ms);
+	sqlite3_bind_int64(s, 3, o->due_ms);	/* <= now: none due */
+	sqlite3_bind_int64(s, 4, o->window_start_ms);
+	sqlite3_bind_int64(s, 5, o->default_interval_ms);
+	sqlite3_bind_int64(s, 6, o->threshold_ms);
+	sqlite3_bind_int64(s, 7, o->grace_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *lat = (const char *)sqlite3_column_text(s, 0);
 		int64_t nnew = sqlite3_column_int64(s, 1);
 		int64_t nrecent = sqlite3_column_int64(s, 2);
 		int64_t nup = sqlite3_column_int64(s, 3);
+		int64_t ndue = sqlite3_column_int64(s, 4);
 		int mass;
 
 		if (lat == NULL)
 			continue;
-		/* Of the hosts that were up before the window. */
-		mass = o->min_hosts > 0 && nrecent >= o->min_hosts &&
-		    (double)nrecent >= o->fraction * (double)(nrecent + nup);
+		/* Of the hosts that were up before the window; those due by
+		   the next sweep count as silent, so a flood whose deadlines
+		   straddle this sweep is judged whole. */
+		mass = o->min_hosts > 0 && nrecent + ndue >= o->min_hosts &&
+		    (double)(nrecent + ndue) >=
+		    o->fraction * (double)(nrecent + nup);
 		if (pass == 1)
 			w->lattices++;
 		if (mass != (pass == 1))
@@ -1366,7 +1387,7 @@ sweep_pass(struct lt_alert *a, struct sweep *w, int pass,
 			continue;
 		}
 		if ((ret = sweep_lattice(a, w, lat, mass, nrecent, nup,
-		    err)) != LT_OK)
+		    ndue, err)) != LT_OK)
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
@@ -1447,6 +1468,7 @@ lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms,
 		o.window_ms = 0;
 	memset(&w, 0, sizeof(w));
 	w.now_ms = now_ms;
+	w.o = &o;
 	w.since_ms = now_ms - (o.window_ms > 0 ? o.window_ms - 1 : 0);
 	w.res = res;
 	w.budget = INT64_MAX;

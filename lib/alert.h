@@ -85,6 +85,16 @@ struct lt_alert_sweep_opts {
 	int64_t	window_ms;		/* mass_silence_window, 120000 */
 	int	storm_threshold;	/* alert_storm_threshold, 50; 0: no
 					   cap */
+	/* Hosts still up that a sweep at due_ms would mark stale (by
+	   lt_stale_sweep's terms below) count as gone silent in the mass
+	   judgment, so a flood whose deadlines straddle this sweep is
+	   judged whole, not as host_stale alerts now and a lattice_silent
+	   at the next sweep.  due_ms <= now_ms: none (the default). */
+	int64_t	due_ms;
+	int64_t	window_start_ms;
+	int64_t	default_interval_ms;
+	int64_t	threshold_ms;
+	int64_t	grace_ms;
 };
 
 /* The names a lattice_silent's details.host_ids holds at most. */
@@ -96,8 +106,9 @@ void	lt_alert_sweep_opts_default(struct lt_alert_sweep_opts *o);
  * After a stale sweep at now_ms marked hosts stale (status 'stale',
  * status_changed_ms = now_ms), per lattice with hosts gone silent now:
  * when at least min_hosts and at least fraction of its hosts (those up
- * and those gone silent in the window) went silent within window_ms, one
- * lattice_silent alert (at most one active per lattice) names them; else
+ * and those gone silent in the window) went silent within window_ms or
+ * are due by due_ms, one lattice_silent alert (at most one active per
+ * lattice) names those gone silent and counts the due ones; else
  * one host_stale per host gone silent now.  Fleet-wide, at most
  * storm_threshold host_stale and lattice_silent alerts fire within
  * window_ms (lattice_silent first); the hosts past it are summed up in

@@ -77,10 +77,17 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	if (n == 0)
 		return LT_OK;
 	/* Their alerts, in the same transaction. */
+	lt_alert_sweep_opts_default(&ao);
 	ao.min_hosts = opts->mass_silence_min_hosts;
 	ao.fraction = opts->mass_silence_fraction;
 	ao.window_ms = opts->mass_silence_window_ms;
 	ao.storm_threshold = opts->storm_threshold;
+	ao.due_ms = opts->next_sweep_ms > 0 ? now_ms + opts->next_sweep_ms :
+	    0;
+	ao.window_start_ms = window_start_ms;
+	ao.default_interval_ms = opts->default_interval_ms;
+	ao.threshold_ms = opts->threshold_ms;
+	ao.grace_ms = opts->grace_ms;
 	if ((rc = lt_alert_on_sweep(lt_fold_alerts(f), now_ms, &ao, &as,
 	    err)) != LT_OK)
 		return rc;

@@ -41,6 +41,10 @@ struct lt_stale_opts {
 	   alerts per mass_silence_window, fleet-wide; the hosts past it
 	   are summed up in one fleet_silent.  0: no cap. */
 	int	storm_threshold;	/* default 50 */
+	/* Time to the next sweep (the daemon: sweep_interval; 0, the
+	   default: none).  Hosts whose deadline falls before it count
+	   toward this sweep's mass silence (alert.h, due_ms). */
+	int64_t	next_sweep_ms;
 };
 
 void	lt_stale_opts_default(struct lt_stale_opts *opts);

@@ -235,10 +235,8 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	 */
 	[LT_ST_STALE_SWEEP] =
 	    "UPDATE latticed_hosts SET status = 'stale', status_changed_ms = ?1"
-	    " WHERE status = 'up'"
-	    " AND MIN(?1 - COALESCE(last_heartbeat_ms, first_seen_ms),"
-	    " ?1 - ?2) > CASE WHEN heartbeat_interval_ms > ?3"
-	    " THEN MAX(?4, 2 * heartbeat_interval_ms + ?5) ELSE ?4 END",
+	    " WHERE status = 'up' AND "
+	    LT_SQL_SILENT_PAST("?1", "?2", "?3", "?4", "?5"),
 	/* The wasmCloud 2 columns (migration 004), apart from the gauges
 	   cpu_usage and memory_free, which never count as a change. */
 	[LT_ST_HOST_V2_GET] =

@@ -18,6 +18,20 @@
 
 #include "err.h"
 
+/*
+ * The stale sweep's test as SQL over a latticed_hosts row: at time NOW,
+ * silent (counted from no earlier than WS) for longer than its threshold:
+ * TH, or for a learned heartbeat interval over DI the larger of TH and
+ * 2 x interval + GR.  The arguments are SQL parameter names.  The stale
+ * sweep (store.c) marks by it; the alert sweep (alert.c) counts the hosts
+ * due by the next sweep with it.
+ */
+#define LT_SQL_SILENT_PAST(now, ws, di, th, gr)				\
+	"MIN(" now " - COALESCE(last_heartbeat_ms, first_seen_ms), "	\
+	now " - " ws ") > CASE WHEN heartbeat_interval_ms > " di		\
+	" THEN MAX(" th ", 2 * heartbeat_interval_ms + " gr ") ELSE " th	\
+	" END"
+
 enum lt_stmt {
 	LT_ST_BEGIN,
 	LT_ST_COMMIT,

@@ -335,6 +335,81 @@ START_TEST(test_mass_silence)
 }
 END_TEST
 
+/* A flood whose deadlines straddle a sweep: the hosts due by the next
+   sweep count, so one lattice_silent, not host_stale alerts now and a
+   lattice_silent (or a storm) at the next sweep. */
+START_TEST(test_mass_silence_straddle)
+{
+	struct lt_stale_opts so;
+	struct lt_stale_result r;
+	char id[32];
+	int i;
+
+	lt_stale_opts_default(&so);
+	so.next_sweep_ms = 1000;
+	/* 40 started at 0 ms, 80 at 2 ms: a sweep at 70001 ms is past the
+	   first 40's deadline and 1 ms short of the other 80's */
+	for (i = 0; i < 120; i++) {
+		snprintf(id, sizeof(id), "B%03d", i);
+		started("bogus", id, i < 40 ? 0 : 2);
+	}
+	/* in edge, 2 of 8 past their deadline and 1 due: not mass */
+	for (i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		started("edge", id, i < 2 ? 0 : i == 2 ? 500 : 5000);
+	}
+	r = sweep(&so, 70001);
+	ck_assert_int_eq(r.marked, 42);
+	ck_assert_int_eq(r.lattice_silent, 1);
+	ck_assert_int_eq(r.host_stale, 2);
+	ck_assert_int_eq(r.fleet_silent, 0);
+	ck_assert_str_eq(qs("SELECT summary || '|' || json_extract(details, "
+	    "'$.hosts') || '|' || json_extract(details, '$.due') || '|' || "
+	    "json_extract(details, '$.due_ms') || '|' || "
+	    "json_array_length(details, '$.host_ids') FROM alerts WHERE "
+	    "kind = 'lattice_silent'"), "lattice bogus: 40 of 120 hosts went "
+	    "silent at once, 80 more due by the next sweep (NATS or network "
+	    "trouble?)|40|80|1717236071001|40");
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE lattice = "
+	    "'edge' AND kind = 'host_stale'"), 2);
+	/* the next sweep marks the 80 and E2; the active lattice_silent
+	   covers the 80 (resolved only when none is stale) */
+	r = sweep(&so, 71001);
+	ck_assert_int_eq(r.marked, 81);
+	ck_assert_int_eq(r.lattice_silent, 0);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(r.fleet_silent, 0);
+	ck_assert_int_eq(r.suppressed, 0);
+	ck_assert_int_eq(qi("SELECT count(*) FROM alerts WHERE lattice = "
+	    "'bogus'"), 1);
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "B%03d", i);
+		beat("bogus", id, 80000);
+	}
+	ck_assert_int_eq(NACTIVE("lattice_silent"), 1);
+	for (i = 40; i < 120; i++) {
+		snprintf(id, sizeof(id), "B%03d", i);
+		beat("bogus", id, 80000);
+	}
+	ck_assert_int_eq(NACTIVE("lattice_silent"), 0);
+	/* without a next sweep (a replay) nothing is due: the same split
+	   is 40 host_stale now */
+	so.next_sweep_ms = 0;
+	for (i = 3; i < 8; i++) {
+		snprintf(id, sizeof(id), "E%d", i);
+		beat("edge", id, 150000);
+	}
+	for (i = 0; i < 120; i++) {
+		snprintf(id, sizeof(id), "B%03d", i);
+		beat("bogus", id, i < 40 ? 100000 : 100002);
+	}
+	r = sweep(&so, 170001);
+	ck_assert_int_eq(r.marked, 40);
+	ck_assert_int_eq(r.lattice_silent, 0);
+	ck_assert_int_eq(r.host_stale, 40);
+}
+END_TEST
+
 /* Mass silence spread over sweeps: the window counts them together. */
 START_TEST(test_mass_silence_window)
 {
@@ -1197,6 +1272,7 @@ alert_suite(void)
 	tcase_add_test(tc, test_host_stale_once);
 	tcase_add_test(tc, test_stale_then_stopped);
 	tcase_add_test(tc, test_mass_silence);
+	tcase_add_test(tc, test_mass_silence_straddle);
 	tcase_add_test(tc, test_mass_silence_window);
 	tcase_add_test(tc, test_alert_storm);
 	tcase_add_loop_test(tc, test_mass_silence_table, 0,
