@@ -376,6 +376,15 @@ main(int argc, char *argv[])
 	}
 	if (url == NULL || (fix == NULL && stream == NULL && pulls == NULL))
 		usage();
+	/* Block the signals before nats.c starts its threads, which
+	   inherit the mask: they reach only the main thread's sigsuspend()
+	   (a handler on a nats.c thread raced with the check, TSan), and
+	   never land between the check and the wait (lost: the test waited
+	   forever). */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	/* --late-pulls: no echo, never seeing (and copying) its own pulls */
 	if ((s = natsOptions_Create(&opts)) != NATS_OK ||
 	    (s = natsOptions_SetURL(opts, url)) != NATS_OK ||
@@ -384,6 +393,8 @@ main(int argc, char *argv[])
 		die("connect", s);
 	natsOptions_Destroy(opts);
 	if (stream != NULL) {
+		/* a one-shot: a signal ends it the default way */
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		rc = make_stream(nc, stream, subjects, max_age, max_msgs, wq,
 		    source);
 		natsConnection_Destroy(nc);
@@ -404,12 +415,6 @@ main(int argc, char *argv[])
 	}
 	if (s != NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK)
 		die("subscribe", s);
-	/* block the signals between the check and the wait (a signal
-	   landing right before pause() was lost: the test waited forever) */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, &old);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	printf("ready\n");
