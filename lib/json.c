@@ -283,20 +283,75 @@ scan_word(struct scan *S, const char *w, size_t n)
 	return LT_OK;
 }
 
-/* Which of keys[] (not yet found) the quoted raw key q[0..n) names, or
-   -1. */
+/* The longest key name match_key() decodes an escaped key for. */
+#define KEY_MAX		64
+
+/*
+ * Decode the validated, escaped key q[1..n-1) into b as cJSON does, far
+ * enough to compare it with ASCII names: its length, or (size_t)-1 when
+ * it is longer than KEY_MAX or holds a character outside ASCII (then it
+ * names none of them).
+ */
+static size_t
+key_decode(const unsigned char *q, size_t n, char *b)
+{
+	size_t		i, o = 0;
+	unsigned	u;
+	unsigned char	c;
+
+	for (i = 1; i + 1 < n; i++) {
+		c = q[i];
+		if (c == '\\') {
+			switch ((c = q[++i])) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				u = hex4(q + i + 1);
+				i += 4;
+				if (u >= 0x80)
+					return (size_t)-1;
+				c = (unsigned char)u;
+				break;
+			default:	/* '"', '\\', '/' stand for themselves */
+				break;
+			}
+		} else if (c >= 0x80)
+			return (size_t)-1;
+		if (o == KEY_MAX)
+			return (size_t)-1;
+		b[o++] = (char)c;
+	}
+	return o;
+}
+
+/*
+ * Which of keys[] (ASCII, not yet found) the quoted raw key q[0..n) names,
+ * or -1.  An escaped key is compared decoded, as cJSON's lookups see it:
+ * {"d\u0061ta": A, "data": B} has member data A to both.
+ */
 static int
 match_key(const unsigned char *q, size_t n, const char *const *keys,
     size_t nkeys, const struct lt_json_span *spans)
 {
-	size_t k, kl;
+	const unsigned char	*name = q + 1;
+	char			 b[KEY_MAX];
+	size_t			 k, kl, nl;
 
-	if (n < 2)
+	if (n < 2 || nkeys == 0)
 		return -1;
+	nl = n - 2;
+	if (memchr(name, '\\', nl) != NULL) {
+		if ((nl = key_decode(q, n, b)) == (size_t)-1)
+			return -1;
+		name = (const unsigned char *)b;
+	}
 	for (k = 0; k < nkeys; k++) {
 		kl = strlen(keys[k]);
-		if (spans[k].len == 0 && n - 2 == kl &&
-		    memcmp(q + 1, keys[k], kl) == 0)
+		if (spans[k].len == 0 && nl == kl &&
+		    memcmp(name, keys[k], kl) == 0)
 			return (int)k;
 	}
 	return -1;
@@ -314,9 +369,8 @@ enum scan_state {
 /*
  * Validate buf as one RFC 8259 JSON text no deeper than max_depth.  For
  * each of the nkeys keys, sets spans[k] to the raw value of the top-level
- * member of that name (the first one, as cJSON lookups take; a key is
- * matched on its raw bytes, so an escaped key never matches), len 0 when
- * there is none.
+ * member of that name (the first one, as cJSON lookups take; an escaped
+ * key is matched decoded, as cJSON sees it), len 0 when there is none.
  */
 static int
 prescan(const unsigned char *p, size_t len, int max_depth,

@@ -29,8 +29,9 @@ struct lt_json_span {
 /*
  * Validate buf[0..len) as one strict JSON text nested no deeper than
  * max_depth and find the raw value of the first top-level member named
- * keys[k] for each k (spans[k].len 0 when absent; keys are matched on their
- * raw bytes, so an escaped key is not found).  LT_EPARSE or LT_ELIMIT (err
+ * keys[k] (ASCII) for each k (spans[k].len 0 when absent; an escaped key
+ * is matched decoded, as cJSON's lookups see it, so the span is the member
+ * a cJSON tree of the text would give).  LT_EPARSE or LT_ELIMIT (err
  * says where) when the text is not valid; then every span is empty.
  */
 int	lt_json_scan(const char *buf, size_t len, int max_depth,

@@ -98,6 +98,25 @@ q "select count(*) from rejected_events where instr(raw, x'4e80ff') > 0" |
     grep -qx 1 || fail "raw invalid UTF-8 not kept byte for byte"
 ok "rejects change no state; raw bytes kept"
 
+# An escaped key names the member cJSON sees: the stored data is the data
+# the event was folded from, never a later plain "data" standing in for it
+# (the raw span used to take the plain one: the host was NESCREAL, its
+# stored history said NESCFAKE).
+cat >"$T/esc.json" <<'JSON'
+{"specversion":"1.0","id":"esc-1","source":"NESCREAL","type":"com.wasmcloud.lattice.host_started","time":"2026-12-07T00:00:00Z","d\u0061ta":{"host_id":"NESCREAL","labels":{},"version":"1.9.2"},"data":{"host_id":"NESCFAKE","labels":{}}}
+JSON
+# ltpub sends "raw" byte for byte (an "event" would be re-serialised)
+"$PY" -c 'import json, sys; print(json.dumps({"subject":
+    "wasmbus.evt.hostile.host_started",
+    "raw": open(sys.argv[1]).read().strip()}))' "$T/esc.json" | pub
+wait_q 10 "select count(*) from events where id='esc-1'" 1
+[ "$(q "select host_id || ' ' || (data ->> '\$.host_id') from events
+    where id='esc-1'")" = "NESCREAL NESCREAL" ] ||
+    fail "stored data differs from the folded one: $(q "select host_id, data from events where id='esc-1'")"
+[ "$(q "select count(*) from hosts where host_id like 'NESC%'")" = 1 ] ||
+    fail "hosts: $(q "select host_id from hosts where host_id like 'NESC%'")"
+ok "an escaped \"data\" key: the stored data is the folded one"
+
 # still folding, schema untouched
 g hb hostile NAFTER | pub
 wait_q 10 "select count(*) from hosts where host_id='NAFTER'" 1

@@ -1451,6 +1451,83 @@ START_TEST(member_spans)
 END_TEST
 
 /*
+ * An escaped key names the member cJSON sees: the raw span of a CloudEvent's
+ * data (stored byte for byte) is the data the event was decoded from, never
+ * a later plain "data" standing in for it.
+ */
+START_TEST(escaped_keys)
+{
+	static const char *const keys[] = { "subject", "event", "absent" };
+	static const struct {
+		const char	*doc;
+		const char	*subject;	/* raw span; NULL: none */
+	} cases[] = {
+		{ "{\"subj\\u0065ct\":\"1\",\"subject\":\"2\"}", "\"1\"" },
+		{ "{\"\\u0073ubject\":\"1\",\"subject\":\"2\"}", "\"1\"" },
+		{ "{\"subject\":\"1\",\"subj\\u0065ct\":\"2\"}", "\"1\"" },
+		{ "{\"sub\\/ject\":\"1\",\"subject\":\"2\"}", "\"2\"" },
+		{ "{\"subj\\u00e9ct\":\"1\",\"subject\":\"2\"}", "\"2\"" },
+		{ "{\"subject\\n\":\"1\",\"subject\":\"2\"}", "\"2\"" },
+		{ "{\"s\\u0075\\u0062\\u006a\\u0065\\u0063\\u0074\":3}", "3" },
+		{ "{\"\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078"
+		    "\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078\\u0078"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1,"
+		    "\"subject\":2}", "2" },
+		{ "{\"x\":{\"subj\\u0065ct\":1}}", NULL },
+	};
+	const char *ev = "{\"specversion\":\"1.0\",\"id\":\"x1\","
+	    "\"source\":\"NREAL\",\"type\":\"com.wasmcloud.lattice."
+	    "host_started\",\"time\":\"2026-12-07T00:00:00Z\","
+	    "\"d\\u0061ta\":{\"host_id\":\"NREAL\",\"labels\":{}},"
+	    "\"data\":{\"host_id\":\"NFAKE\"},"
+	    "\"typ\\u0065\":\"com.wasmcloud.lattice.host_stopped\"}";
+	const char *hb = "{\"specversion\":\"1.0\",\"id\":\"x2\","
+	    "\"source\":\"NREAL\",\"typ\\u0065\":\"com.wasmcloud.lattice."
+	    "host_stopped\",\"type\":\"com.wasmcloud.lattice.host_heartbeat\","
+	    "\"time\":\"2026-12-07T00:00:00Z\",\"data\":{\"host_id\":"
+	    "\"NREAL\",\"components\":[{\"id\":\"c\",\"image_ref\":\"i\","
+	    "\"max_instances\":1}]}}";
+	struct lt_json_span sp[3];
+	struct lt_limits lim;
+	struct lt_ce *c;
+	struct lt_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(lt_json_scan(cases[i].doc, strlen(cases[i].doc),
+		    8, keys, 3, sp, &e) == LT_OK, "%zu: %s", i, e.msg);
+		if (cases[i].subject == NULL) {
+			ck_assert_msg(sp[0].len == 0, "%zu", i);
+			continue;
+		}
+		ck_assert_msg(sp[0].len == strlen(cases[i].subject) &&
+		    memcmp(cases[i].doc + sp[0].off, cases[i].subject,
+		    sp[0].len) == 0, "%zu: %.*s", i, (int)sp[0].len,
+		    cases[i].doc + sp[0].off);
+	}
+
+	/* the stored data is the decoded one, deferred or not */
+	lt_limits_default(&lim);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(lt_ce_parse_flags(ev, strlen(ev), &lim,
+		    i ? LT_CE_DEFER_INVENTORY : 0, &c, &e), LT_OK);
+		ck_assert_int_eq(c->kind, LT_K_HOST_STARTED);
+		ck_assert_str_eq(c->host_id, "NREAL");
+		ck_assert_str_eq(c->data,
+		    "{\"host_id\":\"NREAL\",\"labels\":{}}");
+		lt_ce_free(c);
+	}
+	/* an escaped type first: not a heartbeat, raw or decoded */
+	ck_assert_int_eq(lt_ce_parse_flags(hb, strlen(hb), &lim,
+	    LT_CE_DEFER_INVENTORY, &c, &e), LT_OK);
+	ck_assert_int_eq(c->kind, LT_K_HOST_STOPPED);
+	ck_assert_int_eq(c->inventory_deferred, 0);
+	ck_assert_int_eq(c->has_inventory_raw, 0);
+	lt_ce_free(c);
+}
+END_TEST
+
+/*
  * The string scanners jump 8 bytes at a time and then to the first byte
  * that may be special: put each kind of byte at every offset of a word
  * (and past it), in a plain member for the strict scan and in an inventory
@@ -1726,6 +1803,7 @@ main(void)
 	tcase_add_test(edge, json_numbers);
 	tcase_add_test(edge, err_helpers);
 	tcase_add_test(edge, member_spans);
+	tcase_add_test(edge, escaped_keys);
 	tcase_add_test(edge, string_offsets);
 	tcase_add_test(edge, deferred_inventory);
 	tcase_add_test(edge, deferred_component_shapes);
