@@ -24,6 +24,7 @@ struct scan {
 	size_t			 len;
 	size_t			 i;
 	struct lt_err		*err;
+	int			 esc;	/* the last string had escapes */
 };
 
 /* Return nonzero if any of the 8 bytes at p is < 0x20, '"', '\\', >= 0x80. */
@@ -159,6 +160,7 @@ scan_string(struct scan *S)
 	unsigned		 u;
 	unsigned char		 c;
 
+	S->esc = 0;
 	for (;;) {
 		i = str_skip_plain(p, len, i);
 		if (i >= len) {
@@ -187,6 +189,7 @@ scan_string(struct scan *S)
 			i++;
 			continue;
 		}
+		S->esc = 1;
 		if (++i >= len)
 			break;
 		switch (p[i]) {
@@ -286,43 +289,78 @@ scan_word(struct scan *S, const char *w, size_t n)
 /* The longest key name match_key() decodes an escaped key for. */
 #define KEY_MAX		64
 
+/* Put code point cp as UTF-8 at o; return the bytes written. */
+static size_t
+put_utf8(unsigned char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 /*
- * Decode the validated, escaped key q[1..n-1) into b as cJSON does, far
- * enough to compare it with ASCII names: its length, or (size_t)-1 when
- * it is longer than KEY_MAX or holds a character outside ASCII (then it
- * names none of them).
+ * Decode the validated string q[0..n) (quotes included) into b[0..cap) as
+ * cJSON does (escapes, surrogate pairs to UTF-8): its length, or
+ * (size_t)-1 when it does not fit.  The decoded text is never longer than
+ * n - 2 bytes.
  */
 static size_t
-key_decode(const unsigned char *q, size_t n, char *b)
+str_decode(const unsigned char *q, size_t n, unsigned char *b, size_t cap)
 {
-	size_t		i, o = 0;
-	unsigned	u;
+	unsigned char	u8[4];
+	size_t		i, o = 0, k;
+	unsigned	u, lo;
 	unsigned char	c;
 
 	for (i = 1; i + 1 < n; i++) {
 		c = q[i];
+		k = 1;
+		u8[0] = c;
 		if (c == '\\') {
 			switch ((c = q[++i])) {
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
+			case 'b': u8[0] = '\b'; break;
+			case 'f': u8[0] = '\f'; break;
+			case 'n': u8[0] = '\n'; break;
+			case 'r': u8[0] = '\r'; break;
+			case 't': u8[0] = '\t'; break;
 			case 'u':
 				u = hex4(q + i + 1);
 				i += 4;
-				if (u >= 0x80)
-					return (size_t)-1;
-				c = (unsigned char)u;
+				if (u >= 0xd800 && u <= 0xdbff) {
+					/* the scan checked the low half */
+					lo = hex4(q + i + 3);
+					i += 6;
+					u = 0x10000 + ((u - 0xd800) << 10) +
+					    (lo - 0xdc00);
+				}
+				k = put_utf8(u8, u);
 				break;
 			default:	/* '"', '\\', '/' stand for themselves */
+				u8[0] = c;
 				break;
 			}
-		} else if (c >= 0x80)
+		}
+		if (cap - o < k)
 			return (size_t)-1;
-		if (o == KEY_MAX)
-			return (size_t)-1;
-		b[o++] = (char)c;
+		memcpy(b + o, u8, k);
+		o += k;
 	}
 	return o;
 }
@@ -337,16 +375,17 @@ match_key(const unsigned char *q, size_t n, const char *const *keys,
     size_t nkeys, const struct lt_json_span *spans)
 {
 	const unsigned char	*name = q + 1;
-	char			 b[KEY_MAX];
+	unsigned char		 b[KEY_MAX];
 	size_t			 k, kl, nl;
 
 	if (n < 2 || nkeys == 0)
 		return -1;
 	nl = n - 2;
 	if (memchr(name, '\\', nl) != NULL) {
-		if ((nl = key_decode(q, n, b)) == (size_t)-1)
+		/* longer than any of keys[]: names none of them */
+		if ((nl = str_decode(q, n, b, sizeof(b))) == (size_t)-1)
 			return -1;
-		name = (const unsigned char *)b;
+		name = b;
 	}
 	for (k = 0; k < nkeys; k++) {
 		kl = strlen(keys[k]);
@@ -355,6 +394,168 @@ match_key(const unsigned char *q, size_t n, const char *const *keys,
 			return (int)k;
 	}
 	return -1;
+}
+
+/*
+ * Member names of the objects open in a scan, to refuse duplicates: JSON
+ * readers disagree on which of two members of one name counts (cJSON and
+ * SQLite take the first, Python's json the last, and SQLite compares
+ * escaped names raw), so a payload with duplicates could be folded as one
+ * thing and read back as another (I-JSON, RFC 7493: names MUST be
+ * unique).  An object pushes a mark (len 0), then its names; its close
+ * checks them and pops back to the mark.
+ */
+struct name {
+	uint64_t	 h;		/* of the decoded name */
+	size_t		 off;		/* p[off] == '"' */
+	size_t		 len;		/* quotes included; 0: a mark */
+	int		 esc;		/* has escapes */
+};
+
+struct names {
+	struct name	*v;
+	size_t		 n, cap;
+	struct name	 small[64];
+};
+
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+/* A hash of b[0..n), 8 bytes at a time. */
+static uint64_t
+bytes_hash(const unsigned char *b, size_t n)
+{
+	uint64_t	h = FNV_OFFSET ^ n, w;
+	size_t		i, k;
+
+	for (i = 0; n - i >= 8; i += 8) {
+		memcpy(&w, b + i, sizeof(w));
+		h = (h ^ w) * FNV_PRIME;
+		h ^= h >> 29;
+	}
+	for (w = 0, k = 0; i + k < n; k++)
+		w |= (uint64_t)b[i + k] << (8 * k);
+	h = (h ^ w) * FNV_PRIME;
+	return h ^ (h >> 29);
+}
+
+/* Push a name (len > 0) or a mark; LT_ENOMEM when out of memory. */
+static int
+names_push(struct names *N, size_t off, size_t len, int esc, uint64_t h)
+{
+	struct name	*nv;
+
+	if (N->n == N->cap) {
+		if (N->cap > SIZE_MAX / 2 / sizeof(*nv) ||
+		    (nv = malloc(N->cap * 2 * sizeof(*nv))) == NULL)
+			return LT_ENOMEM;
+		memcpy(nv, N->v, N->n * sizeof(*nv));
+		if (N->v != N->small)
+			free(N->v);
+		N->v = nv;
+		N->cap *= 2;
+	}
+	N->v[N->n].h = h;
+	N->v[N->n].off = off;
+	N->v[N->n].len = len;
+	N->v[N->n].esc = esc;
+	N->n++;
+	return LT_OK;
+}
+
+/* Push the name at p[off..off+len) (esc: with escapes), hashed
+   decoded. */
+static int
+names_add(struct names *N, const unsigned char *p, size_t off, size_t len,
+    int esc)
+{
+	unsigned char	*b;
+	uint64_t	 h;
+	size_t		 n;
+
+	if (!esc)
+		h = bytes_hash(p + off + 1, len - 2);
+	else {
+		if ((b = malloc(len)) == NULL)
+			return LT_ENOMEM;
+		n = str_decode(p + off, len, b, len);
+		h = bytes_hash(b, n);
+		free(b);
+	}
+	return names_push(N, off, len, esc, h);
+}
+
+/* Whether names a and b (equal hashes) are the same decoded; -1: out of
+   memory. */
+static int
+names_same(const unsigned char *p, const struct name *a,
+    const struct name *b)
+{
+	unsigned char	*x, *y;
+	size_t		 nx, ny;
+	int		 same;
+
+	if (!a->esc && !b->esc)
+		return a->len == b->len &&
+		    memcmp(p + a->off, p + b->off, a->len) == 0;
+	x = malloc(a->len);
+	y = malloc(b->len);
+	if (x == NULL || y == NULL) {
+		free(x);
+		free(y);
+		return -1;
+	}
+	nx = str_decode(p + a->off, a->len, x, a->len);
+	ny = str_decode(p + b->off, b->len, y, b->len);
+	same = nx == ny && memcmp(x, y, nx) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+/* Order names by hash. */
+static int
+name_cmp(const void *a, const void *b)
+{
+	uint64_t	x = ((const struct name *)a)->h;
+	uint64_t	y = ((const struct name *)b)->h;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Close the innermost object: refuse two members of one name, pop its
+   names and mark. */
+static int
+names_close(struct names *N, const unsigned char *p, struct lt_err *err)
+{
+	struct name	*v;
+	size_t		 m = N->n, k, i, j;
+	int		 same;
+
+	while (m > 0 && N->v[m - 1].len != 0)
+		m--;
+	v = N->v + m;
+	k = N->n - m;
+	N->n = m > 0 ? m - 1 : 0;
+	if (k < 2)
+		return LT_OK;
+	/* few names: each pair; many: sorted, then neighbours */
+	if (k > 16)
+		qsort(v, k, sizeof(*v), name_cmp);
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k && (k <= 16 || v[j].h == v[i].h); j++) {
+			if (v[j].h != v[i].h)
+				continue;
+			if ((same = names_same(p, v + i, v + j)) < 0)
+				return lt_err_set(err, LT_ENOMEM, "",
+				    "out of memory");
+			if (same)
+				return lt_err_set(err, LT_EINVAL, "",
+				    "duplicate member name at byte %zu",
+				    v[i].off > v[j].off ? v[i].off :
+				    v[j].off);
+		}
+	return LT_OK;
 }
 
 enum scan_state {
@@ -377,7 +578,8 @@ prescan(const unsigned char *p, size_t len, int max_depth,
     struct lt_err *err, const char *const *keys, size_t nkeys,
     struct lt_json_span *spans)
 {
-	struct scan		 S = { p, len, 0, err };
+	struct scan		 S = { p, len, 0, err, 0 };
+	struct names		 N;
 	unsigned char		 small[64], *stack = small;
 	size_t			 depth = 0, cap = sizeof(small), key = 0, k;
 	enum scan_state		 st = SS_VALUE;
@@ -386,6 +588,9 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 
 	for (k = 0; k < nkeys; k++)
 		spans[k].off = spans[k].len = 0;
+	N.v = N.small;
+	N.n = 0;
+	N.cap = sizeof(N.small) / sizeof(N.small[0]);
 	for (;;) {
 		scan_ws(&S);
 		if (S.i >= len)
@@ -424,6 +629,12 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 					stack = ns;
 					cap *= 2;
 				}
+				if (c == '{' &&
+				    names_push(&N, 0, 0, 0, 0) != LT_OK) {
+					rc = lt_err_set(err, LT_ENOMEM, "",
+					    "out of memory");
+					goto done;
+				}
 				stack[depth++] = c;
 				S.i++;
 				st = c == '{' ? SS_KEY_OR_CLOSE :
@@ -449,6 +660,7 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 			break;
 		case SS_KEY_OR_CLOSE:
 			if (c == '}') {
+				N.n--;		/* its mark */
 				depth--;
 				S.i++;
 				st = SS_AFTER;
@@ -463,6 +675,12 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 			key = S.i;
 			if ((rc = scan_string(&S)) != LT_OK)
 				goto done;
+			if (names_add(&N, p, key, S.i - key, S.esc) !=
+			    LT_OK) {
+				rc = lt_err_set(err, LT_ENOMEM, "",
+				    "out of memory");
+				goto done;
+			}
 			if (depth == 1)
 				in_key = match_key(p + key, S.i - key, keys,
 				    nkeys, spans);
@@ -489,8 +707,12 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 				st = stack[depth - 1] == '{' ? SS_KEY :
 				    SS_VALUE;
 				S.i++;
-			} else if ((c == '}' && stack[depth - 1] == '{') ||
-			    (c == ']' && stack[depth - 1] == '[')) {
+			} else if (c == '}' && stack[depth - 1] == '{') {
+				if ((rc = names_close(&N, p, err)) != LT_OK)
+					goto done;
+				depth--;
+				S.i++;
+			} else if (c == ']' && stack[depth - 1] == '[') {
 				depth--;
 				S.i++;
 			} else {
@@ -511,6 +733,8 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 done:
 	if (stack != small)
 		free(stack);
+	if (N.v != N.small)
+		free(N.v);
 	if (rc != LT_OK)
 		for (k = 0; k < nkeys; k++)
 			spans[k].off = spans[k].len = 0;

@@ -6,7 +6,9 @@
  * zeros, "+1", raw control characters, any byte <= 0x20 as white space),
  * but the fold stores payloads where SQLite's json_valid() must accept
  * them.  One pass checks the syntax, UTF-8, NUL bytes, \u0000 and unpaired
- * surrogate escapes and the nesting depth, and finds the raw text of
+ * surrogate escapes, the nesting depth and that no object has two members
+ * of one name (after unescaping: readers disagree on which counts; I-JSON,
+ * RFC 7493, LT_EINVAL), and finds the raw text of
  * chosen top-level members, so a caller can take a member (a replay
  * wrapper's "event", a CloudEvent's "data") without building a tree.
  *
@@ -28,11 +30,12 @@ struct lt_json_span {
 
 /*
  * Validate buf[0..len) as one strict JSON text nested no deeper than
- * max_depth and find the raw value of the first top-level member named
- * keys[k] (ASCII) for each k (spans[k].len 0 when absent; an escaped key
- * is matched decoded, as cJSON's lookups see it, so the span is the member
- * a cJSON tree of the text would give).  LT_EPARSE or LT_ELIMIT (err
- * says where) when the text is not valid; then every span is empty.
+ * max_depth, without repeated member names, and find the raw value of the
+ * top-level member named keys[k] (ASCII) for each k (spans[k].len 0 when
+ * absent; an escaped key is matched decoded, as cJSON's lookups see it, so
+ * the span is the member a cJSON tree of the text would give).  LT_EPARSE,
+ * LT_ELIMIT or (a repeated name) LT_EINVAL, err saying where, when the
+ * text is not valid; then every span is empty.
  */
 int	lt_json_scan(const char *buf, size_t len, int max_depth,
 	    const char *const *keys, size_t nkeys, struct lt_json_span *spans,

@@ -98,24 +98,40 @@ q "select count(*) from rejected_events where instr(raw, x'4e80ff') > 0" |
     grep -qx 1 || fail "raw invalid UTF-8 not kept byte for byte"
 ok "rejects change no state; raw bytes kept"
 
-# An escaped key names the member cJSON sees: the stored data is the data
-# the event was folded from, never a later plain "data" standing in for it
-# (the raw span used to take the plain one: the host was NESCREAL, its
-# stored history said NESCFAKE).
-cat >"$T/esc.json" <<'JSON'
+# An escaped key names the member cJSON sees: "d\u0061ta" is data, stored
+# as sent.  Beside a plain "data" (or any two members of one name) the
+# event is refused: cJSON and SQLite read the first, Python and jq the
+# last, and SQLite matches escaped names raw, so the stored history could
+# say NESCFAKE of a host folded as NESCREAL.  ltpub sends "raw" byte for
+# byte (an "event" would be re-serialised).
+cat >"$T/esc.jsonl" <<'JSON'
 {"specversion":"1.0","id":"esc-1","source":"NESCREAL","type":"com.wasmcloud.lattice.host_started","time":"2026-12-07T00:00:00Z","d\u0061ta":{"host_id":"NESCREAL","labels":{},"version":"1.9.2"},"data":{"host_id":"NESCFAKE","labels":{}}}
+{"specversion":"1.0","id":"esc-2","source":"NESCDUP","type":"com.wasmcloud.lattice.host_started","time":"2026-12-07T00:00:00Z","data":{"host_id":"NESCDUP","labels":{"zone":"a","zone":"b"},"version":"1.9.2"}}
+{"specversion":"1.0","id":"esc-3","source":"NESCONE","type":"com.wasmcloud.lattice.host_started","time":"2026-12-07T00:00:00Z","d\u0061ta":{"host_id":"NESCONE","labels":{},"version":"1.9.2"}}
 JSON
-# ltpub sends "raw" byte for byte (an "event" would be re-serialised)
-"$PY" -c 'import json, sys; print(json.dumps({"subject":
-    "wasmbus.evt.hostile.host_started",
-    "raw": open(sys.argv[1]).read().strip()}))' "$T/esc.json" | pub
-wait_q 10 "select count(*) from events where id='esc-1'" 1
-[ "$(q "select host_id || ' ' || (data ->> '\$.host_id') from events
-    where id='esc-1'")" = "NESCREAL NESCREAL" ] ||
-    fail "stored data differs from the folded one: $(q "select host_id, data from events where id='esc-1'")"
+nrej=$(q "select count(*) from rejected_events")
+"$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    print(json.dumps({"subject": "wasmbus.evt.hostile.host_started",
+        "raw": l.strip()}))' "$T/esc.jsonl" | pub
+wait_q 10 "select count(*) from hosts where host_id='NESCONE'" 1
+wait_q 10 "select count(*) from rejected_events" $((nrej + 2))
+[ "$(q "select data from events where id='esc-3'")" = \
+    '{"host_id":"NESCONE","labels":{},"version":"1.9.2"}' ] ||
+    fail "escaped data not stored as sent: $(q "select data from events where id='esc-3'")"
 [ "$(q "select count(*) from hosts where host_id like 'NESC%'")" = 1 ] ||
     fail "hosts: $(q "select host_id from hosts where host_id like 'NESC%'")"
-ok "an escaped \"data\" key: the stored data is the folded one"
+[ "$(q "select count(*) from events where id in ('esc-1', 'esc-2')")" = 0 ] ||
+    fail "an event with a repeated name was folded"
+[ "$(q "select error || '|' || reason from rejected_events
+    where instr(raw, '\"id\":\"esc-1\"') > 0")" = \
+    "invalid|duplicate member name at byte 193" ] ||
+    fail "esc-1 rejection: $(q "select error, reason, raw from rejected_events order by seq desc limit 2")"
+[ "$(q "select error || '|' || reason from rejected_events
+    where instr(raw, '\"id\":\"esc-2\"') > 0")" = \
+    "invalid|duplicate member name at byte 176" ] ||
+    fail "esc-2 rejection: $(q "select error, reason, raw from rejected_events order by seq desc limit 2")"
+ok "escaped names are decoded; two members of one name are refused, kept"
 
 # still folding, schema untouched
 g hb hostile NAFTER | pub

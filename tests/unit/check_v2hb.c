@@ -319,17 +319,21 @@ END_TEST
 
 /* --- edge ------------------------------------------------------------- */
 
-/* Unknown members are ignored; repeated keys keep the first. */
+/* Unknown members are ignored; a repeated name is refused (json.c). */
 START_TEST(test_unknown_and_repeats)
 {
 	struct lt_ce *ev;
 
 	ck_assert_int_eq(dec("{\"futureField\":{\"x\":[1,2]},"
-	    "\"labels\":{\"a\":\"1\",\"a\":\"2\"},\"hostname\":\"h1\","
-	    "\"hostname\":\"h2\"}", &ev, NULL), LT_OK);
+	    "\"labels\":{\"a\":\"1\"},\"hostname\":\"h1\"}", &ev, NULL),
+	    LT_OK);
 	ck_assert_str_eq(ev->labels, "{\"a\":\"1\"}");
 	ck_assert_str_eq(ev->v2->hostname, "h1");
 	lt_ce_free(ev);
+	ck_assert_int_eq(dec("{\"labels\":{\"a\":\"1\",\"a\":\"2\"},"
+	    "\"hostname\":\"h1\"}", &ev, NULL), LT_EINVAL);
+	ck_assert_int_eq(dec("{\"labels\":{},\"hostname\":\"h1\","
+	    "\"hostn\\u0061me\":\"h2\"}", &ev, NULL), LT_EINVAL);
 }
 END_TEST
 
