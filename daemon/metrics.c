@@ -231,6 +231,7 @@ out:
 }
 
 static size_t	queued(int64_t *);
+static size_t	queued_bytes(void);
 
 /* Count inbox drops; kept of them have a rejected_events row (error
    'limit'), so they count as rejected too, as the rows say. */
@@ -726,6 +727,9 @@ metrics_render(FILE *fp, int64_t now_ms)
 	family(fp, "latticed_inbox_messages", "gauge",
 	    "Messages received and waiting to be folded.");
 	fprintf(fp, "latticed_inbox_messages %zu\n", depth);
+	family(fp, "latticed_inbox_bytes", "gauge",
+	    "What the waiting messages count against inbox_max_bytes.");
+	fprintf(fp, "latticed_inbox_bytes %zu\n", queued_bytes());
 	family(fp, "latticed_inbox_overflows_total", "counter",
 	    "Messages dropped because the inbox was full (inbox_max).");
 	fprintf(fp, "latticed_inbox_overflows_total %" PRIu64 "\n",
@@ -774,6 +778,15 @@ reason(char *why, size_t len, size_t *off, const char *fmt, ...)
 		*off += (size_t)n;
 	if (*off >= len)
 		*off = len;
+}
+
+/* What the messages in the pipeline (both queues) cost against their
+   byte bounds. */
+static size_t
+queued_bytes(void)
+{
+	return (M.qin != NULL ? lt_queue_bytes(M.qin) : 0) +
+	    (M.qloop != NULL ? lt_queue_bytes(M.qloop) : 0);
 }
 
 /* Messages in the pipeline (both queues) and the oldest one's receive

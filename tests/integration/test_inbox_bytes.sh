@@ -63,6 +63,14 @@ CONF
 	start_latticed -f "$T/b.conf"
 	wait_ready
 	pub <"$T/big.jsonl"
+	# the backlog shows in latticed_inbox_bytes, within the bound
+	if [ "$1" = 1M ]; then
+		wait_for 20 eval '[ "$(metric latticed_inbox_bytes)" -ge 500000 ]' ||
+		    fail "latticed_inbox_bytes never showed the backlog: $(metric latticed_inbox_bytes)"
+		ib=$(metric latticed_inbox_bytes)
+		[ "$ib" -le $((1310720 + 2 * size)) ] ||
+		    fail "latticed_inbox_bytes $ib over 1.25 x inbox_max_bytes"
+	fi
 	accounted() {
 		local e o
 		e=$(q "select count(*) from events where lattice='big'") &&
@@ -73,6 +81,8 @@ CONF
 	    fail "inbox_max_bytes $1: $(q "select count(*) from events") rows + $(metric latticed_inbox_overflows_total) dropped != $N"
 	rows=$(q "select count(*) from events where lattice='big'")
 	ovf=$(metric latticed_inbox_overflows_total)
+	wait_for 10 eval '[ "$(metric latticed_inbox_bytes)" = 0 ]' ||
+	    fail "latticed_inbox_bytes $(metric latticed_inbox_bytes) once all is folded"
 	peak=$(hwm)
 	stop_latticed TERM || fail "exit status"
 	line=$(grep -E 'shutdown: folded [0-9]+ messages' "$T/latticed.log" | tail -n1)
