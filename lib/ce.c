@@ -180,55 +180,35 @@ static const char *const inv_keys[] = { "components", "actors",
     "providers" };
 
 /*
- * Find the inventory members of the data object p[0..len) as cJSON lookups
- * would (first member of a name; components before actors; null counts as
- * absent).  Returns -1 when a key is escaped or an inventory key repeats:
- * then raw bytes cannot stand for what cJSON sees.
+ * The inventory members of a heartbeat's data object (at buf[doff]) from
+ * the scan's spans of its members inv_keys[], as cJSON lookups see them
+ * (the scan matches escaped names decoded and refuses repeated ones;
+ * components before actors; null counts as absent), as offsets into the
+ * data member.  -1 when data is not an object.
  */
 static int
-skim_inventory(const unsigned char *p, size_t len, struct inv_spans *inv)
+inv_from_spans(const char *buf, size_t doff, const struct lt_json_span *sp,
+    struct inv_spans *inv)
 {
-	size_t	 off[3] = { 0 }, vlen[3] = { 0 }, i, k, ks, ke, v;
-	int	 seen[3] = { 0 };
+	int	has[3];
+	size_t	k;
 
 	memset(inv, 0, sizeof(*inv));
-	i = lt_json_skip_ws(p, len, 0);
-	if (i >= len || p[i] != '{')
+	if (buf[doff] != '{')
 		return -1;
-	for (i = lt_json_skip_ws(p, len, i + 1); i < len && p[i] != '}';) {
-		ks = i + 1;
-		i = lt_json_skip_string(p, len, i);
-		ke = i - 1;
-		if (memchr(p + ks, '\\', ke - ks) != NULL)
-			return -1;
-		i = lt_json_skip_ws(p, len, lt_json_skip_ws(p, len, i) + 1);	/* ':' */
-		v = i;
-		i = lt_json_skip_value(p, len, i);
-		for (k = 0; k < 3; k++) {
-			if (strlen(inv_keys[k]) != ke - ks ||
-			    memcmp(p + ks, inv_keys[k], ke - ks) != 0)
-				continue;
-			if (seen[k]++)
-				return -1;
-			if (i - v == 4 && memcmp(p + v, "null", 4) == 0)
-				break;
-			off[k] = v;
-			vlen[k] = i - v;
-		}
-		i = lt_json_skip_ws(p, len, i);
-		if (i < len && p[i] == ',')
-			i = lt_json_skip_ws(p, len, i + 1);
+	for (k = 0; k < 3; k++)
+		has[k] = sp[k].len > 0 && !(sp[k].len == 4 &&
+		    memcmp(buf + sp[k].off, "null", 4) == 0);
+	if (has[0] || has[1]) {
+		k = has[0] ? 0 : 1;
+		inv->off[INV_COMPS] = sp[k].off - doff;
+		inv->len[INV_COMPS] = sp[k].len;
+		inv->actors = k == 1;
 	}
-	if (vlen[0] > 0) {
-		inv->off[INV_COMPS] = off[0];
-		inv->len[INV_COMPS] = vlen[0];
-	} else if (vlen[1] > 0) {
-		inv->off[INV_COMPS] = off[1];
-		inv->len[INV_COMPS] = vlen[1];
-		inv->actors = 1;
+	if (has[2]) {
+		inv->off[INV_PROVS] = sp[2].off - doff;
+		inv->len[INV_PROVS] = sp[2].len;
 	}
-	inv->off[INV_PROVS] = off[2];
-	inv->len[INV_PROVS] = vlen[2];
 	return 0;
 }
 
@@ -1315,7 +1295,8 @@ lt_ce_parse_flags(const char *buf, size_t len, const struct lt_limits *lim,
 	static const char *const top_keys[] = { "data", "type" };
 	static const char	 hb_type[] =
 	    "\"" TYPE_PREFIX "host_heartbeat\"";
-	struct lt_json_span	 spans[2];
+	struct lt_json_span	 spans[2], isp[3];
+	const struct lt_json_sub sub = { 0, inv_keys, 3, isp };
 	struct inv_spans	 inv;
 	cJSON			*root = NULL;
 	const char		*end = NULL, *text = buf;
@@ -1335,15 +1316,15 @@ lt_ce_parse_flags(const char *buf, size_t len, const struct lt_limits *lim,
 	if (len > lim->max_payload)
 		return lt_err_set(err, LT_ELIMIT, "", "payload of %zu bytes",
 		    len);
-	if ((rc = lt_json_scan(buf, len, lim->max_depth, top_keys, 2, spans,
-	    err)) != LT_OK)
+	if ((rc = lt_json_scan_sub(buf, len, lim->max_depth, top_keys, 2,
+	    spans, &sub, err)) != LT_OK)
 		return rc;
 	off = spans[0].off;
 	n = spans[0].len;
 	/* A heartbeat (type on its raw bytes): find the inventory. */
 	if (n > 0 && spans[1].len == sizeof(hb_type) - 1 &&
 	    memcmp(buf + spans[1].off, hb_type, sizeof(hb_type) - 1) == 0 &&
-	    skim_inventory((const unsigned char *)buf + off, n, &inv) == 0)
+	    inv_from_spans(buf, off, isp, &inv) == 0)
 		has_raw = 1;
 	if (has_raw && (flags & LT_CE_DEFER_INVENTORY) &&
 	    (inv.len[INV_COMPS] > 0 || inv.len[INV_PROVS] > 0)) {

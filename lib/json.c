@@ -570,24 +570,28 @@ enum scan_state {
 /*
  * Validate buf as one RFC 8259 JSON text no deeper than max_depth.  For
  * each of the nkeys keys, sets spans[k] to the raw value of the top-level
- * member of that name (the first one, as cJSON lookups take; an escaped
- * key is matched decoded, as cJSON sees it), len 0 when there is none.
+ * member of that name (an escaped key is matched decoded, as cJSON sees
+ * it), len 0 when there is none; with sub, the same for the members of
+ * the object that is top-level member keys[sub->parent].
  */
 static int
 prescan(const unsigned char *p, size_t len, int max_depth,
     struct lt_err *err, const char *const *keys, size_t nkeys,
-    struct lt_json_span *spans)
+    struct lt_json_span *spans, const struct lt_json_sub *sub)
 {
 	struct scan		 S = { p, len, 0, err, 0 };
 	struct names		 N;
 	unsigned char		 small[64], *stack = small;
 	size_t			 depth = 0, cap = sizeof(small), key = 0, k;
 	enum scan_state		 st = SS_VALUE;
-	int			 rc = LT_OK, in_key = -1;
+	int			 rc = LT_OK, in_key = -1, in_sub = -1;
+	int			 parent = sub != NULL ? (int)sub->parent : -1;
 	unsigned char		 c;
 
 	for (k = 0; k < nkeys; k++)
 		spans[k].off = spans[k].len = 0;
+	for (k = 0; sub != NULL && k < sub->nkeys; k++)
+		sub->spans[k].off = sub->spans[k].len = 0;
 	N.v = N.small;
 	N.n = 0;
 	N.cap = sizeof(N.small) / sizeof(N.small[0]);
@@ -684,6 +688,10 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 			if (depth == 1)
 				in_key = match_key(p + key, S.i - key, keys,
 				    nkeys, spans);
+			else if (depth == 2 && in_key >= 0 &&
+			    in_key == parent)
+				in_sub = match_key(p + key, S.i - key,
+				    sub->keys, sub->nkeys, sub->spans);
 			st = SS_COLON;
 			break;
 		case SS_COLON:
@@ -695,6 +703,9 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 			if (in_key >= 0 && depth == 1) {
 				scan_ws(&S);
 				spans[in_key].off = S.i;
+			} else if (in_sub >= 0 && depth == 2) {
+				scan_ws(&S);
+				sub->spans[in_sub].off = S.i;
 			}
 			st = SS_VALUE;
 			break;
@@ -721,10 +732,14 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 			}
 			break;
 		}
-		/* A wanted value ends when a value completes at depth 1. */
+		/* A wanted value ends when a value completes at depth 1
+		   (a sub member's at depth 2). */
 		if (in_key >= 0 && st == SS_AFTER && depth == 1) {
 			spans[in_key].len = S.i - spans[in_key].off;
 			in_key = -1;
+		} else if (in_sub >= 0 && st == SS_AFTER && depth == 2) {
+			sub->spans[in_sub].len = S.i - sub->spans[in_sub].off;
+			in_sub = -1;
 		}
 	}
 	if (st != SS_AFTER || depth != 0)
@@ -735,9 +750,12 @@ done:
 		free(stack);
 	if (N.v != N.small)
 		free(N.v);
-	if (rc != LT_OK)
+	if (rc != LT_OK) {
 		for (k = 0; k < nkeys; k++)
 			spans[k].off = spans[k].len = 0;
+		for (k = 0; sub != NULL && k < sub->nkeys; k++)
+			sub->spans[k].off = sub->spans[k].len = 0;
+	}
 	return rc;
 }
 
@@ -806,11 +824,23 @@ lt_json_scan(const char *buf, size_t len, int max_depth,
     const char *const *keys, size_t nkeys, struct lt_json_span *spans,
     struct lt_err *err)
 {
+	return lt_json_scan_sub(buf, len, max_depth, keys, nkeys, spans, NULL,
+	    err);
+}
+
+/* lt_json_scan(), and the members of one top-level object (json.h). */
+int
+lt_json_scan_sub(const char *buf, size_t len, int max_depth,
+    const char *const *keys, size_t nkeys, struct lt_json_span *spans,
+    const struct lt_json_sub *sub, struct lt_err *err)
+{
 	lt_err_clear(err);
 	if (buf == NULL)
 		return lt_err_set(err, LT_EINVAL, "", "no buffer");
+	if (sub != NULL && sub->parent >= nkeys)
+		return lt_err_set(err, LT_EINVAL, "", "no such parent key");
 	return prescan((const unsigned char *)buf, len, max_depth, err, keys,
-	    nkeys, spans);
+	    nkeys, spans, sub);
 }
 
 /* The length of s as a JSON string body, quotes not counted (json.h). */

@@ -41,6 +41,22 @@ int	lt_json_scan(const char *buf, size_t len, int max_depth,
 	    const char *const *keys, size_t nkeys, struct lt_json_span *spans,
 	    struct lt_err *err);
 
+/* Members wanted of one top-level member's object value, in the same pass
+   (a CloudEvent's data.components): keys[parent] of lt_json_scan_sub(). */
+struct lt_json_sub {
+	size_t			 parent;
+	const char *const	*keys;		/* ASCII, as keys[] */
+	size_t			 nkeys;
+	struct lt_json_span	*spans;		/* nkeys, offsets into buf */
+};
+
+/* lt_json_scan(), also setting sub->spans[k] to the raw value of the
+   member sub->keys[k] of the object keys[sub->parent] (len 0 when absent,
+   or when that member is not an object).  sub may be NULL. */
+int	lt_json_scan_sub(const char *buf, size_t len, int max_depth,
+	    const char *const *keys, size_t nkeys, struct lt_json_span *spans,
+	    const struct lt_json_sub *sub, struct lt_err *err);
+
 /* In validated text p[0..len): the index after the white space, the
    string (p[i] == '"') or the value at i. */
 size_t	lt_json_skip_ws(const unsigned char *p, size_t len, size_t i);

@@ -1201,8 +1201,8 @@ END_TEST
 
 /*
  * A deferred heartbeat inventory: raw hash over the bytes, decoded later
- * to exactly what a full parse gives; escaped inventory keys
- * are never deferred, and null counts as absent.
+ * to exactly what a full parse gives; an escaped inventory key is matched
+ * decoded, and null counts as absent.
  */
 START_TEST(deferred_inventory)
 {
@@ -1259,14 +1259,21 @@ START_TEST(deferred_inventory)
 	ck_assert(a->inventory_hash != b->inventory_hash);
 	lt_ce_free(b);
 
-	/* cJSON sees an escaped key; raw bytes do not: decode in full. */
+	/* an escaped key is matched decoded, as cJSON does: deferred, the
+	   same raw bytes and the same inventory */
 	ck_assert_int_eq(lt_ce_parse_flags(escaped, strlen(escaped), &lim,
 	    LT_CE_DEFER_INVENTORY, &b, &err), LT_OK);
-	ck_assert_int_eq(b->inventory_deferred, 0);
-	ck_assert_int_eq(b->has_inventory_raw, 0);
+	ck_assert_int_eq(b->inventory_deferred, 1);
+	ck_assert_int_eq(b->has_inventory_raw, 1);
+	ck_assert(b->inventory_raw == a->inventory_raw);
+	ck_assert_int_eq(lt_ce_inventory(b, &lim, &err), LT_OK);
 	ck_assert_int_eq(b->ncomponents, 2);
 	ck_assert(b->inventory_hash == a->inventory_hash);
 	lt_ce_free(b);
+	ck_assert_int_eq(parse_str(escaped, &full, &err), LT_OK);
+	ck_assert_int_eq(full->ncomponents, 2);
+	ck_assert(full->inventory_hash == a->inventory_hash);
+	lt_ce_free(full);
 	/* a repeated key is refused (json.c), deferred or not */
 	ck_assert_int_eq(lt_ce_parse_flags(repeated, strlen(repeated), &lim,
 	    LT_CE_DEFER_INVENTORY, &b, &err), LT_EINVAL);

@@ -35,6 +35,48 @@ START_TEST(test_scan_members)
 }
 END_TEST
 
+/* The members of one top-level object, in the same pass. */
+START_TEST(test_scan_sub)
+{
+	static const char *const keys[] = { "type", "data" };
+	static const char *const sk[] = { "components", "actors", "x" };
+	struct lt_json_span sp[2], ss[3];
+	const struct lt_json_sub sub = { 1, sk, 3, ss };
+	const struct lt_json_sub bad = { 2, sk, 3, ss };
+	struct lt_err e;
+	const char *t = "{\"x\":{\"components\":0},\"type\":\"t\","
+	    "\"data\": {\"a\":{\"components\":1},\"comp\\u006fnents\" : "
+	    "[ {\"x\":2} ] ,\"x\":null}}";
+	const char *arr = "{\"data\":[{\"components\":1}]}";
+	const char *late = "{\"data\":{\"actors\":{}},\"x\":{\"actors\":2}}";
+	size_t n;
+
+	ck_assert_int_eq(lt_json_scan_sub(t, strlen(t), 8, keys, 2, sp, &sub,
+	    &e), LT_OK);
+	ck_assert_int_eq(strncmp(t + sp[0].off, "\"t\"", sp[0].len), 0);
+	n = strlen("[ {\"x\":2} ]");
+	ck_assert_uint_eq(ss[0].len, n);
+	ck_assert_int_eq(strncmp(t + ss[0].off, "[ {\"x\":2} ]", n), 0);
+	ck_assert_uint_eq(ss[1].len, 0);
+	ck_assert_uint_eq(ss[2].len, 4);
+	ck_assert_int_eq(strncmp(t + ss[2].off, "null", 4), 0);
+	/* data not an object: no members; nothing outside data counts */
+	ck_assert_int_eq(lt_json_scan_sub(arr, strlen(arr), 8, keys, 2, sp,
+	    &sub, &e), LT_OK);
+	ck_assert_uint_eq(ss[0].len + ss[1].len + ss[2].len, 0);
+	ck_assert_int_eq(lt_json_scan_sub(late, strlen(late), 8, keys, 2, sp,
+	    &sub, &e), LT_OK);
+	ck_assert_uint_eq(ss[1].len, 2);
+	ck_assert_int_eq(strncmp(late + ss[1].off, "{}", 2), 0);
+	/* a failed scan leaves every span empty */
+	ck_assert_int_eq(lt_json_scan_sub(t, strlen(t) - 1, 8, keys, 2, sp,
+	    &sub, &e), LT_EPARSE);
+	ck_assert_uint_eq(sp[1].len + ss[0].len + ss[2].len, 0);
+	ck_assert_int_eq(lt_json_scan_sub(t, strlen(t), 8, keys, 2, sp, &bad,
+	    &e), LT_EINVAL);
+}
+END_TEST
+
 START_TEST(test_scan_rejects)
 {
 	static const char *const bad[] = {
@@ -120,6 +162,7 @@ json_suite(void)
 
 	tc = tcase_create("valid");
 	tcase_add_test(tc, test_scan_members);
+	tcase_add_test(tc, test_scan_sub);
 	tcase_add_test(tc, test_escape);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rejects");
