@@ -406,10 +406,11 @@ match_key(const unsigned char *q, size_t n, const char *const *keys,
  * checks them and pops back to the mark.
  */
 struct name {
-	uint64_t	 h;		/* of the decoded name */
-	size_t		 off;		/* p[off] == '"' */
-	size_t		 len;		/* quotes included; 0: a mark */
-	int		 esc;		/* has escapes */
+	uint64_t		 h;	/* of the decoded name */
+	size_t			 off;	/* p[off] == '"' */
+	const unsigned char	*s;	/* the decoded name; NULL: a mark */
+	size_t			 n;	/* its length */
+	unsigned char		*own;	/* s, when decoded into a copy */
 };
 
 struct names {
@@ -439,9 +440,10 @@ bytes_hash(const unsigned char *b, size_t n)
 	return h ^ (h >> 29);
 }
 
-/* Push a name (len > 0) or a mark; LT_ENOMEM when out of memory. */
+/* Push a name (s != NULL) or a mark; LT_ENOMEM when out of memory. */
 static int
-names_push(struct names *N, size_t off, size_t len, int esc, uint64_t h)
+names_push(struct names *N, size_t off, const unsigned char *s, size_t n,
+    unsigned char *own)
 {
 	struct name	*nv;
 
@@ -455,106 +457,85 @@ names_push(struct names *N, size_t off, size_t len, int esc, uint64_t h)
 		N->v = nv;
 		N->cap *= 2;
 	}
-	N->v[N->n].h = h;
+	N->v[N->n].h = s != NULL ? bytes_hash(s, n) : 0;
 	N->v[N->n].off = off;
-	N->v[N->n].len = len;
-	N->v[N->n].esc = esc;
+	N->v[N->n].s = s;
+	N->v[N->n].n = n;
+	N->v[N->n].own = own;
 	N->n++;
 	return LT_OK;
 }
 
-/* Push the name at p[off..off+len) (esc: with escapes), hashed
-   decoded. */
+/* Push the name at p[off..off+len) (esc: with escapes), decoded. */
 static int
 names_add(struct names *N, const unsigned char *p, size_t off, size_t len,
     int esc)
 {
 	unsigned char	*b;
-	uint64_t	 h;
-	size_t		 n;
 
 	if (!esc)
-		h = bytes_hash(p + off + 1, len - 2);
-	else {
-		if ((b = malloc(len)) == NULL)
-			return LT_ENOMEM;
-		n = str_decode(p + off, len, b, len);
-		h = bytes_hash(b, n);
+		return names_push(N, off, p + off + 1, len - 2, NULL);
+	if ((b = malloc(len)) == NULL)
+		return LT_ENOMEM;
+	if (names_push(N, off, b, str_decode(p + off, len, b, len), b) !=
+	    LT_OK) {
 		free(b);
+		return LT_ENOMEM;
 	}
-	return names_push(N, off, len, esc, h);
+	return LT_OK;
 }
 
-/* Whether names a and b (equal hashes) are the same decoded; -1: out of
-   memory. */
-static int
-names_same(const unsigned char *p, const struct name *a,
-    const struct name *b)
+/* Pop names down to N->n == m, freeing decoded copies. */
+static void
+names_pop(struct names *N, size_t m)
 {
-	unsigned char	*x, *y;
-	size_t		 nx, ny;
-	int		 same;
-
-	if (!a->esc && !b->esc)
-		return a->len == b->len &&
-		    memcmp(p + a->off, p + b->off, a->len) == 0;
-	x = malloc(a->len);
-	y = malloc(b->len);
-	if (x == NULL || y == NULL) {
-		free(x);
-		free(y);
-		return -1;
-	}
-	nx = str_decode(p + a->off, a->len, x, a->len);
-	ny = str_decode(p + b->off, b->len, y, b->len);
-	same = nx == ny && memcmp(x, y, nx) == 0;
-	free(x);
-	free(y);
-	return same;
+	while (N->n > m)
+		free(N->v[--N->n].own);
 }
 
-/* Order names by hash. */
+/* Order names by hash, then length, then bytes: a total order, so equal
+   names end up adjacent whatever the hashes do. */
 static int
 name_cmp(const void *a, const void *b)
 {
-	uint64_t	x = ((const struct name *)a)->h;
-	uint64_t	y = ((const struct name *)b)->h;
+	const struct name	*x = a, *y = b;
+	int			 c;
 
-	return x < y ? -1 : x > y;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return (c = memcmp(x->s, y->s, x->n)) < 0 ? -1 : c > 0;
 }
 
 /* Close the innermost object: refuse two members of one name, pop its
    names and mark. */
 static int
-names_close(struct names *N, const unsigned char *p, struct lt_err *err)
+names_close(struct names *N, struct lt_err *err)
 {
 	struct name	*v;
-	size_t		 m = N->n, k, i, j;
-	int		 same;
+	size_t		 m = N->n, k, i, j, d = 0;
 
-	while (m > 0 && N->v[m - 1].len != 0)
+	while (m > 0 && N->v[m - 1].s != NULL)
 		m--;
 	v = N->v + m;
 	k = N->n - m;
-	N->n = m > 0 ? m - 1 : 0;
-	if (k < 2)
-		return LT_OK;
 	/* few names: each pair; many: sorted, then neighbours */
-	if (k > 16)
+	if (k > 16) {
 		qsort(v, k, sizeof(*v), name_cmp);
-	for (i = 0; i < k; i++)
-		for (j = i + 1; j < k && (k <= 16 || v[j].h == v[i].h); j++) {
-			if (v[j].h != v[i].h)
-				continue;
-			if ((same = names_same(p, v + i, v + j)) < 0)
-				return lt_err_set(err, LT_ENOMEM, "",
-				    "out of memory");
-			if (same)
-				return lt_err_set(err, LT_EINVAL, "",
-				    "duplicate member name at byte %zu",
-				    v[i].off > v[j].off ? v[i].off :
-				    v[j].off);
-		}
+		for (i = 0; i + 1 < k && d == 0; i++)
+			if (name_cmp(v + i, v + i + 1) == 0)
+				d = v[i].off > v[i + 1].off ? v[i].off :
+				    v[i + 1].off;
+	} else
+		for (i = 0; i < k && d == 0; i++)
+			for (j = i + 1; j < k && d == 0; j++)
+				if (name_cmp(v + i, v + j) == 0)
+					d = v[j].off;
+	names_pop(N, m > 0 ? m - 1 : 0);
+	if (d != 0)
+		return lt_err_set(err, LT_EINVAL, "",
+		    "duplicate member name at byte %zu", d);
 	return LT_OK;
 }
 
@@ -634,7 +615,7 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 					cap *= 2;
 				}
 				if (c == '{' &&
-				    names_push(&N, 0, 0, 0, 0) != LT_OK) {
+				    names_push(&N, 0, NULL, 0, NULL) != LT_OK) {
 					rc = lt_err_set(err, LT_ENOMEM, "",
 					    "out of memory");
 					goto done;
@@ -719,7 +700,7 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 				    SS_VALUE;
 				S.i++;
 			} else if (c == '}' && stack[depth - 1] == '{') {
-				if ((rc = names_close(&N, p, err)) != LT_OK)
+				if ((rc = names_close(&N, err)) != LT_OK)
 					goto done;
 				depth--;
 				S.i++;
@@ -748,6 +729,7 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 done:
 	if (stack != small)
 		free(stack);
+	names_pop(&N, 0);
 	if (N.v != N.small)
 		free(N.v);
 	if (rc != LT_OK) {
