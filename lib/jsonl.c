@@ -42,8 +42,10 @@ split_json(const char *line, size_t len, struct lt_jsonl_line *out)
 		return LT_OK;	/* not JSON: the fold says so */
 	ev = root;
 	subj = cJSON_GetObjectItemCaseSensitive(root, "subject");
+	/* "event" exactly (cJSON_HasObjectItem() ignores case: "EVENT" made
+	   ev NULL and the split fail as out of memory) */
 	if (cJSON_IsObject(root) && cJSON_IsString(subj) &&
-	    cJSON_HasObjectItem(root, "event")) {
+	    cJSON_GetObjectItemCaseSensitive(root, "event") != NULL) {
 		ev = cJSON_GetObjectItemCaseSensitive(root, "event");
 		if ((out->subject = strdup(subj->valuestring)) == NULL ||
 		    (out->owned = cJSON_PrintUnformatted(ev)) == NULL) {

@@ -115,6 +115,12 @@ START_TEST(test_no_event)
 	ck_assert_ptr_null(l.subject);
 	ck_assert_ptr_eq(l.payload, line);
 	lt_jsonl_clear(&l);
+	/* "EVENT" is not "event", on the slow (cJSON) path too */
+	line = "{\"subject\":\"s\",\"EVENT\":1,\"a\":01}";
+	split(line, &l);
+	ck_assert_ptr_null(l.subject);
+	ck_assert_ptr_eq(l.payload, line);
+	lt_jsonl_clear(&l);
 }
 END_TEST
 
