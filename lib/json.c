@@ -416,6 +416,7 @@ struct name {
 struct names {
 	struct name	*v;
 	size_t		 n, cap;
+	size_t		 nown;		/* names with a decoded copy */
 	struct name	 small[64];
 };
 
@@ -423,7 +424,7 @@ struct names {
 #define FNV_PRIME	0x100000001b3ULL
 
 /* A hash of b[0..n), 8 bytes at a time. */
-static uint64_t
+static inline uint64_t
 bytes_hash(const unsigned char *b, size_t n)
 {
 	uint64_t	h = FNV_OFFSET ^ n, w;
@@ -440,29 +441,39 @@ bytes_hash(const unsigned char *b, size_t n)
 	return h ^ (h >> 29);
 }
 
-/* Push a name (s != NULL) or a mark; LT_ENOMEM when out of memory. */
+/* Double the room for names; LT_ENOMEM when out of memory. */
 static int
-names_push(struct names *N, size_t off, const unsigned char *s, size_t n,
-    unsigned char *own)
+names_grow(struct names *N)
 {
 	struct name	*nv;
 
-	if (N->n == N->cap) {
-		if (N->cap > SIZE_MAX / 2 / sizeof(*nv) ||
-		    (nv = malloc(N->cap * 2 * sizeof(*nv))) == NULL)
-			return LT_ENOMEM;
-		memcpy(nv, N->v, N->n * sizeof(*nv));
-		if (N->v != N->small)
-			free(N->v);
-		N->v = nv;
-		N->cap *= 2;
-	}
-	N->v[N->n].h = s != NULL ? bytes_hash(s, n) : 0;
-	N->v[N->n].off = off;
-	N->v[N->n].s = s;
-	N->v[N->n].n = n;
-	N->v[N->n].own = own;
-	N->n++;
+	if (N->cap > SIZE_MAX / 2 / sizeof(*nv) ||
+	    (nv = malloc(N->cap * 2 * sizeof(*nv))) == NULL)
+		return LT_ENOMEM;
+	memcpy(nv, N->v, N->n * sizeof(*nv));
+	if (N->v != N->small)
+		free(N->v);
+	N->v = nv;
+	N->cap *= 2;
+	return LT_OK;
+}
+
+/* Push a name (s != NULL) or a mark; LT_ENOMEM when out of memory. */
+static inline int
+names_push(struct names *N, size_t off, const unsigned char *s, size_t n,
+    unsigned char *own)
+{
+	struct name	*e;
+
+	if (N->n == N->cap && names_grow(N) != LT_OK)
+		return LT_ENOMEM;
+	e = N->v + N->n++;
+	e->h = s != NULL ? bytes_hash(s, n) : 0;
+	e->off = off;
+	e->s = s;
+	e->n = n;
+	e->own = own;
+	N->nown += own != NULL;
 	return LT_OK;
 }
 
@@ -489,8 +500,15 @@ names_add(struct names *N, const unsigned char *p, size_t off, size_t len,
 static void
 names_pop(struct names *N, size_t m)
 {
+	if (N->nown == 0) {		/* the common case: no copies */
+		N->n = m < N->n ? m : N->n;
+		return;
+	}
 	while (N->n > m)
-		free(N->v[--N->n].own);
+		if (N->v[--N->n].own != NULL) {
+			free(N->v[N->n].own);
+			N->nown--;
+		}
 }
 
 /* Order names by hash, then length, then bytes: a total order, so equal
@@ -576,6 +594,7 @@ prescan(const unsigned char *p, size_t len, int max_depth,
 	N.v = N.small;
 	N.n = 0;
 	N.cap = sizeof(N.small) / sizeof(N.small[0]);
+	N.nown = 0;
 	for (;;) {
 		scan_ws(&S);
 		if (S.i >= len)
