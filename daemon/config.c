@@ -221,15 +221,7 @@ credpath(const char *v)
 static int
 valid_lattice(const char *s)
 {
-	if (strcmp(s, "*") == 0)
-		return 1;
-	if (*s == '\0' || strlen(s) > 200)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s == '.' || *s == '*' || *s == '>' ||
-		    isspace((unsigned char)*s) || !isprint((unsigned char)*s))
-			return 0;
-	return 1;
+	return strcmp(s, "*") == 0 || lt_text_lattice_ok(s, strlen(s));
 }
 
 /* Whether url is a NATS server URL: nats://, tls://, ws://, wss:// or a
@@ -703,7 +695,7 @@ is_subject(const char *s, int dots)
 static int
 check_v2(struct config *cf, struct config_errors *errs)
 {
-	const char	*m, *e;
+	const char	*m, *e, *eq;
 	char		 w[PATH_MAX + 32];
 	int		 rc = 0;
 
@@ -720,19 +712,31 @@ check_v2(struct config *cf, struct config_errors *errs)
 		    config_where(cf, "js_domain", w, sizeof(w)));
 		rc = -1;
 	}
-	if (cf->v2_lattice != NULL && cf->v2_lattice[0] == '\0') {
-		adderr(errs, "%s: v2_lattice: empty",
-		    config_where(cf, "v2_lattice", w, sizeof(w)));
+	if (cf->v2_lattice != NULL && !lt_text_lattice_ok(cf->v2_lattice,
+	    strlen(cf->v2_lattice))) {
+		adderr(errs, "%s: v2_lattice: \"%.40s\" is not a lattice name "
+		    "(at most 200 bytes; no '.', '*', '>' or blanks)",
+		    config_where(cf, "v2_lattice", w, sizeof(w)),
+		    cf->v2_lattice);
 		rc = -1;
 	}
 	for (m = cf->v2_lattice_map; m != NULL && *m != '\0';
 	    m = *e == ',' ? e + 1 : e) {
 		e = m + strcspn(m, ",");
-		if (memchr(m, '=', (size_t)(e - m)) == NULL || *m == '=' ||
-		    e[-1] == '=' || (*e == ',' && e[1] == '\0')) {
+		eq = memchr(m, '=', (size_t)(e - m));
+		if (eq == NULL || *m == '=' || e[-1] == '=' ||
+		    (*e == ',' && e[1] == '\0')) {
 			adderr(errs, "%s: v2_lattice_map: \"%.*s\" is not "
 			    "environment=lattice", config_where(cf,
 			    "v2_lattice_map", w, sizeof(w)), (int)(e - m), m);
+			rc = -1;
+			break;
+		}
+		if (!lt_text_lattice_ok(eq + 1, (size_t)(e - eq - 1))) {
+			adderr(errs, "%s: v2_lattice_map: \"%.*s\" is not a "
+			    "lattice name (at most 200 bytes; no '.', '*', '>' "
+			    "or blanks)", config_where(cf, "v2_lattice_map", w,
+			    sizeof(w)), (int)(e - eq - 1), eq + 1);
 			rc = -1;
 			break;
 		}

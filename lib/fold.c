@@ -21,6 +21,7 @@
 #include "invcache.h"
 #include "store.h"
 #include "store_int.h"
+#include "text.h"
 #include "v2hb.h"
 
 #define REJECT_RAW_MAX	(64 * 1024)	/* bytes of a bad message kept */
@@ -1917,9 +1918,15 @@ fold_v2(struct lt_fold *f, struct ctx *c, struct lt_err *err)
 	return LT_OK;
 }
 
-/* The lattice of a v2 heartbeat (fold.h: v2_lattice, v2_lattice_map). */
-static void
-v2_lattice(struct lt_fold *f, const char *env, const char **lat, int *len)
+/*
+ * The lattice of a v2 heartbeat (fold.h: v2_lattice, v2_lattice_map).  An
+ * environment taken as the lattice must be a lattice name: a publisher on
+ * runtime.operator.heartbeat.<id> could otherwise name "*" (fleet_silent's)
+ * or one no subject can carry.  -1 (why set) when it is not.
+ */
+static int
+v2_lattice(struct lt_fold *f, const char *env, const char **lat, int *len,
+    struct lt_err *why)
 {
 	const char *p = f->opts.v2_lattice_map, *eq, *end;
 	size_t el = strlen(env);
@@ -1927,7 +1934,7 @@ v2_lattice(struct lt_fold *f, const char *env, const char **lat, int *len)
 	*len = -1;
 	if (f->opts.v2_lattice[0] != '\0') {
 		*lat = f->opts.v2_lattice;
-		return;
+		return 0;
 	}
 	for (; *p != '\0'; p = *end == ',' ? end + 1 : end) {
 		end = p + strcspn(p, ",");
@@ -1936,10 +1943,18 @@ v2_lattice(struct lt_fold *f, const char *env, const char **lat, int *len)
 		    memcmp(p, env, el) == 0 && end > eq + 1) {
 			*lat = eq + 1;
 			*len = (int)(end - eq - 1);
-			return;
+			return 0;
 		}
 	}
+	if (env[0] != '\0' && !lt_text_lattice_ok(env, el)) {
+		*lat = NULL;
+		lt_err_set(why, LT_EINVAL, "environment", "not a lattice name "
+		    "(at most %d bytes; no '.', '*', '>' or blanks): map it "
+		    "with v2_lattice_map or set v2_lattice", LT_LATTICE_MAX);
+		return -1;
+	}
 	*lat = env[0] != '\0' ? env : "default";
+	return 0;
 }
 
 /* Bind the five key columns of a link. */
@@ -2376,8 +2391,10 @@ lt_fold_apply(struct lt_fold *f, const struct lt_msg *m, struct lt_decoded *d,
 		c.lattice = d->lattice;
 		c.latlen = d->latlen;
 	}
-	if (d->rc == LT_OK && d->ev->kind == LT_K_V2_HEARTBEAT)
-		v2_lattice(f, d->ev->v2->environment, &c.lattice, &c.latlen);
+	if (d->rc == LT_OK && d->ev->kind == LT_K_V2_HEARTBEAT &&
+	    v2_lattice(f, d->ev->v2->environment, &c.lattice, &c.latlen,
+	    &why) != 0)
+		return reject(f, &c, &why, outcome, err);
 	if (info != NULL && c.lattice != NULL) {
 		info_copy(info->lattice, sizeof(info->lattice), c.lattice,
 		    c.latlen);

@@ -47,6 +47,21 @@ userinfo(const char *url, const char **start, const char **at)
 	return 1;
 }
 
+/* Whether s[0..n) can be a lattice name (text.h). */
+int
+lt_text_lattice_ok(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > LT_LATTICE_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '.' ||
+		    s[i] == '*' || s[i] == '>')
+			return 0;
+	return 1;
+}
+
 /* Whether url carries userinfo. */
 int
 lt_text_url_has_userinfo(const char *url)

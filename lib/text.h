@@ -28,6 +28,16 @@ int	lt_text_redact_url(const char *url, char *buf, size_t len);
 /* Whether url carries userinfo ("user@" or "user:pw@" before the host). */
 int	lt_text_url_has_userinfo(const char *url);
 
+/* The longest lattice name latticed takes from a config or a payload. */
+#define LT_LATTICE_MAX	200
+
+/*
+ * Whether s[0..n) can be a lattice: one NATS subject token of 1 to
+ * LT_LATTICE_MAX printable ASCII bytes, without '.', '*', '>' or white
+ * space ("*" is latticed's own name for the whole fleet, fleet_silent).
+ */
+int	lt_text_lattice_ok(const char *s, size_t n);
+
 /*
  * Format a duration of ms as a short age the way kubectl does: "45s",
  * "95s", "3m12s", "42m", "2h5m", "20h", "5d3h", "30d", "2y10d".  Negative

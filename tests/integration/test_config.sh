@@ -138,3 +138,18 @@ rc=0; "$LATTICED_BIN" -n -f "$T/longjs.conf" >"$T/longjs.err" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q 'longjs.conf:3: js_stream and js_durable take at most 200 bytes' "$T/longjs.err" ||
     fail "long js_stream: $rc $(cat "$T/longjs.err")"
 ok "a lattice or stream name too long for a subject is refused with file:line, never cut"
+
+# v2_lattice and the lattice side of v2_lattice_map are lattice names too
+# ("*" is fleet_silent's); an environment on the left is only a key
+printf 'db %s/v.db\nv2_lattice *\n' "$T" >"$T/v2a.conf"
+rc=0; "$LATTICED_BIN" -n -f "$T/v2a.conf" >"$T/v2a.err" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'v2a.conf:2: v2_lattice: "\*" is not a lattice name' "$T/v2a.err" ||
+    fail "v2_lattice *: $rc $(cat "$T/v2a.err")"
+printf 'db %s/v.db\nv2_lattice_map prod.eu=prod-eu,dev=a.b\n' "$T" >"$T/v2m.conf"
+rc=0; "$LATTICED_BIN" -n -f "$T/v2m.conf" >"$T/v2m.err" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'v2m.conf:2: v2_lattice_map: "a.b" is not a lattice name' "$T/v2m.err" ||
+    fail "v2_lattice_map dev=a.b: $rc $(cat "$T/v2m.err")"
+printf 'db %s/v.db\nv2_lattice_map prod.eu=prod-eu\n' "$T" >"$T/v2ok.conf"
+"$LATTICED_BIN" -n -f "$T/v2ok.conf" >"$T/v2ok.err" 2>&1 ||
+    fail "v2_lattice_map prod.eu=prod-eu refused: $(cat "$T/v2ok.err")"
+ok "v2_lattice and v2_lattice_map's lattices must be lattice names"

@@ -105,6 +105,27 @@ static const struct {
 	{ 3650 * 86400000LL, "10y" },
 };
 
+START_TEST(test_lattice_names)
+{
+	char big[LT_LATTICE_MAX + 2];
+
+	ck_assert(lt_text_lattice_ok("default", 7));
+	ck_assert(lt_text_lattice_ok("prod-eu_1", 9));
+	ck_assert(lt_text_lattice_ok("a.b", 1));	/* n bytes only */
+	ck_assert(!lt_text_lattice_ok("", 0));
+	ck_assert(!lt_text_lattice_ok("*", 1));
+	ck_assert(!lt_text_lattice_ok("a.b", 3));
+	ck_assert(!lt_text_lattice_ok("a>", 2));
+	ck_assert(!lt_text_lattice_ok("a b", 3));
+	ck_assert(!lt_text_lattice_ok("a\tb", 3));
+	ck_assert(!lt_text_lattice_ok("a\x7f", 2));
+	ck_assert(!lt_text_lattice_ok("caf\xc3\xa9", 5));
+	memset(big, 'x', sizeof(big));
+	ck_assert(lt_text_lattice_ok(big, LT_LATTICE_MAX));
+	ck_assert(!lt_text_lattice_ok(big, LT_LATTICE_MAX + 1));
+}
+END_TEST
+
 START_TEST(test_age)
 {
 	char	buf[LT_TEXT_AGESZ];
@@ -137,6 +158,7 @@ text_suite(void)
 	tcase_add_loop_test(valid, test_age, 0, sizeof(ages) / sizeof(ages[0]));
 	tcase_add_test(edge, test_redact_short_buffer);
 	tcase_add_test(edge, test_age_extreme);
+	tcase_add_test(edge, test_lattice_names);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, edge);
 	return s;

@@ -554,6 +554,33 @@ START_TEST(test_fold_lattice)
 	    "prod-lattice");
 	ck_assert_str_eq(qs("SELECT lattice FROM hosts WHERE host_id = 'h3'"),
 	    "prodx");
+	/* an environment taken as the lattice must be a lattice name: "*"
+	   is fleet_silent's, and no subject carries the others */
+	{
+		static const char *const bad[] = { "*", "prod.eu", "a b",
+		    "x>y", "t\\t", "caf\u00e9" };
+		char data[64];
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(data, sizeof(data), "{\"environment\":\"%s\"}",
+			    bad[i]);
+			ck_assert_msg(fold_json(LT_V2HB_SUBJECT_PREFIX "x", data,
+			    BASE) == LT_OUT_REJECTED, "%s", bad[i]);
+		}
+		ck_assert_int_eq(qi("SELECT count(*) FROM rejected_events WHERE"
+		    " field = 'environment' AND error = 'invalid' AND lattice"
+		    " IS NULL AND reason LIKE 'not a lattice name%%'"), 6);
+		ck_assert_int_eq(qi("SELECT count(*) FROM hosts WHERE host_id ="
+		    " 'x'"), 0);
+		/* mapped, it is only a key */
+		o.v2_lattice_map = "prod.eu=prod-eu";
+		lt_fold_set_opts(fd, &o);
+		ck_assert_int_eq(fold_json(LT_V2HB_SUBJECT_PREFIX "h5",
+		    "{\"environment\":\"prod.eu\"}", BASE), LT_OUT_APPLIED);
+		ck_assert_str_eq(qs("SELECT lattice || ' ' || environment FROM "
+		    "hosts WHERE host_id = 'h5'"), "prod-eu prod.eu");
+	}
 	o.v2_lattice = "all-v2";
 	lt_fold_set_opts(fd, &o);
 	ck_assert_int_eq(fold_json(LT_V2HB_SUBJECT_PREFIX "h4",
@@ -566,7 +593,12 @@ START_TEST(test_fold_lattice)
 	    "\"type\":\"com.wasmcloud.lattice.host_heartbeat\",\"data\":"
 	    "{\"friendly_name\":\"x\"}}", BASE), LT_OUT_APPLIED);
 	ck_assert_str_eq(qs("SELECT group_concat(generation, ',') FROM (SELECT"
-	    " generation FROM hosts ORDER BY host_id)"), "v1,v2,v2,v2,v2");
+	    " generation FROM hosts ORDER BY host_id)"), "v1,v2,v2,v2,v2,v2");
+	/* with v2_lattice set the environment is not a lattice */
+	ck_assert_int_eq(fold_json(LT_V2HB_SUBJECT_PREFIX "h6",
+	    "{\"environment\":\"*\"}", BASE), LT_OUT_APPLIED);
+	ck_assert_str_eq(qs("SELECT lattice FROM hosts WHERE host_id = 'h6'"),
+	    "all-v2");
 }
 END_TEST
 
