@@ -336,19 +336,9 @@ get_int(struct dec *D, const cJSON *obj, const char *prefix, const char *key,
 	return LT_OK;
 }
 
-/* Return 1 if an earlier sibling of it has the same key. */
-static int
-dup_key(const cJSON *first, const cJSON *it)
-{
-	for (; first != it; first = first->next)
-		if (strcmp(first->string, it->string) == 0)
-			return 1;
-	return 0;
-}
-
 /*
- * Decode obj[key], an object of strings, into compact JSON text.  Duplicate
- * keys keep the first value, as cJSON lookups do.
+ * Decode obj[key], an object of strings, into compact JSON text.  Its keys
+ * are unique: lt_json_scan() refuses repeated names.
  */
 static int
 get_strmap(struct dec *D, const cJSON *obj, const char *prefix,
@@ -385,8 +375,6 @@ get_strmap(struct dec *D, const cJSON *obj, const char *prefix,
 	o = buf;
 	*o++ = '{';
 	for (it = m->child; it != NULL; it = it->next) {
-		if (n > 1 && dup_key(m->child, it))
-			continue;
 		if (o != buf + 1)
 			*o++ = ',';
 		o = lt_json_put_escaped(o, it->string);

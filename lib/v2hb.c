@@ -297,7 +297,7 @@ print_kept(struct dec *D, cJSON *v, const char **out)
 
 /*
  * Check a string map (labels, config) and copy it into *dst, a new cJSON
- * object (first value of a repeated key, as lookups take it).
+ * object.
  */
 static int
 take_map(struct dec *D, const cJSON *m, const char *field, cJSON **dst)
@@ -319,8 +319,8 @@ take_map(struct dec *D, const cJSON *m, const char *field, cJSON **dst)
 		if (strlen(it->string) > D->lim->max_string ||
 		    strlen(it->valuestring) > D->lim->max_string)
 			return fail(D, LT_ELIMIT, field, "string too long");
-		if (cJSON_GetObjectItemCaseSensitive(*dst, it->string) != NULL)
-			continue;
+		/* names are unique: lt_json_scan() refuses repeats (a
+		   lookup per entry here was quadratic up to max_pairs) */
 		if (cJSON_AddStringToObject(*dst, it->string,
 		    it->valuestring) == NULL)
 			return nomem(D);
