@@ -1226,7 +1226,7 @@ struct sweep {
 	int64_t			 budget;	/* sweep alerts left to fire */
 	int64_t			 suppressed;	/* hosts over the budget */
 	int64_t			 lattices;	/* with hosts gone silent */
-	const struct lt_alert_sweep_opts *o;
+	int64_t			 due_ms;	/* opts.due_ms */
 	struct lt_alert_sweep	*res;
 };
 
@@ -1315,7 +1315,7 @@ sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
 		    nrecent + nup);
 		if (ndue > 0) {
 			sb_printf(&det, ",\"due\":%" PRId64 ",\"due_ms\":%"
-			    PRId64, ndue, w->o->due_ms);
+			    PRId64, ndue, w->due_ms);
 			sb_printf(&sum, ", %" PRId64 " more due by the next "
 			    "sweep", ndue);
 		}
@@ -1357,7 +1357,7 @@ sweep_pass(struct lt_alert *a, struct sweep *w, int pass,
 
 	sqlite3_bind_int64(s, 1, w->now_ms);
 	sqlite3_bind_int64(s, 2, w->since_ms);
-	sqlite3_bind_int64(s, 3, o->due_ms);	/* <= now: none due */
+	sqlite3_bind_int64(s, 3, w->due_ms);	/* <= now: none due */
 	sqlite3_bind_int64(s, 4, o->window_start_ms);
 	sqlite3_bind_int64(s, 5, o->default_interval_ms);
 	sqlite3_bind_int64(s, 6, o->threshold_ms);
@@ -1468,7 +1468,7 @@ lt_alert_on_sweep(struct lt_alert *a, int64_t now_ms,
 		o.window_ms = 0;
 	memset(&w, 0, sizeof(w));
 	w.now_ms = now_ms;
-	w.o = &o;
+	w.due_ms = o.due_ms;
 	w.since_ms = now_ms - (o.window_ms > 0 ? o.window_ms - 1 : 0);
 	w.res = res;
 	w.budget = INT64_MAX;

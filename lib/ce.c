@@ -1446,14 +1446,14 @@ plain_int(const unsigned char *p, size_t v, size_t e, int neg_ok,
 
 /*
  * Decode an annotations object p[v..e) whose keys and values are all
- * plain strings, none repeated, into the compact text get_strmap() makes.
- * 0: anything else (get_strmap() decides).
+ * plain strings (never repeated: the scan refuses that) into the compact
+ * text get_strmap() makes.  0: anything else (get_strmap() decides).
  */
 static int
 fast_strmap(struct dec *D, const unsigned char *p, size_t v, size_t e,
     const char **out)
 {
-	size_t	 ks[16], kl[16], n = 0, i, j, a, b;
+	size_t	 n = 0, i, a, ke, b;
 	char	*o;
 
 	if (p[v] != '{')
@@ -1466,16 +1466,9 @@ fast_strmap(struct dec *D, const unsigned char *p, size_t v, size_t e,
 		a = i;
 		i = lt_json_skip_string(p, e, i);
 		if (!plain_string(p, a, i, D->lim->max_string) ||
-		    n == sizeof(ks) / sizeof(ks[0]) ||
-		    n >= D->lim->max_pairs)
+		    n++ >= D->lim->max_pairs)
 			return 0;
-		ks[n] = a + 1;
-		kl[n] = i - a - 2;
-		for (j = 0; j < n; j++)
-			if (kl[j] == kl[n] &&
-			    memcmp(p + ks[j], p + ks[n], kl[n]) == 0)
-				return 0;
-		n++;
+		ke = i;
 		i = lt_json_skip_ws(p, e, lt_json_skip_ws(p, e, i) + 1);
 		b = i;
 		i = lt_json_skip_value(p, e, i);
@@ -1483,8 +1476,8 @@ fast_strmap(struct dec *D, const unsigned char *p, size_t v, size_t e,
 			return 0;
 		if (n > 1)
 			*o++ = ',';
-		memcpy(o, p + a, ks[n - 1] - a + kl[n - 1] + 1);
-		o += ks[n - 1] - a + kl[n - 1] + 1;
+		memcpy(o, p + a, ke - a);
+		o += ke - a;
 		*o++ = ':';
 		memcpy(o, p + b, i - b);
 		o += i - b;
@@ -1512,7 +1505,7 @@ fast_component(struct dec *D, const unsigned char *p, size_t len,
 {
 	const char	**str[3] = { &c->id, &c->image_ref, &c->name };
 	size_t		 i, ks, kl, v, e;
-	int		 seen = 0, k;
+	int		 k;
 
 	memset(c, 0, sizeof(*c));
 	c->max_instances = 1;	/* listed means running */
@@ -1536,10 +1529,7 @@ fast_component(struct dec *D, const unsigned char *p, size_t len,
 			    memcmp(p + ks, fc_keys[k], kl) == 0)
 				break;
 		if (k == FC_N)
-			continue;	/* not read */
-		if (seen & (1 << k))
-			return 0;
-		seen |= 1 << k;
+			continue;	/* not read; names never repeat (the scan) */
 		if (is_null(p, v, e))
 			continue;	/* absent */
 		switch (k) {

@@ -178,6 +178,19 @@ wait_ready() {
 	    fail "no READY=1"
 }
 
+# start_js_nats: a nats-server with JetStream (store in $T/store) on a free
+# port; sets PORT and URL.
+start_js_nats() {
+	start_nats "$(free_port)" -js -sd "$T/store"
+	URL="nats://127.0.0.1:$PORT"
+}
+
+# need_ctlr: CTLR, the ctlresponder test tool, or fail.
+need_ctlr() {
+	CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
+	[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+}
+
 # Wait for a line matching a regex in latticed's log.
 wait_log() {
 	wait_for "${2:-10}" grep -qE "$1" "$T/latticed.log" ||

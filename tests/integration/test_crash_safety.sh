@@ -17,9 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-start_nats "$PORT" -js -sd "$T/store"
-URL="nats://127.0.0.1:$PORT"
+start_js_nats
 
 # --- (a) a long read transaction -----------------------------------------
 DB="$T/reader.db"

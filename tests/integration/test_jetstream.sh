@@ -7,12 +7,9 @@
 # a WorkQueue stream is refused.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
-[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+need_ctlr
 
-PORT=$(free_port)
-start_nats "$PORT" -js -sd "$T/store"
-URL="nats://127.0.0.1:$PORT"
+start_js_nats
 # wadm's stream: wasmbus_events on wasmbus.evt.*.>, 70 s max age
 "$CTLR" --nats "$URL" --make-stream wasmbus_events \
     --subjects 'wasmbus.evt.*.>' --max-age 70 >/dev/null ||

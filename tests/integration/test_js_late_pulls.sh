@@ -9,12 +9,9 @@
 # none is refused, and latticed exits cleanly.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
-[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+need_ctlr
 
-PORT=$(free_port)
-start_nats "$PORT" -js -sd "$T/store"
-URL="nats://127.0.0.1:$PORT"
+start_js_nats
 DB="$T/late.db"
 cat >"$T/late.conf" <<CONF
 db $DB

@@ -9,8 +9,7 @@
 # block must report one, so the check can fail.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
-[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+need_ctlr
 
 # block FILE NAME: the fenced block after <!-- test_nats_permissions: NAME -->
 block() {

@@ -68,9 +68,7 @@ counters() {
 	    grep -E '^latticed_events_(total|rejected_total)' | sort
 }
 
-PORT=$(free_port)
-start_nats "$PORT" -js -sd "$T/store"
-URL="nats://127.0.0.1:$PORT"
+start_js_nats
 
 # run MODE: fold the story live, dump the tables and the counters
 run() {

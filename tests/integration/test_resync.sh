@@ -10,12 +10,9 @@
 # a later observation (issue 14 item 5).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
-[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+need_ctlr
 
-PORT=$(free_port)
-start_nats "$PORT" -js -sd "$T/store"
-URL="nats://127.0.0.1:$PORT"
+start_js_nats
 cat >"$T/fixture.json" <<'JSON'
 {"lattice": "rs",
  "hosts": [

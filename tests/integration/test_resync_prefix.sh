@@ -6,8 +6,7 @@
 # the default prefix finds no hosts.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-CTLR="$LATTICED_BUILD_DIR/tools/ctlresponder/ctlresponder"
-[ -x "$CTLR" ] || fail "ctlresponder not built: $CTLR"
+need_ctlr
 
 PORT=$(free_port)
 cat >"$T/nats.conf" <<CONF
