@@ -878,6 +878,7 @@ js_open(natsConnection *conn, const struct config *cf, struct lt_queue *in,
 		goto fail;
 	}
 	js->started = 1;
+	(void)pthread_setname_np(js->th, "jetstream");
 	*out = js;
 	return 0;
 fail:

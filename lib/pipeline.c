@@ -338,6 +338,8 @@ lt_decoder_start(struct lt_queue *in, struct lt_queue *out,
 		free(d);
 		return LT_ENOMEM;
 	}
+	/* visible in top -H and /proc/PID/task/N/comm */
+	(void)pthread_setname_np(d->tid, "decode");
 	*out_dec = d;
 	return LT_OK;
 }
