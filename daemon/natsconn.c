@@ -5,8 +5,11 @@
  * I/O thread: the socket is read while the loop thread folds a batch, so
  * a flood fills (and overflows, visibly) the ingest queue instead of making
  * nats-server cut latticed off as a slow consumer, losing what it had
- * queued with no record.
+ * queued with no record.  At a trickle the thread pauses its reads
+ * (readpace.h) so that it does not wake for every message.
  */
+#include <sys/ioctl.h>
+
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "config.h"
 #include "queue.h"
 #include "log.h"
+#include "readpace.h"
 #include "natsconn.h"
 #include "v2hb.h"
 
@@ -33,7 +37,6 @@
 #define PENDING_BYTES	(256 * 1024 * 1024)
 /* initial connects with a signed nonce (NKey, creds): see natsconn_open */
 #define SIGNED_TRIES	4
-
 struct natsconn {
 	natsOptions		*opts;
 	natsConnection		*nc;
@@ -55,6 +58,26 @@ struct natsconn {
 	int			 stop;
 	int			 closed;
 	char			 lasterr[256];	/* why it last failed */
+
+	/* read pacing: the I/O thread's; ud, sock, want_read and paused
+	   also the adapter's callbacks', under iomtx */
+	pthread_mutex_t		 iomtx;
+	struct io_ud		*ud;		/* attached: the adapter's */
+	natsSock		 sock;
+	int			 want_read;	/* as nats.c last asked */
+	int			 paused;	/* read event off until pace_ev */
+	struct event		*pace_ev;
+	int64_t			 pace_ms;	/* 0: never pause */
+	struct lt_readpace	 rp;
+	uint64_t		 received;	/* by on_msg (atomic) */
+	uint64_t		 pauses;
+};
+
+/* What nats.c holds as the adapter's user data: the adapter's own, and
+   us. */
+struct io_ud {
+	natsLibeventEvents	*nle;
+	struct natsconn		*nc;
 };
 
 static const char *scrub(const char *, char *, size_t);
@@ -114,6 +137,7 @@ on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
 	struct lt_item	*it;
 
 	(void)c;
+	__atomic_fetch_add(&nc->received, 1, __ATOMIC_RELAXED);
 	/* the payload stays in the natsMsg (no copy of a big heartbeat):
 	   the item destroys it once folded */
 	it = lt_item_msg_wrap(natsMsg_GetSubject(msg),
@@ -248,14 +272,146 @@ on_error(natsConnection *c, natsSubscription *sub, natsStatus s, void *arg)
 		(void)lt_queue_push_task(nc->loop, run_error, nc, NULL, NULL);
 }
 
+/*
+ * Read pacing (core NATS; the policy: readpace.h).  After a read that
+ * emptied the socket at a trickle, the read event is off for pace_ms:
+ * one wake-up of this thread and of nats.c's delivery thread per pause
+ * rather than per message.  Writes are never paused.
+ */
+static void
+pace_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct natsconn	*nc = arg;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&nc->iomtx);
+	if (nc->paused && nc->ud != NULL && nc->want_read)
+		(void)natsLibevent_Read(nc->ud->nle, true);
+	nc->paused = 0;
+	pthread_mutex_unlock(&nc->iomtx);
+}
+
+/* After an iteration of the I/O loop: pause reading if the policy says
+   so (I/O thread). */
+static void
+io_pace(struct natsconn *nc)
+{
+	uint64_t	n = __atomic_load_n(&nc->received, __ATOMIC_RELAXED);
+	int		avail = 1;
+	struct timeval	tv;
+
+	pthread_mutex_lock(&nc->iomtx);
+	if (nc->ud == NULL || !nc->want_read || nc->paused ||
+	    ioctl(nc->sock, FIONREAD, &avail) != 0 || avail < 0)
+		avail = 1;
+	if (lt_readpace_after(&nc->rp, n, (size_t)avail, clock_mono_ms()) &&
+	    nc->ud != NULL && natsLibevent_Read(nc->ud->nle, false) ==
+	    NATS_OK) {
+		nc->paused = 1;
+		tv.tv_sec = nc->pace_ms / 1000;
+		tv.tv_usec = (nc->pace_ms % 1000) * 1000;
+		if (evtimer_add(nc->pace_ev, &tv) == 0)
+			nc->pauses++;
+		else {
+			(void)natsLibevent_Read(nc->ud->nle, true);
+			nc->paused = 0;
+		}
+	}
+	pthread_mutex_unlock(&nc->iomtx);
+}
+
+/* The adapter's callbacks, wrapped to follow the socket (nats.c
+   threads, under the connection's lock). */
+static natsStatus
+io_attach(void **userData, void *loop, natsConnection *c, natsSock sock)
+{
+	struct natsconn	*nc = loop;
+	struct io_ud	*ud = *userData;
+	natsStatus	 s;
+
+	if (ud == NULL) {
+		if ((ud = calloc(1, sizeof(*ud))) == NULL)
+			return NATS_NO_MEMORY;
+		ud->nc = nc;
+	}
+	if ((s = natsLibevent_Attach((void **)&ud->nle, nc->iobase, c,
+	    sock)) != NATS_OK) {
+		/* only a first attach fails; the adapter freed its own */
+		free(ud);
+		*userData = NULL;
+		return s;
+	}
+	pthread_mutex_lock(&nc->iomtx);
+	nc->ud = ud;
+	nc->sock = sock;
+	nc->want_read = 1;	/* the adapter started reading */
+	nc->paused = 0;
+	pthread_mutex_unlock(&nc->iomtx);
+	*userData = ud;
+	return NATS_OK;
+}
+
+static natsStatus
+io_read(void *userData, bool add)
+{
+	struct io_ud	*ud = userData;
+	natsStatus	 s;
+
+	pthread_mutex_lock(&ud->nc->iomtx);
+	ud->nc->want_read = add;
+	ud->nc->paused = 0;
+	s = natsLibevent_Read(ud->nle, add);
+	pthread_mutex_unlock(&ud->nc->iomtx);
+	return s;
+}
+
+static natsStatus
+io_write(void *userData, bool add)
+{
+	struct io_ud	*ud = userData;
+
+	return natsLibevent_Write(ud->nle, add);
+}
+
+static natsStatus
+io_detach(void *userData)
+{
+	struct io_ud	*ud = userData;
+	struct natsconn	*nc = ud->nc;
+	natsStatus	 s;
+
+	pthread_mutex_lock(&nc->iomtx);
+	nc->ud = NULL;
+	nc->paused = 0;
+	pthread_mutex_unlock(&nc->iomtx);
+	s = natsLibevent_Detach(ud->nle);
+	free(ud);
+	return s;
+}
+
 /* Run the adapter's loop until natsconn_close() ends it (I/O thread). */
 static void *
 io_main(void *arg)
 {
 	struct natsconn	*nc = arg;
 
-	if (event_base_loop(nc->iobase, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
-		log_warnx("nats: i/o loop failed");
+	if (nc->pace_ms <= 0) {
+		if (event_base_loop(nc->iobase, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
+			log_warnx("nats: i/o loop failed");
+		return NULL;
+	}
+	for (;;) {
+		if (event_base_loop(nc->iobase, EVLOOP_ONCE |
+		    EVLOOP_NO_EXIT_ON_EMPTY) == -1) {
+			log_warnx("nats: i/o loop failed");
+			break;
+		}
+		if (event_base_got_exit(nc->iobase) ||
+		    event_base_got_break(nc->iobase))
+			break;
+		io_pace(nc);
+	}
 	return NULL;
 }
 
@@ -396,9 +552,8 @@ set_options(struct natsconn *nc, const struct config *cf)
 		s = natsOptions_LoadCertificatesChain(o, cf->tls_cert,
 		    cf->tls_key);
 	if (s == NATS_OK)
-		s = natsOptions_SetEventLoop(o, nc->iobase, natsLibevent_Attach,
-		    natsLibevent_Read, natsLibevent_Write,
-		    natsLibevent_Detach);
+		s = natsOptions_SetEventLoop(o, nc, io_attach, io_read,
+		    io_write, io_detach);
 	return s;
 }
 
@@ -449,6 +604,12 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 		return -1;
 	pthread_mutex_init(&nc->mtx, NULL);
 	pthread_cond_init(&nc->cond, NULL);
+	pthread_mutex_init(&nc->iomtx, NULL);
+	nc->sock = -1;
+	/* JetStream pulls are round trips: a pause would lengthen each */
+	if (!cf->jetstream)
+		nc->pace_ms = lt_readpace_pause_ms(cf->batch_linger_ms);
+	lt_readpace_init(&nc->rp, clock_mono_ms());
 	nc->in = in;
 	nc->loop = loop;
 	nc->cb = *cb;
@@ -456,6 +617,11 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	   are added from nats.c's threads and ours */
 	if ((nc->iobase = event_base_new()) == NULL) {
 		log_warnx("nats: cannot create the i/o loop");
+		goto fail;
+	}
+	if (nc->pace_ms > 0 && (nc->pace_ev = evtimer_new(nc->iobase,
+	    pace_end, nc)) == NULL) {
+		log_warnx("nats: out of memory");
 		goto fail;
 	}
 	if (pthread_create(&nc->io, NULL, io_main, nc) != 0) {
@@ -680,8 +846,14 @@ natsconn_close(struct natsconn *nc)
 		event_base_loopexit(nc->iobase, NULL);
 		pthread_join(nc->io, NULL);
 	}
+	if (nc->pace_ms > 0)
+		log_info("nats: reads paused %" PRIu64 " times at a trickle, "
+		    "%" PRId64 " ms each", nc->pauses, nc->pace_ms);
+	if (nc->pace_ev != NULL)
+		event_free(nc->pace_ev);
 	if (nc->iobase != NULL)
 		event_base_free(nc->iobase);
+	pthread_mutex_destroy(&nc->iomtx);
 	pthread_cond_destroy(&nc->cond);
 	pthread_mutex_destroy(&nc->mtx);
 	free(nc);

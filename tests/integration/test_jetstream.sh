@@ -36,6 +36,9 @@ ok "wadm's stream kept (no 10065): latticed_events sources it; events folded, po
 # (the bare wasmbus.evt.<lattice> and the rpcevt subjects too: wadm's
 # stream lacks them, latticed's own stream captures them beside sourcing)
 stop_latticed
+# pulls are round trips: JetStream never pauses its reads (readpace.h)
+! grep -q 'reads paused' "$T/latticed.log" ||
+    fail "jetstream: $(grep 'reads paused' "$T/latticed.log")"
 ev component_scaled ja NJAHOST 7 suffixed 5 | pub
 ev host_heartbeat ja NJABARE 1 bare | pub
 ev invocation_failed ja NJABARE 1 rpc | pub

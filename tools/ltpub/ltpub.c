@@ -22,7 +22,7 @@ usage(void)
 	    "[--token t] [--creds file]\n"
 	    "             [--nkey pub --nkey-seed file] [--tls-ca f] "
 	    "[--tls-cert f --tls-key f]\n"
-	    "             [--interval ms] [file|-]\n");
+	    "             [--interval ms | --rate msgs/s] [file|-]\n");
 	exit(2);
 }
 
@@ -87,6 +87,7 @@ main(int argc, char *argv[])
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*url = NULL, *user = NULL, *pass = NULL, *token = NULL;
@@ -99,7 +100,8 @@ main(int argc, char *argv[])
 	char		*line = NULL;
 	size_t		 cap = 0;
 	unsigned long	 lineno = 0, sent = 0, bad = 0;
-	long		 interval = 0;
+	long		 interval = 0, rate = 0;
+	struct timespec	 t0, due;
 	int		 ch, tries;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -115,6 +117,7 @@ main(int argc, char *argv[])
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'i': interval = atol(optarg); break;
+		case 'r': rate = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -152,6 +155,7 @@ main(int argc, char *argv[])
 		s = natsConnection_Connect(&nc, o);
 	if (s != NATS_OK)
 		die("connect", s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (getline(&line, &cap, fp) != -1) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -168,6 +172,20 @@ main(int argc, char *argv[])
 
 			natsConnection_FlushTimeout(nc, 5000);
 			nanosleep(&ts, NULL);
+		} else if (rate > 0) {
+			/* on a fixed schedule (message k at t0 + k / rate): a
+			   loaded machine delays some, never the average */
+			long long ns = (long long)sent * 1000000000LL / rate;
+
+			natsConnection_FlushTimeout(nc, 5000);
+			due.tv_sec = t0.tv_sec + (time_t)(ns / 1000000000LL);
+			due.tv_nsec = t0.tv_nsec + (long)(ns % 1000000000LL);
+			if (due.tv_nsec >= 1000000000L) {
+				due.tv_sec++;
+				due.tv_nsec -= 1000000000L;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due,
+			    NULL);
 		}
 	}
 	if ((s = natsConnection_FlushTimeout(nc, 10000)) != NATS_OK)
