@@ -66,6 +66,8 @@ struct natsconn {
 	natsSock		 sock;
 	int			 want_read;	/* as nats.c last asked */
 	int			 paused;	/* read event off until pace_ev */
+	int			 resumed;	/* a pause ended (pace_end) */
+	struct timeval		 pace_tv;	/* pace_ms */
 	struct event		*pace_ev;
 	int64_t			 pace_ms;	/* 0: never pause */
 	struct lt_readpace	 rp;
@@ -286,9 +288,16 @@ pace_end(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&nc->iomtx);
-	if (nc->paused && nc->ud != NULL && nc->want_read)
-		(void)natsLibevent_Read(nc->ud->nle, true);
+	if (nc->paused && nc->ud != NULL && nc->want_read &&
+	    natsLibevent_Read(nc->ud->nle, true) != NATS_OK) {
+		/* reading stays off: try again after another pause */
+		pthread_mutex_unlock(&nc->iomtx);
+		if (evtimer_add(nc->pace_ev, &nc->pace_tv) != 0)
+			log_warnx("nats: cannot resume reading");
+		return;
+	}
 	nc->paused = 0;
+	nc->resumed = 1;
 	pthread_mutex_unlock(&nc->iomtx);
 }
 
@@ -298,20 +307,19 @@ static void
 io_pace(struct natsconn *nc)
 {
 	uint64_t	n = __atomic_load_n(&nc->received, __ATOMIC_RELAXED);
-	int		avail = 1;
-	struct timeval	tv;
+	int		avail = 1, resumed;
 
 	pthread_mutex_lock(&nc->iomtx);
+	resumed = nc->resumed;
+	nc->resumed = 0;
 	if (nc->ud == NULL || !nc->want_read || nc->paused ||
 	    ioctl(nc->sock, FIONREAD, &avail) != 0 || avail < 0)
 		avail = 1;
-	if (lt_readpace_after(&nc->rp, n, (size_t)avail, clock_mono_ms()) &&
-	    nc->ud != NULL && natsLibevent_Read(nc->ud->nle, false) ==
-	    NATS_OK) {
+	if (lt_readpace_after(&nc->rp, n, (size_t)avail, resumed,
+	    clock_mono_ms()) && nc->ud != NULL &&
+	    natsLibevent_Read(nc->ud->nle, false) == NATS_OK) {
 		nc->paused = 1;
-		tv.tv_sec = nc->pace_ms / 1000;
-		tv.tv_usec = (nc->pace_ms % 1000) * 1000;
-		if (evtimer_add(nc->pace_ev, &tv) == 0)
+		if (evtimer_add(nc->pace_ev, &nc->pace_tv) == 0)
 			nc->pauses++;
 		else {
 			(void)natsLibevent_Read(nc->ud->nle, true);
@@ -337,7 +345,11 @@ io_attach(void **userData, void *loop, natsConnection *c, natsSock sock)
 	}
 	if ((s = natsLibevent_Attach((void **)&ud->nle, nc->iobase, c,
 	    sock)) != NATS_OK) {
-		/* only a first attach fails; the adapter freed its own */
+		/* the adapter freed its own (only a first attach fails) */
+		pthread_mutex_lock(&nc->iomtx);
+		if (nc->ud == ud)
+			nc->ud = NULL;
+		pthread_mutex_unlock(&nc->iomtx);
 		free(ud);
 		*userData = NULL;
 		return s;
@@ -609,6 +621,8 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	/* JetStream pulls are round trips: a pause would lengthen each */
 	if (!cf->jetstream)
 		nc->pace_ms = lt_readpace_pause_ms(cf->batch_linger_ms);
+	nc->pace_tv.tv_sec = nc->pace_ms / 1000;
+	nc->pace_tv.tv_usec = (nc->pace_ms % 1000) * 1000;
 	lt_readpace_init(&nc->rp, clock_mono_ms());
 	nc->in = in;
 	nc->loop = loop;

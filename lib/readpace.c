@@ -23,7 +23,7 @@ lt_readpace_pause_ms(int64_t linger_ms)
 /* After a read: pause now? */
 int
 lt_readpace_after(struct lt_readpace *p, uint64_t received, size_t avail,
-    int64_t now_ms)
+    int resumed, int64_t now_ms)
 {
 	int64_t	dt;
 
@@ -36,8 +36,9 @@ lt_readpace_after(struct lt_readpace *p, uint64_t received, size_t avail,
 		p->win_base = received;
 		p->win_start = now_ms;
 	}
-	if (p->win_rate >= LT_READPACE_STREAM ||
+	if (p->win_rate < LT_READPACE_MIN ||
+	    p->win_rate >= LT_READPACE_STREAM ||
 	    received - p->win_base >= LT_READPACE_STREAM)
 		return 0;
-	return avail == 0;
+	return avail == 0 && !resumed;
 }

@@ -14,7 +14,12 @@
  *   - in a stream: LT_READPACE_STREAM or more messages in the window
  *     that ended, or in the current one so far (a window is
  *     LT_READPACE_WINDOW_MS; a longer gap between calls counts as its
- *     rate per window).
+ *     rate per window);
+ *   - below LT_READPACE_MIN messages in the window that ended (the first
+ *     window included): a pause would bring fewer than two messages
+ *     together and only add a timer's wake-up;
+ *   - right after a pause ended (resumed): the messages counted then came
+ *     before it.
  * Pure: counts and times come in (any monotonic clock, the same in every
  * call); the caller keeps the state, the clock and the pause.
  */
@@ -26,6 +31,7 @@
 
 #define LT_READPACE_WINDOW_MS	100
 #define LT_READPACE_STREAM	80	/* per window: 800 messages/s */
+#define LT_READPACE_MIN		20	/* per window: 200 messages/s */
 #define LT_READPACE_MAX_MS	10	/* the longest pause */
 
 struct lt_readpace {
@@ -41,9 +47,10 @@ void	lt_readpace_init(struct lt_readpace *p, int64_t now_ms);
    a tenth of it, at most LT_READPACE_MAX_MS; 0 (never pause) below
    10 ms. */
 int64_t	lt_readpace_pause_ms(int64_t linger_ms);
-/* After a read: received counts the messages so far, avail the bytes
-   left to read.  Return 1 if the reader should pause now. */
+/* After a pass of the reader's loop: received counts the messages so
+   far, avail the bytes left to read, resumed says a pause ended in that
+   pass.  Return 1 if the reader should pause now. */
 int	lt_readpace_after(struct lt_readpace *p, uint64_t received,
-	    size_t avail, int64_t now_ms);
+	    size_t avail, int resumed, int64_t now_ms);
 
 #endif

@@ -53,7 +53,7 @@ CONF
 	    "$T/latticed.log")
 }
 
-# a trickle: 500 messages a second (under 800/s) on a fixed schedule,
+# a trickle: 500 messages a second (200 to 800/s) on a fixed schedule,
 # pauses of 10 ms: about 5 messages a pause
 run trickle 100ms "$N" --rate 500
 [ -n "$PAUSES" ] && [ "$PAUSES" -gt 0 ] ||
