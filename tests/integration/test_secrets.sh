@@ -164,9 +164,13 @@ LATTICED_ENV="CREDENTIALS_DIRECTORY=$T/creds" \
 wait_for 20 log_since_mark 'nats: connected' ||
     fail "nkey retry: not connected: $(tail -n +$((MARK + 1)) "$T/latticed.log")"
 log_since_mark 'signed nonce.*trying again' || fail "nkey retry: no log line"
-# both CONNECTs carried the key and a signature of their own nonce
-[ "$(grep -c "^[01] CONNECT .*\"nkey\":\"$PUBKEY\".*\"sig\":\"[A-Za-z0-9_-]\{40,\}\"" "$T/connects")" = 2 ] ||
+# both CONNECTs carried the key, and a signature of their own nonce: any
+# one of them may lack "sig", nats.c's own 1-in-256 bug that the retry is
+# for (it showed in 1 of about 300 runs of this test); both, 1 in 65,536
+[ "$(grep -c "^[01] CONNECT .*\"nkey\":\"$PUBKEY\"" "$T/connects")" = 2 ] ||
     fail "nkey retry: CONNECTs: $(cut -c1-300 "$T/connects")"
+grep -q "^[01] CONNECT .*\"sig\":\"[A-Za-z0-9_-]\{40,\}\"" "$T/connects" ||
+    fail "nkey retry: no CONNECT was signed: $(cut -c1-300 "$T/connects")"
 stop_latticed TERM || fail "nkey retry: exit status"
 ok "nkey: a refused first connect is tried again with a new nonce"
 
