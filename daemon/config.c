@@ -217,6 +217,12 @@ credpath(const char *v)
 	return s;
 }
 
+/* what a lattice name may be (lt_text_lattice_ok()), for errors */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+#define LATTICE_RULE	"(at most " STR(LT_LATTICE_MAX) " bytes; no '.', '*', " \
+			"'>' or blanks)"
+
 /* Is s a valid NATS subject token for a lattice name (or "*")? */
 static int
 valid_lattice(const char *s)
@@ -260,9 +266,9 @@ addlist(struct config *cf, const struct key *k, const char *v,
 		    !valid_lattice(tok)) {
 			/* a name that would not fit a subject is refused,
 			   never cut */
-			adderr(errs, "%s: invalid lattice name \"%.40s%s\" (at "
-			    "most 200 bytes; no '.', '*', '>' or blanks)",
-			    where, tok, strlen(tok) > 40 ? "..." : "");
+			adderr(errs, "%s: invalid lattice name \"%.40s%s\" "
+			    LATTICE_RULE, where, tok,
+			    strlen(tok) > 40 ? "..." : "");
 			rc = -1;
 			free(tok);
 			continue;
@@ -715,7 +721,7 @@ check_v2(struct config *cf, struct config_errors *errs)
 	if (cf->v2_lattice != NULL && !lt_text_lattice_ok(cf->v2_lattice,
 	    strlen(cf->v2_lattice))) {
 		adderr(errs, "%s: v2_lattice: \"%.40s\" is not a lattice name "
-		    "(at most 200 bytes; no '.', '*', '>' or blanks)",
+		    LATTICE_RULE,
 		    config_where(cf, "v2_lattice", w, sizeof(w)),
 		    cf->v2_lattice);
 		rc = -1;
@@ -734,8 +740,8 @@ check_v2(struct config *cf, struct config_errors *errs)
 		}
 		if (!lt_text_lattice_ok(eq + 1, (size_t)(e - eq - 1))) {
 			adderr(errs, "%s: v2_lattice_map: \"%.*s\" is not a "
-			    "lattice name (at most 200 bytes; no '.', '*', '>' "
-			    "or blanks)", config_where(cf, "v2_lattice_map", w,
+			    "lattice name " LATTICE_RULE, config_where(cf,
+			    "v2_lattice_map", w,
 			    sizeof(w)), (int)(e - eq - 1), eq + 1);
 			rc = -1;
 			break;

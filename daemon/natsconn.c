@@ -37,6 +37,7 @@
 #define PENDING_BYTES	(256 * 1024 * 1024)
 /* initial connects with a signed nonce (NKey, creds): see natsconn_open */
 #define SIGNED_TRIES	4
+
 struct natsconn {
 	natsOptions		*opts;
 	natsConnection		*nc;
@@ -315,8 +316,9 @@ io_pace(struct natsconn *nc)
 	if (nc->ud == NULL || !nc->want_read || nc->paused ||
 	    ioctl(nc->sock, FIONREAD, &avail) != 0 || avail < 0)
 		avail = 1;
+	/* avail is 1 without a socket: no pause then */
 	if (lt_readpace_after(&nc->rp, n, (size_t)avail, resumed,
-	    clock_mono_ms()) && nc->ud != NULL &&
+	    clock_mono_ms()) &&
 	    natsLibevent_Read(nc->ud->nle, false) == NATS_OK) {
 		nc->paused = 1;
 		if (evtimer_add(nc->pace_ev, &nc->pace_tv) == 0)
