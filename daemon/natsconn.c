@@ -5,7 +5,10 @@
  * I/O thread: the socket is read while the loop thread folds a batch, so
  * a flood fills (and overflows, visibly) the ingest queue instead of making
  * nats-server cut latticed off as a slow consumer, losing what it had
- * queued with no record.  At a trickle the thread pauses its reads
+ * queued with no record.  The subscriptions are synchronous ones, which
+ * the same thread drains after each pass of its loop: a message goes from
+ * the socket to the ingest queue on one thread, with no delivery thread
+ * of nats.c's woken for each.  At a trickle the thread pauses its reads
  * (readpace.h) so that it does not wake for every message.
  */
 #include <sys/ioctl.h>
@@ -32,7 +35,7 @@
 
 #define MAX_SUBS	(CONFIG_MAX_LIST * 3)
 /* the ingest queue (inbox_max) is the bound that matters; nats.c's pending
-   queue only has to absorb a delivery thread waiting on its lock */
+   queue only holds what one pass of the I/O loop parsed */
 #define PENDING_MSGS	1000000
 #define PENDING_BYTES	(256 * 1024 * 1024)
 /* initial connects with a signed nonce (NKey, creds): see natsconn_open */
@@ -42,6 +45,7 @@ struct natsconn {
 	natsOptions		*opts;
 	natsConnection		*nc;
 	natsSubscription	*subs[MAX_SUBS];
+	char			*subj[MAX_SUBS]; /* subs[i]'s subject */
 	int64_t			 subdropped[MAX_SUBS]; /* last seen */
 	int			 nsubs;
 	struct lt_queue		*in;		/* messages, to the decode stage */
@@ -54,6 +58,8 @@ struct natsconn {
 	int			 io_started;
 	pthread_t		 probe;
 	int			 probe_started;
+	pthread_mutex_t		 submtx;	/* subs[] against io_drain */
+	int			 nodrain;	/* subs[] going: under submtx */
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
 	int			 stop;
@@ -72,7 +78,7 @@ struct natsconn {
 	struct event		*pace_ev;
 	int64_t			 pace_ms;	/* 0: never pause */
 	struct lt_readpace	 rp;
-	uint64_t		 received;	/* by on_msg (atomic) */
+	uint64_t		 received;	/* by on_msg */
 	uint64_t		 pauses;
 };
 
@@ -128,23 +134,19 @@ msg_destroy(void *p)
 	natsMsg_Destroy(p);
 }
 
-/* Hand a message to the decode stage's queue (nats.c thread).  The
+/* Hand a message to the decode stage's queue (I/O thread).  The
    subscription travels with it: nats.c ends a subject at its first NUL,
    so a cut subject no longer matches what it arrived on. */
 static void
-on_msg(natsConnection *c, natsSubscription *sub, natsMsg *msg, void *arg)
+on_msg(struct natsconn *nc, const char *pattern, natsMsg *msg)
 {
-	struct natsconn	*nc = arg;
 	int64_t		 t = clock_now_ms();
-
 	struct lt_item	*it;
 
-	(void)c;
-	__atomic_fetch_add(&nc->received, 1, __ATOMIC_RELAXED);
+	nc->received++;
 	/* the payload stays in the natsMsg (no copy of a big heartbeat):
 	   the item destroys it once folded */
-	it = lt_item_msg_wrap(natsMsg_GetSubject(msg),
-	    sub != NULL ? natsSubscription_GetSubject(sub) : NULL,
+	it = lt_item_msg_wrap(natsMsg_GetSubject(msg), pattern,
 	    natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), t, msg,
 	    msg_destroy);
 	if (it == NULL) {
@@ -278,8 +280,8 @@ on_error(natsConnection *c, natsSubscription *sub, natsStatus s, void *arg)
 /*
  * Read pacing (core NATS; the policy: readpace.h).  After a read that
  * emptied the socket at a trickle, the read event is off for pace_ms:
- * one wake-up of this thread and of nats.c's delivery thread per pause
- * rather than per message.  Writes are never paused.
+ * one wake-up of this thread per pause rather than per message.  Writes
+ * are never paused.
  */
 static void
 pace_end(evutil_socket_t fd, short what, void *arg)
@@ -307,7 +309,7 @@ pace_end(evutil_socket_t fd, short what, void *arg)
 static void
 io_pace(struct natsconn *nc)
 {
-	uint64_t	n = __atomic_load_n(&nc->received, __ATOMIC_RELAXED);
+	uint64_t	n = nc->received;
 	int		avail = 1, resumed;
 
 	pthread_mutex_lock(&nc->iomtx);
@@ -404,27 +406,75 @@ io_detach(void *userData)
 	return s;
 }
 
-/* Run the adapter's loop until natsconn_close() ends it (I/O thread). */
+/*
+ * Take what the pass parsed out of every subscription (I/O thread).  The
+ * adapter's read callback, the only place nats.c parses messages once
+ * connected, runs on this thread, so a pass leaves at most one read's
+ * messages pending.  The pending count is asked first: a NextMsg that
+ * finds nothing would record an error text each time.
+ */
+static void
+io_drain(struct natsconn *nc)
+{
+	natsMsg		*msg;
+	natsStatus	 s;
+	int		 i, pending;
+
+	pthread_mutex_lock(&nc->submtx);
+	for (i = 0; i < nc->nsubs && !nc->nodrain; i++) {
+		if (nc->subs[i] == NULL ||
+		    natsSubscription_GetPending(nc->subs[i], &pending,
+		    NULL) != NATS_OK)
+			continue;
+		for (; pending > 0; pending--) {
+			s = natsSubscription_NextMsg(&msg, nc->subs[i], 0);
+			if (s == NATS_SLOW_CONSUMER)
+				/* said once after a drop (on_error logs
+				   it): the messages after it are there */
+				s = natsSubscription_NextMsg(&msg,
+				    nc->subs[i], 0);
+			if (s == NATS_NO_RESPONDERS) {
+				/* a message of no body and status 503 (any
+				   client can publish one): nats.c took and
+				   freed it; keep it as the empty message it
+				   was, on the subscription's subject */
+				log_warnx_rl("nats-503", "nats: a message "
+				    "with status 503 on %s, its subject "
+				    "lost in nats.c: kept as an empty "
+				    "message", nc->subj[i]);
+				nc->received++;
+				(void)lt_queue_push_msg(nc->in, nc->subj[i],
+				    nc->subj[i], "", 0, clock_now_ms(), NULL,
+				    NULL, LT_QUEUE_DROP);
+				continue;
+			}
+			if (s != NATS_OK)
+				break;
+			on_msg(nc, nc->subj[i], msg);
+		}
+	}
+	pthread_mutex_unlock(&nc->submtx);
+}
+
+/* Run the adapter's loop until natsconn_close() ends it, draining the
+   subscriptions after every pass (I/O thread). */
 static void *
 io_main(void *arg)
 {
 	struct natsconn	*nc = arg;
 
-	if (nc->pace_ms <= 0) {
-		if (event_base_loop(nc->iobase, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
-			log_warnx("nats: i/o loop failed");
-		return NULL;
-	}
 	for (;;) {
 		if (event_base_loop(nc->iobase, EVLOOP_ONCE |
 		    EVLOOP_NO_EXIT_ON_EMPTY) == -1) {
 			log_warnx("nats: i/o loop failed");
 			break;
 		}
+		io_drain(nc);
 		if (event_base_got_exit(nc->iobase) ||
 		    event_base_got_break(nc->iobase))
 			break;
-		io_pace(nc);
+		if (nc->pace_ms > 0)
+			io_pace(nc);
 	}
 	return NULL;
 }
@@ -588,13 +638,20 @@ subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
 	}
 	if (nc->nsubs == MAX_SUBS)
 		return NATS_ERR;
-	s = natsConnection_Subscribe(&nc->subs[nc->nsubs], nc->nc, subj,
-	    on_msg, nc);
-	if (s != NATS_OK)
-		return s;
-	s = natsSubscription_SetPendingLimits(nc->subs[nc->nsubs],
-	    PENDING_MSGS, PENDING_BYTES);
-	nc->nsubs++;
+	if ((nc->subj[nc->nsubs] = strdup(subj)) == NULL)
+		return NATS_NO_MEMORY;
+	/* drained by the I/O thread (io_drain) */
+	pthread_mutex_lock(&nc->submtx);
+	s = natsConnection_SubscribeSync(&nc->subs[nc->nsubs], nc->nc, subj);
+	if (s == NATS_OK) {
+		s = natsSubscription_SetPendingLimits(nc->subs[nc->nsubs],
+		    PENDING_MSGS, PENDING_BYTES);
+		nc->nsubs++;
+	} else {
+		free(nc->subj[nc->nsubs]);
+		nc->subj[nc->nsubs] = NULL;
+	}
+	pthread_mutex_unlock(&nc->submtx);
 	if (s != NATS_OK)
 		return s;
 	log_debug("nats: subscribed to %s", subj);
@@ -616,6 +673,7 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 	*out = NULL;
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		return -1;
+	pthread_mutex_init(&nc->submtx, NULL);
 	pthread_mutex_init(&nc->mtx, NULL);
 	pthread_cond_init(&nc->cond, NULL);
 	pthread_mutex_init(&nc->iomtx, NULL);
@@ -851,8 +909,15 @@ natsconn_close(struct natsconn *nc)
 	}
 	if (nc->probe_started)
 		pthread_join(nc->probe, NULL);
-	for (i = 0; i < nc->nsubs; i++)
+	/* the I/O thread runs on (nats.c detaches from it below): it must
+	   not drain a destroyed subscription */
+	pthread_mutex_lock(&nc->submtx);
+	nc->nodrain = 1;
+	pthread_mutex_unlock(&nc->submtx);
+	for (i = 0; i < nc->nsubs; i++) {
 		natsSubscription_Destroy(nc->subs[i]);
+		free(nc->subj[i]);
+	}
 	natsConnection_Destroy(nc->nc);
 	natsOptions_Destroy(nc->opts);
 	nats_CloseAndWait(2000);
@@ -872,5 +937,6 @@ natsconn_close(struct natsconn *nc)
 	pthread_mutex_destroy(&nc->iomtx);
 	pthread_cond_destroy(&nc->cond);
 	pthread_mutex_destroy(&nc->mtx);
+	pthread_mutex_destroy(&nc->submtx);
 	free(nc);
 }

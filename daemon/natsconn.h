@@ -3,8 +3,10 @@
  *
  * The only module that sees nats.c's libevent adapter, which it attaches
  * to an event_base of its own run by a dedicated I/O thread, so the socket
- * is read while the loop thread folds.  Callbacks run on nats.c's threads
- * and only push into the inbox.  Subscribes, for each
+ * is read while the loop thread folds.  Its subscriptions are synchronous:
+ * the I/O thread drains them after each pass and pushes the messages into
+ * the inbox; nats.c's callbacks (connection notices, errors) run on
+ * nats.c's threads and only post to the loop.  Subscribes, for each
  * lattice L (or "*"), to wasmbus.evt.L.>, wasmbus.evt.L and
  * wasmbus.rpcevt.L, and (v2_heartbeats, default on) to
  * runtime.operator.heartbeat.> for wasmCloud 2 hosts.  Readiness is confirmed by a flush on a helper thread

@@ -3,8 +3,7 @@
  *
  * At a trickle (a 10,000-host fleet sends 333 heartbeats a second), a
  * reader that wakes for every message costs more CPU in wake-ups than in
- * work: the socket thread and nats.c's delivery thread each switch in per
- * message.  So after a read that emptied the socket, the reader takes its
+ * work.  So after a read that emptied the socket, the reader takes its
  * read event off for a short pause and the next messages arrive together.
  * They wait for the loop's batch_linger anyway.  The policy never pauses:
  *   - when no message came since its last call (an idle reader, woken by

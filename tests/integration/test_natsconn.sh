@@ -6,7 +6,10 @@
 # (b) the I/O thread runs beside the loop thread, and SIGTERM while
 #     connected stops it promptly with status 0 (close flushes through it);
 # (c) the server going away is logged with a reason, and latticed
-#     reconnects and folds again.
+#     reconnects and folds again;
+# (d) the nats-io thread drains the subscriptions itself: no nats.c
+#     delivery thread per subscription (one woken for every message), so
+#     eight lattices (24 subscriptions) run on as many threads as one.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -88,3 +91,70 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 3000 ] || fail "SIGTERM took ${ms}ms"
 grep -q 'exiting with status 0' "$T/latticed.log" || fail "no clean exit"
 ok "SIGTERM while connected: status 0 in ${ms}ms"
+
+# --- (d) as many threads for 24 subscriptions as for 3
+# threads LATTICES...: latticed's threads once ready and folding
+threads() {
+	local name=$1
+	: >"$T/latticed.log"
+	: >"$T/notify.out"
+	DB="$T/$name.db"
+	printf 'db %s\nnats_url nats://127.0.0.1:%s\nnats_user lt\nnats_password %s\nlattices %s\nv2_heartbeats no\n' \
+	    "$DB" "$PORT" "$PW" "$*" >"$T/$name.conf"
+	start_latticed -v -f "$T/$name.conf"
+	wait_ready 20
+	ev host_heartbeat "$1" THRHOST 1 |
+	    "$LTPUB_BIN" --nats "nats://127.0.0.1:$PORT" --user lt \
+	    --password "$PW" - 2>>"$T/ltpub.log" || fail "ltpub"
+	wait_q 10 "select count(*) from events where lattice = '$1'" 1
+	NTHREADS=$(ls /proc/"$LATTICED_PID"/task | wc -l)
+	NSUBS=$(grep -c 'nats: subscribed to' "$T/latticed.log" || true)
+	stop_latticed TERM || fail "$name: exit status"
+}
+threads one
+one=$NTHREADS
+[ "$NSUBS" = 3 ] || fail "one lattice: $NSUBS subscriptions logged, want 3"
+threads l1 l2 l3 l4 l5 l6 l7 l8
+[ "$NSUBS" = 24 ] || fail "eight lattices: $NSUBS subscriptions logged, want 24"
+[ "$NTHREADS" = "$one" ] ||
+    fail "threads: $one with 3 subscriptions, $NTHREADS with 24 (a thread per subscription?)"
+ok "subscriptions drained by nats-io: $NTHREADS threads for 3 subscriptions and for 24"
+
+# --- (e) a message of no body and status 503 (nats.c's "no responders",
+# which its synchronous subscriptions take and free) is kept as an empty
+# message, and the one after it in the same read is folded
+: >"$T/latticed.log"
+DB="$T/s503.db"
+printf 'db %s\nnats_url nats://127.0.0.1:%s\nnats_user lt\nnats_password %s\nlattices s503\n' \
+    "$DB" "$PORT" "$PW" >"$T/s503.conf"
+: >"$T/notify.out"
+start_latticed -f "$T/s503.conf"
+wait_ready 20
+after=$(ev host_heartbeat s503 S503HOST 1)
+"$PY" - "$PORT" "$PW" "$after" <<'PY' || fail "raw publish"
+import json, socket, sys
+port, pw, after = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode()
+line = json.loads(after)
+subj, data = line["subject"].encode(), json.dumps(line["event"]).encode()
+s = socket.create_connection(("127.0.0.1", port))
+f = s.makefile("rb")
+f.readline()                                    # INFO
+hdr = b"NATS/1.0 503\r\n\r\n"
+s.sendall(b'CONNECT {"verbose":false,"headers":true,"user":"lt","pass":"'
+    + pw.encode() + b'"}\r\n'
+    + b"HPUB wasmbus.evt.s503.host_heartbeat %d %d\r\n" % (len(hdr), len(hdr))
+    + hdr + b"\r\n"
+    + b"PUB " + subj + b" %d\r\n" % len(data) + data + b"\r\nPING\r\n")
+while True:
+	l = f.readline()
+	if not l or l.startswith(b"PONG"):
+		break
+	if l.startswith(b"-ERR"):
+		sys.exit("server: " + l.decode().strip())
+PY
+wait_q 10 "select count(*) from events where lattice = 's503'" 1
+wait_q 10 "select count(*) from rejected_events where subject = 'wasmbus.evt.s503.>' and raw_size = 0" 1
+grep -q 'nats: a message with status 503 on wasmbus.evt.s503.>' "$T/latticed.log" ||
+    fail "503: no log line"
+stop_latticed TERM || fail "503: exit status"
+ok "status 503 message: kept as an empty message ($(q "select reason from rejected_events where raw_size = 0" | head -1)), the next one folded"
