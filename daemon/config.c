@@ -52,6 +52,7 @@ static const struct key keys[] = {
 	{ "inbox_max", K_COUNT, O(inbox_max), 0, 1, 100000000 },
 	{ "inbox_max_bytes", K_SIZE, O(inbox_max_bytes), 0, 0,
 	    INT64_C(1) << 40 },
+	{ "inbox_spool", K_SIZE, O(inbox_spool), 0, 0, INT64_C(1) << 40 },
 	{ "verbose", K_INT, O(verbose), 0, 0, 3 },
 	{ "jetstream", K_BOOL, O(jetstream), 0, 0, 1 },
 	{ "js_stream", K_STR, O(js_stream), 0, 0, 0 },
@@ -888,6 +889,7 @@ config_load(const char *path, int must_exist,
 	cf->batch_max = 1000;
 	cf->inbox_max = 20000;
 	cf->inbox_max_bytes = CONFIG_INBOX_MAX_BYTES;
+	cf->inbox_spool = CONFIG_INBOX_SPOOL;
 	lt_limits_default(&cf->limits);
 	cf->js_stream = strdup("latticed_events");
 	cf->js_durable = strdup("latticed");

@@ -22,6 +22,8 @@
 /* inbox_max_bytes: what keeps the daemon under 64 MiB in a flood of
    ~1.3 kB events (docs/operations.md, "Memory") */
 #define CONFIG_INBOX_MAX_BYTES	(12 * 1024 * 1024)
+/* inbox_spool: a core-NATS burst kept on disk rather than shed */
+#define CONFIG_INBOX_SPOOL	((size_t)256 * 1024 * 1024)
 
 struct config {
 	char	*path;			/* the file read, or NULL */
@@ -47,6 +49,7 @@ struct config {
 	size_t	 batch_max;
 	size_t	 inbox_max;
 	size_t	 inbox_max_bytes;	/* 0: count only */
+	size_t	 inbox_spool;		/* bytes on disk past the inbox, 0: none */
 	struct lt_limits limits;	/* limit_* keys */
 	int	 verbose;
 	int	 jetstream;		/* consume through a durable consumer */

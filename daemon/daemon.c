@@ -565,12 +565,20 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	 * heartbeats, so a steady trickle (a fleet's heartbeats) commits a
 	 * few times a second, not fifty, while a big heartbeat is worth a
 	 * batch of its own.  The queue wakes us when LINGER_MIN are there.
+	 * Under a backlog (a full batch waits, of batch_n, the size the
+	 * batch budget allows, and as many again before the decode stage)
+	 * nothing waits: the loop folds back to back, HTTP and the timers
+	 * still first between batches.  A trickle never looks like that,
+	 * whatever batch_n a slow batch left.
 	 */
 	delay = d->cf->batch_delay_ms;
 	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay &&
 	    lt_queue_bytes(d->loop) < LT_QUEUE_PACE_BYTES)
 		delay = d->cf->batch_linger_ms;
-	if (n > 0 && n < d->cf->batch_max && delay > 0) {
+	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
+		d->batch_n = d->cf->batch_max;
+	if (n > 0 && delay > 0 && (n < d->batch_n ||
+	    lt_queue_len(d->in, NULL) < d->batch_n)) {
 		wait = d->batch_start_ms + delay - clock_mono_ms();
 		if (wait > delay)
 			wait = delay;

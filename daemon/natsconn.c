@@ -30,6 +30,7 @@
 #include "queue.h"
 #include "log.h"
 #include "readpace.h"
+#include "spool.h"
 #include "natsconn.h"
 #include "v2hb.h"
 
@@ -38,6 +39,9 @@
    queue only holds what one pass of the I/O loop parsed */
 #define PENDING_MSGS	1000000
 #define PENDING_BYTES	(256 * 1024 * 1024)
+/* while the inbox spool holds messages, the I/O loop passes at least
+   this often to move them on as the inbox empties */
+#define SPOOL_REFILL_MS	2
 /* initial connects with a signed nonce (NKey, creds): see natsconn_open */
 #define SIGNED_TRIES	4
 
@@ -80,6 +84,15 @@ struct natsconn {
 	struct lt_readpace	 rp;
 	uint64_t		 received;	/* by on_msg */
 	uint64_t		 pauses;
+
+	/* the inbox spool (spool.h; core NATS): the I/O thread's */
+	struct lt_spool		*spool;		/* NULL: shed when full */
+	char			*spool_path;
+	struct lt_item		*held;		/* from it, not in the inbox yet */
+	struct event		*spool_ev;	/* refill while it holds any */
+	uint64_t		 spooled;	/* in this burst */
+	uint64_t		 spool_peak;	/* bytes, this burst */
+	int64_t			 spool_since;	/* the burst's start, mono ms */
 };
 
 /* What nats.c holds as the adapter's user data: the adapter's own, and
@@ -134,9 +147,105 @@ msg_destroy(void *p)
 	natsMsg_Destroy(p);
 }
 
-/* Hand a message to the decode stage's queue (I/O thread).  The
-   subscription travels with it: nats.c ends a subject at its first NUL,
-   so a cut subject no longer matches what it arrived on. */
+/* Is the spool holding messages (I/O thread)?  Then newer ones go
+   behind them, into it, whatever room the inbox has. */
+static int
+spooling(const struct natsconn *nc)
+{
+	return nc->held != NULL ||
+	    (nc->spool != NULL && lt_spool_count(nc->spool) > 0);
+}
+
+/* Keep a message the inbox has no room for in the spool, or drop it
+   (counted) when the spool cannot take it either (I/O thread). */
+static void
+spool_or_drop(struct natsconn *nc, struct lt_item *it)
+{
+	struct lt_err	err;
+	uint64_t	b;
+
+	if (lt_spool_put(nc->spool, it->msg.subject, it->msg.pattern,
+	    it->msg.data, it->msg.len, it->msg.received_ms, &err) != LT_OK) {
+		log_warnx_rl("nats-spool", "nats: inbox spool: %s: messages "
+		    "dropped", err.msg);
+		lt_queue_drop(nc->in, it);
+		return;
+	}
+	if (nc->spooled++ == 0) {
+		nc->spool_since = clock_mono_ms();
+		log_info("nats: the inbox is full: keeping messages in %s",
+		    nc->spool_path);
+	}
+	if ((b = lt_spool_bytes(nc->spool)) > nc->spool_peak)
+		nc->spool_peak = b;
+	lt_item_free(it);
+}
+
+/* Move spooled messages into the inbox while it has room, oldest first
+   (I/O thread, after each pass of its loop). */
+static void
+spool_refill(struct natsconn *nc)
+{
+	struct lt_err	 err;
+	struct timeval	 tv = { 0, SPOOL_REFILL_MS * 1000 };
+	uint64_t	 lost;
+
+	if (nc->spool == NULL)
+		return;
+	for (;;) {
+		if (nc->held == NULL) {
+			if (lt_spool_get(nc->spool, &nc->held, &lost, &err) !=
+			    LT_OK)
+				log_warnx("nats: inbox spool: %s: %llu messages "
+				    "lost", err.msg, (unsigned long long)lost);
+			if (nc->held == NULL)
+				break;
+		}
+		if (lt_queue_offer(nc->in, nc->held) != LT_OK)
+			break;
+		nc->held = NULL;
+	}
+	if (spooling(nc)) {
+		if (!evtimer_pending(nc->spool_ev, NULL) &&
+		    evtimer_add(nc->spool_ev, &tv) != 0)
+			log_warnx_rl("nats-spool", "nats: inbox spool: "
+			    "cannot arm its timer");
+		return;
+	}
+	if (nc->spooled > 0) {
+		log_info("nats: inbox spool emptied: %llu messages kept on "
+		    "disk in %.1f s, at most %.1f MiB",
+		    (unsigned long long)nc->spooled,
+		    (double)(clock_mono_ms() - nc->spool_since) / 1000,
+		    (double)nc->spool_peak / (1024 * 1024));
+		nc->spooled = 0;
+		nc->spool_peak = 0;
+	}
+}
+
+/* Queue a message item, or spool it behind what the spool holds. */
+static void
+deliver(struct natsconn *nc, struct lt_item *it)
+{
+	if (nc->spool == NULL)
+		(void)lt_queue_push(nc->in, it, LT_QUEUE_DROP);
+	else if (spooling(nc) || lt_queue_offer(nc->in, it) != LT_OK)
+		spool_or_drop(nc, it);
+}
+
+/* The refill timer: its pass of the loop ends in spool_refill(). */
+static void
+spool_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Hand a message to the decode stage's queue (I/O thread), or to the
+   spool behind it.  The subscription travels with it: nats.c ends a
+   subject at its first NUL, so a cut subject no longer matches what it
+   arrived on. */
 static void
 on_msg(struct natsconn *nc, const char *pattern, natsMsg *msg)
 {
@@ -155,7 +264,7 @@ on_msg(struct natsconn *nc, const char *pattern, natsMsg *msg)
 		    NULL, LT_QUEUE_DROP);
 		return;
 	}
-	(void)lt_queue_push(nc->in, it, LT_QUEUE_DROP);
+	deliver(nc, it);
 }
 
 /* A connection notice on its way to the loop. */
@@ -416,10 +525,13 @@ io_detach(void *userData)
 static void
 io_drain(struct natsconn *nc)
 {
+	struct lt_item	*it;
 	natsMsg		*msg;
 	natsStatus	 s;
 	int		 i, pending;
 
+	/* what waits in the spool came first */
+	spool_refill(nc);
 	pthread_mutex_lock(&nc->submtx);
 	for (i = 0; i < nc->nsubs && !nc->nodrain; i++) {
 		if (nc->subs[i] == NULL ||
@@ -443,9 +555,10 @@ io_drain(struct natsconn *nc)
 				    "lost in nats.c: kept as an empty "
 				    "message", nc->subj[i]);
 				nc->received++;
-				(void)lt_queue_push_msg(nc->in, nc->subj[i],
-				    nc->subj[i], "", 0, clock_now_ms(), NULL,
-				    NULL, LT_QUEUE_DROP);
+				if ((it = lt_item_msg_new(nc->subj[i],
+				    nc->subj[i], "", 0, clock_now_ms())) !=
+				    NULL)
+					deliver(nc, it);
 				continue;
 			}
 			if (s != NATS_OK)
@@ -658,6 +771,42 @@ subscribe(struct natsconn *nc, const char *fmt, const char *lattice)
 	return NATS_OK;
 }
 
+/*
+ * The inbox spool: core NATS only (JetStream keeps what latticed has not
+ * acknowledged), a file beside the database (none in memory).  What a
+ * previous run left is discarded: nothing says what of it was folded.
+ */
+static int
+spool_open(struct natsconn *nc, const struct config *cf)
+{
+	struct lt_err	err;
+	uint64_t	left;
+
+	if (cf->jetstream || cf->inbox_spool == 0 || cf->db == NULL ||
+	    cf->db[0] == '\0' || strcmp(cf->db, ":memory:") == 0 ||
+	    strncmp(cf->db, "file:", 5) == 0)
+		return 0;
+	if (asprintf(&nc->spool_path, "%s.spool", cf->db) == -1) {
+		nc->spool_path = NULL;
+		log_warnx("nats: out of memory");
+		return -1;
+	}
+	if ((nc->spool_ev = evtimer_new(nc->iobase, spool_tick, nc)) == NULL) {
+		log_warnx("nats: out of memory");
+		return -1;
+	}
+	if (lt_spool_open(nc->spool_path, cf->inbox_spool, &nc->spool, &left,
+	    &err) != LT_OK) {
+		log_warnx("nats: inbox spool: %s", err.msg);
+		return -1;
+	}
+	if (left > 0)
+		log_warnx("nats: inbox spool: %s held %llu bytes of messages "
+		    "from the previous run, not folded: discarded",
+		    nc->spool_path, (unsigned long long)left);
+	return 0;
+}
+
 /* Connect, subscribe and start the readiness probe. */
 int
 natsconn_open(const struct config *cf, struct lt_queue *in,
@@ -698,6 +847,8 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 		log_warnx("nats: out of memory");
 		goto fail;
 	}
+	if (spool_open(nc, cf) == -1)
+		goto fail;
 	if (pthread_create(&nc->io, NULL, io_main, nc) != 0) {
 		log_warn("nats: i/o thread");
 		goto fail;
@@ -932,6 +1083,19 @@ natsconn_close(struct natsconn *nc)
 		    "%" PRId64 " ms each", nc->pauses, nc->pace_ms);
 	if (nc->pace_ev != NULL)
 		event_free(nc->pace_ev);
+	if (nc->spool_ev != NULL)
+		event_free(nc->spool_ev);
+	if (nc->spool != NULL) {
+		uint64_t lost;
+
+		lt_spool_close(nc->spool, &lost);
+		lost += nc->held != NULL;
+		if (lost > 0)
+			log_warnx("nats: %llu messages in the inbox spool were "
+			    "not folded before exit", (unsigned long long)lost);
+	}
+	lt_item_free(nc->held);
+	free(nc->spool_path);
 	if (nc->iobase != NULL)
 		event_base_free(nc->iobase);
 	pthread_mutex_destroy(&nc->iomtx);

@@ -351,6 +351,42 @@ out:
 	return rc;
 }
 
+/* Queue a message item if it fits; otherwise leave it to the caller. */
+int
+lt_queue_offer(struct lt_queue *q, struct lt_item *it)
+{
+	size_t cost = lt_item_cost(it);
+	int wake;
+
+	pthread_mutex_lock(&q->mtx);
+	if (q->closed || !fits(q, cost)) {
+		if (!q->closed && q->takers > 0)
+			pthread_cond_signal(&q->more);
+		pthread_mutex_unlock(&q->mtx);
+		return LT_ELIMIT;
+	}
+	wake = append(q, it);
+	pthread_mutex_unlock(&q->mtx);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
+	return LT_OK;
+}
+
+/* Count a message item as dropped at the queue, and free it. */
+void
+lt_queue_drop(struct lt_queue *q, struct lt_item *it)
+{
+	int wake;
+
+	pthread_mutex_lock(&q->mtx);
+	wake = drop_msg(q, it->msg.subject, it->msg.pattern, it->msg.data,
+	    it->msg.len, it->msg.received_ms);
+	pthread_mutex_unlock(&q->mtx);
+	lt_item_free(it);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
+}
+
 /* Queue a copy of a message. */
 int
 lt_queue_push_msg(struct lt_queue *q, const char *subject,

@@ -130,6 +130,12 @@ struct lt_item *lt_item_msg_wrap(const char *subject, const char *pattern,
    LT_ELIMIT. */
 int	lt_queue_push(struct lt_queue *q, struct lt_item *it,
 	    enum lt_queue_full full);
+/* Queue a message item if it fits now (LT_OK: consumed); LT_ELIMIT when
+   full or closed: the item stays the caller's (the inbox spool). */
+int	lt_queue_offer(struct lt_queue *q, struct lt_item *it);
+/* Count a message item as dropped for want of room, as DROP does (kept
+   for rejected_events within LT_QUEUE_OVERFLOW_KEEP), and free it. */
+void	lt_queue_drop(struct lt_queue *q, struct lt_item *it);
 /* Queue a task: run(arg, data) on the consumer's thread.  LT_ELIMIT when
    closed (then drop(data) has run), LT_ENOMEM likewise. */
 int	lt_queue_push_task(struct lt_queue *q, void (*run)(void *, void *),

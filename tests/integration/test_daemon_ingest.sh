@@ -95,6 +95,7 @@ cat >"$T/c.conf" <<CONF
 db $DB
 nats_url nats://127.0.0.1:$PORT
 inbox_max 1
+inbox_spool 0
 batch_delay 2s
 CONF
 start_latticed -f "$T/c.conf"

@@ -32,7 +32,8 @@ HP=$(free_port)
 start_nats "$PORT"
 DB="$T/flood.db"
 start_notify
-printf 'http_listen 127.0.0.1:%s\ninbox_max %s\n' "$HP" "$IMAX" \
+# the shedding path: no spool (test_spool.sh keeps a burst on disk)
+printf 'http_listen 127.0.0.1:%s\ninbox_max %s\ninbox_spool 0\n' "$HP" "$IMAX" \
     >"$T/flood.conf"
 start_latticed -f "$T/flood.conf" --db "$DB" --nats "nats://127.0.0.1:$PORT"
 wait_ready 20

@@ -58,6 +58,7 @@ nats_url nats://127.0.0.1:$PORT
 http_listen 127.0.0.1:$HP
 inbox_max 100000
 inbox_max_bytes $1
+inbox_spool 0
 batch_delay 2s
 CONF
 	start_latticed -f "$T/b.conf"

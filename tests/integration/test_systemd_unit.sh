@@ -64,13 +64,14 @@ ok "systemd-analyze security exposure $exposure <= 2.0"
 EX="$LATTICED_SOURCE_DIR/systemd/latticed.conf.example"
 for k in db nats_url lattices nats_user nats_password nats_token nats_creds \
     nats_nkey nats_nkey_seed tls_ca tls_cert tls_key stale_threshold \
-    sweep_interval batch_max batch_delay batch_linger inbox_max inbox_max_bytes verbose \
+    sweep_interval batch_max batch_delay batch_linger inbox_max inbox_max_bytes \
+    inbox_spool verbose \
     reconnect_wait; do
 	grep -qE "^#?$k " "$EX" || fail "example config lacks $k"
 done
 "$LATTICED_BIN" -n -f "$EX" 2>/dev/null || fail "example config fails -n"
 # uncommented, the example lines parse too (except the cross-key pairs)
-sed -nE 's/^#((db|nats_url|lattices|stale_threshold|sweep_interval|batch_max|batch_delay|batch_linger|inbox_max|inbox_max_bytes|verbose|reconnect_wait) .*)/\1/p' "$EX" |
+sed -nE 's/^#((db|nats_url|lattices|stale_threshold|sweep_interval|batch_max|batch_delay|batch_linger|inbox_max|inbox_max_bytes|inbox_spool|verbose|reconnect_wait) .*)/\1/p' "$EX" |
     awk '!seen[$1]++ || $1 == "nats_url" || $1 == "lattices"' >"$T/ex.conf"
 "$LATTICED_BIN" -n -f "$T/ex.conf" 2>"$T/ex.err" || fail "example values: $(cat "$T/ex.err")"
 ok "latticed.conf.example documents every key and parses"
