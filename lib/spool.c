@@ -86,6 +86,12 @@ reset(struct lt_spool *sp)
 	sp->count = 0;
 	sp->wend = sp->roff = 0;
 	sp->rlen = sp->rpos = 0;
+	/* a big message grew the buffer: do not keep it for the next burst */
+	if (sp->rcap > READ_CHUNK) {
+		free(sp->rbuf);
+		sp->rbuf = NULL;
+		sp->rcap = 0;
+	}
 	if (ftruncate(sp->fd, 0) == -1) {
 		/* the next records overwrite it from the start */
 	}
