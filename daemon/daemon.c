@@ -548,7 +548,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	struct timeval	 tv;
 	int64_t		 wait, delay;
 	size_t		 n;
-	int		 empty;
+	int		 empty, backlog;
 
 	(void)fd;
 	(void)what;
@@ -565,11 +565,11 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	 * heartbeats, so a steady trickle (a fleet's heartbeats) commits a
 	 * few times a second, not fifty, while a big heartbeat is worth a
 	 * batch of its own.  The queue wakes us when LINGER_MIN are there.
-	 * Under a backlog (a full batch waits, of batch_n, the size the
-	 * batch budget allows, and as many again before the decode stage)
-	 * nothing waits: the loop folds back to back, HTTP and the timers
-	 * still first between batches.  A trickle never looks like that,
-	 * whatever batch_n a slow batch left.
+	 * Under a backlog (batch_max wait, or a full batch of batch_n, the
+	 * size the batch budget allows, and as many again before the
+	 * decode stage, or half the inbox, or some in the spool) nothing
+	 * waits: the loop folds back to back, HTTP and the timers still
+	 * first between batches.  A trickle does not look like that.
 	 */
 	delay = d->cf->batch_delay_ms;
 	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay &&
@@ -577,8 +577,11 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		delay = d->cf->batch_linger_ms;
 	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
 		d->batch_n = d->cf->batch_max;
-	if (n > 0 && delay > 0 && (n < d->batch_n ||
-	    lt_queue_len(d->in, NULL) < d->batch_n)) {
+	backlog = n >= d->cf->batch_max || (n >= d->batch_n &&
+	    (lt_queue_len(d->in, NULL) >= (d->batch_n < d->cf->inbox_max / 2 ?
+	    d->batch_n : d->cf->inbox_max / 2) ||
+	    natsconn_spool_oldest_ms(d->nc) != 0));
+	if (n > 0 && delay > 0 && !backlog) {
 		wait = d->batch_start_ms + delay - clock_mono_ms();
 		if (wait > delay)
 			wait = delay;
@@ -617,9 +620,14 @@ folded_until(struct daemon *d, int64_t now)
 {
 	int64_t	a = 0, b = 0, o;
 
+	int64_t	s = natsconn_spool_oldest_ms(d->nc);
+
 	(void)lt_queue_len(d->in, &a);
 	(void)lt_queue_len(d->loop, &b);
 	o = a == 0 ? b : b == 0 ? a : a < b ? a : b;
+	/* the spool holds what came after the queues' messages, but a
+	   refill can leave both queues empty a moment */
+	o = o == 0 ? s : s == 0 ? o : o < s ? o : s;
 	return o > 0 && o <= now ? o - 1 : now;
 }
 

@@ -93,6 +93,10 @@ struct natsconn {
 	uint64_t		 spooled;	/* in this burst */
 	uint64_t		 spool_peak;	/* bytes, this burst */
 	int64_t			 spool_since;	/* the burst's start, mono ms */
+	int64_t			 spool_said;	/* its start logged at (mono) */
+	int			 spool_told;	/* this burst's start logged */
+	int64_t			 spool_oldest;	/* atomic: the receive time of
+						   the burst's first, 0: none */
 };
 
 /* What nats.c holds as the adapter's user data: the adapter's own, and
@@ -173,8 +177,17 @@ spool_or_drop(struct natsconn *nc, struct lt_item *it)
 	}
 	if (nc->spooled++ == 0) {
 		nc->spool_since = clock_mono_ms();
-		log_info("nats: the inbox is full: keeping messages in %s",
-		    nc->spool_path);
+		__atomic_store_n(&nc->spool_oldest, it->msg.received_ms,
+		    __ATOMIC_RELAXED);
+		/* a load at the inbox's bound starts and ends bursts all
+		   the time: say so at most every 10 s */
+		nc->spool_told = nc->spool_said == 0 ||
+		    nc->spool_since - nc->spool_said >= 10000;
+		if (nc->spool_told) {
+			nc->spool_said = nc->spool_since;
+			log_info("nats: the inbox is full: keeping messages "
+			    "in %s", nc->spool_path);
+		}
 	}
 	if ((b = lt_spool_bytes(nc->spool)) > nc->spool_peak)
 		nc->spool_peak = b;
@@ -189,37 +202,49 @@ spool_refill(struct natsconn *nc)
 	struct lt_err	 err;
 	struct timeval	 tv = { 0, SPOOL_REFILL_MS * 1000 };
 	uint64_t	 lost;
+	int		 rc;
 
 	if (nc->spool == NULL)
 		return;
 	for (;;) {
 		if (nc->held == NULL) {
-			if (lt_spool_get(nc->spool, &nc->held, &lost, &err) !=
-			    LT_OK)
-				log_warnx("nats: inbox spool: %s: %llu messages "
-				    "lost", err.msg, (unsigned long long)lost);
+			rc = lt_spool_get(nc->spool, &nc->held, &lost, &err);
+			if (rc == LT_ENOMEM)
+				log_warnx_rl("nats-spool", "nats: inbox spool: "
+				    "%s: trying again", err.msg);
+			else if (rc != LT_OK) {
+				log_warnx("nats: inbox spool: %s: %llu "
+				    "messages lost", err.msg,
+				    (unsigned long long)lost);
+				lt_queue_count_drops(nc->in, lost);
+			}
 			if (nc->held == NULL)
 				break;
 		}
-		if (lt_queue_offer(nc->in, nc->held) != LT_OK)
+		/* an eighth of the inbox stays free for the replies of
+		   resync and wasmCloud 2 requests, which cannot wait */
+		if (lt_queue_offer(nc->in, nc->held, 8) != LT_OK)
 			break;
 		nc->held = NULL;
 	}
 	if (spooling(nc)) {
-		if (!evtimer_pending(nc->spool_ev, NULL) &&
+		if (!lt_queue_closed(nc->in) &&
+		    !evtimer_pending(nc->spool_ev, NULL) &&
 		    evtimer_add(nc->spool_ev, &tv) != 0)
 			log_warnx_rl("nats-spool", "nats: inbox spool: "
 			    "cannot arm its timer");
 		return;
 	}
 	if (nc->spooled > 0) {
-		log_info("nats: inbox spool emptied: %llu messages kept on "
-		    "disk in %.1f s, at most %.1f MiB",
-		    (unsigned long long)nc->spooled,
-		    (double)(clock_mono_ms() - nc->spool_since) / 1000,
-		    (double)nc->spool_peak / (1024 * 1024));
+		if (nc->spool_told)
+			log_info("nats: inbox spool emptied: %llu messages "
+			    "kept on disk in %.1f s, at most %.1f MiB",
+			    (unsigned long long)nc->spooled,
+			    (double)(clock_mono_ms() - nc->spool_since) /
+			    1000, (double)nc->spool_peak / (1024 * 1024));
 		nc->spooled = 0;
 		nc->spool_peak = 0;
+		__atomic_store_n(&nc->spool_oldest, 0, __ATOMIC_RELAXED);
 	}
 }
 
@@ -229,7 +254,7 @@ deliver(struct natsconn *nc, struct lt_item *it)
 {
 	if (nc->spool == NULL)
 		(void)lt_queue_push(nc->in, it, LT_QUEUE_DROP);
-	else if (spooling(nc) || lt_queue_offer(nc->in, it) != LT_OK)
+	else if (spooling(nc) || lt_queue_offer(nc->in, it, 0) != LT_OK)
 		spool_or_drop(nc, it);
 }
 
@@ -260,8 +285,7 @@ on_msg(struct natsconn *nc, const char *pattern, natsMsg *msg)
 	    msg_destroy);
 	if (it == NULL) {
 		/* counted as a drop, like an overflow */
-		(void)lt_queue_push_msg(nc->in, NULL, NULL, NULL, 0, t, NULL,
-		    NULL, LT_QUEUE_DROP);
+		lt_queue_count_drops(nc->in, 1);
 		return;
 	}
 	deliver(nc, it);
@@ -559,6 +583,8 @@ io_drain(struct natsconn *nc)
 				    nc->subj[i], "", 0, clock_now_ms())) !=
 				    NULL)
 					deliver(nc, it);
+				else
+					lt_queue_count_drops(nc->in, 1);
 				continue;
 			}
 			if (s != NATS_OK)
@@ -949,6 +975,15 @@ natsconn_open(const struct config *cf, struct lt_queue *in,
 fail:
 	natsconn_close(nc);
 	return -1;
+}
+
+/* The receive time of the oldest message in the inbox spool, 0 when it
+   holds none (any thread). */
+int64_t
+natsconn_spool_oldest_ms(struct natsconn *nc)
+{
+	return nc != NULL ? __atomic_load_n(&nc->spool_oldest,
+	    __ATOMIC_RELAXED) : 0;
 }
 
 /* The connection, for js.c and resync.c (borrowed). */

@@ -56,6 +56,10 @@ const char *natsconn_last_error(struct natsconn *nc, char *buf, size_t len);
    the last call (loop thread only; NULL: 0).  Lost without a record:
    count and log them like inbox overflows. */
 uint64_t natsconn_take_dropped(struct natsconn *nc);
+/* The receive time (ms) of the oldest message waiting in the inbox spool
+   (inbox_spool), or 0 when it holds none; any thread, NULL: 0.  An upper
+   bound of what is folded, and a backlog. */
+int64_t	natsconn_spool_oldest_ms(struct natsconn *nc);
 /* Stop taking messages (unsubscribe every subscription). */
 void	natsconn_unsubscribe(struct natsconn *nc);
 /* Close, join the probe, release nats.c, stop and join the I/O thread

@@ -351,15 +351,22 @@ out:
 	return rc;
 }
 
-/* Queue a message item if it fits; otherwise leave it to the caller. */
+/* Queue a message item if it fits, keeping 1/keep of each bound free
+   (keep 0: none); otherwise leave it to the caller. */
 int
-lt_queue_offer(struct lt_queue *q, struct lt_item *it)
+lt_queue_offer(struct lt_queue *q, struct lt_item *it, size_t keep)
 {
-	size_t cost = lt_item_cost(it);
+	size_t cost = lt_item_cost(it), rc = 0, rb = 0;
 	int wake;
 
 	pthread_mutex_lock(&q->mtx);
-	if (q->closed || !fits(q, cost)) {
+	if (keep > 0 && q->len > 0) {
+		rc = q->max / keep;
+		rb = q->max_bytes / keep;
+	}
+	if (q->closed || !fits(q, cost) || q->len + rc >= q->max ||
+	    (q->max_bytes > 0 && rb > 0 &&
+	    q->bytes + q->taken + cost + rb > q->max_bytes)) {
 		if (!q->closed && q->takers > 0)
 			pthread_cond_signal(&q->more);
 		pthread_mutex_unlock(&q->mtx);
@@ -370,6 +377,22 @@ lt_queue_offer(struct lt_queue *q, struct lt_item *it)
 	if (wake && q->wake != NULL)
 		q->wake(q->wake_arg);
 	return LT_OK;
+}
+
+/* Count n messages dropped that left nothing to keep. */
+void
+lt_queue_count_drops(struct lt_queue *q, uint64_t n)
+{
+	int wake;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&q->mtx);
+	wake = q->dropped == 0;
+	q->dropped += n;
+	pthread_mutex_unlock(&q->mtx);
+	if (wake && q->wake != NULL)
+		q->wake(q->wake_arg);
 }
 
 /* Count a message item as dropped at the queue, and free it. */

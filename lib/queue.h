@@ -130,9 +130,14 @@ struct lt_item *lt_item_msg_wrap(const char *subject, const char *pattern,
    LT_ELIMIT. */
 int	lt_queue_push(struct lt_queue *q, struct lt_item *it,
 	    enum lt_queue_full full);
-/* Queue a message item if it fits now (LT_OK: consumed); LT_ELIMIT when
-   full or closed: the item stays the caller's (the inbox spool). */
-int	lt_queue_offer(struct lt_queue *q, struct lt_item *it);
+/* Queue a message item if it fits now, leaving 1/keep of each bound free
+   for other producers (keep 0: all of it; an empty queue takes any one
+   message) (LT_OK: consumed); LT_ELIMIT when full or closed: the item
+   stays the caller's (the inbox spool). */
+int	lt_queue_offer(struct lt_queue *q, struct lt_item *it, size_t keep);
+/* Count n messages as dropped for want of room when nothing of them is
+   left to keep (a failed allocation, a damaged spool). */
+void	lt_queue_count_drops(struct lt_queue *q, uint64_t n);
 /* Count a message item as dropped for want of room, as DROP does (kept
    for rejected_events within LT_QUEUE_OVERFLOW_KEEP), and free it. */
 void	lt_queue_drop(struct lt_queue *q, struct lt_item *it);

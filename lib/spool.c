@@ -17,6 +17,9 @@
 
 #define SPOOL_MAGIC	0x4c53504cu	/* "LPSL" */
 #define READ_CHUNK	(256 * 1024)
+/* a spool emptied after less than this is reused in place, not
+   truncated (a load hovering at the inbox's bound empties it often) */
+#define TRUNCATE_MIN	(256 * 1024)
 
 /* A record's header; the subject and pattern follow with their NULs
    (pattern_len 0: none), then the payload. */
@@ -54,20 +57,25 @@ lt_spool_open(const char *path, size_t max_bytes, struct lt_spool **out,
 		free(sp);
 		return lt_err_set(err, LT_ENOMEM, "", "out of memory");
 	}
-	errno = 0;
-	sp->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	sp->fd = -1;
+	/* what is there is discarded: remove the name (a link or a FIFO
+	   too, never what it points to) and create the file afresh */
+	if (lstat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			*left = (uint64_t)st.st_size;
+		if (unlink(path) == -1) {
+			lt_err_set(err, LT_ESTORE, "", "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	sp->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (sp->fd == -1) {
 		lt_err_set(err, LT_ESTORE, "", "%s: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
-	if (fstat(sp->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    ftruncate(sp->fd, 0) == -1) {
-		lt_err_set(err, LT_ESTORE, "", "%s: %s", path,
-		    errno != 0 ? strerror(errno) : "not a regular file");
-		goto fail;
-	}
-	*left = (uint64_t)st.st_size;
 	sp->max = max_bytes;
 	*out = sp;
 	return LT_OK;
@@ -79,10 +87,13 @@ fail:
 	return err != NULL ? err->code : LT_ESTORE;
 }
 
-/* Start the file over once everything in it was read. */
+/* Start the file over once everything in it was read (reads stop at
+   wend, so what is left past it is never read). */
 static void
 reset(struct lt_spool *sp)
 {
+	int	trunc = sp->wend >= TRUNCATE_MIN;
+
 	sp->count = 0;
 	sp->wend = sp->roff = 0;
 	sp->rlen = sp->rpos = 0;
@@ -92,7 +103,7 @@ reset(struct lt_spool *sp)
 		sp->rbuf = NULL;
 		sp->rcap = 0;
 	}
-	if (ftruncate(sp->fd, 0) == -1) {
+	if (trunc && ftruncate(sp->fd, 0) == -1) {
 		/* the next records overwrite it from the start */
 	}
 }
@@ -150,15 +161,17 @@ lt_spool_put(struct lt_spool *sp, const char *subject, const char *pattern,
 		}
 		n = pwritev(sp->fd, v, m, (off_t)(sp->wend + done));
 		if (n <= 0) {
-			if (n == -1 && errno == EINTR)
+			int	e = n == 0 ? 0 : errno;
+
+			if (e == EINTR)
 				continue;
 			/* the file keeps only whole records (a failed
-			   truncate: the next record overwrites the part) */
+			   truncate: the next record overwrites the part,
+			   and reads stop at wend) */
 			if (ftruncate(sp->fd, (off_t)sp->wend) == -1) {
 			}
 			return lt_err_set(err, LT_ESTORE, "", "%s: %s",
-			    sp->path, n == 0 ? "wrote nothing" :
-			    strerror(errno));
+			    sp->path, e == 0 ? "wrote nothing" : strerror(e));
 		}
 		done += (size_t)n;
 	}
@@ -178,7 +191,8 @@ fill(struct lt_spool *sp, size_t need, struct lt_err *err)
 	if (sp->rlen - sp->rpos >= need)
 		return LT_OK;
 	keep = sp->rlen - sp->rpos;
-	memmove(sp->rbuf, sp->rbuf + sp->rpos, keep);
+	if (keep > 0)
+		memmove(sp->rbuf, sp->rbuf + sp->rpos, keep);
 	sp->roff += sp->rpos;
 	sp->rpos = 0;
 	sp->rlen = keep;
@@ -190,7 +204,14 @@ fill(struct lt_spool *sp, size_t need, struct lt_err *err)
 		sp->rcap = want;
 	}
 	while (sp->rlen < need) {
-		n = pread(sp->fd, sp->rbuf + sp->rlen, sp->rcap - sp->rlen,
+		/* never past what was written */
+		want = sp->rcap - sp->rlen;
+		if (want > sp->wend - (sp->roff + sp->rlen))
+			want = (size_t)(sp->wend - (sp->roff + sp->rlen));
+		if (want == 0)
+			return lt_err_set(err, LT_ESTORE, "", "%s: %s",
+			    sp->path, "a record longer than the file");
+		n = pread(sp->fd, sp->rbuf + sp->rlen, want,
 		    (off_t)(sp->roff + sp->rlen));
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -225,6 +246,12 @@ lt_spool_get(struct lt_spool *sp, struct lt_item **out, uint64_t *lost,
 		    sp->path);
 		goto fail;
 	}
+	if ((uint64_t)sizeof(r) + r.subject_len + r.pattern_len + r.data_len >
+	    lt_spool_bytes(sp)) {
+		rc = lt_err_set(err, LT_ESTORE, "", "%s: a damaged record",
+		    sp->path);
+		goto fail;
+	}
 	total = sizeof(r) + (size_t)r.subject_len + r.pattern_len + r.data_len;
 	if ((rc = fill(sp, total, err)) != LT_OK)
 		goto fail;
@@ -238,15 +265,16 @@ lt_spool_get(struct lt_spool *sp, struct lt_item **out, uint64_t *lost,
 	}
 	*out = lt_item_msg_new(subject, pattern, subject + r.subject_len +
 	    r.pattern_len, r.data_len, r.received_ms);
-	if (*out == NULL) {
-		rc = lt_err_set(err, LT_ENOMEM, "", "out of memory");
-		goto fail;
-	}
+	if (*out == NULL)
+		/* the record stays: the caller tries again */
+		return lt_err_set(err, LT_ENOMEM, "", "out of memory");
 	sp->rpos += total;
 	if (--sp->count == 0)
 		reset(sp);
 	return LT_OK;
 fail:
+	if (rc == LT_ENOMEM)
+		return rc;	/* nothing consumed: try again */
 	*lost = sp->count;
 	reset(sp);
 	return rc;

@@ -28,7 +28,8 @@
 struct lt_item;
 struct lt_spool;
 
-/* Create (or empty) the spool file at path, never longer than max_bytes
+/* Create the spool file at path afresh (whatever is there is removed: a
+   link or a FIFO too, never followed), never longer than max_bytes
    (records and their headers; the file starts over only once read whole,
    so under a load that never lets it empty, it refuses once it reached
    the bound, until it has).  *left says how many bytes a previous run's
@@ -42,9 +43,9 @@ int	lt_spool_put(struct lt_spool *sp, const char *subject,
 	    const char *pattern, const void *data, size_t len,
 	    int64_t received_ms, struct lt_err *err);
 /* Take the oldest message as a new item (lt_item_msg_new()) into *out;
-   *out NULL when the spool is empty.  LT_ESTORE when reading failed and
-   LT_ENOMEM: then the spool is emptied, and *lost counts the messages
-   it held. */
+   *out NULL when the spool is empty.  LT_ENOMEM: nothing taken, try
+   again.  LT_ESTORE when reading failed or a record is damaged: then the
+   spool is emptied, and *lost counts the messages it held. */
 int	lt_spool_get(struct lt_spool *sp, struct lt_item **out, uint64_t *lost,
 	    struct lt_err *err);
 /* Messages held, and their bytes in the file. */

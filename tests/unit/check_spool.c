@@ -88,7 +88,7 @@ START_TEST(test_fifo)
 	get_is(sp, "s.big", "s.>", big, 13);
 	ck_assert(fsize(path) > 0);
 	get_is(sp, "s.last", "s.>", "last", 14);
-	/* all read: the file starts over */
+	/* all read: the file (past 256 KiB) is truncated */
 	ck_assert_uint_eq(lt_spool_count(sp), 0);
 	ck_assert_uint_eq(lt_spool_bytes(sp), 0);
 	ck_assert_int_eq(fsize(path), 0);
@@ -130,8 +130,14 @@ START_TEST(test_bound)
 	ck_assert_int_eq(fsize(path), 9 * 1026);
 	for (n = 1; n < 9; n++)
 		get_is(sp, "s", NULL, data, n);
-	ck_assert_int_eq(fsize(path), 0);
+	/* read whole: written again from the start (a small file is reused
+	   in place, not truncated) */
+	ck_assert_uint_eq(lt_spool_bytes(sp), 0);
 	ck_assert_int_eq(lt_spool_put(sp, "s", NULL, data, 1000, 9, &err),
+	    LT_OK);
+	ck_assert_int_eq(fsize(path), 9 * 1026);
+	get_is(sp, "s", NULL, data, 9);
+	ck_assert_int_eq(lt_spool_put(sp, "s", NULL, data, 1000, 10, &err),
 	    LT_OK);
 	lt_spool_close(sp, &lost);
 	ck_assert_uint_eq(lost, 1);
@@ -160,6 +166,22 @@ START_TEST(test_left_and_damage)
 	    LT_OK);
 	ck_assert_int_eq(lt_spool_put(sp, "s.2", NULL, "two", 3, 2, &err),
 	    LT_OK);
+	/* a length past the end of the file: refused, never read */
+	ck_assert_int_ge(fd = open(path, O_WRONLY), 0);
+	{
+		uint32_t huge = 0x7fffffff;
+
+		/* data_len, the header's fourth field */
+		ck_assert_int_eq(pwrite(fd, &huge, 4, 12), 4);
+	}
+	close(fd);
+	ck_assert_int_eq(lt_spool_get(sp, &it, &lost, &err), LT_ESTORE);
+	ck_assert_ptr_null(it);
+	ck_assert_uint_eq(lost, 2);
+	ck_assert_int_eq(lt_spool_put(sp, "s.1", NULL, "one", 3, 1, &err),
+	    LT_OK);
+	ck_assert_int_eq(lt_spool_put(sp, "s.2", NULL, "two", 3, 2, &err),
+	    LT_OK);
 	/* someone else wrote over the first record: refused, not folded */
 	ck_assert_int_ge(fd = open(path, O_WRONLY), 0);
 	ck_assert_int_eq(pwrite(fd, "XXXX", 4, 0), 4);
@@ -168,9 +190,9 @@ START_TEST(test_left_and_damage)
 	ck_assert_ptr_null(it);
 	ck_assert_uint_eq(lost, 2);
 	ck_assert_ptr_nonnull(strstr(err.msg, "damaged"));
-	/* and it starts over */
+	/* and it starts over: what is past the new records is never read */
 	ck_assert_uint_eq(lt_spool_count(sp), 0);
-	ck_assert_int_eq(fsize(path), 0);
+	ck_assert_uint_eq(lt_spool_bytes(sp), 0);
 	ck_assert_int_eq(lt_spool_put(sp, "s.3", NULL, "three", 5, 3, &err),
 	    LT_OK);
 	get_is(sp, "s.3", NULL, "three", 3);
@@ -182,22 +204,35 @@ START_TEST(test_not_a_file)
 {
 	struct lt_spool	*sp;
 	struct lt_err	 err;
+	struct stat	 st;
 	uint64_t	 left;
 	char		 path[256], target[300];
 
 	tmp_path(path, sizeof(path));
 	snprintf(target, sizeof(target), "%s.target", path);
+	/* a link is replaced, never followed (the state directory is the
+	   daemon's) */
 	ck_assert_int_eq(symlink(target, path), 0);
-	/* a link is never followed (the state directory is the daemon's) */
 	ck_assert_int_eq(lt_spool_open(path, 1 << 20, &sp, &left, &err),
-	    LT_ESTORE);
-	ck_assert_ptr_null(sp);
+	    LT_OK);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(fsize(target), -1);
-	unlink(path);
+	ck_assert_uint_eq(left, 0);
+	lt_spool_close(sp, NULL);
+	/* so is a FIFO, which an open would block on */
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(lt_spool_open(path, 1 << 20, &sp, &left, &err),
+	    LT_OK);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	lt_spool_close(sp, NULL);
+	/* a directory is refused */
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	ck_assert_int_eq(lt_spool_open(path, 1 << 20, &sp, &left, &err),
 	    LT_ESTORE);
 	ck_assert_ptr_null(sp);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
 }
 END_TEST
 
