@@ -296,6 +296,16 @@ static const struct lt_pipeline_hooks hooks_tmpl = {
 	.committed = hook_committed,
 };
 
+/* The next batch's size: batch_n, which the batch budget adapts, within
+   batch_max (which SIGHUP may have lowered). */
+static size_t
+batch_size(struct daemon *d)
+{
+	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
+		d->batch_n = d->cf->batch_max;
+	return d->batch_n;
+}
+
 /*
  * Fold the held batch.  When the database fails (full, read-only, locked,
  * I/O), nothing is lost: the batch stays held and is tried again with a
@@ -373,9 +383,7 @@ fold_batch(struct daemon *d, int block, int *empty)
 	*empty = 0;
 	if (d->held != NULL)
 		return fold_held(d);
-	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
-		d->batch_n = d->cf->batch_max;
-	head = lt_queue_take(d->loop, d->batch_n, block, &n);
+	head = lt_queue_take(d->loop, batch_size(d), block, &n);
 	if (head == NULL) {
 		*empty = 1;
 		return 0;
@@ -575,9 +583,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	if (n < LINGER_MIN && d->cf->batch_linger_ms > delay &&
 	    lt_queue_bytes(d->loop) < LT_QUEUE_PACE_BYTES)
 		delay = d->cf->batch_linger_ms;
-	if (d->batch_n == 0 || d->batch_n > d->cf->batch_max)
-		d->batch_n = d->cf->batch_max;
-	backlog = n >= d->cf->batch_max || (n >= d->batch_n &&
+	backlog = n >= d->cf->batch_max || (n >= batch_size(d) &&
 	    (lt_queue_len(d->in, NULL) >= (d->batch_n < d->cf->inbox_max / 2 ?
 	    d->batch_n : d->cf->inbox_max / 2) ||
 	    natsconn_spool_oldest_ms(d->nc) != 0));
@@ -613,6 +619,13 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 		event_active(d->ev_wake, EV_READ, 0);
 }
 
+/* The earlier of two receive times, 0 standing for none. */
+static int64_t
+oldest(int64_t a, int64_t b)
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
 /* The time up to which everything received has been folded: now, or just
    before the oldest message still in the pipeline. */
 static int64_t
@@ -620,14 +633,11 @@ folded_until(struct daemon *d, int64_t now)
 {
 	int64_t	a = 0, b = 0, o;
 
-	int64_t	s = natsconn_spool_oldest_ms(d->nc);
-
 	(void)lt_queue_len(d->in, &a);
 	(void)lt_queue_len(d->loop, &b);
-	o = a == 0 ? b : b == 0 ? a : a < b ? a : b;
 	/* the spool holds what came after the queues' messages, but a
 	   refill can leave both queues empty a moment */
-	o = o == 0 ? s : s == 0 ? o : o < s ? o : s;
+	o = oldest(oldest(a, b), natsconn_spool_oldest_ms(d->nc));
 	return o > 0 && o <= now ? o - 1 : now;
 }
 

@@ -159,16 +159,24 @@ lt_item_cost(const struct lt_item *it)
 	return c;
 }
 
-/* Whether a message of this cost fits now (lock held).  A message always
-   fits an empty queue, so that no bound can stop one for good. */
+/* Whether a message of this cost fits now (lock held), leaving 1/keep of
+   each bound free (keep 0: none).  A message always fits an empty queue,
+   so that no bound can stop one for good. */
 static int
-fits(const struct lt_queue *q, size_t cost)
+fits(const struct lt_queue *q, size_t cost, size_t keep)
 {
-	if (q->len >= q->max)
+	size_t	max = q->max, max_bytes = q->max_bytes;
+
+	if (q->len == 0)
+		return 1;
+	if (keep > 0) {
+		max -= max / keep;
+		max_bytes -= max_bytes / keep;
+	}
+	if (q->len >= max)
 		return 0;
-	return q->max_bytes == 0 || q->len == 0 ||
-	    (q->bytes + q->taken <= q->max_bytes &&
-	    cost <= q->max_bytes - q->bytes - q->taken);
+	return q->max_bytes == 0 || (q->bytes + q->taken <= max_bytes &&
+	    cost <= max_bytes - q->bytes - q->taken);
 }
 
 /* Refuse further pushes. */
@@ -322,7 +330,7 @@ lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
 	int rc = LT_ELIMIT, wake = 0;
 
 	pthread_mutex_lock(&q->mtx);
-	while (full == LT_QUEUE_BLOCK && !q->closed && !fits(q, cost)) {
+	while (full == LT_QUEUE_BLOCK && !q->closed && !fits(q, cost, 0)) {
 		if (q->takers > 0)
 			pthread_cond_signal(&q->more);
 		q->pushers++;
@@ -331,7 +339,7 @@ lt_queue_push(struct lt_queue *q, struct lt_item *it, enum lt_queue_full full)
 	}
 	if (q->closed)
 		goto out;
-	if (!fits(q, cost)) {
+	if (!fits(q, cost, 0)) {
 		/* a paced taker takes what fills the queue */
 		if (q->takers > 0)
 			pthread_cond_signal(&q->more);
@@ -356,17 +364,11 @@ out:
 int
 lt_queue_offer(struct lt_queue *q, struct lt_item *it, size_t keep)
 {
-	size_t cost = lt_item_cost(it), rc = 0, rb = 0;
+	size_t cost = lt_item_cost(it);
 	int wake;
 
 	pthread_mutex_lock(&q->mtx);
-	if (keep > 0 && q->len > 0) {
-		rc = q->max / keep;
-		rb = q->max_bytes / keep;
-	}
-	if (q->closed || !fits(q, cost) || q->len + rc >= q->max ||
-	    (q->max_bytes > 0 && rb > 0 &&
-	    q->bytes + q->taken + cost + rb > q->max_bytes)) {
+	if (q->closed || !fits(q, cost, keep)) {
 		if (!q->closed && q->takers > 0)
 			pthread_cond_signal(&q->more);
 		pthread_mutex_unlock(&q->mtx);
@@ -395,19 +397,27 @@ lt_queue_count_drops(struct lt_queue *q, uint64_t n)
 		q->wake(q->wake_arg);
 }
 
-/* Count a message item as dropped at the queue, and free it. */
-void
-lt_queue_drop(struct lt_queue *q, struct lt_item *it)
+/* drop_msg() with the lock taken and the wake-up made. */
+static void
+drop_msg_wake(struct lt_queue *q, const char *subject, const char *pattern,
+    const void *data, size_t len, int64_t received_ms)
 {
 	int wake;
 
 	pthread_mutex_lock(&q->mtx);
-	wake = drop_msg(q, it->msg.subject, it->msg.pattern, it->msg.data,
-	    it->msg.len, it->msg.received_ms);
+	wake = drop_msg(q, subject, pattern, data, len, received_ms);
 	pthread_mutex_unlock(&q->mtx);
-	lt_item_free(it);
 	if (wake && q->wake != NULL)
 		q->wake(q->wake_arg);
+}
+
+/* Count a message item as dropped at the queue, and free it. */
+void
+lt_queue_drop(struct lt_queue *q, struct lt_item *it)
+{
+	drop_msg_wake(q, it->msg.subject, it->msg.pattern, it->msg.data,
+	    it->msg.len, it->msg.received_ms);
+	lt_item_free(it);
 }
 
 /* Queue a copy of a message. */
@@ -417,20 +427,15 @@ lt_queue_push_msg(struct lt_queue *q, const char *subject,
     void *ack, void (*ack_free)(void *), enum lt_queue_full full)
 {
 	struct lt_item *it;
-	int wake;
 
 	/* copy outside the lock: producers on other threads go on */
 	if ((it = item_copy(subject, pattern, data, len, len, received_ms)) ==
 	    NULL) {
 		if (ack != NULL && ack_free != NULL)
 			ack_free(ack);
-		if (full != LT_QUEUE_DROP)
-			return LT_ENOMEM;
-		pthread_mutex_lock(&q->mtx);
-		wake = drop_msg(q, subject, pattern, data, len, received_ms);
-		pthread_mutex_unlock(&q->mtx);
-		if (wake && q->wake != NULL)
-			q->wake(q->wake_arg);
+		if (full == LT_QUEUE_DROP)
+			drop_msg_wake(q, subject, pattern, data, len,
+			    received_ms);
 		return LT_ENOMEM;
 	}
 	it->ack = ack;
@@ -479,7 +484,7 @@ lt_queue_push_list(struct lt_queue *q, struct lt_item *head)
 	pthread_mutex_lock(&q->mtx);
 	while (head != NULL) {
 		while (!q->closed && head->kind == LT_ITEM_MSG &&
-		    !fits(q, lt_item_cost(head))) {
+		    !fits(q, lt_item_cost(head), 0)) {
 			if (wake && q->wake != NULL) {
 				wake = 0;
 				pthread_mutex_unlock(&q->mtx);
