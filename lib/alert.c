@@ -31,6 +31,7 @@ enum alert_stmt {
 	AS_RESOLVE_SILENT,
 	AS_HOST_INFO,
 	AS_SWEEP_LATTICES,
+	AS_SWEEP_SILENT,
 	AS_SWEEP_HOSTS,
 	AS_GONE_HOST,
 	AS_GONE_SILENT,
@@ -95,22 +96,32 @@ static const char *const alert_sql[AS_COUNT] = {
 	[AS_HOST_INFO] =
 	    "SELECT friendly_name FROM latticed_hosts WHERE lattice = ?1"
 	    " AND host_id = ?2",
-	/* per lattice: hosts gone silent in this sweep, within the mass
-	   silence window (since ?2), and up */
+	/* per lattice with hosts this sweep marked (temp.latticed_swept,
+	   store.c): those, the hosts gone silent within the mass silence
+	   window (since ?2), and up */
 	[AS_SWEEP_LATTICES] =
-	    "SELECT lattice, SUM(status = 'stale' AND status_changed_ms = ?1),"
-	    " SUM(status = 'stale' AND status_changed_ms >= ?2),"
-	    " SUM(status = 'up'),"
+	    "SELECT h.lattice, SUM(w.host_id IS NOT NULL),"
+	    " SUM(h.status = 'stale' AND h.status_changed_ms >= ?2),"
+	    " SUM(h.status = 'up'),"
 	    /* up hosts a sweep at ?3 would mark stale: due by the next */
-	    " SUM(status = 'up' AND ?3 > ?1 AND "
+	    " SUM(h.status = 'up' AND ?3 > ?1 AND "
 	    LT_SQL_SILENT_PAST("?3", "?4", "?5", "?6", "?7") ")"
-	    " FROM latticed_hosts WHERE status IN ('up', 'stale')"
-	    " GROUP BY lattice"
-	    " HAVING SUM(status = 'stale' AND status_changed_ms = ?1) > 0",
-	[AS_SWEEP_HOSTS] =
+	    " FROM latticed_hosts h LEFT JOIN temp.latticed_swept w"
+	    " ON w.lattice = h.lattice AND w.host_id = h.host_id"
+	    " WHERE h.status IN ('up', 'stale')"
+	    " AND h.lattice IN (SELECT lattice FROM temp.latticed_swept)"
+	    " GROUP BY h.lattice",
+	/* a lattice_silent's hosts: gone silent within the window */
+	[AS_SWEEP_SILENT] =
 	    "SELECT host_id, friendly_name, last_heartbeat_ms, first_seen_ms"
 	    " FROM latticed_hosts WHERE lattice = ?1 AND status = 'stale'"
 	    " AND status_changed_ms >= ?2 ORDER BY host_id LIMIT ?3",
+	/* the lattice's hosts this sweep marked */
+	[AS_SWEEP_HOSTS] =
+	    "SELECT h.host_id, h.friendly_name, h.last_heartbeat_ms,"
+	    " h.first_seen_ms FROM temp.latticed_swept w JOIN latticed_hosts h"
+	    " ON h.lattice = w.lattice AND h.host_id = w.host_id"
+	    " WHERE w.lattice = ?1 ORDER BY w.host_id",
 	/* a removed host: every active alert naming it but a link's */
 	[AS_GONE_HOST] =
 	    "UPDATE latticed_alerts SET resolved_ms = MAX(?3, fired_ms),"
@@ -1230,14 +1241,14 @@ struct sweep {
 	struct lt_alert_sweep	*res;
 };
 
-/* Fire host_stale for each host of lattice that went stale at now_ms while
+/* Fire host_stale for each host of lattice this sweep marked while
    the budget lasts, or with mass set one lattice_silent naming (the first
    LT_ALERT_SILENT_NAMES of) the hosts gone silent in the window. */
 static int
 sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
     int mass, int64_t nrecent, int64_t nup, int64_t ndue, struct lt_err *err)
 {
-	sqlite3_stmt *s = a->stmt[AS_SWEEP_HOSTS];
+	sqlite3_stmt *s = a->stmt[mass ? AS_SWEEP_SILENT : AS_SWEEP_HOSTS];
 	struct sbuf sum = { 0 }, det = { 0 };
 	char tb[LT_TIME_BUFSZ];
 	struct fire x;
@@ -1251,8 +1262,10 @@ sweep_lattice(struct lt_alert *a, struct sweep *w, const char *lattice,
 	if (mass)
 		sb_addn(&det, "{\"host_ids\":[", 13);
 	bt(s, 1, lattice, -1);
-	sqlite3_bind_int64(s, 2, mass ? w->since_ms : w->now_ms);
-	sqlite3_bind_int64(s, 3, mass ? LT_ALERT_SILENT_NAMES : -1);
+	if (mass) {
+		sqlite3_bind_int64(s, 2, w->since_ms);
+		sqlite3_bind_int64(s, 3, LT_ALERT_SILENT_NAMES);
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		const char *name = (const char *)sqlite3_column_text(s, 1);

@@ -45,7 +45,7 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	struct lt_stale_opts def;
 	struct lt_alert_sweep as;
 	struct lt_alert_sweep_opts ao;
-	sqlite3_stmt *s = st->stmt[LT_ST_STALE_SWEEP];
+	sqlite3_stmt *s = st->stmt[LT_ST_SWEPT_FIND];
 	int rc, n = 0;
 
 	if (opts == NULL) {
@@ -57,17 +57,21 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	/* the sweep reads and writes hosts by time and status */
 	if ((rc = lt_fold_sync(f, err)) != LT_OK)
 		return rc;
+	/* find them (temp.latticed_swept, store.c), then mark them */
+	if ((rc = lt_store_run(st, st->stmt[LT_ST_SWEPT_CLEAR], NULL,
+	    "stale sweep", err)) != LT_OK)
+		return rc;
 	sqlite3_bind_int64(s, 1, now_ms);
 	sqlite3_bind_int64(s, 2, window_start_ms);
 	sqlite3_bind_int64(s, 3, opts->default_interval_ms);
 	sqlite3_bind_int64(s, 4, opts->threshold_ms);
 	sqlite3_bind_int64(s, 5, opts->grace_ms);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		n = sqlite3_changes(st->db);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return lt_store_err(st, err, "stale sweep");
+	if ((rc = lt_store_run(st, s, NULL, "stale sweep", err)) != LT_OK)
+		return rc;
+	s = st->stmt[LT_ST_STALE_SWEEP];
+	sqlite3_bind_int64(s, 1, now_ms);
+	if ((rc = lt_store_run(st, s, &n, "stale sweep", err)) != LT_OK)
+		return rc;
 	if (res != NULL)
 		res->marked = n;
 	/* A storm's summary ends when its hosts are back (any sweep). */

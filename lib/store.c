@@ -29,6 +29,19 @@
 #define LT_STORE_CACHE_PRAGMA	"PRAGMA cache_size = -16384;" \
 	" PRAGMA wal_autocheckpoint = 2048; PRAGMA secure_delete = FAST"
 
+/*
+ * The hosts one stale sweep marks, so that its alerts name exactly those
+ * (lib/alert.c): status_changed_ms alone cannot tell them from hosts an
+ * earlier sweep marked at the same time, or later when a backlog holds the
+ * sweep's time back or the clock steps back.  A TEMP table belongs to this
+ * connection only (no reader sees it, no migration carries it) and lives in
+ * the page cache; it is emptied at the start of each sweep and rolls back
+ * with the sweep's transaction.
+ */
+#define LT_STORE_TEMP_SQL	"CREATE TEMP TABLE IF NOT EXISTS" \
+	" latticed_swept (lattice TEXT NOT NULL, host_id TEXT NOT NULL," \
+	" PRIMARY KEY (lattice, host_id)) WITHOUT ROWID"
+
 /* LT_COMP_MANY (32) rows of LT_COMP_MANY_COLS parameters each. */
 #define COMP_ROW1	"(?, ?, ?, ?, ?, ?)"
 #define COMP_ROW2	COMP_ROW1 ", " COMP_ROW1
@@ -233,10 +246,16 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	 * host_started), or first_seen_ms for a host that never sent one,
 	 * and never counted from before window_start.
 	 */
+	[LT_ST_SWEPT_CLEAR] = "DELETE FROM temp.latticed_swept",
+	[LT_ST_SWEPT_FIND] =
+	    "INSERT INTO temp.latticed_swept SELECT lattice, host_id"
+	    " FROM latticed_hosts WHERE status = 'up' AND "
+	    LT_SQL_SILENT_PAST("?1", "?2", "?3", "?4", "?5"),
+	/* the hosts LT_ST_SWEPT_FIND found, which the alerts read */
 	[LT_ST_STALE_SWEEP] =
 	    "UPDATE latticed_hosts SET status = 'stale', status_changed_ms = ?1"
-	    " WHERE status = 'up' AND "
-	    LT_SQL_SILENT_PAST("?1", "?2", "?3", "?4", "?5"),
+	    " WHERE (lattice, host_id) IN"
+	    " (SELECT lattice, host_id FROM temp.latticed_swept)",
 	/* The wasmCloud 2 columns (migration 004), apart from the gauges
 	   cpu_usage and memory_free, which never count as a change. */
 	[LT_ST_HOST_V2_GET] =
@@ -588,7 +607,8 @@ store_open(const char *path, int readonly, struct lt_store **out,
 		}
 	} else if (migrate(st, path, err) != LT_OK)
 		goto fail;
-	if (lt_store_prepare_table(st, lt_store_sql, LT_ST_COUNT, st->stmt,
+	if (exec(st, LT_STORE_TEMP_SQL, err) != LT_OK ||
+	    lt_store_prepare_table(st, lt_store_sql, LT_ST_COUNT, st->stmt,
 	    err) != LT_OK)
 		goto fail;
 	*out = st;

@@ -284,6 +284,9 @@ sweep(const uint8_t *msg, size_t len, int64_t now_ms)
 	CHECK(st1 - st0 == res.marked);
 	CHECK(res.host_stale >= 0 && res.host_stale <= res.marked);
 	CHECK(res.lattice_silent >= 0 && res.lattice_silent <= res.marked);
+	/* each host it marked is alerted, covered or suppressed once */
+	CHECK(res.suppressed >= 0 &&
+	    res.host_stale + res.suppressed <= res.marked);
 }
 
 /* Fold one message; returns its outcome. */

@@ -450,6 +450,48 @@ START_TEST(test_mass_silence_window)
 }
 END_TEST
 
+/* A sweep alerts for the hosts it marked, never for ones an earlier sweep
+   marked at the same or a later time (a backlog holds the sweep's time
+   back, a clock steps back) and covered with a lattice_silent or counted
+   past the storm budget, even when a reload has changed the rules. */
+START_TEST(test_sweep_alerts_only_its_hosts)
+{
+	struct lt_stale_opts so, noms;
+	struct lt_stale_result r;
+
+	lt_stale_opts_default(&so);
+	noms = so;
+	noms.mass_silence_min_hosts = 0;	/* a reload turned it off */
+	hosts("prod", 6);
+	beat("prod", "prod0", 40000);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 5);
+	ck_assert_int_eq(r.lattice_silent, 1);
+	ck_assert_int_eq(r.host_stale, 0);
+	/* a host first seen at 0 s, folded late: the same sweep time marks
+	   it alone, and so does a time stepped back */
+	started("prod", "late", 0);
+	r = sweep(&noms, 75000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_int_eq(r.suppressed, 0);
+	started("prod", "late2", 0);
+	r = sweep(&noms, 74000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 1);
+	ck_assert_str_eq(qs("SELECT group_concat(entity, ',') FROM (SELECT "
+	    "entity FROM alerts WHERE kind = 'host_stale' ORDER BY entity)"),
+	    "late,late2");
+	/* past the storm budget, only its own hosts count as suppressed */
+	noms.storm_threshold = 1;
+	started("prod", "late3", 0);
+	r = sweep(&noms, 75000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 0);
+	ck_assert_int_eq(r.suppressed, 1);
+}
+END_TEST
+
 /* An alert storm: at most storm_threshold sweep alerts per window, the
    rest in one fleet_silent, resolved once its hosts are back. */
 START_TEST(test_alert_storm)
@@ -1275,6 +1317,7 @@ alert_suite(void)
 	tcase_add_test(tc, test_mass_silence_straddle);
 	tcase_add_test(tc, test_mass_silence_window);
 	tcase_add_test(tc, test_alert_storm);
+	tcase_add_test(tc, test_sweep_alerts_only_its_hosts);
 	tcase_add_loop_test(tc, test_mass_silence_table, 0,
 	    sizeof(mass_cases) / sizeof(mass_cases[0]));
 	tcase_add_test(tc, test_provider_unhealthy);
