@@ -104,12 +104,13 @@ void	lt_alert_sweep_opts_default(struct lt_alert_sweep_opts *o);
 
 /*
  * After a stale sweep at now_ms marked hosts stale (status 'stale',
- * status_changed_ms = now_ms), per lattice with hosts gone silent now:
- * when at least min_hosts and at least fraction of its hosts (those up
- * and those gone silent in the window) went silent within window_ms or
- * are due by due_ms, one lattice_silent alert (at most one active per
- * lattice) names those gone silent and counts the due ones; else
- * one host_stale per host gone silent now.  Fleet-wide, at most
+ * status_changed_ms = now_ms) and listed them, and only them, in
+ * temp.latticed_swept (lt_stale_sweep(), store.c), per lattice with hosts
+ * in that list: when at least min_hosts and at least fraction of its hosts
+ * (those up and those gone silent in the window) went silent within
+ * window_ms or are due by due_ms, one lattice_silent alert (at most one
+ * active per lattice) names those gone silent and counts the due ones;
+ * else one host_stale per listed host.  Fleet-wide, at most
  * storm_threshold host_stale and lattice_silent alerts fire within
  * window_ms (lattice_silent first); the hosts past it are summed up in
  * one fleet_silent alert (lattice and entity "*").  res may be NULL.

@@ -93,7 +93,9 @@ lt_stale_sweep(struct lt_fold *f, const struct lt_stale_opts *opts,
 	ao.threshold_ms = opts->threshold_ms;
 	ao.grace_ms = opts->grace_ms;
 	if ((rc = lt_alert_on_sweep(lt_fold_alerts(f), now_ms, &ao, &as,
-	    err)) != LT_OK)
+	    err)) != LT_OK ||
+	    (rc = lt_store_run(st, st->stmt[LT_ST_SWEPT_CLEAR], NULL,
+	    "stale sweep", err)) != LT_OK)
 		return rc;
 	if (res != NULL) {
 		res->host_stale = as.host_stale;

@@ -34,9 +34,11 @@
  * (lib/alert.c): status_changed_ms alone cannot tell them from hosts an
  * earlier sweep marked at the same time, or later when a backlog holds the
  * sweep's time back or the clock steps back.  A TEMP table belongs to this
- * connection only (no reader sees it, no migration carries it) and lives in
- * the page cache; it is emptied at the start of each sweep and rolls back
- * with the sweep's transaction.
+ * connection only: it is not in the database file, no reader sees it and
+ * no migration carries it.  lt_stale_sweep() empties it before and after
+ * each sweep, inside the sweep's transaction.  Like any statement journal,
+ * a sweep of many hosts may spill it to a file in SQLite's temp directory
+ * (the unit's PrivateTmp).
  */
 #define LT_STORE_TEMP_SQL	"CREATE TEMP TABLE IF NOT EXISTS" \
 	" latticed_swept (lattice TEXT NOT NULL, host_id TEXT NOT NULL," \

@@ -24,7 +24,8 @@
  * TH, or for a learned heartbeat interval over DI the larger of TH and
  * 2 x interval + GR.  The arguments are SQL parameter names.  The stale
  * sweep (store.c) marks by it; the alert sweep (alert.c) counts the hosts
- * due by the next sweep with it.
+ * due by the next sweep with it.  Its column names are unqualified: in a
+ * join, no other table may have columns of these names.
  */
 #define LT_SQL_SILENT_PAST(now, ws, di, th, gr)				\
 	"MIN(" now " - COALESCE(last_heartbeat_ms, first_seen_ms), "	\

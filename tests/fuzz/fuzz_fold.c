@@ -13,8 +13,10 @@
  *
  * A message starting with a NUL byte is handed to lt_fold_reject() instead
  * (the daemon's path for messages it drops before decoding); one starting
- * with 0x01 runs lt_stale_sweep() at now + byte[1] x 10 s, inside the same
- * transaction, and checks that exactly res.marked hosts went up -> stale.
+ * with 0x01 runs lt_stale_sweep() at now + byte[1] x 10 s (byte[2] bit 0:
+ * no mass silence, bit 1: a storm threshold of 1), inside the same
+ * transaction, and checks that exactly res.marked hosts went up -> stale
+ * and that no more alerts fired than hosts were marked.
  *
  * One in-memory database per process, reset every FUZZ_FOLD_RESET inputs
  * (environment, default 256; 1 makes every input independent, which is
@@ -271,6 +273,8 @@ sweep(const uint8_t *msg, size_t len, int64_t now_ms)
 	lt_stale_opts_default(&so);
 	if (len > 2 && (msg[2] & 1))
 		so.mass_silence_min_hosts = 0;
+	if (len > 2 && (msg[2] & 2))
+		so.storm_threshold = 1;		/* the budget runs out */
 	up0 = query_int("SELECT count(*) FROM hosts WHERE status = 'up'");
 	st0 = query_int("SELECT count(*) FROM hosts WHERE status = 'stale'");
 	memset(&res, 0, sizeof(res));

@@ -462,33 +462,48 @@ START_TEST(test_sweep_alerts_only_its_hosts)
 	lt_stale_opts_default(&so);
 	noms = so;
 	noms.mass_silence_min_hosts = 0;	/* a reload turned it off */
+	/* a time stepped back: edge's 3 of 3 go silent at 75 s, then a host
+	   folded late goes silent at 74 s */
+	hosts("edge", 3);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 3);
+	ck_assert_int_eq(r.lattice_silent, 1);
+	ck_assert_int_eq(r.host_stale, 0);
+	started("edge", "edge-late", 0);
+	r = sweep(&noms, 74000);
+	ck_assert_int_eq(r.marked, 1);
+	ck_assert_int_eq(r.host_stale, 1);
+	/* the same time: 5 of prod's 6 go silent, then one folded late */
 	hosts("prod", 6);
 	beat("prod", "prod0", 40000);
 	r = sweep(&so, 75000);
 	ck_assert_int_eq(r.marked, 5);
 	ck_assert_int_eq(r.lattice_silent, 1);
 	ck_assert_int_eq(r.host_stale, 0);
-	/* a host first seen at 0 s, folded late: the same sweep time marks
-	   it alone, and so does a time stepped back */
 	started("prod", "late", 0);
 	r = sweep(&noms, 75000);
 	ck_assert_int_eq(r.marked, 1);
 	ck_assert_int_eq(r.host_stale, 1);
 	ck_assert_int_eq(r.suppressed, 0);
-	started("prod", "late2", 0);
-	r = sweep(&noms, 74000);
-	ck_assert_int_eq(r.marked, 1);
-	ck_assert_int_eq(r.host_stale, 1);
 	ck_assert_str_eq(qs("SELECT group_concat(entity, ',') FROM (SELECT "
 	    "entity FROM alerts WHERE kind = 'host_stale' ORDER BY entity)"),
-	    "late,late2");
-	/* past the storm budget, only its own hosts count as suppressed */
+	    "edge-late,late");
+	/* past the storm budget, only its own hosts count as suppressed:
+	   one here, and a mass lattice's three */
 	noms.storm_threshold = 1;
 	started("prod", "late3", 0);
 	r = sweep(&noms, 75000);
 	ck_assert_int_eq(r.marked, 1);
 	ck_assert_int_eq(r.host_stale, 0);
 	ck_assert_int_eq(r.suppressed, 1);
+	ck_assert_int_eq(r.fleet_silent, 1);
+	so.storm_threshold = 1;
+	hosts("zone", 3);
+	r = sweep(&so, 75000);
+	ck_assert_int_eq(r.marked, 3);
+	ck_assert_int_eq(r.lattice_silent, 0);
+	ck_assert_int_eq(r.suppressed, 3);
+	ck_assert_int_eq(NALERTS("lattice_silent"), 2);
 }
 END_TEST
 
