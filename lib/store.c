@@ -242,18 +242,19 @@ const char *const lt_store_sql[LT_ST_COUNT] = {
 	[LT_ST_CONFIG_EXISTS] =
 	    "SELECT 1 FROM latticed_configs"
 	    " WHERE lattice = ?1 AND config_name = ?2",
-	/*
-	 * ?1 now, ?2 window start, ?3 default interval, ?4 threshold,
-	 * ?5 grace.  Silence is measured from the last heartbeat (or
-	 * host_started), or first_seen_ms for a host that never sent one,
-	 * and never counted from before window_start.
-	 */
+	/* the stale sweep's list of the hosts it marks (LT_STORE_TEMP_SQL) */
 	[LT_ST_SWEPT_CLEAR] = "DELETE FROM temp.latticed_swept",
+	/*
+	 * List the up hosts gone silent.  ?1 now, ?2 window start, ?3
+	 * default interval, ?4 threshold, ?5 grace.  Silence is measured from
+	 * the last heartbeat (or host_started), or first_seen_ms for a host
+	 * that never sent one, and never counted from before window_start.
+	 */
 	[LT_ST_SWEPT_FIND] =
 	    "INSERT INTO temp.latticed_swept SELECT lattice, host_id"
 	    " FROM latticed_hosts WHERE status = 'up' AND "
 	    LT_SQL_SILENT_PAST("?1", "?2", "?3", "?4", "?5"),
-	/* the hosts LT_ST_SWEPT_FIND found, which the alerts read */
+	/* mark the listed hosts stale at ?1 (the alerts read the list) */
 	[LT_ST_STALE_SWEEP] =
 	    "UPDATE latticed_hosts SET status = 'stale', status_changed_ms = ?1"
 	    " WHERE (lattice, host_id) IN"
